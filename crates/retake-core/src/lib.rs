@@ -1,0 +1,18 @@
+//! Retake's processing core: frames, colour, masks, the operations, the
+//! model runtime and the streaming pipeline. Knows no FFmpeg, no CLI, no
+//! OpenFX, so every face calls the same code with the same parameters.
+
+pub mod atomic;
+pub mod clip;
+pub mod colour;
+pub mod error;
+pub mod frame;
+pub mod io;
+pub mod range;
+
+pub use clip::{ClipInfo, Rational};
+pub use colour::{ColourTags, Matrix, Primaries, Transfer};
+pub use error::{Error, Result};
+pub use frame::Frame;
+pub use io::{FrameSink, FrameSource};
+pub use range::FrameRange;

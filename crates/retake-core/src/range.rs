@@ -1,0 +1,132 @@
+//! Frame ranges as users type them: `1001-1100`, `1-10,20,30-40`, `50-`.
+
+use crate::error::{Error, Result};
+use serde::{Deserialize, Serialize};
+
+/// A set of frame numbers, kept as sorted, merged inclusive spans.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FrameRange {
+    spans: Vec<(i64, Option<i64>)>,
+    text: String,
+}
+
+impl FrameRange {
+    /// Parse `A-B`, `A`, `A-` (to the end) and comma lists of those.
+    pub fn parse(text: &str) -> Result<Self> {
+        let bad = |why: &str| Error::parameter("frames", format!("`{text}`: {why}"));
+        let mut spans = Vec::new();
+        for part in text.split(',').map(str::trim) {
+            if part.is_empty() {
+                return Err(bad("empty item; use e.g. 1001-1100 or 1,5,9-12"));
+            }
+            // A leading '-' would be a negative number; allow it only as a sign.
+            let (a, b) = match part[1..].find('-') {
+                Some(i) => (&part[..=i], Some(&part[i + 2..])),
+                None => (part, None),
+            };
+            let num = |s: &str| {
+                s.trim()
+                    .parse::<i64>()
+                    .map_err(|_| bad(&format!("`{s}` is not a frame number")))
+            };
+            let start = num(a)?;
+            let end = match b {
+                None => Some(start),
+                Some(s) if s.trim().is_empty() => None,
+                Some(s) => Some(num(s)?),
+            };
+            if let Some(e) = end {
+                if e < start {
+                    return Err(bad(&format!("{start}-{e} ends before it starts")));
+                }
+            }
+            spans.push((start, end));
+        }
+        spans.sort_by_key(|s| s.0);
+        Ok(FrameRange {
+            spans,
+            text: text.to_string(),
+        })
+    }
+
+    pub fn contains(&self, frame: i64) -> bool {
+        self.spans
+            .iter()
+            .any(|&(a, b)| frame >= a && b.is_none_or(|b| frame <= b))
+    }
+
+    pub fn first(&self) -> i64 {
+        self.spans.first().map_or(0, |s| s.0)
+    }
+
+    /// Last frame, or `None` for an open range (`50-`).
+    pub fn last(&self) -> Option<i64> {
+        let mut last = Some(i64::MIN);
+        for &(_, b) in &self.spans {
+            last = match (last, b) {
+                (Some(l), Some(b)) => Some(l.max(b)),
+                _ => None,
+            };
+        }
+        last
+    }
+
+    /// Check the range against a clip's frames `first..=last`, naming the clip.
+    pub fn check_within(
+        &self,
+        path: &std::path::Path,
+        first: i64,
+        last: Option<i64>,
+    ) -> Result<()> {
+        let outside = self.first() < first
+            || match (self.last(), last) {
+                (Some(a), Some(b)) => a > b,
+                _ => false,
+            }
+            || last.is_some_and(|l| self.first() > l);
+        if outside {
+            return Err(Error::Range {
+                path: path.to_path_buf(),
+                range: self.text.clone(),
+                first,
+                last: last.unwrap_or(i64::MAX),
+            });
+        }
+        Ok(())
+    }
+
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_spans_and_lists() {
+        let r = FrameRange::parse("1001-1100").unwrap();
+        assert!(r.contains(1001) && r.contains(1100) && !r.contains(1101));
+        let r = FrameRange::parse("1-3, 7,10-").unwrap();
+        assert!(r.contains(2) && r.contains(7) && !r.contains(8) && r.contains(99999));
+        assert_eq!(r.last(), None);
+        assert_eq!(FrameRange::parse("-5--2").unwrap().first(), -5);
+    }
+
+    #[test]
+    fn rejects_bad_ranges() {
+        for bad in ["", "a-b", "10-5", "1,,2", "1-2-3"] {
+            assert!(FrameRange::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn checks_against_clip() {
+        let p = std::path::Path::new("clip.mov");
+        let r = FrameRange::parse("0-10").unwrap();
+        assert!(r.check_within(p, 0, Some(20)).is_ok());
+        let err = r.check_within(p, 0, Some(5)).unwrap_err().to_string();
+        assert!(err.contains("clip.mov") && err.contains("0-10"), "{err}");
+    }
+}
