@@ -8,7 +8,10 @@ pub mod colour;
 pub mod error;
 pub mod frame;
 pub mod io;
+pub mod model;
+pub mod pipeline;
 pub mod range;
+pub mod window;
 
 pub use clip::{ClipInfo, Rational};
 pub use colour::{ColourTags, Matrix, Primaries, Transfer};
