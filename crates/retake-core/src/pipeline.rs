@@ -39,6 +39,7 @@ pub struct Progress {
 }
 
 /// How to run the pipeline.
+#[derive(Default)]
 pub struct PipelineOptions<'a> {
     /// Worker threads for analysis and for rendering (each); 0 = one per core.
     pub workers: usize,
@@ -50,17 +51,6 @@ pub struct PipelineOptions<'a> {
     pub progress: Option<&'a (dyn Fn(Progress) + Sync)>,
     /// Set to stop early; the run returns [`Error::Cancelled`].
     pub cancel: Option<Arc<AtomicBool>>,
-}
-
-impl Default for PipelineOptions<'_> {
-    fn default() -> Self {
-        PipelineOptions {
-            workers: 0,
-            frames: None,
-            progress: None,
-            cancel: None,
-        }
-    }
 }
 
 /// What a run did.

@@ -1,7 +1,51 @@
 //! Learned models: manifests, the ONNX Runtime library, sessions.
 
+pub mod image;
 pub mod manifest;
 pub mod runtime;
 
+use std::path::PathBuf;
+
 pub use manifest::{DType, Manifest, Role, TensorSpec};
 pub use runtime::{Model, Provider, Runtime, Tensor, TensorData};
+
+use crate::error::{Error, Result};
+
+/// Where a face (CLI, plugin) finds models and the runtime, and how to run
+/// them. Both faces build one and call [`open`], so a model is found and
+/// checked the same way everywhere.
+#[derive(Clone, Debug)]
+pub struct ModelContext {
+    /// Folders searched for manifests (see [`manifest::model_dirs`]).
+    pub dirs: Vec<PathBuf>,
+    /// Candidate paths of the ONNX Runtime library (see
+    /// [`runtime::library_candidates`]).
+    pub library: Vec<PathBuf>,
+    /// Execution providers in order of preference.
+    pub providers: Vec<Provider>,
+    /// Threads ONNX Runtime may use inside one run.
+    pub threads: usize,
+}
+
+/// Find the model `name` (or a manifest path), check it fills `role`, verify
+/// its file and open it.
+pub fn open(name: &str, role: Role, ctx: &ModelContext) -> Result<Model> {
+    let m = manifest::find(name, &ctx.dirs)?;
+    if m.role != role {
+        return Err(Error::model(
+            m.manifest_path.display(),
+            format!(
+                "model `{}` has role `{}` but this operation needs a `{role}` model",
+                m.name, m.role
+            ),
+        ));
+    }
+    if m.fixture {
+        log::warn!(
+            "{} is a FIXTURE model made for tests, not a real model",
+            m.name
+        );
+    }
+    let rt = runtime::init(&ctx.library)?;
+    Model::load(m, rt, &ctx.providers, ctx.threads)
+}

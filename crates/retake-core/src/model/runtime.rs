@@ -75,13 +75,13 @@ fn load(candidates: &[PathBuf]) -> Result<Runtime> {
     };
     let library = path.canonicalize().unwrap_or_else(|_| path.clone());
     let lib_err = |e: &dyn std::fmt::Display| Error::model(library.display(), e);
+    let version = library_version(&library)?;
     let builder = ort::init_from(&library).map_err(|e| lib_err(&e))?;
     let env = builder
         .with_name("retake")
         .with_telemetry(false)
         .build()
         .map_err(|e| lib_err(&e))?;
-    let version = build_version(ort::info()).unwrap_or_else(|| "unknown".to_string());
     if version != EXPECTED_ORT_VERSION {
         log::warn!(
             "ONNX Runtime at {} is version {version}; Retake is tested with {EXPECTED_ORT_VERSION}",
@@ -95,14 +95,40 @@ fn load(candidates: &[PathBuf]) -> Result<Runtime> {
     })
 }
 
-/// The release version in ONNX Runtime's build string (`git-branch=rel-1.31.1`).
-fn build_version(info: &str) -> Option<String> {
-    let i = info.find("rel-")?;
-    let v: String = info[i + 4..]
-        .chars()
-        .take_while(|c| c.is_ascii_digit() || *c == '.')
-        .collect();
-    (!v.is_empty()).then_some(v)
+/// Ask the library for its version before handing it to `ort`, so that a
+/// wrong file (not ONNX Runtime, too old) is a message, not a crash.
+fn library_version(library: &Path) -> Result<String> {
+    let err = |p: String| Error::model(library.display(), p);
+    // SAFETY: loading runs the library's initialisers; this is the library
+    // the user pointed us at, about to be used for inference anyway.
+    let lib = unsafe { libloading::Library::new(library) }
+        .map_err(|e| err(format!("cannot load as a shared library: {e}")))?;
+    type ApiBaseFn = unsafe extern "C" fn() -> *const ort::sys::OrtApiBase;
+    // SAFETY: the symbol's type is fixed by ONNX Runtime's C API.
+    let get_base: libloading::Symbol<ApiBaseFn> = unsafe { lib.get(b"OrtGetApiBase") }
+        .map_err(|_| err("not an ONNX Runtime library (no OrtGetApiBase)".into()))?;
+    // SAFETY: OrtGetApiBase returns a pointer to a static table or null.
+    let base = unsafe { get_base() };
+    if base.is_null() {
+        return Err(err("OrtGetApiBase returned nothing".into()));
+    }
+    // SAFETY: base is non-null and points at the static OrtApiBase; the
+    // version string is a static NUL-terminated string.
+    let version = unsafe { std::ffi::CStr::from_ptr(((*base).GetVersionString)()) }
+        .to_string_lossy()
+        .into_owned();
+    let minor: u32 = version
+        .split('.')
+        .nth(1)
+        .and_then(|m| m.parse().ok())
+        .unwrap_or(0);
+    if minor < ort::MINOR_VERSION {
+        return Err(err(format!(
+            "ONNX Runtime {version} is too old; Retake needs 1.{}.x or newer ({EXPECTED_ORT_VERSION} tested)",
+            ort::MINOR_VERSION
+        )));
+    }
+    Ok(version)
 }
 
 /// An execution provider in the user's order of preference.
@@ -183,12 +209,6 @@ impl Provider {
             })
             .map(|_| ())
             .map_err(|e| e.to_string())
-    }
-}
-
-impl Default for Provider {
-    fn default() -> Self {
-        Provider::Cpu
     }
 }
 
@@ -500,12 +520,15 @@ mod tests {
     }
 
     #[test]
-    fn reads_version_from_build_string() {
-        assert_eq!(
-            build_version("ORT Build Info: git-branch=rel-1.31.1, git-commit-id=x").as_deref(),
-            Some("1.31.1")
+    fn a_file_that_is_not_onnx_runtime_is_a_clear_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let fake = dir.path().join(ORT_LIBRARY_NAME);
+        std::fs::write(&fake, b"not a library").unwrap();
+        let err = library_version(&fake).unwrap_err().to_string();
+        assert!(
+            err.contains(ORT_LIBRARY_NAME) && err.contains("shared library"),
+            "{err}"
         );
-        assert_eq!(build_version("no version"), None);
     }
 
     #[test]

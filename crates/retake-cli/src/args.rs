@@ -1,0 +1,139 @@
+//! Every command and flag of `retake`, with its help text, defined once.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+use retake_core::mask::MaskParams;
+
+/// Retake: on-premises video-to-video editing for post-production.
+#[derive(Debug, Parser)]
+#[command(name = "retake", version, about, long_about = None)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Flags every command takes.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Execution providers in order of preference (tensorrt, cuda, cpu).
+    #[arg(
+        long,
+        global = true,
+        default_value = "tensorrt,cuda,cpu",
+        env = "RETAKE_PROVIDERS"
+    )]
+    pub providers: String,
+    /// Worker threads (0 = one per core).
+    #[arg(long, global = true, default_value_t = 0)]
+    pub threads: usize,
+    /// Print only errors.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    /// Print more about what is happening (repeat for more).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Print the stream facts of a video or image sequence.
+    Probe(ProbeArgs),
+    /// Check the installation: ONNX Runtime, execution providers, FFmpeg, models.
+    Doctor,
+    /// List, inspect, verify and fetch models.
+    #[command(subcommand)]
+    Models(ModelsCommand),
+    /// Make subject masks (automatic segmentation, stable over time).
+    Mask(MaskArgs),
+    /// Convert a clip between formats through Retake's float pipeline.
+    Convert(ConvertArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ProbeArgs {
+    /// Video file or image-sequence pattern (`shot.####.exr`, `shot.%04d.png`).
+    pub input: String,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ModelsCommand {
+    /// List the models found, installed or fetchable.
+    List,
+    /// Show a model's manifest: source, licence, training data, inputs, outputs.
+    Info {
+        /// Model name or manifest path.
+        name: String,
+    },
+    /// Check model files against their manifests (sha256, inputs, outputs).
+    Verify {
+        /// Model names or manifest paths (default: every installed model).
+        names: Vec<String>,
+    },
+    /// Download a model from its pinned address (or RETAKE_MODEL_MIRROR).
+    Fetch {
+        /// Model name from `retake models list`.
+        name: String,
+        /// Folder to install into (default: the user's models folder).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
+}
+
+/// Where frames come from and go to; shared by every operation.
+#[derive(Debug, Args)]
+pub struct IoArgs {
+    /// Input video file or image-sequence pattern (`shot.####.exr`).
+    pub input: String,
+    /// Output video file or image-sequence pattern.
+    #[arg(short, long)]
+    pub output: String,
+    /// Frames to write, e.g. `1001-1100` or `0-10,20-30` (default: all).
+    #[arg(long)]
+    pub frames: Option<String>,
+    /// Output codec (prores-hq, prores-4444, ffv1, h264, h265, exr-half,
+    /// exr-float, png8, png16, tiff16; default: from the output's extension).
+    #[arg(long)]
+    pub codec: Option<String>,
+    /// Treat the input as having this transfer curve instead of its tag
+    /// (linear, srgb, bt709, bt1886, gamma22).
+    #[arg(long)]
+    pub input_transfer: Option<String>,
+    /// Encode the output with this transfer curve (default: the input's).
+    #[arg(long)]
+    pub output_transfer: Option<String>,
+    /// Quality for H.264/H.265 (CRF; lower is better).
+    #[arg(long)]
+    pub crf: Option<u32>,
+    /// Replace an existing output.
+    #[arg(short = 'y', long)]
+    pub overwrite: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct MaskArgs {
+    #[command(flatten)]
+    pub io: IoArgs,
+    #[command(flatten)]
+    pub params: MaskParams,
+}
+
+#[derive(Debug, Args)]
+pub struct ConvertArgs {
+    #[command(flatten)]
+    pub io: IoArgs,
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn flags_are_consistent() {
+        use clap::CommandFactory;
+        super::Cli::command().debug_assert();
+    }
+}

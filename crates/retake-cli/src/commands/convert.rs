@@ -1,0 +1,16 @@
+//! `retake convert`: decode -> float linear -> encode, keeping the clip's
+//! facts. Also the pipeline's speed baseline against the `ffmpeg` tool.
+
+use retake_core::pipeline::Identity;
+use retake_core::Result;
+
+use super::{run_operation, OutputPlan};
+use crate::args::{ConvertArgs, GlobalArgs};
+
+pub fn run(a: &ConvertArgs, global: &GlobalArgs) -> Result<i32> {
+    run_operation("convert", &a.io, global, &Identity, |info| OutputPlan {
+        info: info.clone(),
+        transfer: None,
+    })?;
+    Ok(0)
+}

@@ -1,0 +1,27 @@
+//! `retake mask`: subject masks from the segmentation model.
+
+use retake_core::mask::{MaskOutput, SubjectMask};
+use retake_core::model::{self, Role};
+use retake_core::{Result, Transfer};
+
+use super::{run_operation, OutputPlan};
+use crate::args::{GlobalArgs, MaskArgs};
+use crate::context::model_context;
+
+pub fn run(a: &MaskArgs, global: &GlobalArgs) -> Result<i32> {
+    a.params.validate()?;
+    let ctx = model_context(global)?;
+    let model = model::open(&a.params.model, Role::Mask, &ctx)?;
+    let op = SubjectMask::new(a.params.clone(), model)?;
+    let output = a.params.mode;
+    run_operation("mask", &a.io, global, &op, |info| {
+        let mut info = info.clone();
+        info.has_alpha = output == MaskOutput::Alpha;
+        OutputPlan {
+            info,
+            // A mask is data, not a picture: no transfer curve.
+            transfer: (output == MaskOutput::Mask).then_some(Transfer::Linear),
+        }
+    })?;
+    Ok(0)
+}
