@@ -127,6 +127,10 @@ pub struct MaskArgs {
 pub struct ConvertArgs {
     #[command(flatten)]
     pub io: IoArgs,
+    /// Attach this matte (a still, a clip or a sequence, white = opaque) as
+    /// the output's alpha channel, e.g. for ProRes 4444 or EXR.
+    #[arg(long)]
+    pub alpha: Option<String>,
 }
 
 #[cfg(test)]

@@ -10,8 +10,10 @@ pub mod filter;
 pub mod frame;
 pub mod io;
 pub mod mask;
+pub mod matte;
 pub mod model;
 pub mod pipeline;
+pub mod provenance;
 pub mod range;
 pub mod window;
 

@@ -2,15 +2,24 @@
 //! facts. Also the pipeline's speed baseline against the `ffmpeg` tool.
 
 use retake_core::pipeline::Identity;
+use retake_core::provenance::Provenance;
 use retake_core::Result;
 
 use super::{run_operation, OutputPlan};
 use crate::args::{ConvertArgs, GlobalArgs};
 
 pub fn run(a: &ConvertArgs, global: &GlobalArgs) -> Result<i32> {
-    run_operation("convert", &a.io, global, &Identity, |info| OutputPlan {
-        info: info.clone(),
-        transfer: None,
-    })?;
+    let record = Provenance::new("convert", &toml::value::Table::new());
+    run_operation(
+        &a.io,
+        a.alpha.as_deref(),
+        global,
+        &Identity,
+        record,
+        |info| OutputPlan {
+            info: info.clone(),
+            transfer: None,
+        },
+    )?;
     Ok(0)
 }

@@ -2,6 +2,7 @@
 
 use retake_core::mask::{MaskOutput, SubjectMask};
 use retake_core::model::{self, Role};
+use retake_core::provenance::{ModelRecord, Provenance};
 use retake_core::{Result, Transfer};
 
 use super::{run_operation, OutputPlan};
@@ -12,9 +13,13 @@ pub fn run(a: &MaskArgs, global: &GlobalArgs) -> Result<i32> {
     a.params.validate()?;
     let ctx = model_context(global)?;
     let model = model::open(&a.params.model, Role::Mask, &ctx)?;
+    let mut record = Provenance::new("mask", &a.params);
+    record
+        .models
+        .push(ModelRecord::new(&model.manifest, model.provider.name()));
     let op = SubjectMask::new(a.params.clone(), model)?;
     let output = a.params.mode;
-    run_operation("mask", &a.io, global, &op, |info| {
+    run_operation(&a.io, None, global, &op, record, |info| {
         let mut info = info.clone();
         info.has_alpha = output == MaskOutput::Alpha;
         OutputPlan {

@@ -10,7 +10,10 @@ use std::path::Path;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
+use retake_core::atomic::AtomicPath;
+use retake_core::matte::{Matte, MattedSource};
 use retake_core::pipeline::{self, Operation, PipelineOptions, RunStats};
+use retake_core::provenance::{InputRecord, Provenance};
 use retake_core::{ClipInfo, Error, FrameRange, Result, Transfer};
 use retake_media::{Codec, SinkOptions, SourceOptions};
 
@@ -45,15 +48,18 @@ pub struct OutputPlan {
     pub transfer: Option<Transfer>,
 }
 
-/// The shared body of every frame operation: open the input, check the
-/// output, run `op` through the pipeline, publish the output atomically.
+/// The shared body of every frame operation: open the input (and its
+/// matte), check the output, run `op` through the pipeline, publish the
+/// output atomically, and write its provenance beside it.
 pub fn run_operation<O: Operation>(
-    label: &str,
     io: &IoArgs,
+    matte: Option<&str>,
     global: &GlobalArgs,
     op: &O,
+    mut provenance: Provenance,
     plan: impl FnOnce(&ClipInfo) -> OutputPlan,
 ) -> Result<RunStats> {
+    let label = provenance.operation.clone();
     let source_opts = SourceOptions {
         transfer: io
             .input_transfer
@@ -74,6 +80,18 @@ pub fn run_operation<O: Operation>(
         .transpose()?;
     check_output(&io.output, io.overwrite)?;
     let mut source = retake_media::open_source(&io.input, &source_opts)?;
+    provenance.inputs.push(InputRecord::new("shot", &io.input));
+    if let Some(path) = matte {
+        // Mattes are data: read them without a colour curve.
+        let m = retake_media::open_source(
+            path,
+            &SourceOptions {
+                transfer: Some(Transfer::Linear),
+            },
+        )?;
+        source = Box::new(MattedSource::new(source, Matte::from_source(m)?)?);
+        provenance.inputs.push(InputRecord::new("matte", path));
+    }
     let plan = plan(source.info());
     let sink = retake_media::create_sink(
         &io.output,
@@ -85,7 +103,7 @@ pub fn run_operation<O: Operation>(
             threads: 0,
         },
     )?;
-    let reporter = Reporter::new(label, global.quiet);
+    let reporter = Reporter::new(&label, global.quiet);
     let progress = |p| reporter.update(p);
     let cancel = Arc::new(AtomicBool::new(false));
     let opts = PipelineOptions {
@@ -96,16 +114,38 @@ pub fn run_operation<O: Operation>(
     };
     let stats = pipeline::run(source.as_mut(), op, sink, &opts)?;
     reporter.done(stats.frames_written, &io.output);
+    provenance.output = io.output.clone();
+    provenance.frames = io.frames.clone();
+    provenance.frames_written = stats.frames_written;
+    write_provenance(&io.output, &provenance)?;
     Ok(stats)
+}
+
+/// `OUTPUT.retake.json`, written atomically after the output itself.
+fn write_provenance(output: &str, p: &Provenance) -> Result<()> {
+    let path = format!("{output}.retake.json");
+    let text =
+        serde_json::to_string_pretty(p).map_err(|e| Error::Internal(format!("provenance: {e}")))?;
+    let file = AtomicPath::new(&path)?;
+    std::fs::write(file.temp(), text + "\n").map_err(|e| Error::output(&path, e))?;
+    file.commit()
 }
 
 /// Refuse to replace an existing output unless asked: a farm re-run must
 /// not silently clobber a delivered file.
 fn check_output(output: &str, overwrite: bool) -> Result<()> {
+    let p = Path::new(output);
+    if let Some(dir) = p.parent().filter(|d| !d.as_os_str().is_empty()) {
+        if !dir.is_dir() {
+            return Err(Error::output(
+                p,
+                format!("folder {} does not exist; create it first", dir.display()),
+            ));
+        }
+    }
     if retake_media::is_sequence_pattern(output) {
         return Ok(());
     }
-    let p = Path::new(output);
     if p.exists() && !overwrite {
         return Err(Error::output(
             p,

@@ -1,0 +1,87 @@
+//! What made an output: tool, operation, parameters, models (with sha256,
+//! licence and training data), inputs. Written beside every output so a
+//! frame can always be traced back.
+
+use serde::Serialize;
+
+use crate::model::Manifest;
+
+/// A model as provenance records it: enough to identify the exact weights
+/// and their terms.
+#[derive(Clone, Debug, Serialize)]
+pub struct ModelRecord {
+    pub name: String,
+    pub role: String,
+    pub sha256: String,
+    pub licence: String,
+    pub source: String,
+    pub training_data: String,
+    pub fixture: bool,
+    pub provider: String,
+}
+
+impl ModelRecord {
+    pub fn new(m: &Manifest, provider: &str) -> Self {
+        ModelRecord {
+            name: m.name.clone(),
+            role: m.role.to_string(),
+            sha256: m.sha256.clone(),
+            licence: m.licence.clone(),
+            source: m.source.clone(),
+            training_data: m.training_data.clone(),
+            fixture: m.fixture,
+            provider: provider.to_string(),
+        }
+    }
+}
+
+/// An input file as provenance records it.
+#[derive(Clone, Debug, Serialize)]
+pub struct InputRecord {
+    pub role: String,
+    pub path: String,
+    /// Size in bytes, when it is one file.
+    pub bytes: Option<u64>,
+}
+
+impl InputRecord {
+    pub fn new(role: &str, path: &str) -> Self {
+        InputRecord {
+            role: role.to_string(),
+            path: path.to_string(),
+            bytes: std::fs::metadata(path).ok().map(|m| m.len()),
+        }
+    }
+}
+
+/// The record written beside an output (`OUTPUT.retake.json`).
+#[derive(Clone, Debug, Serialize)]
+pub struct Provenance {
+    pub tool: String,
+    pub version: String,
+    pub operation: String,
+    /// The operation's parameter struct, as a job file would hold it.
+    pub parameters: toml::Value,
+    pub models: Vec<ModelRecord>,
+    pub inputs: Vec<InputRecord>,
+    pub output: String,
+    pub frames: Option<String>,
+    pub frames_written: u64,
+}
+
+impl Provenance {
+    pub fn new<P: Serialize>(operation: &str, parameters: &P) -> Self {
+        Provenance {
+            tool: "retake".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            operation: operation.into(),
+            parameters: toml::Value::try_from(parameters)
+                .unwrap_or_else(|e| toml::Value::String(format!("unrecordable: {e}"))),
+            models: Vec::new(),
+            inputs: Vec::new(),
+            output: String::new(),
+            frames: None,
+            frames_written: 0,
+        }
+    }
+}
