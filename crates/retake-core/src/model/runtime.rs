@@ -442,17 +442,6 @@ fn check_io(m: &Manifest, session: &Session) -> Result<()> {
         }
         Ok(())
     };
-    for input in session.inputs() {
-        if !m.inputs.iter().any(|s| s.name == input.name()) {
-            return Err(Error::model(
-                &ctx,
-                format!(
-                    "the ONNX file has input `{}` that the manifest does not describe",
-                    input.name()
-                ),
-            ));
-        }
-    }
     for spec in &m.inputs {
         let Some(input) = session.inputs().iter().find(|i| i.name() == spec.name) else {
             return Err(Error::model(
@@ -465,6 +454,17 @@ fn check_io(m: &Manifest, session: &Session) -> Result<()> {
             ));
         };
         check("input", spec, input.dtype())?;
+    }
+    for input in session.inputs() {
+        if !m.inputs.iter().any(|s| s.name == input.name()) {
+            return Err(Error::model(
+                &ctx,
+                format!(
+                    "the ONNX file has input `{}` that the manifest does not describe",
+                    input.name()
+                ),
+            ));
+        }
     }
     for spec in &m.outputs {
         let Some(output) = session.outputs().iter().find(|o| o.name() == spec.name) else {

@@ -1,0 +1,422 @@
+//! End-to-end tests of the `retake` binary on synthetic clips made with the
+//! `ffmpeg` tool (installed by scripts/setup.sh). Model tests use the real
+//! bundled u2netp model that setup extracts.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn retake(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_retake"))
+        .args(args)
+        .output()
+        .expect("run retake")
+}
+
+fn retake_env(args: &[&str], env: &[(&str, &Path)]) -> Output {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_retake"));
+    c.args(args);
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    c.output().expect("run retake")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// A synthetic clip: moving test pattern, `frames` long, at 24000/1001.
+fn make_clip(dir: &Path, name: &str, size: &str, frames: u32) -> PathBuf {
+    let path = dir.join(name);
+    let status = Command::new("ffmpeg")
+        .args(["-loglevel", "error", "-y", "-f", "lavfi", "-i"])
+        .arg(format!("testsrc2=size={size}:rate=24000/1001"))
+        .args(["-frames:v", &frames.to_string(), "-pix_fmt", "yuv420p"])
+        .arg(&path)
+        .status()
+        .expect("ffmpeg (run scripts/setup.sh)");
+    assert!(status.success());
+    path
+}
+
+fn probe_json(path: &Path) -> serde_json::Value {
+    let o = retake(&["probe", "--json", path.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    serde_json::from_slice(&o.stdout).unwrap()
+}
+
+/// Files in `dir`, for checking that failed runs left nothing behind.
+fn listing(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn probe_json_has_the_stream_facts() {
+    let dir = tempfile::tempdir().unwrap();
+    let clip = make_clip(dir.path(), "a.mp4", "160x90", 12);
+    let j = probe_json(&clip);
+    assert_eq!(j["width"], 160);
+    assert_eq!(j["height"], 90);
+    assert_eq!(j["frames"], 12);
+    assert!((j["fps"].as_f64().unwrap() - 23.976).abs() < 0.01);
+}
+
+#[test]
+fn convert_keeps_count_rate_and_size_for_video_and_sequences() {
+    let dir = tempfile::tempdir().unwrap();
+    let clip = make_clip(dir.path(), "a.mp4", "160x90", 10);
+    let clip = clip.to_str().unwrap();
+    for (out, codec) in [
+        ("b.mov", "prores-hq"),
+        ("c.mkv", "ffv1"),
+        ("d.####.exr", "exr-half"),
+    ] {
+        let out = dir.path().join(out);
+        let o = retake(&[
+            "convert",
+            clip,
+            "-o",
+            out.to_str().unwrap(),
+            "--codec",
+            codec,
+        ]);
+        assert!(o.status.success(), "{codec}: {}", stderr(&o));
+        let j = probe_json(&out);
+        assert_eq!(j["frames"], 10, "{codec}");
+        assert_eq!(
+            (j["width"].clone(), j["height"].clone()),
+            (160.into(), 90.into())
+        );
+        if codec != "exr-half" {
+            assert_eq!(j["frame_rate"]["num"], 24000, "{codec}");
+            assert_eq!(j["frame_rate"]["den"], 1001, "{codec}");
+        }
+        assert!(Path::new(&format!("{}.retake.json", out.display())).is_file());
+    }
+    // A frame range writes only those frames.
+    let out = dir.path().join("e.mov");
+    let o = retake(&[
+        "convert",
+        clip,
+        "-o",
+        out.to_str().unwrap(),
+        "--frames",
+        "2-5",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(probe_json(&out)["frames"], 4);
+}
+
+/// Each bad input: a non-zero exit code, a message naming the file and the
+/// problem, and nothing written.
+#[test]
+fn bad_input_is_named_and_leaves_no_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let clip = make_clip(dir.path(), "a.mp4", "160x90", 6);
+    let small = make_clip(dir.path(), "small.mp4", "96x54", 6);
+    std::fs::write(
+        dir.path().join("corrupt.mp4"),
+        b"\x00\x01 this is not video".repeat(100),
+    )
+    .unwrap();
+    let clip = clip.to_str().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let before = listing(dir.path());
+    let out = format!("{d}/out.mov");
+    let cases: Vec<(Vec<String>, i32, Vec<&str>)> = vec![
+        (
+            vec![
+                "convert".into(),
+                format!("{d}/missing.mp4"),
+                "-o".into(),
+                out.clone(),
+            ],
+            3,
+            vec!["missing.mp4", "not found"],
+        ),
+        (
+            vec![
+                "convert".into(),
+                format!("{d}/corrupt.mp4"),
+                "-o".into(),
+                out.clone(),
+            ],
+            3,
+            vec!["corrupt.mp4"],
+        ),
+        (
+            vec![
+                "convert".into(),
+                clip.into(),
+                "-o".into(),
+                out.clone(),
+                "--codec".into(),
+                "divx".into(),
+            ],
+            2,
+            vec!["divx", "prores-hq"],
+        ),
+        (
+            vec![
+                "convert".into(),
+                clip.into(),
+                "-o".into(),
+                out.clone(),
+                "--frames".into(),
+                "3-40".into(),
+            ],
+            3,
+            vec!["a.mp4", "3-40", "outside"],
+        ),
+        (
+            vec![
+                "convert".into(),
+                clip.into(),
+                "-o".into(),
+                out.clone(),
+                "--alpha".into(),
+                small.to_str().unwrap().into(),
+            ],
+            3,
+            vec!["small.mp4", "96x54", "160x90"],
+        ),
+        (
+            vec![
+                "convert".into(),
+                clip.into(),
+                "-o".into(),
+                format!("{d}/no/such/dir/out.mov"),
+            ],
+            4,
+            vec!["does not exist"],
+        ),
+        (
+            vec!["probe".into(), format!("{d}/missing.####.exr")],
+            3,
+            vec!["missing.####.exr"],
+        ),
+    ];
+    for (args, code, needles) in cases {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let o = retake(&args);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(code), "{args:?}: {err}");
+        for n in needles {
+            assert!(err.contains(n), "{args:?}: `{n}` not in: {err}");
+        }
+        assert_eq!(listing(dir.path()), before, "{args:?} left files behind");
+    }
+}
+
+#[test]
+fn an_existing_output_is_kept_unless_overwrite_is_given() {
+    let dir = tempfile::tempdir().unwrap();
+    let clip = make_clip(dir.path(), "a.mp4", "160x90", 4);
+    let out = dir.path().join("out.mov");
+    std::fs::write(&out, b"delivered").unwrap();
+    let args = [
+        "convert",
+        clip.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ];
+    let o = retake(&args);
+    assert_eq!(o.status.code(), Some(4), "{}", stderr(&o));
+    assert!(stderr(&o).contains("--overwrite"));
+    assert_eq!(std::fs::read(&out).unwrap(), b"delivered");
+    let o = retake(&[&args[..], &["-y"]].concat());
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(probe_json(&out)["frames"], 4);
+}
+
+#[test]
+fn a_killed_run_leaves_nothing_under_the_final_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let clip = make_clip(dir.path(), "long.mp4", "640x360", 400);
+    let out = dir.path().join("out.mov");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_retake"))
+        .args([
+            "convert",
+            clip.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+            "-q",
+        ])
+        .spawn()
+        .unwrap();
+    // Wait until it has started writing its temporary file, then kill it.
+    let start = std::time::Instant::now();
+    while !listing(dir.path())
+        .iter()
+        .any(|f| f.contains("retake-partial"))
+        && start.elapsed().as_secs() < 30
+    {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(!out.exists(), "a killed run published {}", out.display());
+}
+
+#[test]
+fn mask_writes_a_matte_with_provenance_and_is_deterministic_across_threads() {
+    let dir = tempfile::tempdir().unwrap();
+    let clip = make_clip(dir.path(), "a.mp4", "192x108", 5);
+    let clip = clip.to_str().unwrap();
+    let mut outputs = Vec::new();
+    for threads in ["1", "2"] {
+        let out = dir.path().join(format!("m{threads}.####.exr"));
+        let o = retake(&[
+            "mask",
+            clip,
+            "-o",
+            out.to_str().unwrap(),
+            "--codec",
+            "exr-float",
+            "--threads",
+            threads,
+            "-q",
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        outputs.push(out);
+    }
+    for i in 0..5 {
+        let a = std::fs::read(dir.path().join(format!("m1.{i:04}.exr"))).unwrap();
+        let b = std::fs::read(dir.path().join(format!("m2.{i:04}.exr"))).unwrap();
+        assert_eq!(a, b, "frame {i} differs between 1 and 2 threads");
+    }
+    let j = probe_json(&outputs[0]);
+    assert_eq!(j["frames"], 5);
+    let record: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(format!("{}.retake.json", outputs[0].display())).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(record["operation"], "mask");
+    assert_eq!(record["models"][0]["name"], "u2netp");
+    assert_eq!(
+        record["models"][0]["sha256"],
+        "309c8469258dda742793dce0ebea8e6dd393174f89934733ecc8b14c76f4ddd8"
+    );
+    assert_eq!(record["parameters"]["threshold"], 0.5);
+}
+
+#[test]
+fn mask_rejects_bad_parameters() {
+    let dir = tempfile::tempdir().unwrap();
+    let clip = make_clip(dir.path(), "a.mp4", "160x90", 2);
+    let out = dir.path().join("m.mov");
+    let o = retake(&[
+        "mask",
+        clip.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--threshold",
+        "1.5",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("threshold"), "{}", stderr(&o));
+    let o = retake(&[
+        "mask",
+        clip.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--model",
+        "nosuchmodel",
+    ]);
+    assert_eq!(o.status.code(), Some(5));
+    assert!(stderr(&o).contains("nosuchmodel"), "{}", stderr(&o));
+    assert!(!out.exists());
+}
+
+/// Copy the real u2netp manifest into a temporary models folder with one
+/// edit, and link the real model file beside it.
+fn tampered_models(edit: impl Fn(String) -> String) -> tempfile::TempDir {
+    let models = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models");
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(models.join("u2netp.toml")).unwrap();
+    std::fs::write(dir.path().join("u2netp.toml"), edit(text)).unwrap();
+    std::os::unix::fs::symlink(
+        models
+            .join("u2netp.onnx")
+            .canonicalize()
+            .expect("models/u2netp.onnx (run scripts/setup.sh)"),
+        dir.path().join("u2netp.onnx"),
+    )
+    .unwrap();
+    dir
+}
+
+#[test]
+fn models_verify_accepts_the_real_model_and_names_each_mismatch() {
+    let o = retake(&["models", "verify", "u2netp"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("u2netp: ok"));
+
+    let cases: Vec<(Box<dyn Fn(String) -> String>, &str)> = vec![
+        (Box::new(|t| t.replace("309c8469", "409c8469")), "sha256"),
+        (
+            Box::new(|t| t.replace("name = \"input.1\"", "name = \"image\"")),
+            "`image`",
+        ),
+        (
+            Box::new(|t| t.replace("shape = [1, 3, 320, 320]", "shape = [1, 3, 512, 512]")),
+            "[1, 3, 512, 512]",
+        ),
+        (
+            Box::new(|t| {
+                t.replace(
+                    "dtype = \"f32\"\nshape = [1, 1, 320",
+                    "dtype = \"u8\"\nshape = [1, 1, 320",
+                )
+            }),
+            "output `1959`",
+        ),
+    ];
+    for (edit, needle) in cases {
+        let dir = tampered_models(edit);
+        let o = retake_env(
+            &["models", "verify", "u2netp"],
+            &[("RETAKE_MODELS", dir.path())],
+        );
+        let text = format!("{}{}", String::from_utf8_lossy(&o.stdout), stderr(&o));
+        assert_eq!(o.status.code(), Some(5), "{text}");
+        assert!(
+            text.contains(needle) && text.contains("u2netp"),
+            "`{needle}` not in: {text}"
+        );
+    }
+}
+
+#[test]
+fn doctor_reports_runtime_ffmpeg_and_models() {
+    let o = retake(&["doctor"]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{out}{}", stderr(&o));
+    for needle in [
+        "1.31.1",
+        "cpu        available",
+        "libavcodec",
+        "prores-hq",
+        "u2netp",
+    ] {
+        assert!(out.contains(needle), "`{needle}` not in: {out}");
+    }
+}
+
+#[test]
+fn models_list_and_info_show_the_nutrition_label() {
+    let o = retake(&["models", "list"]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("u2netp") && out.contains("installed"), "{out}");
+    let o = retake(&["models", "info", "u2netp"]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains("DUTS-TR") && out.contains("Apache-2.0") && out.contains("input.1"),
+        "{out}"
+    );
+}
