@@ -4,9 +4,10 @@
 //! are spread over rayon, because these loops run on every pixel of every
 //! frame and decide how close a transcode comes to plain `ffmpeg` speed.
 
+use ffmpeg_next::ffi;
 use rayon::prelude::*;
 use retake_core::colour::EncodeTable;
-use retake_core::{Frame, Transfer};
+use retake_core::{Frame, Matrix, Transfer};
 
 /// Rows per rayon task: big enough that scheduling costs nothing next to
 /// the work, small enough that two cores share a 240-line frame.
@@ -279,6 +280,322 @@ fn encode_row<Q: Quantise>(
     }
 }
 
+/// Linear float straight to a 16-bit stored code for the video encode
+/// edge. Same nodes and interpolation as the core's [`EncodeTable`] (so the
+/// same ~2e-6 accuracy), but over 0..1 only and without the branches that
+/// keep the general table from vectorising: this loop touches every sample
+/// of every frame before the encoder sees it.
+pub(crate) struct Quantiser16 {
+    transfer: Transfer,
+    /// Stored value x 65535 at each node.
+    table: Box<[f32; Q_NODES + 2]>,
+}
+
+const Q_SHIFT: u32 = 15;
+/// 2^-24: below it, the exact curve (rare: black is handled separately).
+const Q_MIN_BITS: u32 = 103 << 23;
+const Q_MIN: f32 = 1.0 / 16_777_216.0;
+/// Nodes from 2^-24 to 1.0 inclusive.
+const Q_NODES: usize = ((127u32 << 23) - Q_MIN_BITS) as usize >> Q_SHIFT as usize;
+
+impl Quantiser16 {
+    pub(crate) fn new(transfer: Transfer) -> Self {
+        // One spare node past 1.0 so that 1.0 itself interpolates.
+        let mut table = Box::new([0.0f32; Q_NODES + 2]);
+        for (i, t) in table.iter_mut().enumerate() {
+            let l = f32::from_bits(Q_MIN_BITS + ((i.min(Q_NODES) as u32) << Q_SHIFT));
+            *t = transfer.from_linear(l).clamp(0.0, 1.0) * 65535.0;
+        }
+        Quantiser16 { transfer, table }
+    }
+
+    #[inline(always)]
+    pub(crate) fn code(&self, v: f32) -> u16 {
+        if v >= Q_MIN {
+            let off = v.min(1.0).to_bits() - Q_MIN_BITS;
+            let i = ((off >> Q_SHIFT) as usize).min(Q_NODES);
+            let frac = (off & ((1 << Q_SHIFT) - 1)) as f32 * (1.0 / (1u32 << Q_SHIFT) as f32);
+            let a = self.table[i];
+            let b = self.table[i + 1];
+            (a + (b - a) * frac + 0.5) as u16
+        } else if v > 0.0 {
+            quantise16(self.transfer.from_linear(v))
+        } else {
+            // Zero, negative and NaN: black.
+            quantise16(self.transfer.from_linear(0.0))
+        }
+    }
+}
+
+/// Pointers to the planes of a 16-bit planar picture (FFmpeg's `gbrp16`
+/// order: G, B, R, then A; or one grey plane), with strides in samples.
+/// Planar rather than packed because swscale's packed 16-bit RGB paths
+/// look up the pixel format once per pixel in FFmpeg 5.1 and run at a
+/// fraction of the planar paths' speed.
+#[derive(Clone, Copy)]
+pub(crate) struct Planes16 {
+    pub ptr: [*mut u16; 4],
+    pub stride: [usize; 4],
+    /// 1 (grey), 3 (G, B, R) or 4 (G, B, R, A).
+    pub count: usize,
+}
+
+// SAFETY: users only touch disjoint rows from different threads.
+unsafe impl Send for Planes16 {}
+unsafe impl Sync for Planes16 {}
+
+impl Planes16 {
+    /// Plane index for frame channel `c` (R=0, G=1, B=2, A=3).
+    const ORDER: [usize; 4] = [2, 0, 1, 3];
+
+    /// Row `y` of frame channel `c`.
+    ///
+    /// # Safety
+    /// The planes must hold at least `y + 1` rows of `len` samples and no
+    /// other thread may use the same row at the same time.
+    #[inline(always)]
+    unsafe fn row<'a>(&self, c: usize, y: usize, len: usize) -> &'a mut [u16] {
+        let p = if self.count == 1 { 0 } else { Self::ORDER[c] };
+        // SAFETY: guaranteed by the caller.
+        unsafe { std::slice::from_raw_parts_mut(self.ptr[p].add(y * self.stride[p]), len) }
+    }
+}
+
+/// Decode a planar 16-bit picture into a linear float frame with 3 (or,
+/// when `planes.count == 4`, 4) channels.
+///
+/// # Safety
+/// `planes` must describe `height` rows of `width` samples each.
+pub(crate) unsafe fn planes_to_frame(
+    planes: Planes16,
+    width: usize,
+    height: usize,
+    lut: &DecodeLut,
+    index: i64,
+) -> Frame {
+    let channels = if planes.count == 4 { 4 } else { 3 };
+    let row_len = width * channels;
+    let mut data = vec![0.0f32; row_len * height];
+    let colour = &lut.colour[..];
+    let alpha = &lut.alpha[..];
+    data.par_chunks_mut(row_len)
+        .enumerate()
+        .for_each(|(y, out)| {
+            // SAFETY: rows are only read; the caller vouches for the sizes.
+            unsafe {
+                if planes.count == 1 {
+                    let g = planes.row(0, y, width);
+                    for (o, &v) in out.chunks_exact_mut(3).zip(g.iter()) {
+                        let l = colour[v as usize];
+                        o.copy_from_slice(&[l, l, l]);
+                    }
+                    return;
+                }
+                let (r, g, b) = (
+                    planes.row(0, y, width),
+                    planes.row(1, y, width),
+                    planes.row(2, y, width),
+                );
+                if channels == 4 {
+                    let a = planes.row(3, y, width);
+                    for (x, o) in out.chunks_exact_mut(4).enumerate() {
+                        o[0] = colour[r[x] as usize];
+                        o[1] = colour[g[x] as usize];
+                        o[2] = colour[b[x] as usize];
+                        o[3] = alpha[a[x] as usize];
+                    }
+                } else {
+                    for (x, o) in out.chunks_exact_mut(3).enumerate() {
+                        o[0] = colour[r[x] as usize];
+                        o[1] = colour[g[x] as usize];
+                        o[2] = colour[b[x] as usize];
+                    }
+                }
+            }
+        });
+    Frame {
+        index,
+        width,
+        height,
+        channels,
+        data,
+    }
+}
+
+/// Encode a linear float frame into a planar 16-bit picture: masks to one
+/// grey plane (or replicated to G, B, R), alpha linear and opaque when the
+/// frame has none.
+///
+/// # Safety
+/// `planes` must describe `frame.height` writable rows of `frame.width`
+/// samples each.
+pub(crate) unsafe fn frame_to_planes(frame: &Frame, planes: Planes16, table: &Quantiser16) {
+    let width = frame.width;
+    let n = frame.channels;
+    let c = |v: f32| table.code(v);
+    (0..frame.height).into_par_iter().for_each(|y| {
+        let src = frame.row(y);
+        // SAFETY: each task writes only its own row `y`.
+        unsafe {
+            if planes.count == 1 {
+                let g = planes.row(0, y, width);
+                if n == 1 {
+                    g.iter_mut().zip(src).for_each(|(o, &v)| *o = c(v));
+                } else {
+                    for (o, p) in g.iter_mut().zip(src.chunks_exact(n)) {
+                        *o = c(0.2126 * p[0] + 0.7152 * p[1] + 0.0722 * p[2]);
+                    }
+                }
+                return;
+            }
+            let (r, g, b) = (
+                planes.row(0, y, width),
+                planes.row(1, y, width),
+                planes.row(2, y, width),
+            );
+            if n == 1 {
+                for (x, &v) in src.iter().enumerate() {
+                    let q = c(v);
+                    r[x] = q;
+                    g[x] = q;
+                    b[x] = q;
+                }
+            } else {
+                for (x, p) in src.chunks_exact(n).enumerate() {
+                    r[x] = c(p[0]);
+                    g[x] = c(p[1]);
+                    b[x] = c(p[2]);
+                }
+            }
+            if planes.count == 4 {
+                let a = planes.row(3, y, width);
+                if n == 4 {
+                    for (x, p) in src.chunks_exact(4).enumerate() {
+                        a[x] = quantise16(p[3]);
+                    }
+                } else {
+                    a.fill(u16::MAX);
+                }
+            }
+        }
+    });
+}
+
+/// Native-endian 16-bit planar formats for 1, 3 or 4 planes.
+pub(crate) fn planar16_format(count: usize) -> ffi::AVPixelFormat {
+    use ffi::AVPixelFormat::*;
+    let le = cfg!(target_endian = "little");
+    match (count, le) {
+        (1, true) => AV_PIX_FMT_GRAY16LE,
+        (1, false) => AV_PIX_FMT_GRAY16BE,
+        (4, true) => AV_PIX_FMT_GBRAP16LE,
+        (4, false) => AV_PIX_FMT_GBRAP16BE,
+        (_, true) => AV_PIX_FMT_GBRP16LE,
+        (_, false) => AV_PIX_FMT_GBRP16BE,
+    }
+}
+
+/// A swscale context with its YCbCr matrix and ranges set explicitly,
+/// because swscale otherwise assumes BT.601 for everything.
+pub(crate) struct Scaler {
+    ctx: *mut ffi::SwsContext,
+    height: i32,
+}
+
+// SAFETY: the context is only used through `&mut self`, never shared.
+unsafe impl Send for Scaler {}
+
+impl Scaler {
+    /// A same-size converter from `src` to `dst`. `src_full` / `dst_full`
+    /// say whether the YCbCr side uses full-range codes.
+    pub(crate) fn new(
+        width: usize,
+        height: usize,
+        src: ffi::AVPixelFormat,
+        dst: ffi::AVPixelFormat,
+        matrix: Matrix,
+        src_full: bool,
+        dst_full: bool,
+    ) -> Option<Scaler> {
+        let (w, h) = (i32::try_from(width).ok()?, i32::try_from(height).ok()?);
+        let flags = ffi::SWS_BILINEAR
+            | ffi::SWS_ACCURATE_RND
+            | ffi::SWS_FULL_CHR_H_INT
+            | ffi::SWS_FULL_CHR_H_INP;
+        // SAFETY: plain constructor call; a null result is handled.
+        let ctx = unsafe {
+            ffi::sws_getContext(
+                w,
+                h,
+                src,
+                w,
+                h,
+                dst,
+                flags,
+                std::ptr::null_mut(),
+                std::ptr::null_mut(),
+                std::ptr::null(),
+            )
+        };
+        if ctx.is_null() {
+            return None;
+        }
+        let cs = match matrix {
+            Matrix::Bt601 => ffi::SWS_CS_ITU601,
+            Matrix::Bt2020 => ffi::SWS_CS_BT2020,
+            Matrix::Bt709 | Matrix::Rgb => ffi::SWS_CS_ITU709,
+        };
+        // SAFETY: ctx is valid; the coefficient tables are static.
+        unsafe {
+            let table = ffi::sws_getCoefficients(cs);
+            ffi::sws_setColorspaceDetails(
+                ctx,
+                table,
+                src_full as i32,
+                table,
+                dst_full as i32,
+                0,
+                1 << 16,
+                1 << 16,
+            );
+        }
+        Some(Scaler { ctx, height: h })
+    }
+
+    /// Convert one whole picture.
+    ///
+    /// # Safety
+    /// The pointers and strides must describe pictures of the size and
+    /// formats this scaler was made for.
+    pub(crate) unsafe fn scale(
+        &mut self,
+        src: &[*const u8; 4],
+        src_stride: &[i32; 4],
+        dst: &[*mut u8; 4],
+        dst_stride: &[i32; 4],
+    ) {
+        // SAFETY: guaranteed by the caller.
+        unsafe {
+            ffi::sws_scale(
+                self.ctx,
+                src.as_ptr(),
+                src_stride.as_ptr(),
+                0,
+                self.height,
+                dst.as_ptr(),
+                dst_stride.as_ptr(),
+            );
+        }
+    }
+}
+
+impl Drop for Scaler {
+    fn drop(&mut self) {
+        // SAFETY: ctx came from sws_getContext and is freed once.
+        unsafe { ffi::sws_freeContext(self.ctx) }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -290,7 +607,13 @@ mod tests {
             let lut = DecodeLut::new(t, 16);
             let frame = codes_to_frame(&codes, 65536, 65536, 1, Layout::Grey, &lut, 0);
             let mut back = vec![0u16; 65536 * 3];
-            frame_to_codes(&frame, Layout::Rgb, &EncodeTable::new(t), &mut back, 65536 * 3);
+            frame_to_codes(
+                &frame,
+                Layout::Rgb,
+                &EncodeTable::new(t),
+                &mut back,
+                65536 * 3,
+            );
             for (c, b) in codes.iter().zip(back.iter().step_by(3)) {
                 assert_eq!(c, b, "{t:?}");
             }
@@ -304,9 +627,31 @@ mod tests {
             let lut = DecodeLut::new(t, 8);
             let frame = codes_to_frame(&codes, 256, 256, 1, Layout::Grey, &lut, 0);
             let mut back = vec![0u8; 256 * 3];
-            frame_to_codes(&frame, Layout::Rgb, &EncodeTable::new(t), &mut back, 256 * 3);
+            frame_to_codes(
+                &frame,
+                Layout::Rgb,
+                &EncodeTable::new(t),
+                &mut back,
+                256 * 3,
+            );
             for (i, c) in codes.iter().enumerate() {
                 assert_eq!(*c, back[i * 3], "{t:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn quantiser_matches_the_exact_curve() {
+        for t in Transfer::ALL {
+            let q = Quantiser16::new(t);
+            let lut = t.decode_table(16);
+            // Every code decodes and re-quantises to itself.
+            for (c, &l) in lut.iter().enumerate() {
+                assert_eq!(q.code(l) as usize, c, "{t:?}");
+            }
+            for v in [-1.0, 0.0, f32::NAN, 1e-30, 1.5, f32::INFINITY] {
+                let exact = quantise16(t.from_linear(if v > 0.0 { v } else { 0.0 }));
+                assert_eq!(q.code(v), exact, "{t:?} at {v}");
             }
         }
     }
@@ -315,13 +660,57 @@ mod tests {
     fn masks_replicate_and_alpha_stays_linear() {
         let mask = Frame::from_data(3, 2, 1, 1, vec![0.0, 1.0]).unwrap();
         let mut out = vec![0u16; 8];
-        frame_to_codes(&mask, Layout::Rgba, &EncodeTable::new(Transfer::Srgb), &mut out, 8);
+        frame_to_codes(
+            &mask,
+            Layout::Rgba,
+            &EncodeTable::new(Transfer::Srgb),
+            &mut out,
+            8,
+        );
         assert_eq!(out, [0, 0, 0, 65535, 65535, 65535, 65535, 65535]);
 
         let rgba = Frame::from_data(0, 1, 1, 4, vec![0.5, 0.5, 0.5, 0.5]).unwrap();
         let mut out = vec![0u16; 4];
-        frame_to_codes(&rgba, Layout::Rgba, &EncodeTable::new(Transfer::Srgb), &mut out, 4);
+        frame_to_codes(
+            &rgba,
+            Layout::Rgba,
+            &EncodeTable::new(Transfer::Srgb),
+            &mut out,
+            4,
+        );
         assert_eq!(out[3], 32768);
         assert!(out[0] > 40000, "colour goes through the curve: {out:?}");
+    }
+
+    #[test]
+    fn planar_round_trip_keeps_codes_and_channel_order() {
+        let (w, h) = (5, 3);
+        let mut store = vec![vec![0u16; w * h]; 4];
+        for (p, plane) in store.iter_mut().enumerate() {
+            for (i, v) in plane.iter_mut().enumerate() {
+                *v = (p * 10000 + i * 997) as u16;
+            }
+        }
+        let ptr = [0, 1, 2, 3].map(|p| store[p].as_mut_ptr());
+        let planes = Planes16 {
+            ptr,
+            stride: [w; 4],
+            count: 4,
+        };
+        let lut = DecodeLut::new(Transfer::Bt709, 16);
+        // SAFETY: four planes of w*h samples.
+        let frame = unsafe { planes_to_frame(planes, w, h, &lut, 0) };
+        // Plane 2 is red.
+        assert_eq!(frame.data[0], lut.colour[store[2][0] as usize]);
+        assert_eq!(frame.data[3], lut.alpha[store[3][0] as usize]);
+        let before = store.clone();
+        for plane in &mut store {
+            plane.fill(0);
+        }
+        let ptr = [0, 1, 2, 3].map(|p| store[p].as_mut_ptr());
+        let planes = Planes16 { ptr, ..planes };
+        // SAFETY: as above.
+        unsafe { frame_to_planes(&frame, planes, &Quantiser16::new(Transfer::Bt709)) };
+        assert_eq!(store, before);
     }
 }

@@ -1,1 +1,264 @@
+//! Media edges of Retake: FFmpeg decode/encode and EXR/PNG/TIFF image
+//! sequences, all turned into scene-linear float [`Frame`](retake_core::Frame)s
+//! so that operations in `retake-core` never see a file format.
+//!
+//! [`open_source`] and [`create_sink`] pick the right backend from the
+//! path: a sequence pattern (`shot.####.exr`, `shot.%04d.png`) or a single
+//! image goes to [`sequence`], anything else to FFmpeg ([`video`],
+//! [`encode`]).
 
+mod convert;
+pub mod encode;
+pub mod sequence;
+pub mod video;
+
+use std::fmt;
+use std::path::Path;
+use std::str::FromStr;
+
+use retake_core::{ClipInfo, Error, FrameSink, FrameSource, Result, Transfer};
+
+/// How to read a clip. Files often carry no (or wrong) curve tags, so the
+/// user can say what the pixels really are.
+#[derive(Clone, Debug, Default)]
+pub struct SourceOptions {
+    /// Use this curve instead of the probed one.
+    pub transfer: Option<Transfer>,
+}
+
+/// How to write a clip. Everything left `None` is derived from the input
+/// clip so that a transcode keeps what it can.
+#[derive(Clone, Debug, Default)]
+pub struct SinkOptions {
+    /// Output codec; `None` guesses from the extension ([`Codec::guess`]).
+    pub codec: Option<Codec>,
+    /// Output curve; `None` keeps the input's curve (BT.709 for video and
+    /// sRGB for PNG/TIFF when the input is linear). Masks pass `Linear`.
+    pub transfer: Option<Transfer>,
+    /// Constant rate factor for H.264/H.265 (default 18 and 20).
+    pub crf: Option<u32>,
+    /// Encoder threads; 0 lets FFmpeg pick one per core, which is what
+    /// makes encoders use more than one core through the API.
+    pub threads: usize,
+}
+
+/// Output codecs Retake offers, by the names users type.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Codec {
+    /// ProRes 422 HQ, 10-bit 4:2:2 (`prores_ks`).
+    ProresHq,
+    /// ProRes 4444, 10-bit 4:4:4, with alpha when the clip has it.
+    Prores4444,
+    /// FFV1, lossless 16-bit RGB(A).
+    Ffv1,
+    /// H.264 (libx264), 8-bit 4:2:0, for review copies.
+    H264,
+    /// H.265 (libx265), 10-bit 4:2:0.
+    H265,
+    /// OpenEXR sequence, ZIP-compressed, half or full float.
+    Exr { half: bool },
+    /// PNG sequence, 8 or 16 bits per channel.
+    Png { sixteen: bool },
+    /// 16-bit TIFF sequence, deflate-compressed.
+    Tiff,
+}
+
+impl Codec {
+    /// Every codec, in the order help texts list them.
+    pub const ALL: [Codec; 10] = [
+        Codec::ProresHq,
+        Codec::Prores4444,
+        Codec::Ffv1,
+        Codec::H264,
+        Codec::H265,
+        Codec::Exr { half: true },
+        Codec::Exr { half: false },
+        Codec::Png { sixteen: false },
+        Codec::Png { sixteen: true },
+        Codec::Tiff,
+    ];
+
+    /// The user-facing name (`prores-hq`, `exr-half`, ...).
+    pub fn name(self) -> &'static str {
+        match self {
+            Codec::ProresHq => "prores-hq",
+            Codec::Prores4444 => "prores-4444",
+            Codec::Ffv1 => "ffv1",
+            Codec::H264 => "h264",
+            Codec::H265 => "h265",
+            Codec::Exr { half: true } => "exr-half",
+            Codec::Exr { half: false } => "exr-float",
+            Codec::Png { sixteen: false } => "png8",
+            Codec::Png { sixteen: true } => "png16",
+            Codec::Tiff => "tiff16",
+        }
+    }
+
+    /// The codec a file name implies, so `-o out.mov` needs no `--codec`.
+    pub fn guess(path: &str) -> Option<Codec> {
+        match extension(path).as_str() {
+            "mov" => Some(Codec::ProresHq),
+            "mkv" => Some(Codec::Ffv1),
+            "mp4" => Some(Codec::H264),
+            "exr" => Some(Codec::Exr { half: true }),
+            "png" => Some(Codec::Png { sixteen: true }),
+            "tif" | "tiff" => Some(Codec::Tiff),
+            _ => None,
+        }
+    }
+
+    /// True for codecs written as one image file per frame.
+    pub fn is_image(self) -> bool {
+        matches!(self, Codec::Exr { .. } | Codec::Png { .. } | Codec::Tiff)
+    }
+
+    /// The FFmpeg encoder behind a video codec.
+    pub fn ffmpeg_encoder(self) -> Option<&'static str> {
+        match self {
+            Codec::ProresHq | Codec::Prores4444 => Some("prores_ks"),
+            Codec::Ffv1 => Some("ffv1"),
+            Codec::H264 => Some("libx264"),
+            Codec::H265 => Some("libx265"),
+            _ => None,
+        }
+    }
+
+    /// Names accepted by [`FromStr`], for error messages and help.
+    pub fn names() -> String {
+        Codec::ALL.map(Codec::name).join(", ")
+    }
+}
+
+impl fmt::Display for Codec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Codec {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Codec> {
+        let lower = s.trim().to_ascii_lowercase();
+        if let Some(c) = Codec::ALL.into_iter().find(|c| c.name() == lower) {
+            return Ok(c);
+        }
+        let alias = match lower.as_str() {
+            "prores" | "prores422hq" | "prores-422-hq" => Some(Codec::ProresHq),
+            "prores4444" => Some(Codec::Prores4444),
+            "x264" | "avc" => Some(Codec::H264),
+            "x265" | "hevc" => Some(Codec::H265),
+            "exr" => Some(Codec::Exr { half: true }),
+            "png" => Some(Codec::Png { sixteen: true }),
+            "tif" | "tiff" | "tif16" => Some(Codec::Tiff),
+            _ => None,
+        };
+        alias.ok_or_else(|| {
+            Error::parameter(
+                "codec",
+                format!("unknown encoder `{s}`; choose one of {}", Codec::names()),
+            )
+        })
+    }
+}
+
+/// Lower-case extension of a path, or "" when it has none.
+pub(crate) fn extension(path: &str) -> String {
+    Path::new(path)
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default()
+}
+
+/// True when `path` names a numbered image sequence (`####`, `%04d`, `%d`)
+/// rather than one file, so callers can tell the two apart before probing.
+pub fn is_sequence_pattern(path: &str) -> bool {
+    sequence::Pattern::parse(path).is_some()
+}
+
+/// Stream facts of a clip without decoding it, for `retake probe` and for
+/// planning (frame ranges, output tags) before the first frame.
+pub fn probe(path: &str) -> Result<ClipInfo> {
+    if sequence::is_image_path(path) {
+        return sequence::probe(path, &SourceOptions::default());
+    }
+    video::probe(path, &SourceOptions::default())
+}
+
+/// Open a clip for reading frames in order as scene-linear float.
+pub fn open_source(path: &str, opts: &SourceOptions) -> Result<Box<dyn FrameSource>> {
+    if sequence::is_image_path(path) {
+        return Ok(Box::new(sequence::SequenceSource::open(path, opts)?));
+    }
+    Ok(Box::new(video::VideoSource::open(path, opts)?))
+}
+
+/// Create an output for frames of a clip described by `info` (size, rate,
+/// time base, pixel aspect, colour and alpha are carried over). Nothing
+/// appears under `path` until [`FrameSink::finish`].
+pub fn create_sink(path: &str, info: &ClipInfo, opts: &SinkOptions) -> Result<Box<dyn FrameSink>> {
+    let codec = match opts.codec {
+        Some(c) => c,
+        None => Codec::guess(path).ok_or_else(|| {
+            Error::parameter(
+                "codec",
+                format!(
+                    "cannot tell the codec from the name `{path}`; use a .mov, .mkv, .mp4, \
+                     .exr, .png or .tif name or choose one of {}",
+                    Codec::names()
+                ),
+            )
+        })?,
+    };
+    if codec.is_image() {
+        return Ok(Box::new(sequence::SequenceSink::create(
+            path, info, codec, opts,
+        )?));
+    }
+    if sequence::is_image_path(path) {
+        return Err(Error::parameter(
+            "codec",
+            format!(
+                "{codec} writes a video file, but `{path}` names images; \
+                 use a .mov/.mkv/.mp4 name or an image codec (exr-half, png16, tiff16)"
+            ),
+        ));
+    }
+    Ok(Box::new(encode::VideoSink::create(
+        path, info, codec, opts,
+    )?))
+}
+
+/// FFmpeg library versions in use, for `retake doctor` and provenance.
+pub fn ffmpeg_version() -> String {
+    video::init();
+    // SAFETY: av_version_info returns a static NUL-terminated string.
+    let info = unsafe {
+        std::ffi::CStr::from_ptr(ffmpeg_next::ffi::av_version_info())
+            .to_string_lossy()
+            .into_owned()
+    };
+    let v = ffmpeg_next::codec::version();
+    format!(
+        "FFmpeg {info} (libavcodec {}.{}.{})",
+        v >> 16,
+        (v >> 8) & 0xff,
+        v & 0xff
+    )
+}
+
+/// Each codec by our name with whether this build can write it, because
+/// distribution builds of libavcodec differ (libx265 is often missing).
+pub fn available_encoders() -> Vec<(String, bool)> {
+    video::init();
+    Codec::ALL
+        .iter()
+        .map(|c| {
+            let ok = match c.ffmpeg_encoder() {
+                Some(name) => ffmpeg_next::encoder::find_by_name(name).is_some(),
+                None => true,
+            };
+            (c.name().to_string(), ok)
+        })
+        .collect()
+}

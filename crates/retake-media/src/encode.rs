@@ -1,0 +1,651 @@
+//! Video encoding through FFmpeg: linear float frames back to stored codes
+//! in the output curve, converted to the codec's YCbCr (or RGB) format with
+//! the same matrix and range that the file is tagged with, and muxed with
+//! the input's rate, time base and pixel aspect, one packet per frame.
+
+use ff::ffi;
+use ffmpeg_next as ff;
+use retake_core::atomic::AtomicPath;
+use retake_core::Transfer;
+use retake_core::{ClipInfo, Error, Frame, FrameSink, Matrix, Primaries, Rational, Result};
+
+use crate::convert::{frame_to_planes, planar16_format, Planes16, Quantiser16, Scaler};
+use crate::video::{describe, init};
+use crate::{Codec, SinkOptions};
+
+/// Colour description written into the stream and used for conversion.
+#[derive(Clone, Copy, Debug)]
+struct OutColour {
+    transfer: Transfer,
+    matrix: Matrix,
+    primaries: Primaries,
+    full_range: bool,
+}
+
+/// An FFmpeg video encoder and muxer. The encoder is opened on the first
+/// frame, once it is known whether frames carry alpha or are masks.
+pub struct VideoSink {
+    // Declared before `atomic` so the file is closed before the temporary
+    // is removed on drop.
+    open: Option<Open>,
+    atomic: AtomicPath,
+    path: String,
+    codec: Codec,
+    encoder_name: &'static str,
+    info: ClipInfo,
+    crf: Option<u32>,
+    threads: usize,
+    colour: OutColour,
+    table: Quantiser16,
+    written: i64,
+}
+
+struct Open {
+    octx: ff::format::context::Output,
+    encoder: ff::encoder::Video,
+    stream_index: usize,
+    encoder_tb: ff::Rational,
+    stream_tb: ff::Rational,
+    width: usize,
+    height: usize,
+    /// Planes of the 16-bit intermediate: 1 (grey), 3 or 4 (with alpha).
+    count: usize,
+    /// Codes go straight into the encoder's frame (no swscale) when the
+    /// codec takes planar 16-bit RGB or grey (FFV1).
+    direct: bool,
+    staging: Vec<u16>,
+    staging_stride: usize,
+    scaler: Option<Scaler>,
+    pix_fmt: ff::format::Pixel,
+    /// The codec format has a separate 10-bit alpha plane (ProRes 4444).
+    alpha_plane: bool,
+    /// Frames the encoder may still hold references to are not reused.
+    pool: Vec<ff::frame::Video>,
+    packet: ff::Packet,
+}
+
+fn ff_rational(r: Rational) -> ff::Rational {
+    ff::Rational::new(r.num as i32, r.den as i32)
+}
+
+impl VideoSink {
+    /// Check everything that can be checked before the first frame: the
+    /// encoder exists in this FFmpeg, the container can hold it, the
+    /// folder exists.
+    pub fn create(path: &str, info: &ClipInfo, codec: Codec, opts: &SinkOptions) -> Result<Self> {
+        init();
+        let encoder_name = codec.ffmpeg_encoder().ok_or_else(|| {
+            Error::parameter(
+                "codec",
+                format!("{codec} writes images, not a video file like `{path}`"),
+            )
+        })?;
+        let enc = ff::encoder::find_by_name(encoder_name).ok_or_else(|| {
+            Error::parameter(
+                "codec",
+                format!(
+                    "this FFmpeg build has no {encoder_name} encoder for {codec}; \
+                     `retake doctor` lists the encoders available"
+                ),
+            )
+        })?;
+        check_container(path, codec, enc.id())?;
+        let atomic = AtomicPath::new(path)?;
+
+        let transfer = opts.transfer.unwrap_or(match info.colour.transfer {
+            Transfer::Linear => Transfer::Bt709,
+            t => t,
+        });
+        let ycbcr = !matches!(codec, Codec::Ffv1);
+        let colour = OutColour {
+            transfer,
+            matrix: if !ycbcr {
+                Matrix::Rgb
+            } else if info.colour.matrix == Matrix::Rgb {
+                Matrix::Bt709
+            } else {
+                info.colour.matrix
+            },
+            primaries: match info.colour.primaries {
+                Primaries::Unknown => Primaries::Bt709,
+                p => p,
+            },
+            // ProRes is limited range by definition; H.264/H.265 keep a
+            // full-range YCbCr input full range.
+            full_range: !ycbcr
+                || (matches!(codec, Codec::H264 | Codec::H265)
+                    && info.colour.full_range
+                    && info.colour.matrix != Matrix::Rgb),
+        };
+        if let Some(crf) = opts.crf {
+            if !matches!(codec, Codec::H264 | Codec::H265) {
+                log::warn!("--crf applies to h264 and h265 only; ignored for {codec}");
+            } else if crf > 51 {
+                return Err(Error::parameter(
+                    "crf",
+                    format!("{crf} is out of range; use 0 (lossless) to 51 (smallest)"),
+                ));
+            }
+        }
+        Ok(VideoSink {
+            open: None,
+            atomic,
+            path: path.to_string(),
+            codec,
+            encoder_name,
+            info: info.clone(),
+            crf: opts.crf,
+            threads: opts.threads,
+            colour,
+            table: Quantiser16::new(transfer),
+            written: 0,
+        })
+    }
+
+    fn out_err(&self, what: impl std::fmt::Display) -> Error {
+        Error::output(&self.path, what)
+    }
+
+    /// Open muxer and encoder for frames shaped like `first`.
+    fn open(&mut self, first: &Frame) -> Result<Open> {
+        let (width, height) = (first.width, first.height);
+        if width == 0 || height == 0 {
+            return Err(self.out_err("frame has no pixels"));
+        }
+        let alpha = first.channels == 4 || self.info.has_alpha;
+        let mask = first.channels == 1;
+        let codec = ff::encoder::find_by_name(self.encoder_name)
+            .ok_or_else(|| self.out_err(format!("{} encoder vanished", self.encoder_name)))?;
+        let supported: Vec<ff::format::Pixel> = codec
+            .video()
+            .ok()
+            .and_then(|v| v.formats().map(|f| f.collect()))
+            .unwrap_or_default();
+        let has = |p: ffi::AVPixelFormat| supported.contains(&ff::format::Pixel::from(p));
+
+        // Planes of the 16-bit intermediate picture: grey, G B R, G B R A.
+        let count = match (mask, alpha) {
+            (true, false) => 1,
+            (_, true) => 4,
+            (false, false) => 3,
+        };
+        use ffi::AVPixelFormat::*;
+        let (pix_fmt, count) = match self.codec {
+            Codec::ProresHq => (AV_PIX_FMT_YUV422P10LE, count),
+            Codec::Prores4444 if alpha => (AV_PIX_FMT_YUVA444P10LE, count),
+            Codec::Prores4444 => (AV_PIX_FMT_YUV444P10LE, count),
+            Codec::H264 => (AV_PIX_FMT_YUV420P, count),
+            Codec::H265 => (AV_PIX_FMT_YUV420P10LE, count),
+            Codec::Ffv1 => {
+                let planar = planar16_format(count);
+                if has(planar) {
+                    (planar, count)
+                } else if alpha {
+                    (AV_PIX_FMT_RGBA64LE, 4)
+                } else {
+                    (AV_PIX_FMT_RGB48LE, 3)
+                }
+            }
+            c => return Err(self.out_err(format!("{c} is not a video codec"))),
+        };
+        let direct = pix_fmt == planar16_format(count);
+        let pix = ff::format::Pixel::from(pix_fmt);
+        let facts = crate::video::pix_fmt_facts(pix_fmt);
+        if matches!(self.codec, Codec::H264 | Codec::H265 | Codec::ProresHq)
+            && (width % 2 != 0 || (height % 2 != 0 && !matches!(self.codec, Codec::ProresHq)))
+        {
+            return Err(self.out_err(format!(
+                "{} stores colour at reduced resolution ({}) and needs even dimensions, \
+                 but frames are {width}x{height}; crop or pad by a pixel, or use prores-4444 or ffv1",
+                self.codec, facts.name
+            )));
+        }
+
+        let temp = self.atomic.temp().to_path_buf();
+        let mut octx = ff::format::output(&temp).map_err(|e| {
+            self.out_err(format!(
+                "cannot create the output file: {}; check the folder is writable and the \
+                 extension is .mov, .mkv or .mp4",
+                describe(&e)
+            ))
+        })?;
+        let global_header = octx
+            .format()
+            .flags()
+            .contains(ff::format::flag::Flags::GLOBAL_HEADER);
+
+        let rate = if self.info.frame_rate.is_valid() {
+            self.info.frame_rate
+        } else {
+            Rational::new(24, 1)
+        };
+        let encoder_tb = ff::Rational::new(rate.den as i32, rate.num as i32);
+        let sar = if self.info.pixel_aspect.is_valid() {
+            self.info.pixel_aspect
+        } else {
+            Rational::new(1, 1)
+        };
+
+        let mut enc = ff::codec::context::Context::new_with_codec(codec)
+            .encoder()
+            .video()
+            .map_err(|e| {
+                self.out_err(format!(
+                    "cannot set up {}: {}",
+                    self.encoder_name,
+                    describe(&e)
+                ))
+            })?;
+        enc.set_width(width as u32);
+        enc.set_height(height as u32);
+        enc.set_format(pix);
+        enc.set_time_base(encoder_tb);
+        enc.set_frame_rate(Some(ff_rational(rate)));
+        enc.set_aspect_ratio(ff_rational(sar));
+        if global_header {
+            enc.set_flags(ff::codec::Flags::GLOBAL_HEADER);
+        }
+        // SAFETY: plain fields of a codec context that is not open yet.
+        unsafe {
+            let raw = enc.as_mut_ptr();
+            (*raw).color_primaries = primaries_tag(self.colour.primaries);
+            (*raw).color_trc = transfer_tag(self.colour.transfer);
+            (*raw).colorspace = if facts.rgb {
+                ffi::AVColorSpace::AVCOL_SPC_RGB
+            } else {
+                matrix_tag(self.colour.matrix)
+            };
+            (*raw).color_range = if self.colour.full_range || facts.rgb {
+                ffi::AVColorRange::AVCOL_RANGE_JPEG
+            } else {
+                ffi::AVColorRange::AVCOL_RANGE_MPEG
+            };
+            if matches!(self.codec, Codec::Ffv1) {
+                (*raw).bits_per_raw_sample = 16;
+            }
+        }
+        let mut dict = ff::Dictionary::new();
+        dict.set("threads", &self.threads.to_string());
+        match self.codec {
+            Codec::ProresHq => {
+                dict.set("profile", "hq");
+                dict.set("vendor", "apl0");
+            }
+            Codec::Prores4444 => {
+                dict.set("profile", "4444");
+                dict.set("vendor", "apl0");
+            }
+            Codec::Ffv1 => {
+                dict.set("level", "3");
+                dict.set("slicecrc", "1");
+                dict.set("g", "1");
+            }
+            Codec::H264 => {
+                dict.set("preset", "medium");
+                dict.set("crf", &self.crf.unwrap_or(18).to_string());
+            }
+            Codec::H265 => {
+                dict.set("preset", "medium");
+                dict.set("crf", &self.crf.unwrap_or(20).to_string());
+                dict.set("x265-params", "log-level=error");
+            }
+            _ => {}
+        }
+        let encoder = enc.open_with(dict).map_err(|e| {
+            self.out_err(format!(
+                "cannot open the {} encoder for {width}x{height} {}: {}",
+                self.encoder_name,
+                facts.name,
+                describe(&e)
+            ))
+        })?;
+
+        let stream_index = {
+            let mut ost = octx.add_stream(codec).map_err(|e| {
+                self.out_err(format!("cannot add a video stream: {}", describe(&e)))
+            })?;
+            ost.set_parameters(&encoder);
+            let stream_tb = if self.info.time_base.is_valid() {
+                ff_rational(self.info.time_base)
+            } else {
+                encoder_tb
+            };
+            ost.set_time_base(stream_tb);
+            ost.set_avg_frame_rate(ff_rational(rate));
+            ost.set_rate(ff_rational(rate));
+            // SAFETY: plain fields of a stream not yet written.
+            unsafe {
+                let raw = ost.as_mut_ptr();
+                (*raw).sample_aspect_ratio = ffi::AVRational {
+                    num: sar.num as i32,
+                    den: sar.den as i32,
+                };
+                let fmt_name = octx_name(&temp);
+                if matches!(self.codec, Codec::H265) && (fmt_name == "mov" || fmt_name == "mp4") {
+                    // `hvc1` is what Apple players require for HEVC.
+                    (*(*raw).codecpar).codec_tag = u32::from_le_bytes(*b"hvc1");
+                }
+            }
+            ost.index()
+        };
+        octx.write_header().map_err(|e| {
+            self.out_err(format!(
+                "cannot write the file header ({} in this container?): {}",
+                self.codec,
+                describe(&e)
+            ))
+        })?;
+        let stream_tb = octx
+            .stream(stream_index)
+            .map(|s| s.time_base())
+            .unwrap_or(encoder_tb);
+
+        let staging_stride = width.div_ceil(32) * 32;
+        let scaler = if direct {
+            None
+        } else {
+            Some(
+                Scaler::new(
+                    width,
+                    height,
+                    planar16_format(count),
+                    pix_fmt,
+                    self.colour.matrix,
+                    true,
+                    self.colour.full_range,
+                )
+                .ok_or_else(|| {
+                    self.out_err(format!(
+                        "cannot convert RGB to {} for {}",
+                        facts.name, self.codec
+                    ))
+                })?,
+            )
+        };
+        Ok(Open {
+            octx,
+            encoder,
+            stream_index,
+            encoder_tb,
+            stream_tb,
+            width,
+            height,
+            count,
+            direct,
+            staging: if direct {
+                Vec::new()
+            } else {
+                vec![0; staging_stride * height * count]
+            },
+            staging_stride,
+            scaler,
+            pix_fmt: pix,
+            alpha_plane: pix_fmt == AV_PIX_FMT_YUVA444P10LE,
+            pool: Vec::new(),
+            packet: ff::Packet::empty(),
+        })
+    }
+}
+
+/// Short muxer name FFmpeg would choose for `path`.
+fn octx_name(path: &std::path::Path) -> String {
+    match crate::extension(&path.to_string_lossy()).as_str() {
+        "mov" => "mov".into(),
+        "mp4" | "m4v" => "mp4".into(),
+        other => other.to_string(),
+    }
+}
+
+/// Refuse codec/container pairs FFmpeg cannot mux, with the fix in words.
+fn check_container(path: &str, codec: Codec, id: ff::codec::Id) -> Result<()> {
+    let c_path = std::ffi::CString::new(path)
+        .map_err(|_| Error::output(path, "path contains a NUL byte"))?;
+    // SAFETY: guessing a muxer by file name; null arguments are allowed.
+    let fmt = unsafe { ffi::av_guess_format(std::ptr::null(), c_path.as_ptr(), std::ptr::null()) };
+    if fmt.is_null() {
+        return Err(Error::output(
+            path,
+            format!(
+                "unknown container extension; use .mov, .mkv or .mp4 for {codec}, or an \
+                 image pattern such as out.####.exr"
+            ),
+        ));
+    }
+    // SAFETY: fmt is a static muxer description.
+    let ok = unsafe { ffi::avformat_query_codec(fmt, id.into(), ffi::FF_COMPLIANCE_NORMAL) };
+    if ok == 0 {
+        let ext = crate::extension(path);
+        let hint = match codec {
+            Codec::ProresHq | Codec::Prores4444 => ".mov or .mkv",
+            _ => ".mov or .mkv",
+        };
+        return Err(Error::output(
+            path,
+            format!("{codec} cannot be stored in a .{ext} file; use {hint}"),
+        ));
+    }
+    Ok(())
+}
+
+fn transfer_tag(t: Transfer) -> ffi::AVColorTransferCharacteristic {
+    use ffi::AVColorTransferCharacteristic::*;
+    match t {
+        Transfer::Linear => AVCOL_TRC_LINEAR,
+        Transfer::Srgb => AVCOL_TRC_IEC61966_2_1,
+        // FFmpeg has no BT.1886 tag; BT.709 is what such files carry.
+        Transfer::Bt709 | Transfer::Bt1886 => AVCOL_TRC_BT709,
+        Transfer::Gamma22 => AVCOL_TRC_GAMMA22,
+    }
+}
+
+fn matrix_tag(m: Matrix) -> ffi::AVColorSpace {
+    use ffi::AVColorSpace::*;
+    match m {
+        Matrix::Rgb => AVCOL_SPC_RGB,
+        Matrix::Bt709 => AVCOL_SPC_BT709,
+        Matrix::Bt601 => AVCOL_SPC_SMPTE170M,
+        Matrix::Bt2020 => AVCOL_SPC_BT2020_NCL,
+    }
+}
+
+fn primaries_tag(p: Primaries) -> ffi::AVColorPrimaries {
+    use ffi::AVColorPrimaries::*;
+    match p {
+        Primaries::Bt709 | Primaries::Unknown => AVCOL_PRI_BT709,
+        Primaries::Bt601 => AVCOL_PRI_SMPTE170M,
+        Primaries::Bt2020 => AVCOL_PRI_BT2020,
+    }
+}
+
+impl Open {
+    /// A frame buffer the encoder no longer references.
+    fn writable_frame(&mut self) -> usize {
+        for (i, f) in self.pool.iter_mut().enumerate() {
+            // SAFETY: checking the reference count of an allocated frame.
+            if unsafe { ffi::av_frame_is_writable(f.as_mut_ptr()) } != 0 {
+                return i;
+            }
+        }
+        self.pool.push(ff::frame::Video::new(
+            self.pix_fmt,
+            self.width as u32,
+            self.height as u32,
+        ));
+        self.pool.len() - 1
+    }
+
+    /// Pass all packets the encoder has ready to the muxer.
+    fn drain(&mut self, path: &str) -> Result<()> {
+        loop {
+            match self.encoder.receive_packet(&mut self.packet) {
+                Ok(()) => {
+                    self.packet.set_stream(self.stream_index);
+                    self.packet.rescale_ts(self.encoder_tb, self.stream_tb);
+                    self.packet.write_interleaved(&mut self.octx).map_err(|e| {
+                        Error::output(path, format!("write failed: {}", describe(&e)))
+                    })?;
+                }
+                Err(ff::Error::Eof) => return Ok(()),
+                Err(ff::Error::Other { errno }) if errno == ffi::EAGAIN => return Ok(()),
+                Err(e) => {
+                    return Err(Error::output(
+                        path,
+                        format!("encoding failed: {}", describe(&e)),
+                    ))
+                }
+            }
+        }
+    }
+}
+
+/// Alpha (linear coverage, 0..1) into a 10-bit plane, rounded to nearest.
+fn write_alpha10(frame: &Frame, plane: &mut [u16], stride: usize, width: usize) {
+    use rayon::prelude::*;
+    let channels = frame.channels;
+    plane
+        .par_chunks_mut(stride)
+        .take(frame.height)
+        .enumerate()
+        .for_each(|(y, row)| {
+            let src = frame.row(y);
+            for (x, o) in row[..width].iter_mut().enumerate() {
+                let a = if channels == 4 { src[x * 4 + 3] } else { 1.0 };
+                *o = (a.clamp(0.0, 1.0) * 1023.0 + 0.5) as u16;
+            }
+        });
+}
+
+impl FrameSink for VideoSink {
+    fn write(&mut self, frame: &Frame) -> Result<()> {
+        if frame.data.len() != frame.width * frame.height * frame.channels
+            || !(1..=4).contains(&frame.channels)
+        {
+            return Err(Error::Internal(format!(
+                "frame {} has {} samples for {}x{}x{}",
+                frame.index,
+                frame.data.len(),
+                frame.width,
+                frame.height,
+                frame.channels
+            )));
+        }
+        if self.open.is_none() {
+            let open = self.open(frame)?;
+            self.open = Some(open);
+        }
+        let path = self.path.clone();
+        let pts = self.written;
+        let table = &self.table;
+        let Some(open) = self.open.as_mut() else {
+            return Err(Error::Internal("encoder not open".into()));
+        };
+        if frame.width != open.width || frame.height != open.height {
+            return Err(Error::output(
+                &path,
+                format!(
+                    "frame {} is {}x{} but the video was started at {}x{}; all frames \
+                     of one output must have the same size",
+                    frame.index, frame.width, frame.height, open.width, open.height
+                ),
+            ));
+        }
+        let slot = open.writable_frame();
+        let count = open.count;
+        let mut target_ptr = [std::ptr::null_mut::<u8>(); 4];
+        let mut target_stride = [0i32; 4];
+        // SAFETY: the pool frame was allocated for this size and format.
+        unsafe {
+            let raw = &*open.pool[slot].as_mut_ptr();
+            target_ptr.copy_from_slice(&raw.data[..4]);
+            target_stride.copy_from_slice(&raw.linesize[..4]);
+        }
+        if open.direct {
+            let planes = Planes16 {
+                ptr: target_ptr.map(|p| p as *mut u16),
+                stride: target_stride.map(|s| s.max(0) as usize / 2),
+                count,
+            };
+            // SAFETY: the frame holds `count` 16-bit planes of this size.
+            unsafe { frame_to_planes(frame, planes, table) };
+        } else {
+            let stride = open.staging_stride;
+            let plane_len = stride * open.height;
+            let base = open.staging.as_mut_ptr();
+            let mut ptr = [std::ptr::null_mut::<u16>(); 4];
+            for (p, slot) in ptr.iter_mut().enumerate().take(count) {
+                // SAFETY: staging holds `count` planes of `plane_len`.
+                *slot = unsafe { base.add(p * plane_len) };
+            }
+            let planes = Planes16 {
+                ptr,
+                stride: [stride; 4],
+                count,
+            };
+            // SAFETY: staging planes match the frame size.
+            unsafe { frame_to_planes(frame, planes, table) };
+            let src = ptr.map(|p| p as *const u8);
+            let bytes = (stride * 2) as i32;
+            let src_stride = [bytes, bytes, bytes, if count == 4 { bytes } else { 0 }];
+            if let Some(scaler) = open.scaler.as_mut() {
+                // SAFETY: both pictures match the scaler's size and formats.
+                unsafe { scaler.scale(&src, &src_stride, &target_ptr, &target_stride) };
+            }
+            if open.alpha_plane {
+                // swscale truncates alpha on the way to 10 bits; round it
+                // here so alpha survives within half a code.
+                let width = open.width;
+                let target = &mut open.pool[slot];
+                let stride = target.stride(3) / 2;
+                let plane = target.data_mut(3);
+                // SAFETY: plane 3 of a 10-bit frame holds u16 samples.
+                let plane = unsafe {
+                    std::slice::from_raw_parts_mut(plane.as_mut_ptr() as *mut u16, plane.len() / 2)
+                };
+                write_alpha10(frame, plane, stride, width);
+            }
+        }
+        let target = &mut open.pool[slot];
+        target.set_pts(Some(pts));
+        // SAFETY: plain fields of a frame we own. Some encoders (prores_ks)
+        // tag the bitstream from the frame rather than the codec context.
+        unsafe {
+            let raw = target.as_mut_ptr();
+            let ctx = open.encoder.as_ptr();
+            (*raw).color_primaries = (*ctx).color_primaries;
+            (*raw).color_trc = (*ctx).color_trc;
+            (*raw).colorspace = (*ctx).colorspace;
+            (*raw).color_range = (*ctx).color_range;
+            (*raw).sample_aspect_ratio = (*ctx).sample_aspect_ratio;
+        }
+        open.encoder.send_frame(target).map_err(|e| {
+            Error::output(
+                &path,
+                format!("encoder rejected frame {}: {}", frame.index, describe(&e)),
+            )
+        })?;
+        open.drain(&path)?;
+        self.written += 1;
+        Ok(())
+    }
+
+    fn finish(mut self: Box<Self>) -> Result<()> {
+        let path = self.path.clone();
+        let Some(mut open) = self.open.take() else {
+            return Err(Error::output(
+                &path,
+                "no frames were written, so there is nothing to publish",
+            ));
+        };
+        open.encoder.send_eof().map_err(|e| {
+            Error::output(&path, format!("cannot flush the encoder: {}", describe(&e)))
+        })?;
+        open.drain(&path)?;
+        open.octx.write_trailer().map_err(|e| {
+            Error::output(&path, format!("cannot finish the file: {}", describe(&e)))
+        })?;
+        // Close the file before it is moved into place.
+        drop(open);
+        let VideoSink { atomic, .. } = *self;
+        atomic.commit()
+    }
+}
