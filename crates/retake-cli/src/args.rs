@@ -75,6 +75,14 @@ pub enum ModelsCommand {
         /// Model names or manifest paths (default: every installed model).
         names: Vec<String>,
     },
+    /// Time the model alone on this machine (the baseline for operations).
+    Bench {
+        /// Model name or manifest path.
+        name: String,
+        /// Timed runs after one warm-up run.
+        #[arg(long, default_value_t = 10)]
+        runs: usize,
+    },
     /// Download a model from its pinned address (or RETAKE_MODEL_MIRROR).
     Fetch {
         /// Model name from `retake models list`.

@@ -1,6 +1,6 @@
 //! `retake models list|info|verify|fetch`.
 
-use retake_core::model::{manifest, runtime, Manifest, Model, TensorSpec};
+use retake_core::model::{manifest, runtime, DType, Manifest, Model, Tensor, TensorSpec};
 use retake_core::{Error, Result};
 
 use crate::args::{GlobalArgs, ModelsCommand};
@@ -12,6 +12,7 @@ pub fn run(cmd: &ModelsCommand, global: &GlobalArgs) -> Result<i32> {
         ModelsCommand::Info { name } => info(name),
         ModelsCommand::Verify { names } => verify(names, global),
         ModelsCommand::Fetch { name, dir } => fetch(name, dir.as_deref(), global),
+        ModelsCommand::Bench { name, runs } => bench(name, *runs, global),
     }
 }
 
@@ -166,6 +167,49 @@ fn fetch(name: &str, dir: Option<&std::path::Path>, global: &GlobalArgs) -> Resu
         "{}: installed at {} (sha256 verified)",
         m.name,
         path.display()
+    );
+    Ok(0)
+}
+
+/// Run the model on constant inputs of its declared shape (dynamic
+/// dimensions taken as 256), so operations can be compared with it.
+fn bench(name: &str, runs: usize, global: &GlobalArgs) -> Result<i32> {
+    let ctx = model_context(global)?;
+    let m = manifest::find(name, &ctx.dirs)?;
+    let rt = runtime::init(&ctx.library)?;
+    let model = Model::load(m, rt, &ctx.providers, ctx.threads)?;
+    let inputs = || -> Vec<Tensor> {
+        model
+            .manifest
+            .inputs
+            .iter()
+            .map(|spec| {
+                let shape: Vec<i64> = spec
+                    .shape
+                    .iter()
+                    .map(|&d| if d < 0 { 256 } else { d })
+                    .collect();
+                let n = shape.iter().product::<i64>() as usize;
+                match spec.dtype {
+                    DType::U8 => Tensor::u8(shape, vec![128; n]),
+                    _ => Tensor::f32(shape, vec![0.5; n]),
+                }
+            })
+            .collect()
+    };
+    model.run(inputs())?;
+    let start = std::time::Instant::now();
+    for _ in 0..runs.max(1) {
+        model.run(inputs())?;
+    }
+    let secs = start.elapsed().as_secs_f64() / runs.max(1) as f64;
+    println!(
+        "{}: {:.1} ms per run, {:.2} runs/s on {} ({} threads)",
+        model.manifest.label(),
+        secs * 1e3,
+        1.0 / secs,
+        model.provider.name(),
+        ctx.threads
     );
     Ok(0)
 }
