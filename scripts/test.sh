@@ -1,9 +1,18 @@
 #!/usr/bin/env bash
 # Sets up (scripts/setup.sh) and runs every check: formatting, clippy with
-# warnings as errors, and the whole test suite.
+# warnings as errors, and the whole test suite; ends with one summary line.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/setup.sh
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings
-cargo test --workspace
+log=$(mktemp); trap 'rm -f "$log"' EXIT
+set +e
+cargo test --workspace 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+set -e
+passed=$(sed -n 's/^test result: .* \([0-9]*\) passed; \([0-9]*\) failed.*/\1/p' "$log" | paste -sd+ | bc)
+failed=$(sed -n 's/^test result: .* \([0-9]*\) passed; \([0-9]*\) failed.*/\2/p' "$log" | paste -sd+ | bc)
+echo
+echo "summary: ${passed:-0} passed, ${failed:-0} failed"
+exit "$status"

@@ -357,7 +357,8 @@ fn models_verify_accepts_the_real_model_and_names_each_mismatch() {
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(String::from_utf8_lossy(&o.stdout).contains("u2netp: ok"));
 
-    let cases: Vec<(Box<dyn Fn(String) -> String>, &str)> = vec![
+    type Edit = Box<dyn Fn(String) -> String>;
+    let cases: Vec<(Edit, &str)> = vec![
         (Box::new(|t| t.replace("309c8469", "409c8469")), "sha256"),
         (
             Box::new(|t| t.replace("name = \"input.1\"", "name = \"image\"")),
