@@ -61,7 +61,13 @@ pub struct RunStats {
 }
 
 /// Frames queued between stages, per worker.
-const QUEUE_PER_WORKER: usize = 2;
+const QUEUE_PER_WORKER: usize = 1;
+
+/// Most frames alive between decode and write for a window `radius` and
+/// `workers` threads per stage: independent of the clip's length.
+pub fn in_flight_bound(radius: usize, workers: usize) -> usize {
+    2 * radius + 2 * workers + 4
+}
 
 /// Run `op` over `source` into `sink`, then publish the sink's output. On
 /// any error the sink is dropped unfinished, so nothing appears under the
@@ -127,7 +133,9 @@ pub fn run<O: Operation>(
     let depth = workers * QUEUE_PER_WORKER;
     // A token per frame between decode and write (or skip): the hard bound
     // on frames alive, whatever order the workers finish in.
-    let in_flight = 2 * radius + 4 * depth + 2;
+    // Enough for every stage to be busy: decode ahead, each analysis and
+    // render worker, the window, the writer.
+    let in_flight = in_flight_bound(radius, workers);
     let (token_tx, token_rx) = bounded::<()>(in_flight);
     let (decoded_tx, decoded_rx) = bounded::<(u64, Arc<Frame>)>(depth);
     let (analysed_tx, analysed_rx) = bounded::<(u64, Arc<Item<O::Analysis>>)>(depth);
@@ -547,7 +555,8 @@ mod tests {
                 op.peak.load(Ordering::SeqCst)
             })
             .collect();
-        let bound = 2 * 4 + 4 * 2 * QUEUE_PER_WORKER + 2 + 4 + 1;
+        // Tokens, plus the window's already-rendered left half.
+        let bound = in_flight_bound(4, 2) + 4 + 1;
         // The bound does not depend on the clip's length; both runs stay under it.
         assert!(
             peaks.iter().all(|&p| p <= bound),
