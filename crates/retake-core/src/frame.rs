@@ -1,6 +1,31 @@
 //! Frames as every operation sees them: interleaved `f32`, scene-linear.
 
+use std::sync::Mutex;
+
 use crate::error::{Error, Result};
+
+/// Frame buffers dropped recently, kept for reuse: a decoder asking for a
+/// 1080p buffer every frame would otherwise make the kernel map and zero
+/// 25 MB per frame. Bounded, so it never holds more than a few frames.
+static RECYCLED: Mutex<Vec<Vec<f32>>> = Mutex::new(Vec::new());
+/// Buffers kept at most.
+const RECYCLED_MAX: usize = 6;
+/// Buffers smaller than this (samples) are not worth keeping.
+const RECYCLED_MIN: usize = 1 << 16;
+
+/// A buffer of `len` samples for a frame that the caller will overwrite
+/// completely: reuses a dropped frame's buffer when one of that size is
+/// kept, so its contents are unspecified (but initialised).
+pub fn recycled_buffer(len: usize) -> Vec<f32> {
+    if len >= RECYCLED_MIN {
+        if let Ok(mut kept) = RECYCLED.lock() {
+            if let Some(i) = kept.iter().position(|b| b.len() == len) {
+                return kept.swap_remove(i);
+            }
+        }
+    }
+    vec![0.0; len]
+}
 
 /// One picture (or mask) in scene-linear float, interleaved, row-major,
 /// top row first. Masks have one channel with 1.0 = subject / hole.
@@ -14,6 +39,19 @@ pub struct Frame {
     /// 1 (mask), 3 (RGB) or 4 (RGBA, straight alpha).
     pub channels: usize,
     pub data: Vec<f32>,
+}
+
+impl Drop for Frame {
+    fn drop(&mut self) {
+        if self.data.len() >= RECYCLED_MIN {
+            if let Ok(mut kept) = RECYCLED.lock() {
+                if kept.len() >= RECYCLED_MAX {
+                    kept.remove(0);
+                }
+                kept.push(std::mem::take(&mut self.data));
+            }
+        }
+    }
 }
 
 impl Frame {

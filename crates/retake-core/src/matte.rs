@@ -75,10 +75,11 @@ impl Matte {
     /// The matte of the next shot frame (`index` is only for messages).
     fn next(&mut self, index: i64) -> Result<Frame> {
         match self {
-            Matte::Still { mask, .. } => Ok(Frame {
-                index,
-                ..mask.clone()
-            }),
+            Matte::Still { mask, .. } => {
+                let mut m = mask.clone();
+                m.index = index;
+                Ok(m)
+            }
             Matte::Clip { path, source } => {
                 let f = source.next_frame()?.ok_or_else(|| {
                     Error::input(

@@ -97,7 +97,7 @@ pub(crate) fn codes_to_frame<C: Code>(
 ) -> Frame {
     let channels = layout.frame_channels();
     let row_len = width * channels;
-    let mut data = vec![0.0f32; row_len * height];
+    let mut data = retake_core::frame::recycled_buffer(row_len * height);
     let colour = &lut.colour[..];
     let alpha = &lut.alpha[..];
     data.par_chunks_mut(row_len * ROWS_PER_TASK)
@@ -375,7 +375,7 @@ pub(crate) unsafe fn planes_to_frame(
 ) -> Frame {
     let channels = if planes.count == 4 { 4 } else { 3 };
     let row_len = width * channels;
-    let mut data = vec![0.0f32; row_len * height];
+    let mut data = retake_core::frame::recycled_buffer(row_len * height);
     let colour = &lut.colour[..];
     let alpha = &lut.alpha[..];
     data.par_chunks_mut(row_len)
