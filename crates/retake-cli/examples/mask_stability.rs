@@ -44,7 +44,8 @@ fn main() -> Result<()> {
             let f = m.next_frame()?.ok_or_else(|| {
                 retake_core::Error::input(&m.info().path, "mask ends before the source")
             })?;
-            ms.push(retake_core::matte::to_mask(&f).data);
+            let mut mask = retake_core::matte::to_mask(&f);
+            ms.push(std::mem::take(&mut mask.data));
         }
         if let Some((py, pms)) = &prev {
             for p in 0..y.len() {
