@@ -286,13 +286,12 @@ impl Model {
         manifest.verify_file()?;
         let path = manifest.model_path();
         let mut last_err = String::from("no execution provider was asked for");
+        // Providers passed over, with why: reported in one line at the end.
+        let mut skipped: Vec<String> = Vec::new();
+        let mut failed = false;
         for &p in providers {
             if p != Provider::Cpu && !p.compiled_in() {
-                log::info!(
-                    "{}: execution provider {} is not in this ONNX Runtime build; trying the next",
-                    manifest.name,
-                    p.name()
-                );
+                skipped.push(format!("{} (not in this ONNX Runtime build)", p.name()));
                 continue;
             }
             let built = Session::builder(&rt.env)
@@ -306,7 +305,23 @@ impl Model {
             match built {
                 Ok(session) => {
                     check_io(&manifest, &session)?;
-                    log::info!("{}: running on {}", manifest.name, p.name());
+                    let line = if skipped.is_empty() {
+                        format!("{}: running on {}", manifest.name, p.name())
+                    } else {
+                        format!(
+                            "{}: running on {}; skipped {}",
+                            manifest.name,
+                            p.name(),
+                            skipped.join(", ")
+                        )
+                    };
+                    // A provider that exists but failed is worth a warning;
+                    // one this build lacks is expected on CPU-only machines.
+                    if failed {
+                        log::warn!("{line}");
+                    } else {
+                        log::info!("{line}");
+                    }
                     return Ok(Model {
                         manifest,
                         provider: p,
@@ -314,13 +329,8 @@ impl Model {
                     });
                 }
                 Err(e) => {
-                    if p != Provider::Cpu {
-                        log::warn!(
-                            "{}: execution provider {} failed ({e}); falling back",
-                            manifest.name,
-                            p.name()
-                        );
-                    }
+                    skipped.push(format!("{} (failed: {e})", p.name()));
+                    failed = true;
                     last_err = e.to_string();
                 }
             }
