@@ -67,6 +67,28 @@ pub struct ClipInfo {
 }
 
 impl ClipInfo {
+    /// Facts for frames that come from memory rather than a file (host
+    /// clips, generated test clips): 24 fps, square pixels, linear colour.
+    pub fn in_memory(path: &str, width: usize, height: usize, frames: Option<u64>) -> Self {
+        ClipInfo {
+            path: path.to_string(),
+            format: "memory".into(),
+            codec: "none".into(),
+            width,
+            height,
+            frames,
+            fps: 24.0,
+            frame_rate: Rational::new(24, 1),
+            time_base: Rational::new(1, 24),
+            pixel_aspect: Rational::new(1, 1),
+            first_frame: 0,
+            has_alpha: false,
+            bit_depth: 32,
+            pixel_format: "f32".into(),
+            colour: ColourTags::linear(),
+        }
+    }
+
     /// Channels a decoded frame of this clip has (3 or 4).
     pub fn channels(&self) -> usize {
         if self.has_alpha {

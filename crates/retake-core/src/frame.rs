@@ -89,6 +89,24 @@ impl Frame {
         })
     }
 
+    /// Check that the samples fit the dimensions and the channel count is
+    /// one a sink can write; sinks call this before touching a file.
+    pub fn check_layout(&self) -> Result<()> {
+        if self.data.len() != self.width * self.height * self.channels
+            || !(1..=4).contains(&self.channels)
+        {
+            return Err(Error::Internal(format!(
+                "frame {} has {} samples for {}x{}x{}",
+                self.index,
+                self.data.len(),
+                self.width,
+                self.height,
+                self.channels
+            )));
+        }
+        Ok(())
+    }
+
     pub fn pixel_count(&self) -> usize {
         self.width * self.height
     }

@@ -166,8 +166,6 @@ impl FrameSource for MattedSource {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::clip::Rational;
-    use crate::colour::ColourTags;
 
     struct Frames(Vec<Frame>, ClipInfo);
 
@@ -178,23 +176,7 @@ mod tests {
             .collect();
         Box::new(Frames(
             frames,
-            ClipInfo {
-                path: path.into(),
-                format: "test".into(),
-                codec: "test".into(),
-                width: w,
-                height: h,
-                frames: Some(n as u64),
-                fps: 24.0,
-                frame_rate: Rational::new(24, 1),
-                time_base: Rational::new(1, 24),
-                pixel_aspect: Rational::new(1, 1),
-                first_frame: 0,
-                has_alpha: false,
-                bit_depth: 8,
-                pixel_format: "test".into(),
-                colour: ColourTags::linear(),
-            },
+            ClipInfo::in_memory(path, w, h, Some(n as u64)),
         ))
     }
 

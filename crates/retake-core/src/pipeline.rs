@@ -380,8 +380,7 @@ impl Operation for Identity {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::clip::{ClipInfo, Rational};
-    use crate::colour::ColourTags;
+    use crate::clip::ClipInfo;
     use std::sync::atomic::AtomicUsize;
 
     struct Counting {
@@ -392,23 +391,7 @@ mod tests {
     }
 
     fn info(n: u64) -> ClipInfo {
-        ClipInfo {
-            path: "memory://test".into(),
-            format: "test".into(),
-            codec: "test".into(),
-            width: 4,
-            height: 2,
-            frames: Some(n),
-            fps: 24.0,
-            frame_rate: Rational::new(24, 1),
-            time_base: Rational::new(1, 24),
-            pixel_aspect: Rational::new(1, 1),
-            first_frame: 0,
-            has_alpha: false,
-            bit_depth: 32,
-            pixel_format: "f32".into(),
-            colour: ColourTags::linear(),
-        }
+        ClipInfo::in_memory("memory://test", 4, 2, Some(n))
     }
 
     impl Counting {

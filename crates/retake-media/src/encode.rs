@@ -517,18 +517,7 @@ fn write_alpha10(frame: &Frame, plane: &mut [u16], stride: usize, width: usize) 
 
 impl FrameSink for VideoSink {
     fn write(&mut self, frame: &Frame) -> Result<()> {
-        if frame.data.len() != frame.width * frame.height * frame.channels
-            || !(1..=4).contains(&frame.channels)
-        {
-            return Err(Error::Internal(format!(
-                "frame {} has {} samples for {}x{}x{}",
-                frame.index,
-                frame.data.len(),
-                frame.width,
-                frame.height,
-                frame.channels
-            )));
-        }
+        frame.check_layout()?;
         if self.open.is_none() {
             let open = self.open(frame)?;
             self.open = Some(open);

@@ -759,18 +759,7 @@ impl SequenceSink {
 
 impl FrameSink for SequenceSink {
     fn write(&mut self, frame: &Frame) -> Result<()> {
-        if frame.data.len() != frame.width * frame.height * frame.channels
-            || !(1..=4).contains(&frame.channels)
-        {
-            return Err(Error::Internal(format!(
-                "frame {} has {} samples for {}x{}x{}",
-                frame.index,
-                frame.data.len(),
-                frame.width,
-                frame.height,
-                frame.channels
-            )));
-        }
+        frame.check_layout()?;
         let path = match (&self.pattern, &self.single) {
             (Some(p), _) => p.path_for(frame.index),
             (None, Some(single)) => {
