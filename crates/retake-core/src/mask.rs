@@ -193,34 +193,13 @@ impl SubjectMask {
         })
     }
 
-    /// Blend the window's saliency maps, each pixel weighted by time
-    /// distance and by how similar that pixel looks in the neighbour.
     fn temporal(&self, window: &Window<MaskAnalysis>) -> Vec<f32> {
-        let c = &window.centre().analysis;
-        if self.params.temporal_radius == 0 || window.len() == 1 {
-            return c.saliency.clone();
-        }
-        let inv_t = 1.0 / (2.0 * self.params.temporal_sigma.powi(2));
-        let inv_m = 1.0 / (2.0 * self.params.motion_sigma.powi(2));
-        let n = self.width * self.height;
-        let mut num = c.saliency.clone();
-        let mut den = vec![1.0f32; n];
-        for (dt, item) in window.iter() {
-            if dt == 0 || dt.unsigned_abs() > self.params.temporal_radius {
-                continue;
-            }
-            let wt = (-(dt * dt) as f32 * inv_t).exp();
-            let a = &item.analysis;
-            for k in 0..n {
-                let d: f32 = (0..3)
-                    .map(|ch| (a.thumb[k * 3 + ch] - c.thumb[k * 3 + ch]).powi(2))
-                    .sum();
-                let w = wt * (-d * inv_m).exp();
-                num[k] += w * a.saliency[k];
-                den[k] += w;
-            }
-        }
-        num.iter().zip(&den).map(|(a, b)| a / b).collect()
+        let neighbours: Vec<(isize, &MaskAnalysis)> = window
+            .iter()
+            .filter(|(dt, _)| *dt != 0)
+            .map(|(dt, item)| (dt, &item.analysis))
+            .collect();
+        temporal_blend(&window.centre().analysis, &neighbours, &self.params)
     }
 
     /// Full-resolution mask (1 = subject) for the centre of the window.
@@ -271,6 +250,40 @@ impl SubjectMask {
             data,
         }
     }
+}
+
+/// Blend saliency maps of neighbouring frames into the centre's, each pixel
+/// weighted by time distance and by how similar that pixel looks in the
+/// neighbour: static areas are averaged (no chatter), areas that changed keep
+/// the centre's own value (no ghosts of a moving subject).
+fn temporal_blend(
+    centre: &MaskAnalysis,
+    neighbours: &[(isize, &MaskAnalysis)],
+    params: &MaskParams,
+) -> Vec<f32> {
+    if params.temporal_radius == 0 || neighbours.is_empty() {
+        return centre.saliency.clone();
+    }
+    let inv_t = 1.0 / (2.0 * params.temporal_sigma.powi(2));
+    let inv_m = 1.0 / (2.0 * params.motion_sigma.powi(2));
+    let n = centre.saliency.len();
+    let mut num = centre.saliency.clone();
+    let mut den = vec![1.0f32; n];
+    for &(dt, a) in neighbours {
+        if dt == 0 || dt.unsigned_abs() > params.temporal_radius {
+            continue;
+        }
+        let wt = (-(dt * dt) as f32 * inv_t).exp();
+        for k in 0..n {
+            let d: f32 = (0..3)
+                .map(|ch| (a.thumb[k * 3 + ch] - centre.thumb[k * 3 + ch]).powi(2))
+                .sum();
+            let w = wt * (-d * inv_m).exp();
+            num[k] += w * a.saliency[k];
+            den[k] += w;
+        }
+    }
+    num.iter().zip(&den).map(|(a, b)| a / b).collect()
 }
 
 /// 3x3 box blur of an interleaved RGB image: keeps sensor noise from
@@ -326,4 +339,98 @@ pub fn overlay(src: &Frame, mask: &Frame) -> Frame {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn analysis(saliency: Vec<f32>, grey: Vec<f32>) -> MaskAnalysis {
+        MaskAnalysis {
+            saliency,
+            thumb: grey.iter().flat_map(|&g| [g, g, g]).collect(),
+        }
+    }
+
+    #[test]
+    fn static_pixels_are_averaged_and_changed_pixels_are_not() {
+        let params = MaskParams::default();
+        // Pixel 0: the picture is the same in all frames, the model's answer
+        // chatters (0.8 in the centre, 0.2 around it).
+        // Pixel 1: the picture changed (a subject moved in), so the
+        // neighbours' low saliency must not leak into the centre.
+        let centre = analysis(vec![0.8, 0.9], vec![0.5, 0.9]);
+        let before = analysis(vec![0.2, 0.1], vec![0.5, 0.1]);
+        let after = analysis(vec![0.2, 0.1], vec![0.5, 0.1]);
+        let out = temporal_blend(&centre, &[(-1, &before), (1, &after)], &params);
+        assert!(out[0] < 0.5, "static chatter kept: {}", out[0]);
+        assert!(
+            (out[1] - 0.9).abs() < 0.01,
+            "moving subject ghosted: {}",
+            out[1]
+        );
+    }
+
+    #[test]
+    fn radius_zero_is_the_frame_itself() {
+        let params = MaskParams {
+            temporal_radius: 0,
+            ..MaskParams::default()
+        };
+        let centre = analysis(vec![0.8], vec![0.5]);
+        let other = analysis(vec![0.0], vec![0.5]);
+        assert_eq!(temporal_blend(&centre, &[(1, &other)], &params), vec![0.8]);
+    }
+
+    #[test]
+    fn bad_parameters_are_named() {
+        for (p, name) in [
+            (
+                MaskParams {
+                    threshold: 1.5,
+                    ..Default::default()
+                },
+                "threshold",
+            ),
+            (
+                MaskParams {
+                    temporal_sigma: 0.0,
+                    ..Default::default()
+                },
+                "temporal-sigma",
+            ),
+            (
+                MaskParams {
+                    edge_epsilon: f32::NAN,
+                    ..Default::default()
+                },
+                "edge-epsilon",
+            ),
+            (
+                MaskParams {
+                    temporal_radius: 40,
+                    ..Default::default()
+                },
+                "temporal-radius",
+            ),
+        ] {
+            let err = p.validate().unwrap_err().to_string();
+            assert!(err.contains(name), "{err}");
+        }
+    }
+
+    #[test]
+    fn parameters_round_trip_through_a_job_file() {
+        let p = MaskParams {
+            threshold: 0.4,
+            mode: MaskOutput::Overlay,
+            ..Default::default()
+        };
+        let text = toml::to_string(&p).unwrap();
+        let back: MaskParams = toml::from_str(&text).unwrap();
+        assert_eq!(p, back);
+        let partial: MaskParams = toml::from_str("softness = 0.0").unwrap();
+        assert_eq!(partial.threshold, 0.5);
+        assert!(toml::from_str::<MaskParams>("treshold = 0.3").is_err());
+    }
 }
