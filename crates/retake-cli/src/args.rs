@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 use retake_core::mask::MaskParams;
+use serde::Deserialize;
 
 /// Retake: on-premises video-to-video editing for post-production.
 #[derive(Debug, Parser)]
@@ -50,6 +51,21 @@ pub enum Command {
     Mask(MaskArgs),
     /// Convert a clip between formats through Retake's float pipeline.
     Convert(ConvertArgs),
+    /// Run a job file (TOML): the same operations and parameters as the
+    /// commands, for farms and pipelines.
+    Run(RunArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The job file.
+    pub job: PathBuf,
+    /// Render only these frames (overrides the job's range; for farm chunks).
+    #[arg(long)]
+    pub frames: Option<String>,
+    /// Replace an existing output.
+    #[arg(short = 'y', long)]
+    pub overwrite: bool,
 }
 
 #[derive(Debug, Args)]
@@ -93,8 +109,10 @@ pub enum ModelsCommand {
     },
 }
 
-/// Where frames come from and go to; shared by every operation.
-#[derive(Debug, Args)]
+/// Where frames come from and go to; shared by every operation, as flags
+/// and as the `[io]` table of a job file.
+#[derive(Debug, Clone, Args, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct IoArgs {
     /// Input video file or image-sequence pattern (`shot.####.exr`).
     pub input: String,
@@ -120,6 +138,7 @@ pub struct IoArgs {
     pub crf: Option<u32>,
     /// Replace an existing output.
     #[arg(short = 'y', long)]
+    #[serde(default)]
     pub overwrite: bool,
 }
 
@@ -135,6 +154,14 @@ pub struct MaskArgs {
 pub struct ConvertArgs {
     #[command(flatten)]
     pub io: IoArgs,
+    #[command(flatten)]
+    pub params: ConvertParams,
+}
+
+/// Options of `convert`, as flags and as the `[convert]` table of a job file.
+#[derive(Debug, Clone, Default, Args, Deserialize, serde::Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ConvertParams {
     /// Attach this matte (a still, a clip or a sequence, white = opaque) as
     /// the output's alpha channel, e.g. for ProRes 4444 or EXR.
     #[arg(long)]

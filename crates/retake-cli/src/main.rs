@@ -23,7 +23,7 @@ fn main() {
     bound_allocator();
     let cli = args::Cli::parse();
     context::init_logging(&cli.global);
-    let code = match commands::run(&cli) {
+    let code = match commands::dispatch(&cli) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("retake: error: {e}");

@@ -421,3 +421,57 @@ fn models_list_and_info_show_the_nutrition_label() {
         "{out}"
     );
 }
+
+#[test]
+fn job_files_run_the_same_operations_with_paths_relative_to_the_job() {
+    let dir = tempfile::tempdir().unwrap();
+    make_clip(dir.path(), "shot.mp4", "160x90", 8);
+    std::fs::create_dir(dir.path().join("out")).unwrap();
+    let job = dir.path().join("convert.toml");
+    std::fs::write(
+        &job,
+        "operation = \"convert\"\n[io]\ninput = \"shot.mp4\"\noutput = \"out/plate.####.exr\"\ncodec = \"exr-half\"\nframes = \"0-5\"\n",
+    )
+    .unwrap();
+    // The command-line range overrides the job's: a farm chunk.
+    let o = retake(&["run", job.to_str().unwrap(), "--frames", "2-4"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let j = probe_json(&dir.path().join("out/plate.####.exr"));
+    assert_eq!(
+        (j["frames"].clone(), j["first_frame"].clone()),
+        (3.into(), 2.into())
+    );
+
+    let job = dir.path().join("mask.toml");
+    std::fs::write(
+        &job,
+        "operation = \"mask\"\n[io]\ninput = \"shot.mp4\"\noutput = \"out/matte.mov\"\n[mask]\nthreshold = 0.4\ntemporal_radius = 1\n",
+    )
+    .unwrap();
+    let o = retake(&["run", job.to_str().unwrap(), "-q"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let record: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(dir.path().join("out/matte.mov.retake.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(record["parameters"]["threshold"], 0.4);
+    assert_eq!(record["parameters"]["temporal_radius"], 1);
+}
+
+#[test]
+fn bad_job_files_name_the_file_and_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let job = dir.path().join("job.toml");
+    for (text, needle) in [
+        ("operation = \"mask\"\n[io]\ninput = \"a.mp4\"\noutput = \"b.mov\"\n[mask]\ntreshold = 0.3\n", "treshold"),
+        ("operation = \"paint\"\n[io]\ninput = \"a.mp4\"\noutput = \"b.mov\"\n", "paint"),
+        ("operation = \"mask\"\n[io]\ninput = \"a.mp4\"\n", "output"),
+        ("operation = \"convert\"\n[io]\ninput = \"a.mp4\"\noutput = \"b.mov\"\n[mask]\nthreshold = 0.3\n", "[mask]"),
+    ] {
+        std::fs::write(&job, text).unwrap();
+        let o = retake(&["run", job.to_str().unwrap()]);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(3), "{err}");
+        assert!(err.contains("job.toml") && err.contains(needle), "`{needle}` not in: {err}");
+    }
+}

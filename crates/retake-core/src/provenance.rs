@@ -76,6 +76,7 @@ impl Provenance {
             version: env!("CARGO_PKG_VERSION").into(),
             operation: operation.into(),
             parameters: toml::Value::try_from(parameters)
+                .map(shortest_floats)
                 .unwrap_or_else(|e| toml::Value::String(format!("unrecordable: {e}"))),
             models: Vec::new(),
             inputs: Vec::new(),
@@ -83,5 +84,36 @@ impl Provenance {
             frames: None,
             frames_written: 0,
         }
+    }
+}
+
+/// Parameters are `f32`; widened to `f64` they print as 0.4000000059604645.
+/// Record each as the shortest decimal that reads back as the same `f32`.
+fn shortest_floats(v: toml::Value) -> toml::Value {
+    match v {
+        toml::Value::Float(x) => toml::Value::Float((x as f32).to_string().parse().unwrap_or(x)),
+        toml::Value::Array(a) => toml::Value::Array(a.into_iter().map(shortest_floats).collect()),
+        toml::Value::Table(t) => toml::Value::Table(
+            t.into_iter()
+                .map(|(k, v)| (k, shortest_floats(v)))
+                .collect(),
+        ),
+        other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parameters_are_recorded_as_written() {
+        let p = crate::mask::MaskParams {
+            threshold: 0.4,
+            ..Default::default()
+        };
+        let record = Provenance::new("mask", &p);
+        assert_eq!(record.parameters["threshold"].as_float(), Some(0.4));
+        assert_eq!(record.parameters["model"].as_str(), Some("u2netp"));
     }
 }

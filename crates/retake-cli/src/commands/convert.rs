@@ -9,10 +9,10 @@ use super::{run_operation, OutputPlan};
 use crate::args::{ConvertArgs, GlobalArgs};
 
 pub fn run(a: &ConvertArgs, global: &GlobalArgs) -> Result<i32> {
-    let record = Provenance::new("convert", &toml::value::Table::new());
+    let record = Provenance::new("convert", &a.params);
     run_operation(
         &a.io,
-        a.alpha.as_deref(),
+        a.params.alpha.as_deref(),
         global,
         &Identity,
         record,

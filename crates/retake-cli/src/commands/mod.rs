@@ -5,6 +5,7 @@ mod doctor;
 mod mask;
 mod models;
 mod probe;
+mod run;
 
 use std::path::Path;
 use std::sync::atomic::AtomicBool;
@@ -21,13 +22,14 @@ use crate::args::{Cli, Command, GlobalArgs, IoArgs};
 use crate::progress::Reporter;
 
 /// Run the chosen command; the returned code is the process exit code.
-pub fn run(cli: &Cli) -> Result<i32> {
+pub fn dispatch(cli: &Cli) -> Result<i32> {
     match &cli.command {
         Command::Probe(a) => probe::run(a),
         Command::Doctor => doctor::run(&cli.global),
         Command::Models(c) => models::run(c, &cli.global),
         Command::Mask(a) => mask::run(a, &cli.global),
         Command::Convert(a) => convert::run(a, &cli.global),
+        Command::Run(a) => run::run(a, &cli.global),
     }
 }
 

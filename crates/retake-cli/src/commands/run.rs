@@ -1,0 +1,96 @@
+//! `retake run JOB.toml`: a job file names an operation, its `[io]` and its
+//! parameters, with exactly the keys the command's flags have, and runs
+//! through the same code as the command.
+//!
+//! ```toml
+//! operation = "mask"
+//! [io]
+//! input = "plates/shot.mov"          # relative to the job file
+//! output = "mattes/shot.####.exr"
+//! codec = "exr-half"
+//! frames = "1001-1100"
+//! [mask]
+//! threshold = 0.45
+//! ```
+
+use std::path::Path;
+
+use retake_core::mask::MaskParams;
+use retake_core::{Error, Result};
+use serde::Deserialize;
+
+use crate::args::{ConvertArgs, ConvertParams, GlobalArgs, IoArgs, MaskArgs, RunArgs};
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum Operation {
+    Mask,
+    Convert,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Job {
+    operation: Operation,
+    io: IoArgs,
+    mask: Option<MaskParams>,
+    convert: Option<ConvertParams>,
+}
+
+/// Paths in a job file are relative to the job file, so a job can move with
+/// its shot folder.
+fn resolve(base: &Path, path: &str) -> String {
+    let p = Path::new(path);
+    if p.is_absolute() {
+        path.to_string()
+    } else {
+        base.join(p).to_string_lossy().into_owned()
+    }
+}
+
+fn load(path: &Path) -> Result<Job> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::input(path, e))?;
+    let job: Job =
+        toml::from_str(&text).map_err(|e| Error::input(path, format!("invalid job file: {e}")))?;
+    let misplaced = match job.operation {
+        Operation::Mask => job.convert.is_some().then_some("[convert]"),
+        Operation::Convert => job.mask.is_some().then_some("[mask]"),
+    };
+    if let Some(table) = misplaced {
+        return Err(Error::input(
+            path,
+            format!(
+                "{table} does not belong to operation `{:?}`; remove it or change `operation`",
+                job.operation
+            )
+            .to_lowercase(),
+        ));
+    }
+    Ok(job)
+}
+
+pub fn run(a: &RunArgs, global: &GlobalArgs) -> Result<i32> {
+    let job = load(&a.job)?;
+    let base = a.job.parent().unwrap_or_else(|| Path::new("."));
+    let mut io = job.io;
+    io.input = resolve(base, &io.input);
+    io.output = resolve(base, &io.output);
+    if a.frames.is_some() {
+        io.frames = a.frames.clone();
+    }
+    io.overwrite |= a.overwrite;
+    match job.operation {
+        Operation::Mask => super::mask::run(
+            &MaskArgs {
+                io,
+                params: job.mask.unwrap_or_default(),
+            },
+            global,
+        ),
+        Operation::Convert => {
+            let mut params = job.convert.unwrap_or_default();
+            params.alpha = params.alpha.map(|m| resolve(base, &m));
+            super::convert::run(&ConvertArgs { io, params }, global)
+        }
+    }
+}
