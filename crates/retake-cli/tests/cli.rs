@@ -190,10 +190,10 @@ fn bad_input_is_named_and_leaves_no_output() {
                 "convert".into(),
                 clip.into(),
                 "-o".into(),
-                format!("{d}/no/such/dir/out.mov"),
+                format!("{d}/a.mp4/out.mov"),
             ],
             4,
-            vec!["does not exist"],
+            vec!["cannot create folder", "a.mp4"],
         ),
         (
             vec!["probe".into(), format!("{d}/missing.####.exr")],
@@ -474,4 +474,39 @@ fn bad_job_files_name_the_file_and_the_key() {
         assert_eq!(o.status.code(), Some(3), "{err}");
         assert!(err.contains("job.toml") && err.contains(needle), "`{needle}` not in: {err}");
     }
+}
+
+#[test]
+fn missing_output_folders_are_created() {
+    let dir = tempfile::tempdir().unwrap();
+    let clip = make_clip(dir.path(), "a.mp4", "160x90", 3);
+    let out = dir.path().join("renders/shot010/plate.####.png");
+    let o = retake(&[
+        "convert",
+        clip.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(dir.path().join("renders/shot010/plate.0002.png").is_file());
+    // Existing frames are kept unless --overwrite is given.
+    let o = retake(&[
+        "convert",
+        clip.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(4), "{}", stderr(&o));
+    assert!(stderr(&o).contains("3 frames") && stderr(&o).contains("--overwrite"));
+    // A run whose input is bad makes no folder.
+    let out = dir.path().join("renders/shot020/plate.####.png");
+    let missing = dir.path().join("missing.mp4");
+    let o = retake(&[
+        "convert",
+        missing.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(3));
+    assert!(!dir.path().join("renders/shot020").exists());
 }

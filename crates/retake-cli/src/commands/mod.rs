@@ -95,6 +95,7 @@ pub fn run_operation<O: Operation>(
         provenance.inputs.push(InputRecord::new("matte", path));
     }
     let plan = plan(source.info());
+    ensure_output_folder(&io.output)?;
     let sink = retake_media::create_sink(
         &io.output,
         &plan.info,
@@ -133,22 +134,41 @@ fn write_provenance(output: &str, p: &Provenance) -> Result<()> {
     file.commit()
 }
 
+/// Make the output's folder if it is missing, as render farms expect; done
+/// once the inputs have been opened, so a bad input leaves nothing behind.
+fn ensure_output_folder(output: &str) -> Result<()> {
+    let p = Path::new(output);
+    if let Some(dir) = p.parent().filter(|d| !d.as_os_str().is_empty()) {
+        if !dir.is_dir() {
+            std::fs::create_dir_all(dir).map_err(|e| {
+                Error::output(p, format!("cannot create folder {}: {e}", dir.display()))
+            })?;
+            log::info!("created folder {}", dir.display());
+        }
+    }
+    Ok(())
+}
+
 /// Refuse to replace an existing output unless asked: a farm re-run must
 /// not silently clobber a delivered file.
 fn check_output(output: &str, overwrite: bool) -> Result<()> {
     let p = Path::new(output);
-    if let Some(dir) = p.parent().filter(|d| !d.as_os_str().is_empty()) {
-        if !dir.is_dir() {
-            return Err(Error::output(
-                p,
-                format!("folder {} does not exist; create it first", dir.display()),
-            ));
-        }
-    }
-    if retake_media::is_sequence_pattern(output) {
+    if overwrite {
         return Ok(());
     }
-    if p.exists() && !overwrite {
+    if retake_media::is_sequence_pattern(output) {
+        if let Ok(found) = retake_media::probe(output) {
+            return Err(Error::output(
+                p,
+                format!(
+                    "{} frames of this sequence already exist; pass --overwrite (-y) to replace them",
+                    found.frames.unwrap_or(0)
+                ),
+            ));
+        }
+        return Ok(());
+    }
+    if p.exists() {
         return Err(Error::output(
             p,
             "already exists; pass --overwrite (-y) to replace it",
