@@ -510,3 +510,23 @@ fn missing_output_folders_are_created() {
     assert_eq!(o.status.code(), Some(3));
     assert!(!dir.path().join("renders/shot020").exists());
 }
+
+#[test]
+fn alpha_outputs_named_mov_get_prores_4444() {
+    let dir = tempfile::tempdir().unwrap();
+    let clip = make_clip(dir.path(), "a.mp4", "160x90", 3);
+    let matte = make_clip(dir.path(), "m.mp4", "160x90", 3);
+    let out = dir.path().join("keyed.mov");
+    let o = retake(&[
+        "convert",
+        clip.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--alpha",
+        matte.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let j = probe_json(&out);
+    assert_eq!(j["has_alpha"], true, "{j}");
+    assert_eq!(j["codec"], "prores", "{j}");
+}

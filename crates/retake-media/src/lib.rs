@@ -108,6 +108,12 @@ impl Codec {
     }
 
     /// True for codecs written as one image file per frame.
+    /// Whether the codec stores an alpha channel (ProRes 4444, FFV1, EXR,
+    /// PNG, TIFF do; ProRes 422, H.264 and H.265 do not).
+    pub fn keeps_alpha(self) -> bool {
+        !matches!(self, Codec::ProresHq | Codec::H264 | Codec::H265)
+    }
+
     pub fn is_image(self) -> bool {
         matches!(self, Codec::Exr { .. } | Codec::Png { .. } | Codec::Tiff)
     }

@@ -95,6 +95,7 @@ pub fn run_operation<O: Operation>(
         provenance.inputs.push(InputRecord::new("matte", path));
     }
     let plan = plan(source.info());
+    let codec = codec_for_alpha(codec, &io.output, plan.info.has_alpha);
     ensure_output_folder(&io.output)?;
     let sink = retake_media::create_sink(
         &io.output,
@@ -132,6 +133,24 @@ fn write_provenance(output: &str, p: &Provenance) -> Result<()> {
     let file = AtomicPath::new(&path)?;
     std::fs::write(file.temp(), text + "\n").map_err(|e| Error::output(&path, e))?;
     file.commit()
+}
+
+/// An output with alpha named `.mov` gets ProRes 4444 rather than 422 HQ;
+/// a codec chosen by name that cannot keep alpha is used, with a warning.
+fn codec_for_alpha(codec: Option<Codec>, output: &str, has_alpha: bool) -> Option<Codec> {
+    if !has_alpha {
+        return codec;
+    }
+    match codec {
+        None if Codec::guess(output) == Some(Codec::ProresHq) => Some(Codec::Prores4444),
+        Some(c) if !c.keeps_alpha() => {
+            log::warn!(
+                "{c} has no alpha channel: the alpha is dropped (use prores-4444, ffv1 or exr)"
+            );
+            codec
+        }
+        _ => codec,
+    }
 }
 
 /// Make the output's folder if it is missing, as render farms expect; done
