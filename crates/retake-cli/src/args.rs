@@ -66,6 +66,9 @@ pub struct RunArgs {
     /// Replace an existing output.
     #[arg(short = 'y', long)]
     pub overwrite: bool,
+    /// Render only the frames an image-sequence output is missing.
+    #[arg(long)]
+    pub resume: bool,
 }
 
 #[derive(Debug, Args)]
@@ -140,6 +143,11 @@ pub struct IoArgs {
     #[arg(short = 'y', long)]
     #[serde(default)]
     pub overwrite: bool,
+    /// Keep the frames an image-sequence output already has and render only
+    /// the missing ones (after a killed or failed run).
+    #[arg(long)]
+    #[serde(default)]
+    pub resume: bool,
 }
 
 #[derive(Debug, Args)]

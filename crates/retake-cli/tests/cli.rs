@@ -530,3 +530,56 @@ fn alpha_outputs_named_mov_get_prores_4444() {
     assert_eq!(j["has_alpha"], true, "{j}");
     assert_eq!(j["codec"], "prores", "{j}");
 }
+
+#[test]
+fn resume_renders_only_missing_frames_and_matches_a_whole_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let clip = make_clip(dir.path(), "a.mp4", "192x108", 10);
+    let clip = clip.to_str().unwrap();
+    let whole = dir.path().join("whole/m.####.exr");
+    let part = dir.path().join("part/m.####.exr");
+    let mask = |out: &Path, extra: &[&str]| {
+        let mut args = vec![
+            "mask",
+            clip,
+            "-o",
+            out.to_str().unwrap(),
+            "--codec",
+            "exr-float",
+            "-q",
+        ];
+        args.extend_from_slice(extra);
+        retake(&args)
+    };
+    assert!(mask(&whole, &[]).status.success());
+    assert!(mask(&part, &[]).status.success());
+    // A farm node died: frames 3, 4 and 8 are missing.
+    for f in [3, 4, 8] {
+        std::fs::remove_file(dir.path().join(format!("part/m.{f:04}.exr"))).unwrap();
+    }
+    let kept = dir.path().join("part/m.0005.exr");
+    let before = std::fs::metadata(&kept).unwrap().modified().unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    let o = mask(&part, &["--resume"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        std::fs::metadata(&kept).unwrap().modified().unwrap(),
+        before,
+        "a finished frame was redone"
+    );
+    // Temporal context is read around the missing frames, so they are
+    // identical to the same frames of an uninterrupted run.
+    for f in 0..10 {
+        let a = std::fs::read(dir.path().join(format!("whole/m.{f:04}.exr"))).unwrap();
+        let b = std::fs::read(dir.path().join(format!("part/m.{f:04}.exr"))).unwrap();
+        assert_eq!(a, b, "frame {f}");
+    }
+    // Nothing missing: nothing to do.
+    let o = retake(&["mask", clip, "-o", part.to_str().unwrap(), "--resume"]);
+    assert!(o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("already rendered"));
+    // A video cannot be resumed.
+    let o = mask(&dir.path().join("m.mov"), &["--resume"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("resume"));
+}

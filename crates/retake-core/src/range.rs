@@ -49,6 +49,33 @@ impl FrameRange {
         })
     }
 
+    /// The range holding exactly `frames` (in any order), written as
+    /// compactly as a user would type it; `None` when there are none.
+    pub fn from_frames(frames: impl IntoIterator<Item = i64>) -> Option<Self> {
+        let mut v: Vec<i64> = frames.into_iter().collect();
+        v.sort_unstable();
+        v.dedup();
+        let mut spans: Vec<(i64, Option<i64>)> = Vec::new();
+        for f in v {
+            match spans.last_mut() {
+                Some((_, Some(end))) if *end + 1 == f => *end = f,
+                _ => spans.push((f, Some(f))),
+            }
+        }
+        if spans.is_empty() {
+            return None;
+        }
+        let text = spans
+            .iter()
+            .map(|&(a, b)| match b {
+                Some(b) if b != a => format!("{a}-{b}"),
+                _ => a.to_string(),
+            })
+            .collect::<Vec<_>>()
+            .join(",");
+        Some(FrameRange { spans, text })
+    }
+
     pub fn contains(&self, frame: i64) -> bool {
         self.spans
             .iter()
@@ -112,6 +139,16 @@ mod tests {
         assert!(r.contains(2) && r.contains(7) && !r.contains(8) && r.contains(99999));
         assert_eq!(r.last(), None);
         assert_eq!(FrameRange::parse("-5--2").unwrap().first(), -5);
+    }
+
+    #[test]
+    fn builds_ranges_from_frame_lists() {
+        let r = FrameRange::from_frames([9, 3, 4, 5, 3, 12]).unwrap();
+        assert_eq!(r.text(), "3-5,9,12");
+        assert!(r.contains(4) && !r.contains(6) && r.contains(12));
+        assert_eq!((r.first(), r.last()), (3, Some(12)));
+        assert_eq!(FrameRange::parse(r.text()).unwrap(), r);
+        assert!(FrameRange::from_frames([]).is_none());
     }
 
     #[test]

@@ -129,20 +129,37 @@ impl Pattern {
         mid.parse().ok()
     }
 
-    /// Sorted frame numbers present on disk, checked for gaps.
-    pub fn scan(&self) -> Result<Vec<i64>> {
-        let entries = std::fs::read_dir(&self.dir).map_err(|e| {
-            Error::input(
-                &self.text,
-                format!("cannot list folder {}: {e}", self.dir.display()),
-            )
-        })?;
+    /// Sorted frame numbers present on disk, gaps allowed; none when the
+    /// folder does not exist (an output not yet started).
+    pub fn present(&self) -> Result<Vec<i64>> {
+        let entries = match std::fs::read_dir(&self.dir) {
+            Ok(e) => e,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => {
+                return Err(Error::input(
+                    &self.text,
+                    format!("cannot list folder {}: {e}", self.dir.display()),
+                ))
+            }
+        };
         let mut numbers: Vec<i64> = entries
             .filter_map(|e| e.ok())
             .filter_map(|e| e.file_name().to_str().and_then(|n| self.number_of(n)))
             .collect();
         numbers.sort_unstable();
         numbers.dedup();
+        Ok(numbers)
+    }
+
+    /// Sorted frame numbers present on disk, checked for gaps.
+    pub fn scan(&self) -> Result<Vec<i64>> {
+        if !self.dir.is_dir() {
+            return Err(Error::input(
+                &self.text,
+                format!("folder {} does not exist", self.dir.display()),
+            ));
+        }
+        let numbers = self.present()?;
         if numbers.is_empty() {
             return Err(Error::input(
                 &self.text,

@@ -69,7 +69,21 @@ pub fn run_operation<O: Operation>(
             .map(|t| parse_transfer(t, "input-transfer"))
             .transpose()?,
     };
-    let frames = io.frames.as_deref().map(FrameRange::parse).transpose()?;
+    let mut frames = io.frames.as_deref().map(FrameRange::parse).transpose()?;
+    let resume = io
+        .resume
+        .then(|| {
+            retake_media::sequence::Pattern::parse(&io.output).ok_or_else(|| {
+                Error::parameter(
+                    "resume",
+                    format!(
+                        "`{}` is not an image sequence; only sequences (name.####.exr) can be resumed",
+                        io.output
+                    ),
+                )
+            })
+        })
+        .transpose()?;
     let codec = io
         .codec
         .as_deref()
@@ -80,7 +94,7 @@ pub fn run_operation<O: Operation>(
         .as_deref()
         .map(|t| parse_transfer(t, "output-transfer"))
         .transpose()?;
-    check_output(&io.output, io.overwrite)?;
+    check_output(&io.output, io.overwrite || io.resume)?;
     let mut source = retake_media::open_source(&io.input, &source_opts)?;
     provenance.inputs.push(InputRecord::new("shot", &io.input));
     if let Some(path) = matte {
@@ -93,6 +107,20 @@ pub fn run_operation<O: Operation>(
         )?;
         source = Box::new(MattedSource::new(source, Matte::from_source(m)?)?);
         provenance.inputs.push(InputRecord::new("matte", path));
+    }
+    if let Some(pattern) = resume {
+        match frames_to_resume(&pattern, source.info(), frames.as_ref())? {
+            Some(todo) => {
+                log::info!("resuming: rendering frames {}", todo.text());
+                frames = Some(todo);
+            }
+            None => {
+                if !global.quiet {
+                    eprintln!("{label}: every frame of {} is already rendered", io.output);
+                }
+                return Ok(RunStats::default());
+            }
+        }
     }
     let plan = plan(source.info());
     let codec = codec_for_alpha(codec, &io.output, plan.info.has_alpha);
@@ -119,7 +147,7 @@ pub fn run_operation<O: Operation>(
     let stats = pipeline::run(source.as_mut(), op, sink, &opts)?;
     reporter.done(stats.frames_written, &io.output);
     provenance.output = io.output.clone();
-    provenance.frames = io.frames.clone();
+    provenance.frames = opts.frames.as_ref().map(|r| r.text().to_string());
     provenance.frames_written = stats.frames_written;
     write_provenance(&io.output, &provenance)?;
     Ok(stats)
@@ -133,6 +161,31 @@ fn write_provenance(output: &str, p: &Provenance) -> Result<()> {
     let file = AtomicPath::new(&path)?;
     std::fs::write(file.temp(), text + "\n").map_err(|e| Error::output(&path, e))?;
     file.commit()
+}
+
+/// The frames of the requested range that the output sequence does not have
+/// yet; `None` when it has them all. Written frames are complete (each is
+/// renamed into place), so a frame that exists is finished.
+fn frames_to_resume(
+    pattern: &retake_media::sequence::Pattern,
+    clip: &ClipInfo,
+    range: Option<&FrameRange>,
+) -> Result<Option<FrameRange>> {
+    let last = clip.last_frame().ok_or_else(|| {
+        Error::input(
+            &clip.path,
+            "the clip does not say how many frames it has, so --resume cannot tell what is missing",
+        )
+    })?;
+    if let Some(r) = range {
+        r.check_within(Path::new(&clip.path), clip.first_frame, Some(last))?;
+    }
+    let done: std::collections::HashSet<i64> = pattern.present()?.into_iter().collect();
+    Ok(FrameRange::from_frames(
+        (clip.first_frame..=last)
+            .filter(|f| range.is_none_or(|r| r.contains(*f)))
+            .filter(|f| !done.contains(f)),
+    ))
 }
 
 /// An output with alpha named `.mov` gets ProRes 4444 rather than 422 HQ;

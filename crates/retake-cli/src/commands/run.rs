@@ -79,6 +79,7 @@ pub fn run(a: &RunArgs, global: &GlobalArgs) -> Result<i32> {
         io.frames = a.frames.clone();
     }
     io.overwrite |= a.overwrite;
+    io.resume |= a.resume;
     match job.operation {
         Operation::Mask => super::mask::run(
             &MaskArgs {
