@@ -2,28 +2,16 @@
 
 use std::path::Path;
 
-use retake_core::{ClipInfo, ColourTags, Frame, Rational, Transfer};
+use retake_core::{ClipInfo, ColourTags, Frame, Transfer};
 use retake_media::{
     create_sink, is_sequence_pattern, open_source, probe, Codec, SinkOptions, SourceOptions,
 };
 
 fn info(width: usize, height: usize, alpha: bool, colour: ColourTags) -> ClipInfo {
     ClipInfo {
-        path: "synthetic".into(),
-        format: "test".into(),
-        codec: "none".into(),
-        width,
-        height,
-        frames: None,
-        fps: 24.0,
-        frame_rate: Rational::new(24, 1),
-        time_base: Rational::new(1, 24),
-        pixel_aspect: Rational::new(1, 1),
-        first_frame: 0,
         has_alpha: alpha,
-        bit_depth: 32,
-        pixel_format: "float".into(),
         colour,
+        ..ClipInfo::in_memory("synthetic", width, height, None)
     }
 }
 

@@ -82,17 +82,6 @@ fn decodes_in_order_with_clip_facts() {
 
 fn synthetic_info(width: usize, height: usize, alpha: bool) -> ClipInfo {
     ClipInfo {
-        path: "synthetic".into(),
-        format: "test".into(),
-        codec: "none".into(),
-        width,
-        height,
-        frames: Some(3),
-        fps: 24.0,
-        frame_rate: Rational::new(24, 1),
-        time_base: Rational::new(1, 24),
-        pixel_aspect: Rational::new(1, 1),
-        first_frame: 0,
         has_alpha: alpha,
         bit_depth: 16,
         pixel_format: "rgb48le".into(),
@@ -103,6 +92,7 @@ fn synthetic_info(width: usize, height: usize, alpha: bool) -> ClipInfo {
             full_range: false,
             guessed: false,
         },
+        ..ClipInfo::in_memory("synthetic", width, height, Some(3))
     }
 }
 
