@@ -183,25 +183,12 @@ pub fn run<O: Operation>(
         for _ in 0..workers {
             let rx = decoded_rx.clone();
             let tx = analysed_tx.clone();
-            let fail = &fail;
-            let aborted = &aborted;
+            let (fail, aborted) = (&fail, &aborted);
             s.spawn(move || {
-                for (seq, frame) in rx.iter() {
-                    if aborted() {
-                        break;
-                    }
-                    match op.analyse(&frame) {
-                        Ok(analysis) => {
-                            if tx.send((seq, Arc::new(Item { frame, analysis }))).is_err() {
-                                break;
-                            }
-                        }
-                        Err(e) => {
-                            fail(e);
-                            break;
-                        }
-                    }
-                }
+                stage(rx, tx, aborted, fail, |frame: Arc<Frame>| {
+                    let analysis = op.analyse(&frame)?;
+                    Ok(Arc::new(Item { frame, analysis }))
+                })
             });
         }
         drop(decoded_rx);
@@ -218,26 +205,8 @@ pub fn run<O: Operation>(
         for _ in 0..workers {
             let rx = job_rx.clone();
             let tx = done_tx.clone();
-            let fail = &fail;
-            let aborted = &aborted;
-            s.spawn(move || {
-                for (seq, window) in rx.iter() {
-                    if aborted() {
-                        break;
-                    }
-                    match op.render(&window) {
-                        Ok(frame) => {
-                            if tx.send((seq, frame)).is_err() {
-                                break;
-                            }
-                        }
-                        Err(e) => {
-                            fail(e);
-                            break;
-                        }
-                    }
-                }
-            });
+            let (fail, aborted) = (&fail, &aborted);
+            s.spawn(move || stage(rx, tx, aborted, fail, |window| op.render(&window)));
         }
         drop(job_rx);
         drop(done_tx);
@@ -291,6 +260,33 @@ pub fn run<O: Operation>(
         None => return Err(Error::Internal("sink lost".into())),
     }
     Ok(stats)
+}
+
+/// One worker of a parallel stage: apply `work` to each numbered item until
+/// the input ends, the output closes, or any stage has failed.
+fn stage<I, O>(
+    rx: Receiver<(u64, I)>,
+    tx: Sender<(u64, O)>,
+    aborted: &dyn Fn() -> bool,
+    fail: &dyn Fn(Error),
+    work: impl Fn(I) -> Result<O>,
+) {
+    for (seq, item) in rx.iter() {
+        if aborted() {
+            break;
+        }
+        match work(item) {
+            Ok(out) => {
+                if tx.send((seq, out)).is_err() {
+                    break;
+                }
+            }
+            Err(e) => {
+                fail(e);
+                break;
+            }
+        }
+    }
 }
 
 /// Reorder analysed frames and hand out complete windows: frame `t` is
