@@ -29,15 +29,6 @@ impl<A> Window<A> {
         &self.items[self.centre]
     }
 
-    /// The item `offset` frames from the centre, if the clip has it.
-    pub fn at(&self, offset: isize) -> Option<&Item<A>> {
-        let i = self.centre as isize + offset;
-        (i >= 0)
-            .then(|| self.items.get(i as usize))
-            .flatten()
-            .map(|a| a.as_ref())
-    }
-
     /// All items with their offset from the centre.
     pub fn iter(&self) -> impl Iterator<Item = (isize, &Item<A>)> {
         let c = self.centre as isize;

@@ -442,6 +442,27 @@ shape = [1, 1, -1, -1]
     }
 
     #[test]
+    fn find_role_prefers_installed_real_models_over_fixtures() {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |name: &str, fixture: bool, installed: bool| {
+            let text = EXAMPLE
+                .replace("name = \"demo\"", &format!("name = \"{name}\""))
+                .replace("file = \"demo.onnx\"", &format!("file = \"{name}.onnx\""))
+                .replace("fixture = true", &format!("fixture = {fixture}"));
+            std::fs::write(dir.path().join(format!("{name}.toml")), text).unwrap();
+            if installed {
+                std::fs::write(dir.path().join(format!("{name}.onnx")), b"x").unwrap();
+            }
+        };
+        write("a-fixture", true, true);
+        write("b-real-missing", false, false);
+        write("c-real", false, true);
+        let dirs = vec![dir.path().to_path_buf()];
+        assert_eq!(find_role(Role::Mask, &dirs).unwrap().name, "c-real");
+        assert!(find_role(Role::Depth, &dirs).is_none());
+    }
+
+    #[test]
     fn sha_mismatch_names_both_files() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("demo.toml");

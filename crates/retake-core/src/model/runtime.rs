@@ -50,11 +50,6 @@ pub fn init(candidates: &[PathBuf]) -> Result<&'static Runtime> {
     }
 }
 
-/// The runtime if [`init`] already succeeded.
-pub fn get() -> Option<&'static Runtime> {
-    RUNTIME.get().and_then(|r| r.as_ref().ok())
-}
-
 fn load(candidates: &[PathBuf]) -> Result<Runtime> {
     let Some(path) = candidates.iter().find(|p| p.is_file()) else {
         return Err(Error::model(
@@ -210,11 +205,6 @@ impl Provider {
             .map(|_| ())
             .map_err(|e| e.to_string())
     }
-}
-
-/// The default preference: the fastest provider that works here.
-pub fn default_providers() -> Vec<Provider> {
-    Provider::ALL.to_vec()
 }
 
 /// A tensor going into or coming out of a model.
