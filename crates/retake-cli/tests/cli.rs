@@ -583,3 +583,66 @@ fn resume_renders_only_missing_frames_and_matches_a_whole_run() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("resume"));
 }
+
+#[test]
+fn models_bench_times_the_model_alone() {
+    let o = retake(&["models", "bench", "u2netp", "--runs", "1"]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        out.contains("u2netp") && out.contains("runs/s") && out.contains("cpu"),
+        "{out}"
+    );
+}
+
+#[test]
+fn models_fetch_installs_from_a_mirror_and_refuses_a_wrong_file() {
+    use sha2::{Digest, Sha256};
+    let dir = tempfile::tempdir().unwrap();
+    let (models, mirror, dest) = (
+        dir.path().join("models"),
+        dir.path().join("mirror"),
+        dir.path().join("dest"),
+    );
+    std::fs::create_dir_all(&models).unwrap();
+    std::fs::create_dir_all(&mirror).unwrap();
+    // A FIXTURE file standing in for model weights.
+    let bytes: Vec<u8> = (0..50_000u32).map(|i| (i * 7 % 251) as u8).collect();
+    std::fs::write(mirror.join("fixture.onnx"), &bytes).unwrap();
+    let sha: String = Sha256::digest(&bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let manifest = |sha: &str| {
+        format!(
+            "name = \"fixture\"\nrole = \"mask\"\nfile = \"fixture.onnx\"\nsha256 = \"{sha}\"\nlicence = \"none\"\nsource = \"test fixture\"\ntraining_data = \"none\"\nfixture = true\n[[inputs]]\nname = \"x\"\ndtype = \"f32\"\nshape = [1, 3, 8, 8]\n[[outputs]]\nname = \"y\"\ndtype = \"f32\"\nshape = [1, 1, 8, 8]\n[fetch]\nurl = \"https://example.invalid/fixture.onnx\"\nsize = 50000\n"
+        )
+    };
+    let mirror_url = format!("file://{}", mirror.display());
+    let fetch = || {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_retake"));
+        c.args([
+            "models",
+            "fetch",
+            "fixture",
+            "--dir",
+            dest.to_str().unwrap(),
+            "-q",
+        ])
+        .env("RETAKE_MODELS", &models)
+        .env("RETAKE_MODEL_MIRROR", &mirror_url);
+        c.output().unwrap()
+    };
+    // Wrong pinned hash: refused, nothing installed.
+    std::fs::write(models.join("fixture.toml"), manifest(&"0".repeat(64))).unwrap();
+    let o = fetch();
+    assert_eq!(o.status.code(), Some(5), "{}", stderr(&o));
+    assert!(stderr(&o).contains("sha256"), "{}", stderr(&o));
+    assert!(!dest.join("fixture.onnx").exists());
+    // Right hash: installed with its manifest beside it.
+    std::fs::write(models.join("fixture.toml"), manifest(&sha)).unwrap();
+    let o = fetch();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(std::fs::read(dest.join("fixture.onnx")).unwrap(), bytes);
+    assert!(dest.join("fixture.toml").is_file());
+}
