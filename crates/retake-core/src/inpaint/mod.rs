@@ -1,0 +1,48 @@
+//! Filling holes in pictures. Video removal (`remove`) fills each hole pixel
+//! from other frames where that spot is visible; what no frame shows is
+//! left to a spatial filler: the built-in PatchMatch engine, or a learned
+//! inpainting model when one is installed. Both implement [`SpatialFill`].
+
+pub mod learned;
+pub mod patchmatch;
+
+use crate::error::Result;
+
+/// A rectangle of a frame, in pixels.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Rect {
+    pub x: usize,
+    pub y: usize,
+    pub width: usize,
+    pub height: usize,
+}
+
+/// A picture with a hole: interleaved RGB (scene-linear f32, as frames are)
+/// and a hole flag per pixel. Spatial fillers work on crops like this, so
+/// their cost follows the hole, not the frame.
+#[derive(Clone, Debug)]
+pub struct HoleImage {
+    pub width: usize,
+    pub height: usize,
+    /// `width * height * 3` values, row-major, interleaved RGB.
+    pub rgb: Vec<f32>,
+    /// `width * height` flags: `true` = unknown, to be filled.
+    pub hole: Vec<bool>,
+}
+
+impl HoleImage {
+    pub fn hole_count(&self) -> usize {
+        self.hole.iter().filter(|h| **h).count()
+    }
+}
+
+/// Fills what no frame of the shot shows, from the picture itself.
+pub trait SpatialFill: Send + Sync {
+    /// A short name for logs and provenance (`patchmatch`, a model's name).
+    fn name(&self) -> &str;
+
+    /// Replace the values of the hole pixels of `image.rgb`; known pixels
+    /// must come back unchanged. Deterministic: the same image gives the
+    /// same result on any thread.
+    fn fill(&self, image: &mut HoleImage) -> Result<()>;
+}
