@@ -467,6 +467,7 @@ mod tests {
             mean: vec![],
             std: vec![],
             description: String::new(),
+            mask: None,
         };
         Manifest {
             name: "fixture-model".into(),

@@ -76,6 +76,18 @@ pub enum PixelEncoding {
     Linear,
 }
 
+/// Which mask value marks the hole for an inpainting model. Models disagree
+/// (MI-GAN: 255 = keep, 0 = hole; LaMa: 1 = hole), and a mask read the wrong
+/// way round fills the picture instead of the hole, so the manifest says.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MaskConvention {
+    /// The top of `range` marks known pixels to keep, the bottom the hole.
+    Keep,
+    /// The top of `range` marks the hole, the bottom known pixels.
+    Hole,
+}
+
 /// One input or output of the ONNX graph, as the manifest promises it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -97,6 +109,10 @@ pub struct TensorSpec {
     /// Per-channel standard deviation divided by after subtracting `mean`.
     #[serde(default)]
     pub std: Vec<f32>,
+    /// For the mask input of an `inpaint` model: `mask = "keep"` or
+    /// `mask = "hole"`, the meaning of the top of `range`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mask: Option<MaskConvention>,
     /// Free text: what the tensor means.
     #[serde(default)]
     pub description: String,
@@ -439,6 +455,35 @@ shape = [1, 1, -1, -1]
             let err = Manifest::load(&p).unwrap_err().to_string();
             assert!(err.contains(needle) && err.contains("bad.toml"), "{err}");
         }
+    }
+
+    #[test]
+    fn parses_the_mask_convention_and_rejects_unknown_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("inpaint.toml");
+        let with = |value: &str| {
+            EXAMPLE.replace(
+                "shape = [1, 3, -1, -1]\n\n[[outputs]]",
+                &format!("shape = [1, 3, -1, -1]\nmask = {value}\n\n[[outputs]]"),
+            )
+        };
+        for (value, expected) in [
+            ("\"keep\"", MaskConvention::Keep),
+            ("\"hole\"", MaskConvention::Hole),
+        ] {
+            std::fs::write(&p, with(value)).unwrap();
+            let m = Manifest::load(&p).unwrap();
+            assert_eq!(m.inputs[0].mask, Some(expected));
+            assert_eq!(m.outputs[0].mask, None);
+        }
+        std::fs::write(&p, with("\"white\"")).unwrap();
+        let err = Manifest::load(&p).unwrap_err().to_string();
+        assert!(
+            err.contains("white") && err.contains("inpaint.toml"),
+            "{err}"
+        );
+        std::fs::write(&p, EXAMPLE).unwrap();
+        assert_eq!(Manifest::load(&p).unwrap().inputs[0].mask, None);
     }
 
     #[test]
