@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 use retake_core::mask::MaskParams;
+use retake_core::remove::RemoveParams;
 use serde::Deserialize;
 
 /// Retake: on-premises video-to-video editing for post-production.
@@ -49,11 +50,27 @@ pub enum Command {
     Models(ModelsCommand),
     /// Make subject masks (automatic segmentation, stable over time).
     Mask(MaskArgs),
+    /// Remove an object, rig or logo from a shot: fill the mask from the
+    /// frames that see behind it, and invent only what no frame shows.
+    Remove(RemoveArgs),
     /// Convert a clip between formats through Retake's float pipeline.
     Convert(ConvertArgs),
     /// Run a job file (TOML): the same operations and parameters as the
     /// commands, for farms and pipelines.
     Run(RunArgs),
+    /// Measure a result against ground truth: PSNR, SSIM (whole frame and
+    /// inside a mask) and the temporal warping error.
+    ///
+    /// Pictures are compared as stored (code values 0..1, no colour curve),
+    /// as video-inpainting papers compare 8-bit frames. PSNR (dB, peak 1) and
+    /// SSIM (Wang et al. 2004, 11x11 Gaussian window) are computed per frame
+    /// and averaged over frames. The warping error (Lai et al. 2018) is the
+    /// mean squared difference (code values 0..1, over RGB) between output
+    /// frame t and output frame t+1 warped back along the ground truth's
+    /// optical flow, over pixels that are not occluded, averaged over frame
+    /// pairs; lower is steadier. It is printed raw; papers often quote it
+    /// x1000 or x100.
+    Eval(EvalArgs),
 }
 
 #[derive(Debug, Args)]
@@ -69,6 +86,34 @@ pub struct RunArgs {
     /// Render only the frames an image-sequence output is missing.
     #[arg(long)]
     pub resume: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    /// The result to measure: video, image sequence (`out.%05d.png`) or image.
+    pub output: String,
+    /// The ground truth, of the same size and length; paired frame by frame
+    /// in order.
+    pub ground_truth: String,
+    /// Region for the in-mask figures (the filled hole): sequence, video or a
+    /// still for every frame; values above 0.5 are inside.
+    #[arg(long)]
+    pub mask: Option<String>,
+    /// Print one JSON object (means and per-frame arrays) instead of text.
+    /// Infinite PSNR (identical frames) is written as "inf", undefined
+    /// figures (an empty mask) as null.
+    #[arg(long)]
+    pub json: bool,
+    /// Compare only these frames of OUTPUT, in its own numbering, e.g.
+    /// `0-49` (default: all).
+    #[arg(long)]
+    pub frames: Option<String>,
+    /// Keep the ground truth's optical flow in this folder and reuse it:
+    /// the flow is most of the time eval takes and depends only on the
+    /// ground truth, so scoring several results against one ground truth
+    /// computes it once.
+    #[arg(long)]
+    pub flow_cache: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -156,6 +201,14 @@ pub struct MaskArgs {
     pub io: IoArgs,
     #[command(flatten)]
     pub params: MaskParams,
+}
+
+#[derive(Debug, Args)]
+pub struct RemoveArgs {
+    #[command(flatten)]
+    pub io: IoArgs,
+    #[command(flatten)]
+    pub params: RemoveParams,
 }
 
 #[derive(Debug, Args)]

@@ -7,14 +7,18 @@ pub mod clip;
 pub mod colour;
 pub mod error;
 pub mod filter;
+pub mod flow;
 pub mod frame;
+pub mod inpaint;
 pub mod io;
 pub mod mask;
 pub mod matte;
+pub mod metrics;
 pub mod model;
 pub mod pipeline;
 pub mod provenance;
 pub mod range;
+pub mod remove;
 pub mod window;
 
 pub use clip::{ClipInfo, Rational};

@@ -2,9 +2,11 @@
 
 mod convert;
 mod doctor;
+mod eval;
 mod mask;
 mod models;
 mod probe;
+mod remove;
 mod run;
 
 use std::path::Path;
@@ -28,8 +30,10 @@ pub fn dispatch(cli: &Cli) -> Result<i32> {
         Command::Doctor => doctor::run(&cli.global),
         Command::Models(c) => models::run(c, &cli.global),
         Command::Mask(a) => mask::run(a, &cli.global),
+        Command::Remove(a) => remove::run(a, &cli.global),
         Command::Convert(a) => convert::run(a, &cli.global),
         Command::Run(a) => run::run(a, &cli.global),
+        Command::Eval(a) => eval::run(a, &cli.global),
     }
 }
 

@@ -16,15 +16,17 @@
 use std::path::Path;
 
 use retake_core::mask::MaskParams;
+use retake_core::remove::RemoveParams;
 use retake_core::{Error, Result};
 use serde::Deserialize;
 
-use crate::args::{ConvertArgs, ConvertParams, GlobalArgs, IoArgs, MaskArgs, RunArgs};
+use crate::args::{ConvertArgs, ConvertParams, GlobalArgs, IoArgs, MaskArgs, RemoveArgs, RunArgs};
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, PartialEq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 enum Operation {
     Mask,
+    Remove,
     Convert,
 }
 
@@ -34,6 +36,7 @@ struct Job {
     operation: Operation,
     io: IoArgs,
     mask: Option<MaskParams>,
+    remove: Option<RemoveParams>,
     convert: Option<ConvertParams>,
 }
 
@@ -52,10 +55,15 @@ fn load(path: &Path) -> Result<Job> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::input(path, e))?;
     let job: Job =
         toml::from_str(&text).map_err(|e| Error::input(path, format!("invalid job file: {e}")))?;
-    let misplaced = match job.operation {
-        Operation::Mask => job.convert.is_some().then_some("[convert]"),
-        Operation::Convert => job.mask.is_some().then_some("[mask]"),
-    };
+    let tables = [
+        (Operation::Mask, job.mask.is_some(), "[mask]"),
+        (Operation::Remove, job.remove.is_some(), "[remove]"),
+        (Operation::Convert, job.convert.is_some(), "[convert]"),
+    ];
+    let misplaced = tables
+        .iter()
+        .find(|(op, present, _)| *present && *op != job.operation)
+        .map(|(_, _, table)| *table);
     if let Some(table) = misplaced {
         return Err(Error::input(
             path,
@@ -88,6 +96,18 @@ pub fn run(a: &RunArgs, global: &GlobalArgs) -> Result<i32> {
             },
             global,
         ),
+        Operation::Remove => {
+            let mut params = job.remove.ok_or_else(|| {
+                Error::input(
+                    &a.job,
+                    "operation `remove` needs a [remove] table with at least `mask`",
+                )
+            })?;
+            if !params.auto_mask() {
+                params.mask = resolve(base, &params.mask);
+            }
+            super::remove::run(&RemoveArgs { io, params }, global)
+        }
         Operation::Convert => {
             let mut params = job.convert.unwrap_or_default();
             params.alpha = params.alpha.map(|m| resolve(base, &m));

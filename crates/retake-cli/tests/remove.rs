@@ -1,0 +1,269 @@
+//! `retake remove` end to end: mask sources (sequence, video, still,
+//! `auto`), job files, and bad masks (wrong size, too few frames, covering
+//! the whole frame), which must fail with a message naming the mask and
+//! leave nothing behind. Clips are made with the `ffmpeg` tool.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn retake(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_retake"))
+        .args(args)
+        .output()
+        .expect("run retake")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn ffmpeg(args: &[&str]) {
+    let status = Command::new("ffmpeg")
+        .args(["-loglevel", "error", "-y"])
+        .args(args)
+        .status()
+        .expect("ffmpeg (run scripts/setup.sh)");
+    assert!(status.success(), "ffmpeg {args:?}");
+}
+
+/// A moving test pattern, 160x90, `frames` long.
+fn clip(dir: &Path, frames: u32) -> PathBuf {
+    let p = dir.join("shot.mp4");
+    ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=size=160x90:rate=24",
+        "-frames:v",
+        &frames.to_string(),
+        "-pix_fmt",
+        "yuv420p",
+        p.to_str().unwrap(),
+    ]);
+    p
+}
+
+/// A white box moving right over black, as a PNG sequence `m.%04d.png`
+/// numbered from 0 (or any single-file output).
+fn mask(dir: &Path, name: &str, size: &str, frames: u32, colour: &str) -> String {
+    let p = dir.join(name);
+    ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        &format!(
+            "color=c={colour}:size={size}:rate=24[bg];color=c=white:size=24x20:rate=24[box];\
+             [bg][box]overlay=x=30+4*n:y=30,format=gray[out0]"
+        ),
+        "-frames:v",
+        &frames.to_string(),
+        "-start_number",
+        "0",
+        p.to_str().unwrap(),
+    ]);
+    p.to_string_lossy().into_owned()
+}
+
+fn listing(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+fn frames_of(path: &Path) -> u64 {
+    let o = retake(&["probe", "--json", path.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    j["frames"].as_u64().unwrap()
+}
+
+#[test]
+fn removes_with_a_sequence_a_video_and_a_still_mask() {
+    let dir = tempfile::tempdir().unwrap();
+    let shot = clip(dir.path(), 10);
+    let shot = shot.to_str().unwrap();
+    let seq = mask(dir.path(), "m.%04d.png", "160x90", 10, "black");
+    let video = mask(dir.path(), "m.mkv", "160x90", 10, "black");
+    let still = mask(dir.path(), "still.png", "160x90", 1, "black");
+    for (i, m) in [seq, video, still].iter().enumerate() {
+        let out = dir.path().join(format!("out{i}.mkv"));
+        let o = retake(&[
+            "remove",
+            shot,
+            "--mask",
+            m,
+            "-o",
+            out.to_str().unwrap(),
+            "--codec",
+            "ffv1",
+            "--window",
+            "3",
+        ]);
+        assert!(o.status.success(), "mask {m}: {}", stderr(&o));
+        assert_eq!(frames_of(&out), 10);
+        let prov = std::fs::read_to_string(format!("{}.retake.json", out.display())).unwrap();
+        assert!(
+            prov.contains("\"remove\"") && prov.contains("\"window\": 3"),
+            "{prov}"
+        );
+    }
+    // The fill changed the picture inside the mask and left the rest alone:
+    // compare with the input, whole frame and inside the mask.
+    let o = retake(&[
+        "eval",
+        dir.path().join("out0.mkv").to_str().unwrap(),
+        shot,
+        "--mask",
+        &dir.path().join("m.%04d.png").to_string_lossy(),
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let text = j.to_string();
+    assert!(text.contains("psnr"), "{text}");
+}
+
+#[test]
+fn a_mask_of_the_wrong_size_is_refused_and_nothing_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let shot = clip(dir.path(), 6);
+    let m = mask(dir.path(), "m.%04d.png", "120x90", 6, "black");
+    let before = listing(dir.path());
+    let out = dir.path().join("out.mkv");
+    let o = retake(&[
+        "remove",
+        shot.to_str().unwrap(),
+        "--mask",
+        &m,
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    let e = stderr(&o);
+    assert!(e.contains("m.%04d.png") && e.contains("120x90"), "{e}");
+    assert_eq!(listing(dir.path()), before);
+}
+
+#[test]
+fn a_mask_with_fewer_frames_than_the_shot_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let shot = clip(dir.path(), 8);
+    let m = mask(dir.path(), "m.%04d.png", "160x90", 5, "black");
+    let before = listing(dir.path());
+    let o = retake(&[
+        "remove",
+        shot.to_str().unwrap(),
+        "--mask",
+        &m,
+        "-o",
+        dir.path().join("out.mkv").to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    let e = stderr(&o);
+    assert!(e.contains("m.%04d.png") && e.contains("5 frames"), "{e}");
+    assert_eq!(listing(dir.path()), before);
+}
+
+#[test]
+fn a_mask_covering_the_whole_frame_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let shot = clip(dir.path(), 4);
+    let m = mask(dir.path(), "white.png", "160x90", 1, "white");
+    let before = listing(dir.path());
+    let o = retake(&[
+        "remove",
+        shot.to_str().unwrap(),
+        "--mask",
+        &m,
+        "-o",
+        dir.path().join("out.mkv").to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    let e = stderr(&o);
+    assert!(e.contains("white.png") && e.contains("whole frame"), "{e}");
+    assert_eq!(listing(dir.path()), before);
+}
+
+#[test]
+fn bad_parameters_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let shot = clip(dir.path(), 2);
+    let shot = shot.to_str().unwrap();
+    let out = dir.path().join("o.mkv");
+    let out = out.to_str().unwrap();
+    // No mask at all: clap's usage error.
+    let o = retake(&["remove", shot, "-o", out]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--mask"));
+    let o = retake(&[
+        "remove", shot, "--mask", "auto", "-o", out, "--window", "99",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("window"), "{}", stderr(&o));
+    let o = retake(&[
+        "remove",
+        shot,
+        "--mask",
+        "auto",
+        "-o",
+        out,
+        "--fill",
+        "no-such-model",
+    ]);
+    assert_ne!(o.status.code(), Some(0));
+    assert!(stderr(&o).contains("no-such-model"), "{}", stderr(&o));
+    let o = retake(&["remove", shot, "--mask", "missing.%04d.png", "-o", out]);
+    assert_eq!(o.status.code(), Some(3));
+    assert!(stderr(&o).contains("missing"), "{}", stderr(&o));
+}
+
+#[test]
+fn auto_mask_and_job_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let shot = clip(dir.path(), 4);
+    let out = dir.path().join("auto.mkv");
+    let o = retake(&[
+        "remove",
+        shot.to_str().unwrap(),
+        "--mask",
+        "auto",
+        "-o",
+        out.to_str().unwrap(),
+        "--codec",
+        "ffv1",
+        "--window",
+        "2",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(frames_of(&out), 4);
+    let prov = std::fs::read_to_string(format!("{}.retake.json", out.display())).unwrap();
+    assert!(prov.contains("u2netp"), "{prov}");
+
+    // The same through a job file, paths relative to it, a frame range.
+    mask(dir.path(), "m.%04d.png", "160x90", 4, "black");
+    let job = dir.path().join("job.toml");
+    std::fs::write(
+        &job,
+        "operation = \"remove\"\n[io]\ninput = \"shot.mp4\"\noutput = \"job.####.png\"\nframes = \"1-2\"\n[remove]\nmask = \"m.%04d.png\"\nwindow = 2\ndilate = 2\n",
+    )
+    .unwrap();
+    let o = retake(&["run", job.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let files = listing(dir.path());
+    assert!(
+        files.contains(&"job.0001.png".to_string()) && files.contains(&"job.0002.png".to_string())
+    );
+    assert!(!files.contains(&"job.0000.png".to_string()), "{files:?}");
+    // A [remove] table needs a mask.
+    std::fs::write(
+        &job,
+        "operation = \"remove\"\n[io]\ninput = \"shot.mp4\"\noutput = \"x.mkv\"\n",
+    )
+    .unwrap();
+    let o = retake(&["run", job.to_str().unwrap()]);
+    assert_ne!(o.status.code(), Some(0));
+    assert!(stderr(&o).contains("[remove]"), "{}", stderr(&o));
+}
