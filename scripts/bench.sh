@@ -78,3 +78,4 @@ if [ "$quick" != "--quick" ]; then
 else
   printf 'mask:    100 frames %6d MiB (500-frame run skipped with --quick)\n' $((m100/1024))
 fi
+bash scripts/bench_remove.sh "$quick"

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Benchmark of `retake remove` (not a test). Baselines measured in the same
+# run: `retake convert` of the same clip to the same codec (the pipeline's
+# own decode -> float -> encode cost), so "fill ms/frame" is what removal adds.
+#   1. 1080p (bigbuckbunny upscaled), 100 frames, a moving mask of 5% of the
+#      frame: frames per second;
+#   2. the same mask (same pixel size) on 720p, 1080p and 2160p frames: the
+#      fill's cost follows the mask's area, not the frame's;
+#   3. peak RSS for 100 and 500 frames (must not grow with clip length).
+# Usage: scripts/bench_remove.sh [--quick]   (--quick skips the 500-frame run)
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+quick=${1:-}
+bash scripts/setup.sh >/dev/null
+for tool in /usr/bin/time bc; do
+  command -v $tool >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq time bc >/dev/null
+done
+cargo build --release -q -p retake-cli
+retake=$PWD/target/release/retake
+work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
+ff() { ffmpeg -loglevel error -y "$@"; }
+now() { date +%s.%N; }
+timed() {
+  local t0 t1
+  t0=$(now)
+  /usr/bin/time -f %M -o "$work/rss" "$@" >/dev/null 2>"$work/err" || { cat "$work/err"; exit 1; }
+  t1=$(now)
+  echo "$t1 - $t0" | bc -l
+}
+# clip W H FRAMES NAME: bigbuckbunny scaled to WxH, looped to FRAMES
+clip() { ff -stream_loop -1 -i samples/bigbuckbunny.mp4 -vf "scale=$1:$2:flags=bicubic" -frames:v "$3" -c:v libx264 -crf 16 -pix_fmt yuv420p "$work/$4.mp4"; }
+# mask W H FRAMES NAME: a 480x216 white box (5% of 1080p) moving right
+mask() {
+  ff -f lavfi -i "color=c=black:size=$1x$2:rate=24[bg];color=c=white:size=480x216:rate=24[box];[bg][box]overlay=x=100+6*n:y=H/2-108,format=gray[out0]" \
+    -frames:v "$3" -c:v ffv1 "$work/$4.mkv"
+}
+
+echo "== remove: fill cost against the pipeline alone ($(nproc) cores; output ffv1)"
+printf '%-6s %6s %10s %12s %12s %14s %12s\n' res frames "mask/frame" "convert s" "remove s" "fill ms/frame" "remove fps"
+for spec in "1280 720 30" "1920 1080 30" "3840 2160 30" "1920 1080 100"; do
+  set -- $spec
+  name=c$2_$3
+  clip "$1" "$2" "$3" "$name"; mask "$1" "$2" "$3" "m$name"
+  c=$(timed "$retake" convert "$work/$name.mp4" -o "$work/conv.mkv" --codec ffv1 -q -y)
+  r=$(timed "$retake" remove "$work/$name.mp4" --mask "$work/m$name.mkv" -o "$work/rem.mkv" --codec ffv1 -q -y)
+  printf '%-6s %6d %9.1f%% %12.1f %12.1f %14.0f %12.2f\n' "${2}p" "$3" "$(echo "100 * 480 * 216 / ($1 * $2)" | bc -l)" \
+    "$c" "$r" "$(echo "1000 * ($r - $c) / $3" | bc -l)" "$(echo "$3 / $r" | bc -l)"
+  [ "$2 $3" = "1080 100" ] && r100=$(cat "$work/rss")
+done
+
+echo
+echo "== remove: peak RSS against clip length (1080p)"
+if [ "$quick" != "--quick" ]; then
+  clip 1920 1080 500 c1080_500; mask 1920 1080 500 m1080_500
+  timed "$retake" remove "$work/c1080_500.mp4" --mask "$work/m1080_500.mkv" -o "$work/rem.mkv" --codec ffv1 -q -y >/dev/null
+  r500=$(cat "$work/rss")
+  printf 'remove: 100 frames %6d MiB, 500 frames %6d MiB, ratio %.2f\n' $((r100/1024)) $((r500/1024)) "$(echo "$r500 / $r100" | bc -l)"
+else
+  printf 'remove: 100 frames %6d MiB (500-frame run skipped with --quick)\n' $((r100/1024))
+fi
