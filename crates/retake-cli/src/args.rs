@@ -99,7 +99,8 @@ pub struct EvalArgs {
     /// still for every frame; values above 0.5 are inside.
     #[arg(long)]
     pub mask: Option<String>,
-    /// Print one JSON object (means and per-frame arrays) instead of text.
+    /// Print one JSON object (means and per-frame arrays; the warping error
+    /// has one value per pair of neighbouring frames) instead of text.
     /// Infinite PSNR (identical frames) is written as "inf", undefined
     /// figures (an empty mask) as null.
     #[arg(long)]

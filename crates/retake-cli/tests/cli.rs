@@ -646,3 +646,179 @@ fn models_fetch_installs_from_a_mirror_and_refuses_a_wrong_file() {
     assert_eq!(std::fs::read(dest.join("fixture.onnx")).unwrap(), bytes);
     assert!(dest.join("fixture.toml").is_file());
 }
+
+/// A PNG sequence `dir/name/%03d.png` from an FFmpeg lavfi source and
+/// filter chain; returns its pattern.
+fn make_png_sequence(dir: &Path, name: &str, source: &str, vf: &str, frames: u32) -> String {
+    std::fs::create_dir_all(dir.join(name)).unwrap();
+    let pattern = dir.join(name).join("%03d.png");
+    let status = Command::new("ffmpeg")
+        .args(["-loglevel", "error", "-y", "-f", "lavfi", "-i", source])
+        .args(["-frames:v", &frames.to_string(), "-vf", vf])
+        .arg(&pattern)
+        .status()
+        .expect("ffmpeg (run scripts/setup.sh)");
+    assert!(status.success());
+    pattern.to_str().unwrap().to_string()
+}
+
+fn eval_json(args: &[&str]) -> serde_json::Value {
+    let mut all = vec!["eval", "--json", "-q"];
+    all.extend_from_slice(args);
+    let o = retake(&all);
+    assert!(o.status.success(), "{}", stderr(&o));
+    serde_json::from_slice(&o.stdout).unwrap()
+}
+
+#[test]
+fn eval_of_identical_clips_is_perfect() {
+    let dir = tempfile::tempdir().unwrap();
+    let clip = make_clip(dir.path(), "a.mp4", "96x64", 5);
+    let clip = clip.to_str().unwrap();
+    let j = eval_json(&[clip, clip]);
+    assert_eq!(j["frames"], 5);
+    assert_eq!(j["psnr"], "inf");
+    assert_eq!(j["ssim"], 1.0);
+    assert_eq!(j["per_frame"]["psnr"].as_array().unwrap().len(), 5);
+    assert_eq!(j["warping_pairs"], 4);
+    // No mask: the in-mask figures are undefined.
+    assert!(j["psnr_mask"].is_null());
+    // A range compares only those frames, and pairs only neighbours in it.
+    let j = eval_json(&[clip, clip, "--frames", "1-3"]);
+    assert_eq!(j["frames"], 3);
+    assert_eq!(j["per_frame"]["frame"], serde_json::json!([1, 2, 3]));
+    assert_eq!(j["warping_pairs"], 2);
+}
+
+#[test]
+fn eval_psnr_of_a_brightness_shift_is_as_computed() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let src = "testsrc2=size=96x64:rate=24";
+    // Squeezed into 20..224 first so that +3 never clips: every sample
+    // differs by exactly 3 code values, PSNR = 20 log10(255 / 3).
+    let gt = make_png_sequence(
+        d,
+        "gt",
+        src,
+        "format=rgb24,lutrgb=r=val*0.8+20:g=val*0.8+20:b=val*0.8+20",
+        4,
+    );
+    let shifted = make_png_sequence(
+        d,
+        "shifted",
+        src,
+        "format=rgb24,lutrgb=r=val*0.8+23:g=val*0.8+23:b=val*0.8+23",
+        4,
+    );
+    let j = eval_json(&[&shifted, &gt]);
+    let expected = 20.0 * (255.0f64 / 3.0).log10();
+    let psnr = j["psnr"].as_f64().unwrap();
+    assert!((psnr - expected).abs() < 0.01, "{psnr} vs {expected}");
+    let ssim = j["ssim"].as_f64().unwrap();
+    assert!(ssim > 0.99 && ssim < 1.0, "{ssim}");
+    // A steady offset does not flicker: the warping error is the ground
+    // truth's own.
+    let own = eval_json(&[&gt, &gt])["warping_error"].as_f64().unwrap();
+    let e = j["warping_error"].as_f64().unwrap();
+    assert!((e - own).abs() < 1e-4, "{e} vs {own}");
+}
+
+#[test]
+fn eval_rejects_clips_that_do_not_match_and_names_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = make_clip(dir.path(), "a.mp4", "96x64", 4);
+    let small = make_clip(dir.path(), "small.mp4", "64x48", 4);
+    let short = make_clip(dir.path(), "short.mp4", "96x64", 3);
+    let (a, small, short) = (
+        a.to_str().unwrap(),
+        small.to_str().unwrap(),
+        short.to_str().unwrap(),
+    );
+    let o = retake(&["eval", small, a]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    let e = stderr(&o);
+    assert!(
+        e.contains("small.mp4") && e.contains("64x48") && e.contains("96x64"),
+        "{e}"
+    );
+    let o = retake(&["eval", short, a]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("short.mp4") && stderr(&o).contains("3 frames"),
+        "{}",
+        stderr(&o)
+    );
+    // A mask of the wrong size is named too.
+    let o = retake(&["eval", a, a, "--mask", small]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("small.mp4") && stderr(&o).contains("mask"),
+        "{}",
+        stderr(&o)
+    );
+    // A missing file is a bad input as well.
+    let missing = dir.path().join("nothere.mp4");
+    let o = retake(&["eval", missing.to_str().unwrap(), a]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(stderr(&o).contains("nothere.mp4"), "{}", stderr(&o));
+}
+
+#[test]
+fn eval_mask_restricts_the_in_mask_figures() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let src = "testsrc2=size=96x64:rate=24";
+    let gt = make_png_sequence(d, "gt", src, "format=rgb24", 3);
+    // The left 40 columns are damaged.
+    let damaged = make_png_sequence(
+        d,
+        "damaged",
+        src,
+        "format=rgb24,drawbox=x=0:y=0:w=40:h=64:color=red:t=fill",
+        3,
+    );
+    let still = |name: &str, x: u32, w: u32| {
+        let p = d.join(name);
+        let status = Command::new("ffmpeg")
+            .args([
+                "-loglevel",
+                "error",
+                "-y",
+                "-f",
+                "lavfi",
+                "-i",
+                "color=black:size=96x64",
+            ])
+            .args(["-frames:v", "1", "-pix_fmt", "gray", "-vf"])
+            .arg(format!("drawbox=x={x}:y=0:w={w}:h=64:color=white:t=fill"))
+            .arg(&p)
+            .status()
+            .expect("ffmpeg");
+        assert!(status.success());
+        p.to_str().unwrap().to_string()
+    };
+    // Clear of the damage by more than the SSIM window's reach (5 px).
+    let clean = still("clean.png", 50, 46);
+    let hole = still("hole.png", 0, 40);
+    let j = eval_json(&[&damaged, &gt, "--mask", &clean]);
+    assert_eq!(j["psnr_mask"], "inf");
+    assert_eq!(j["ssim_mask"], 1.0);
+    let whole = j["psnr"].as_f64().unwrap();
+    assert!(whole.is_finite() && whole < 30.0, "{whole}");
+    assert!((j["mask_fraction"].as_f64().unwrap() - 46.0 / 96.0).abs() < 1e-6);
+    let j = eval_json(&[&damaged, &gt, "--mask", &hole]);
+    let inside = j["psnr_mask"].as_f64().unwrap();
+    assert!(inside < whole - 2.0, "in mask {inside} vs whole {whole}");
+    assert!(j["ssim_mask"].as_f64().unwrap() < j["ssim"].as_f64().unwrap());
+    // A mask sequence works the same as a still.
+    let seq = make_png_sequence(
+        d,
+        "holes",
+        "color=black:size=96x64:rate=24",
+        "format=gray,drawbox=x=0:y=0:w=40:h=64:color=white:t=fill",
+        3,
+    );
+    let js = eval_json(&[&damaged, &gt, "--mask", &seq]);
+    assert_eq!(js["psnr_mask"], j["psnr_mask"]);
+}

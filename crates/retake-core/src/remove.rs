@@ -48,10 +48,12 @@ pub struct RemoveParams {
     /// Frames on each side searched for the background behind the mask; also
     /// the spacing of the frames whose invented fill the others follow.
     /// 0 fills every frame on its own (no temporal search).
-    #[cfg_attr(feature = "cli", arg(long, default_value_t = 8))]
+    #[cfg_attr(feature = "cli", arg(long, default_value_t = 12))]
     pub window: usize,
     /// Spatial fill for what no frame shows: `auto` (an installed
-    /// inpainting model, else PatchMatch), `patchmatch`, or a model name.
+    /// inpainting model, else PatchMatch), `patchmatch` (texture copied
+    /// from around the hole), `smooth` (a membrane from the hole's border:
+    /// no texture, but the steadiest and the best PSNR), or a model name.
     #[cfg_attr(feature = "cli", arg(long, default_value = "auto"))]
     pub fill: String,
 }
@@ -62,7 +64,7 @@ impl Default for RemoveParams {
             mask: String::new(),
             dilate: 4,
             feather: 2,
-            window: 8,
+            window: 12,
             fill: "auto".into(),
         }
     }
@@ -119,6 +121,21 @@ pub struct RemoveAnalysis {
 }
 
 impl RemoveAnalysis {
+    /// None of the 4x4 pixels a cubic sample at `(x, y)` reads is in the hole.
+    fn clear_around(&self, width: usize, height: usize, x: f32, y: f32) -> bool {
+        let (x0, y0) = (x.floor() as isize, y.floor() as isize);
+        for yy in y0 - 1..=y0 + 2 {
+            for xx in x0 - 1..=x0 + 2 {
+                let cx = xx.clamp(0, width as isize - 1) as usize;
+                let cy = yy.clamp(0, height as isize - 1) as usize;
+                if self.is_hole(width, cx, cy) {
+                    return false;
+                }
+            }
+        }
+        true
+    }
+
     fn is_hole(&self, width: usize, x: usize, y: usize) -> bool {
         self.hole[y * width + x]
     }
@@ -140,11 +157,11 @@ impl RemoveAnalysis {
 
 /// Long side of the picture the flow is computed on: flow is smooth, and a
 /// bounded size keeps its cost independent of the frame's resolution.
-const FLOW_SIDE: f32 = 320.0;
+const FLOW_SIDE: f32 = 480.0;
 
 /// Forward-backward disagreement (working pixels) above which a flow
 /// vector is not followed.
-const CONSISTENCY_PX: f32 = 1.0;
+const CONSISTENCY_PX: f32 = 0.5;
 
 /// Flow both ways between frames `i` and `i + 1`, on a crop around both
 /// frames' holes.
@@ -241,7 +258,12 @@ impl Remove {
             params,
             spatial,
             auto_mask,
-            flow_params: FlowParams::default(),
+            // Sharper than the default: propagation needs the motion of
+            // fine structure right (tuned on the DAVIS protocol).
+            flow_params: FlowParams {
+                smoothness: 0.007,
+                ..FlowParams::default()
+            },
             pairs: Mutex::new(BTreeMap::new()),
             anchors: Mutex::new(BTreeMap::new()),
         })
@@ -594,16 +616,31 @@ fn bounding_box(mask: &[bool], w: usize, h: usize) -> Option<Rect> {
 
 /// Scattered values spread smoothly over a crop by push-pull (a pyramid
 /// of weighted averages): the membrane that carries the colour mismatch
-/// measured on the hole's rim into the hole.
+/// measured on the hole's rim into the hole. `values` are RGB per pixel,
+/// used where `weights` > 0.
 fn push_pull(values: &[f32], weights: &[f32], w: usize, h: usize) -> Vec<f32> {
-    let total: f32 = weights.iter().sum();
-    if total <= 0.0 {
-        return vec![0.0; w * h * 3];
-    }
+    // Premultiplied: (sum of weighted values, sum of weights) per pixel.
+    let pre: Vec<f32> = values
+        .chunks_exact(3)
+        .zip(weights)
+        .flat_map(|(v, &wt)| [v[0] * wt, v[1] * wt, v[2] * wt])
+        .collect();
+    spread(&pre, weights, w, h)
+}
+
+fn spread(pre: &[f32], weights: &[f32], w: usize, h: usize) -> Vec<f32> {
+    let own = |i: usize, c: usize| {
+        if weights[i] > 0.0 {
+            pre[i * 3 + c] / weights[i]
+        } else {
+            0.0
+        }
+    };
     if w <= 1 && h <= 1 {
-        return values.iter().map(|v| v / weights[0].max(1e-6)).collect();
+        return (0..w * h * 3).map(|k| own(k / 3, k % 3)).collect();
     }
-    // Push: halve, summing weighted values and weights.
+    // Push: halve, summing; a parent's weight saturates at 1 (its value
+    // stays the average of its children's).
     let (hw, hh) = (w.div_ceil(2), h.div_ceil(2));
     let mut cv = vec![0.0f32; hw * hh * 3];
     let mut cw = vec![0.0f32; hw * hh];
@@ -612,18 +649,20 @@ fn push_pull(values: &[f32], weights: &[f32], w: usize, h: usize) -> Vec<f32> {
             let (i, j) = (y * w + x, (y / 2) * hw + x / 2);
             cw[j] += weights[i];
             for c in 0..3 {
-                cv[j * 3 + c] += values[i * 3 + c];
+                cv[j * 3 + c] += pre[i * 3 + c];
             }
         }
     }
-    // Coarse weights saturate, so a pixel with data dominates its parent.
-    let coarse = push_pull(
-        &cv,
-        &cw.iter().map(|v| v.min(1.0)).collect::<Vec<_>>(),
-        hw,
-        hh,
-    );
-    let coarse_norm: Vec<f32> = coarse;
+    for j in 0..hw * hh {
+        if cw[j] > 1.0 {
+            let k = 1.0 / cw[j];
+            cw[j] = 1.0;
+            for c in 0..3 {
+                cv[j * 3 + c] *= k;
+            }
+        }
+    }
+    let coarse = spread(&cv, &cw, hw, hh);
     // Pull: where this level lacks weight, take the coarser level.
     let mut out = vec![0.0f32; w * h * 3];
     for y in 0..h {
@@ -633,14 +672,9 @@ fn push_pull(values: &[f32], weights: &[f32], w: usize, h: usize) -> Vec<f32> {
             let mut up = [0.0f32; 3];
             let cx = ((x as f32 + 0.5) / 2.0 - 0.5).clamp(0.0, (hw - 1) as f32);
             let cy = ((y as f32 + 0.5) / 2.0 - 0.5).clamp(0.0, (hh - 1) as f32);
-            sample(&coarse_norm, hw, hh, 3, cx, cy, &mut up);
+            sample(&coarse, hw, hh, 3, cx, cy, &mut up);
             for c in 0..3 {
-                let own = if weights[i] > 0.0 {
-                    values[i * 3 + c] / weights[i]
-                } else {
-                    0.0
-                };
-                out[i * 3 + c] = wi * own + (1.0 - wi) * up[c];
+                out[i * 3 + c] = wi * own(i, c) + (1.0 - wi) * up[c];
             }
         }
     }
@@ -744,7 +778,17 @@ impl Operation for Remove {
                             continue;
                         }
                         if b.analysis.clear_at(w, h, nx, ny) {
-                            found[n][dir_index] = Some((k, sample_cubic(&b.frame, nx, ny)));
+                            // Cubic where its whole 4x4 support is clear of
+                            // the hole (hole pixels may hold anything).
+                            let colour = if b.analysis.clear_around(w, h, nx, ny) {
+                                sample_cubic(&b.frame, nx, ny)
+                            } else {
+                                let mut px = [0.0f32; 4];
+                                let bf = &b.frame;
+                                sample(&bf.data, w, h, bf.channels, nx, ny, &mut px);
+                                [px[0], px[1], px[2]]
+                            };
+                            found[n][dir_index] = Some((k, colour));
                         } else {
                             *p = Some((nx, ny));
                         }
@@ -777,11 +821,16 @@ impl Operation for Remove {
         for &i in &wanted {
             if !local_hole[i] && got[i] > 0.0 {
                 let p = ((region.y + i / rw) * w + region.x + i % rw) * f.channels;
-                for c in 0..3 {
-                    rim_values[i * 3 + c] = f.data[p + c] - fill[i * 3 + c];
+                let diff: Vec<f32> = (0..3).map(|c| f.data[p + c] - fill[i * 3 + c]).collect();
+                // Exposure drift is small; a large mismatch means the rim
+                // pixel was followed to something else (a mover), so it
+                // says nothing about colour and is left out.
+                let level = (0..3).map(|c| f.data[p + c].abs()).fold(0.0f32, f32::max);
+                if diff.iter().all(|d| d.abs() <= 0.1 + 0.15 * level) {
+                    rim_values[i * 3..i * 3 + 3].copy_from_slice(&diff);
+                    rim_weights[i] = 1.0;
+                    any_rim = true;
                 }
-                rim_weights[i] = 1.0;
-                any_rim = true;
             }
         }
         let correction = any_rim.then(|| push_pull(&rim_values, &rim_weights, rw, rh));

@@ -2,6 +2,7 @@
 
 use retake_core::inpaint::learned::LearnedFill;
 use retake_core::inpaint::patchmatch::{PatchMatch, PatchMatchParams};
+use retake_core::inpaint::smooth::Membrane;
 use retake_core::inpaint::SpatialFill;
 use retake_core::mask::{MaskParams, SubjectMask};
 use retake_core::model::{self, manifest, ModelContext, Role};
@@ -43,6 +44,7 @@ fn build(params: &RemoveParams, global: &GlobalArgs, record: &mut Provenance) ->
     };
     let spatial: Box<dyn SpatialFill> = match params.fill.as_str() {
         "patchmatch" => Box::new(PatchMatch::new(PatchMatchParams::default())?),
+        "smooth" => Box::new(Membrane),
         "auto" => {
             let c = context()?;
             // Only real models are picked automatically, never fixtures.

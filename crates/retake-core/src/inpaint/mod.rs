@@ -5,6 +5,7 @@
 
 pub mod learned;
 pub mod patchmatch;
+pub mod smooth;
 
 use crate::error::Result;
 

@@ -227,9 +227,10 @@ struct Level {
     hole: Vec<bool>,
 }
 
-/// Halves a level. A coarse pixel is hole if any of its fine pixels is, so a
-/// known coarse pixel is an average of known values only and coarse sources
-/// map to fully known fine sources.
+/// Halves a level. A coarse pixel is hole when most of its fine pixels are;
+/// a known coarse pixel is the average of its known fine pixels only. Being
+/// any stricter erases thin known bands between hole strokes at coarse
+/// levels, leaving only the largest known area (often the sky) to copy from.
 fn downsample(l: &Level) -> Level {
     let (w, h) = (l.w.div_ceil(2), l.h.div_ceil(2));
     let mut lin = vec![0.0f32; w * h * 3];
@@ -237,23 +238,26 @@ fn downsample(l: &Level) -> Level {
     for y in 0..h {
         for x in 0..w {
             let mut sum = [0.0f32; 3];
-            let mut n = 0.0f32;
-            let mut any_hole = false;
+            let mut known = 0.0f32;
+            let mut total = 0.0f32;
             for fy in 2 * y..(2 * y + 2).min(l.h) {
                 for fx in 2 * x..(2 * x + 2).min(l.w) {
                     let q = fy * l.w + fx;
-                    any_hole |= l.hole[q];
+                    total += 1.0;
+                    if l.hole[q] {
+                        continue;
+                    }
                     for (s, v) in sum.iter_mut().zip(&l.lin[q * 3..q * 3 + 3]) {
                         *s += v;
                     }
-                    n += 1.0;
+                    known += 1.0;
                 }
             }
             let q = y * w + x;
-            hole[q] = any_hole;
-            if !any_hole {
+            hole[q] = known * 2.0 < total || known == 0.0;
+            if !hole[q] {
                 for c in 0..3 {
-                    lin[q * 3 + c] = sum[c] / n;
+                    lin[q * 3 + c] = sum[c] / known;
                 }
             }
         }

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Quality protocol for `retake remove`: our fill against OpenCV's Telea and
+# Navier-Stokes inpainting (per frame), FFmpeg's removelogo (static mask)
+# and MI-GAN's published fills (images), all on the same holed frames,
+# scored by `retake eval` (PSNR, SSIM whole and in the hole, warping error).
+# Writes everything under out/eval/ and the tables to out/eval/remove.md.
+#
+# Usage: scripts/eval_remove.sh [--sets davis,places] [--methods ours,ours-smooth,telea,ns,removelogo,migan]
+#                               [--frames N] [--images N] [--remove-args "--dilate 0 --feather 0"]
+# Data: $RETAKE_EVAL_DATA (default ../shared/eval): davis-sttn/, places2-512/.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+data=${RETAKE_EVAL_DATA:-../shared/eval}
+out=out/eval
+venv=.deps/eval-venv
+
+for d in "$data/davis-sttn" "$data/places2-512"; do
+  [ -d "$d" ] || { echo "eval_remove: $d is missing; set RETAKE_EVAL_DATA to the evaluation data folder" >&2; exit 3; }
+done
+command -v ffmpeg >/dev/null || { echo "eval_remove: ffmpeg is missing; run scripts/setup.sh" >&2; exit 1; }
+
+# OpenCV is only for the baselines; a venv keeps it out of the system Python.
+if ! "$venv/bin/python" -c 'import cv2, numpy' 2>/dev/null; then
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install -q --disable-pip-version-check opencv-python-headless numpy
+fi
+
+cargo build --release -q -p retake-cli
+mkdir -p "$out"
+"$venv/bin/python" scripts/eval/protocol.py --data "$data" --out "$out" \
+  --retake "$PWD/target/release/retake" "$@"
+"$venv/bin/python" scripts/eval/report.py "$out/results.json" "$out/remove.md"
+echo "eval_remove: tables in $out/remove.md" >&2
