@@ -8,32 +8,14 @@
 #   3. peak RSS of convert and mask on a 100-frame and a 500-frame clip
 #      (memory must not grow with clip length).
 # Usage: scripts/bench.sh [--quick]   (--quick skips the 500-frame mask run)
-set -euo pipefail
-cd "$(dirname "${BASH_SOURCE[0]}")/.."
 quick=${1:-}
-bash scripts/setup.sh >/dev/null
-for tool in /usr/bin/time bc; do
-  command -v $tool >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq time bc >/dev/null
-done
-cargo build --release -q -p retake-cli
-retake=$PWD/target/release/retake
-work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
-ff() { ffmpeg -loglevel error -y "$@"; }
+source "$(dirname "${BASH_SOURCE[0]}")/bench_lib.sh"
 
 # Inputs: 720p is the sample itself; 1080p is it upscaled; long clips loop it.
 ff -i samples/bigbuckbunny.mp4 -vf scale=1920:1080:flags=bicubic -c:v libx264 -crf 16 -pix_fmt yuv420p "$work/bbb1080.mp4"
 ff -stream_loop -1 -i "$work/bbb1080.mp4" -frames:v 100 -c:v libx264 -crf 16 "$work/bbb1080_100.mp4"
 ff -stream_loop -1 -i "$work/bbb1080.mp4" -frames:v 500 -c:v libx264 -crf 16 "$work/bbb1080_500.mp4"
 
-now() { date +%s.%N; }
-# run LABEL CMD... : prints seconds; peak RSS (KiB) goes to $work/rss
-timed() {
-  local t0 t1
-  t0=$(now)
-  /usr/bin/time -f %M -o "$work/rss" "$@" >/dev/null 2>"$work/err" || { cat "$work/err"; exit 1; }
-  t1=$(now)
-  echo "$t1 - $t0" | bc -l
-}
 frames() { "$retake" probe --json "$1" | sed -n 's/^  "frames": \([0-9]*\),/\1/p'; }
 
 echo "== 1. transcode throughput: retake convert vs ffmpeg (same codec settings), best of 2"

@@ -8,25 +8,8 @@
 #      fill's cost follows the mask's area, not the frame's;
 #   3. peak RSS for 100 and 500 frames (must not grow with clip length).
 # Usage: scripts/bench_remove.sh [--quick]   (--quick skips the 500-frame run)
-set -euo pipefail
-cd "$(dirname "${BASH_SOURCE[0]}")/.."
 quick=${1:-}
-bash scripts/setup.sh >/dev/null
-for tool in /usr/bin/time bc; do
-  command -v $tool >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq time bc >/dev/null
-done
-cargo build --release -q -p retake-cli
-retake=$PWD/target/release/retake
-work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
-ff() { ffmpeg -loglevel error -y "$@"; }
-now() { date +%s.%N; }
-timed() {
-  local t0 t1
-  t0=$(now)
-  /usr/bin/time -f %M -o "$work/rss" "$@" >/dev/null 2>"$work/err" || { cat "$work/err"; exit 1; }
-  t1=$(now)
-  echo "$t1 - $t0" | bc -l
-}
+source "$(dirname "${BASH_SOURCE[0]}")/bench_lib.sh"
 # clip W H FRAMES NAME: bigbuckbunny scaled to WxH, looped to FRAMES
 clip() { ff -stream_loop -1 -i samples/bigbuckbunny.mp4 -vf "scale=$1:$2:flags=bicubic" -frames:v "$3" -c:v libx264 -crf 16 -pix_fmt yuv420p "$work/$4.mp4"; }
 # mask W H FRAMES NAME: a 480x216 white box (5% of 1080p) moving right

@@ -24,6 +24,7 @@ use crate::error::{Error, Result};
 use crate::filter::{resize, smoothstep};
 use crate::flow::{self, sample, Flow, FlowParams, Gray};
 use crate::frame::Frame;
+use crate::inpaint::smooth::Membrane;
 use crate::inpaint::{HoleImage, Rect, SpatialFill};
 use crate::mask::SubjectMask;
 use crate::pipeline::Operation;
@@ -614,73 +615,6 @@ fn bounding_box(mask: &[bool], w: usize, h: usize) -> Option<Rect> {
     })
 }
 
-/// Scattered values spread smoothly over a crop by push-pull (a pyramid
-/// of weighted averages): the membrane that carries the colour mismatch
-/// measured on the hole's rim into the hole. `values` are RGB per pixel,
-/// used where `weights` > 0.
-fn push_pull(values: &[f32], weights: &[f32], w: usize, h: usize) -> Vec<f32> {
-    // Premultiplied: (sum of weighted values, sum of weights) per pixel.
-    let pre: Vec<f32> = values
-        .chunks_exact(3)
-        .zip(weights)
-        .flat_map(|(v, &wt)| [v[0] * wt, v[1] * wt, v[2] * wt])
-        .collect();
-    spread(&pre, weights, w, h)
-}
-
-fn spread(pre: &[f32], weights: &[f32], w: usize, h: usize) -> Vec<f32> {
-    let own = |i: usize, c: usize| {
-        if weights[i] > 0.0 {
-            pre[i * 3 + c] / weights[i]
-        } else {
-            0.0
-        }
-    };
-    if w <= 1 && h <= 1 {
-        return (0..w * h * 3).map(|k| own(k / 3, k % 3)).collect();
-    }
-    // Push: halve, summing; a parent's weight saturates at 1 (its value
-    // stays the average of its children's).
-    let (hw, hh) = (w.div_ceil(2), h.div_ceil(2));
-    let mut cv = vec![0.0f32; hw * hh * 3];
-    let mut cw = vec![0.0f32; hw * hh];
-    for y in 0..h {
-        for x in 0..w {
-            let (i, j) = (y * w + x, (y / 2) * hw + x / 2);
-            cw[j] += weights[i];
-            for c in 0..3 {
-                cv[j * 3 + c] += pre[i * 3 + c];
-            }
-        }
-    }
-    for j in 0..hw * hh {
-        if cw[j] > 1.0 {
-            let k = 1.0 / cw[j];
-            cw[j] = 1.0;
-            for c in 0..3 {
-                cv[j * 3 + c] *= k;
-            }
-        }
-    }
-    let coarse = spread(&cv, &cw, hw, hh);
-    // Pull: where this level lacks weight, take the coarser level.
-    let mut out = vec![0.0f32; w * h * 3];
-    for y in 0..h {
-        for x in 0..w {
-            let i = y * w + x;
-            let wi = weights[i].min(1.0);
-            let mut up = [0.0f32; 3];
-            let cx = ((x as f32 + 0.5) / 2.0 - 0.5).clamp(0.0, (hw - 1) as f32);
-            let cy = ((y as f32 + 0.5) / 2.0 - 0.5).clamp(0.0, (hh - 1) as f32);
-            sample(&coarse, hw, hh, 3, cx, cy, &mut up);
-            for c in 0..3 {
-                out[i * 3 + c] = wi * own(i, c) + (1.0 - wi) * up[c];
-            }
-        }
-    }
-    out
-}
-
 impl Operation for Remove {
     type Analysis = RemoveAnalysis;
 
@@ -816,7 +750,7 @@ impl Operation for Remove {
 
         // 2. Colour correction: the mismatch on the rim, spread over the hole.
         let mut rim_values = vec![0.0f32; rw * rh * 3];
-        let mut rim_weights = vec![0.0f32; rw * rh];
+        let mut rim_unknown = vec![true; rw * rh];
         let mut any_rim = false;
         for &i in &wanted {
             if !local_hole[i] && got[i] > 0.0 {
@@ -828,12 +762,24 @@ impl Operation for Remove {
                 let level = (0..3).map(|c| f.data[p + c].abs()).fold(0.0f32, f32::max);
                 if diff.iter().all(|d| d.abs() <= 0.1 + 0.15 * level) {
                     rim_values[i * 3..i * 3 + 3].copy_from_slice(&diff);
-                    rim_weights[i] = 1.0;
+                    rim_unknown[i] = false;
                     any_rim = true;
                 }
             }
         }
-        let correction = any_rim.then(|| push_pull(&rim_values, &rim_weights, rw, rh));
+        // The rim's mismatch carried into the hole by a membrane.
+        let correction = if any_rim {
+            let mut image = HoleImage {
+                width: rw,
+                height: rh,
+                rgb: rim_values,
+                hole: rim_unknown,
+            };
+            Membrane.fill(&mut image)?;
+            Some(image.rgb)
+        } else {
+            None
+        };
         if let Some(corr) = &correction {
             for i in 0..rw * rh {
                 if local_hole[i] && got[i] > 0.0 {
