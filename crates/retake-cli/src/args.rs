@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 use retake_core::mask::MaskParams;
+use retake_core::relight::RelightParams;
 use retake_core::remove::RemoveParams;
 use serde::Deserialize;
 
@@ -53,6 +54,9 @@ pub enum Command {
     /// Remove an object, rig or logo from a shot: fill the mask from the
     /// frames that see behind it, and invent only what no frame shows.
     Remove(RemoveArgs),
+    /// Relight a shot: add directional or point lights, rim and ambient, or
+    /// a time-of-day look, shading the picture from estimated or given depth.
+    Relight(Box<RelightArgs>),
     /// Convert a clip between formats through Retake's float pipeline.
     Convert(ConvertArgs),
     /// Run a job file (TOML): the same operations and parameters as the
@@ -202,6 +206,33 @@ pub struct MaskArgs {
     pub io: IoArgs,
     #[command(flatten)]
     pub params: MaskParams,
+}
+
+#[derive(Debug, Args)]
+pub struct RelightArgs {
+    #[command(flatten)]
+    pub io: IoArgs,
+    #[command(flatten)]
+    pub inputs: RelightInputs,
+    #[command(flatten)]
+    pub params: RelightParams,
+}
+
+/// Files that shape relighting, as flags and as the `[inputs]` table of a
+/// relight job file.
+#[derive(Debug, Clone, Default, Args, Deserialize, serde::Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RelightInputs {
+    /// The subject's matte (white = subject): an image sequence, a video, a
+    /// still, or `auto` for the subject `retake mask` finds. Shapes the
+    /// built-in geometry and `--mask-mode`.
+    #[arg(long)]
+    pub mask: Option<String>,
+    /// A depth pass (sequence or video, one value per pixel, larger =
+    /// farther, e.g. EXR Z from a render) used instead of the built-in
+    /// geometry.
+    #[arg(long, conflicts_with = "mask")]
+    pub depth: Option<String>,
 }
 
 #[derive(Debug, Args)]

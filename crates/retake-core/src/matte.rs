@@ -15,23 +15,46 @@ pub enum Matte {
     Clip {
         path: String,
         source: Box<dyn FrameSource>,
+        values: MatteValues,
     },
+}
+
+/// How a matte clip's pictures become one channel.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MatteValues {
+    /// Coverage: the alpha (or luminance), clamped to 0..1.
+    Coverage,
+    /// Data such as a depth pass: the luminance (the single channel) as is.
+    Data,
 }
 
 impl Matte {
     /// Take a matte clip: a one-frame clip becomes a still.
-    pub fn from_source(mut source: Box<dyn FrameSource>) -> Result<Matte> {
+    pub fn from_source(source: Box<dyn FrameSource>) -> Result<Matte> {
+        Self::with_values(source, MatteValues::Coverage)
+    }
+
+    /// Take a clip of data (a depth pass) to carry as alpha, unclamped.
+    pub fn data_from_source(source: Box<dyn FrameSource>) -> Result<Matte> {
+        Self::with_values(source, MatteValues::Data)
+    }
+
+    fn with_values(mut source: Box<dyn FrameSource>, values: MatteValues) -> Result<Matte> {
         let path = source.info().path.clone();
         if source.info().frames == Some(1) {
             let frame = source
                 .next_frame()?
                 .ok_or_else(|| Error::input(&path, "the matte has no frames"))?;
             return Ok(Matte::Still {
-                mask: to_mask(&frame),
+                mask: one_channel(&frame, values),
                 path,
             });
         }
-        Ok(Matte::Clip { path, source })
+        Ok(Matte::Clip {
+            path,
+            source,
+            values,
+        })
     }
 
     fn path(&self) -> &str {
@@ -80,18 +103,35 @@ impl Matte {
                 m.index = index;
                 Ok(m)
             }
-            Matte::Clip { path, source } => {
+            Matte::Clip {
+                path,
+                source,
+                values,
+            } => {
                 let f = source.next_frame()?.ok_or_else(|| {
                     Error::input(
                         path.as_str(),
                         format!("matte ended before shot frame {index}; it needs a frame for every frame of the shot"),
                     )
                 })?;
-                let mut m = to_mask(&f);
+                let mut m = one_channel(&f, *values);
                 m.index = index;
                 Ok(m)
             }
         }
+    }
+}
+
+fn one_channel(f: &Frame, values: MatteValues) -> Frame {
+    match values {
+        MatteValues::Coverage => to_mask(f),
+        MatteValues::Data => Frame {
+            index: f.index,
+            width: f.width,
+            height: f.height,
+            channels: 1,
+            data: f.luminance(),
+        },
     }
 }
 

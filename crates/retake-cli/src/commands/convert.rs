@@ -1,6 +1,7 @@
 //! `retake convert`: decode -> float linear -> encode, keeping the clip's
 //! facts. Also the pipeline's speed baseline against the `ffmpeg` tool.
 
+use retake_core::matte::MatteValues;
 use retake_core::pipeline::Identity;
 use retake_core::provenance::Provenance;
 use retake_core::Result;
@@ -12,7 +13,10 @@ pub fn run(a: &ConvertArgs, global: &GlobalArgs) -> Result<i32> {
     let record = Provenance::new("convert", &a.params);
     run_operation(
         &a.io,
-        a.params.alpha.as_deref(),
+        a.params
+            .alpha
+            .as_deref()
+            .map(|m| (m, MatteValues::Coverage)),
         global,
         &Identity,
         record,

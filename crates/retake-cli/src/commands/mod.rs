@@ -6,6 +6,7 @@ mod eval;
 mod mask;
 mod models;
 mod probe;
+mod relight;
 mod remove;
 mod run;
 
@@ -14,7 +15,7 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 use retake_core::atomic::AtomicPath;
-use retake_core::matte::{Matte, MattedSource};
+use retake_core::matte::{Matte, MatteValues, MattedSource};
 use retake_core::pipeline::{self, Operation, PipelineOptions, RunStats};
 use retake_core::provenance::{InputRecord, Provenance};
 use retake_core::{ClipInfo, Error, FrameRange, Result, Transfer};
@@ -31,6 +32,7 @@ pub fn dispatch(cli: &Cli) -> Result<i32> {
         Command::Models(c) => models::run(c, &cli.global),
         Command::Mask(a) => mask::run(a, &cli.global),
         Command::Remove(a) => remove::run(a, &cli.global),
+        Command::Relight(a) => relight::run(a, &cli.global),
         Command::Convert(a) => convert::run(a, &cli.global),
         Command::Run(a) => run::run(a, &cli.global),
         Command::Eval(a) => eval::run(a, &cli.global),
@@ -59,7 +61,7 @@ pub struct OutputPlan {
 /// output atomically, and write its provenance beside it.
 pub fn run_operation<O: Operation>(
     io: &IoArgs,
-    matte: Option<&str>,
+    matte: Option<(&str, MatteValues)>,
     global: &GlobalArgs,
     op: &O,
     mut provenance: Provenance,
@@ -101,7 +103,7 @@ pub fn run_operation<O: Operation>(
     check_output(&io.output, io.overwrite || io.resume)?;
     let mut source = retake_media::open_source(&io.input, &source_opts)?;
     provenance.inputs.push(InputRecord::new("shot", &io.input));
-    if let Some(path) = matte {
+    if let Some((path, values)) = matte {
         // Mattes are data: read them without a colour curve.
         let m = retake_media::open_source(
             path,
@@ -109,8 +111,12 @@ pub fn run_operation<O: Operation>(
                 transfer: Some(Transfer::Linear),
             },
         )?;
-        source = Box::new(MattedSource::new(source, Matte::from_source(m)?)?);
-        provenance.inputs.push(InputRecord::new("matte", path));
+        let (matte, role) = match values {
+            MatteValues::Coverage => (Matte::from_source(m)?, "matte"),
+            MatteValues::Data => (Matte::data_from_source(m)?, "depth"),
+        };
+        source = Box::new(MattedSource::new(source, matte)?);
+        provenance.inputs.push(InputRecord::new(role, path));
     }
     if let Some(pattern) = resume {
         match frames_to_resume(&pattern, source.info(), frames.as_ref())? {

@@ -5,6 +5,7 @@ use retake_core::inpaint::patchmatch::{PatchMatch, PatchMatchParams};
 use retake_core::inpaint::smooth::Membrane;
 use retake_core::inpaint::SpatialFill;
 use retake_core::mask::{MaskParams, SubjectMask};
+use retake_core::matte::MatteValues;
 use retake_core::model::{self, manifest, ModelContext, Role};
 use retake_core::provenance::{ModelRecord, Provenance};
 use retake_core::remove::{Remove, RemoveParams};
@@ -18,7 +19,7 @@ pub fn run(a: &RemoveArgs, global: &GlobalArgs) -> Result<i32> {
     a.params.validate()?;
     let mut record = Provenance::new("remove", &a.params);
     let op = build(&a.params, global, &mut record)?;
-    let matte = (!a.params.auto_mask()).then_some(a.params.mask.as_str());
+    let matte = (!a.params.auto_mask()).then_some((a.params.mask.as_str(), MatteValues::Coverage));
     run_operation(&a.io, matte, global, &op, record, |info| {
         let mut info = info.clone();
         // The mask travels as alpha; the result is a picture without one.

@@ -16,17 +16,22 @@
 use std::path::Path;
 
 use retake_core::mask::MaskParams;
+use retake_core::relight::RelightParams;
 use retake_core::remove::RemoveParams;
 use retake_core::{Error, Result};
 use serde::Deserialize;
 
-use crate::args::{ConvertArgs, ConvertParams, GlobalArgs, IoArgs, MaskArgs, RemoveArgs, RunArgs};
+use crate::args::{
+    ConvertArgs, ConvertParams, GlobalArgs, IoArgs, MaskArgs, RelightArgs, RelightInputs,
+    RemoveArgs, RunArgs,
+};
 
 #[derive(Debug, PartialEq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 enum Operation {
     Mask,
     Remove,
+    Relight,
     Convert,
 }
 
@@ -37,6 +42,9 @@ struct Job {
     io: IoArgs,
     mask: Option<MaskParams>,
     remove: Option<RemoveParams>,
+    relight: Option<RelightParams>,
+    /// Files that shape relighting (`mask`, `depth`).
+    inputs: Option<RelightInputs>,
     convert: Option<ConvertParams>,
 }
 
@@ -58,6 +66,8 @@ fn load(path: &Path) -> Result<Job> {
     let tables = [
         (Operation::Mask, job.mask.is_some(), "[mask]"),
         (Operation::Remove, job.remove.is_some(), "[remove]"),
+        (Operation::Relight, job.relight.is_some(), "[relight]"),
+        (Operation::Relight, job.inputs.is_some(), "[inputs]"),
         (Operation::Convert, job.convert.is_some(), "[convert]"),
     ];
     let misplaced = tables
@@ -107,6 +117,19 @@ pub fn run(a: &RunArgs, global: &GlobalArgs) -> Result<i32> {
                 params.mask = resolve(base, &params.mask);
             }
             super::remove::run(&RemoveArgs { io, params }, global)
+        }
+        Operation::Relight => {
+            let mut inputs = job.inputs.unwrap_or_default();
+            inputs.mask = inputs
+                .mask
+                .map(|m| if m == "auto" { m } else { resolve(base, &m) });
+            inputs.depth = inputs.depth.map(|d| resolve(base, &d));
+            let args = RelightArgs {
+                io,
+                inputs,
+                params: job.relight.unwrap_or_default(),
+            };
+            super::relight::run(&args, global)
         }
         Operation::Convert => {
             let mut params = job.convert.unwrap_or_default();

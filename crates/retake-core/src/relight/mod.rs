@@ -23,8 +23,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::frame::Frame;
+use crate::mask::SubjectMask;
 use crate::pipeline::Operation;
-use crate::window::Window;
+use crate::window::{Item, Window};
 
 pub use geometry::{
     built_in_geometry, normals_from_depth, stabilise, DepthEncoding, EstimateOptions, Geometry,
@@ -386,6 +387,9 @@ pub struct RelightAnalysis {
     guide: Vec<f32>,
     /// From the built-in estimate (so image detail is added).
     estimated: bool,
+    /// The subject's matte at the frame's size (from alpha or the subject
+    /// model), when there is one.
+    matte: Option<Vec<f32>>,
 }
 
 /// The passes compositors ask for.
@@ -402,6 +406,7 @@ pub struct RelightPasses {
 pub struct Relight {
     params: RelightParams,
     passes: Option<Box<PassProvider>>,
+    subject: Option<SubjectMask>,
 }
 
 impl Relight {
@@ -410,7 +415,15 @@ impl Relight {
         Ok(Relight {
             params,
             passes: None,
+            subject: None,
         })
+    }
+
+    /// Find the subject with this segmentation model when the frames carry
+    /// no matte (`--mask auto`).
+    pub fn with_subject(mut self, subject: SubjectMask) -> Self {
+        self.subject = Some(subject);
+        self
     }
 
     /// Take geometry from the user's passes where `provider` has them.
@@ -423,15 +436,28 @@ impl Relight {
         &self.params
     }
 
-    /// The matte carried as alpha, when the alpha is one.
-    fn matte(&self, frame: &Frame) -> Option<Vec<f32>> {
-        (self.params.alpha == AlphaRole::Matte && frame.channels == 4).then(|| {
-            frame
-                .data
-                .chunks_exact(4)
-                .map(|p| p[3].clamp(0.0, 1.0))
-                .collect()
-        })
+    /// The matte carried as alpha, when the alpha is one; else the subject
+    /// model's mask, when there is a model.
+    fn matte(&self, frame: &Frame) -> Result<Option<Vec<f32>>> {
+        if self.params.alpha == AlphaRole::Matte && frame.channels == 4 {
+            return Ok(Some(
+                frame
+                    .data
+                    .chunks_exact(4)
+                    .map(|p| p[3].clamp(0.0, 1.0))
+                    .collect(),
+            ));
+        }
+        let Some(subject) = &self.subject else {
+            return Ok(None);
+        };
+        let analysis = subject.saliency(frame)?;
+        let item = Arc::new(Item {
+            frame: Arc::new(frame.clone()),
+            analysis,
+        });
+        let mut mask = subject.mask(&Window::new(vec![item], 0));
+        Ok(Some(std::mem::take(&mut mask.data)))
     }
 
     /// Geometry of one frame before stabilisation: the user's pass, the
@@ -451,6 +477,7 @@ impl Relight {
             Some(p) => p(frame)?,
             None => None,
         };
+        let matte = self.matte(frame)?;
         let (geometry, estimated) = if let Some(g) = given {
             if (g.width, g.height) != (w, h) || g.depth.len() != w * h || g.normals.len() != w * h {
                 return Err(Error::Internal(format!(
@@ -486,7 +513,6 @@ impl Relight {
             )?;
             (g, false)
         } else {
-            let matte = self.matte(frame);
             let g =
                 geometry::estimate_shape(frame, matte.as_deref(), &self.params.estimate_options())?;
             (g, true)
@@ -496,6 +522,7 @@ impl Relight {
             geometry,
             guide,
             estimated,
+            matte,
         })
     }
 
@@ -523,12 +550,13 @@ impl Relight {
     }
 
     /// Where the light is allowed (0..1 per pixel), or everywhere.
-    fn limit(&self, frame: &Frame) -> Result<Option<Vec<f32>>> {
+    fn limit(&self, item: &Item<RelightAnalysis>) -> Result<Option<Vec<f32>>> {
         let mode = self.params.mask_mode;
         if mode == MaskMode::All {
             return Ok(None);
         }
-        let m = self.matte(frame).ok_or_else(|| {
+        let frame = &item.frame;
+        let m = item.analysis.matte.clone().ok_or_else(|| {
             Error::parameter(
                 "mask-mode",
                 format!(
@@ -557,7 +585,7 @@ impl Relight {
         let frame = &window.centre().frame;
         let keep_alpha = self.params.alpha == AlphaRole::Keep;
         let lighting = self.params.at(frame.index)?;
-        let limit = self.limit(frame)?;
+        let limit = self.limit(window.centre())?;
         if lighting.is_identity() {
             let ones = vec![[1.0f32; 3]; frame.pixel_count()];
             return shading::apply(frame, &ones, None, keep_alpha);
@@ -571,7 +599,7 @@ impl Relight {
     pub fn passes(&self, window: &Window<RelightAnalysis>) -> Result<RelightPasses> {
         let frame = &window.centre().frame;
         let (g, mut factor) = self.shade(window)?;
-        if let Some(m) = self.limit(frame)? {
+        if let Some(m) = self.limit(window.centre())? {
             for (f, m) in factor.iter_mut().zip(m) {
                 for c in f.iter_mut() {
                     *c = 1.0 + m * (*c - 1.0);

@@ -1,0 +1,217 @@
+//! `retake relight` end to end: presets and keyframes, a depth pass, the
+//! automatic subject matte, job files, and bad parameters and passes.
+//! Clips are made with the `ffmpeg` tool.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn retake(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_retake"))
+        .args(args)
+        .output()
+        .expect("run retake")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn ffmpeg(args: &[&str]) {
+    let status = Command::new("ffmpeg")
+        .args(["-loglevel", "error", "-y"])
+        .args(args)
+        .status()
+        .expect("ffmpeg (run scripts/setup.sh)");
+    assert!(status.success(), "ffmpeg {args:?}");
+}
+
+fn clip(dir: &Path, frames: u32) -> PathBuf {
+    let p = dir.join("shot.mkv");
+    ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=size=160x90:rate=24",
+        "-frames:v",
+        &frames.to_string(),
+        "-c:v",
+        "ffv1",
+        p.to_str().unwrap(),
+    ]);
+    p
+}
+
+/// A depth pass: a horizontal ramp (near on the left), 16-bit grey PNGs.
+fn depth(dir: &Path, size: &str, frames: u32) -> String {
+    let p = dir.join("depth.%04d.png");
+    ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        &format!("gradients=size={size}:rate=24:c0=0x404040:c1=0xffffff:x0=0:y0=0:x1=159:y1=0:nb_colors=2,format=gray16be"),
+        "-frames:v",
+        &frames.to_string(),
+        "-start_number",
+        "0",
+        p.to_str().unwrap(),
+    ]);
+    p.to_string_lossy().into_owned()
+}
+
+fn eval_psnr(out: &Path, truth: &Path) -> f64 {
+    let o = retake(&[
+        "eval",
+        out.to_str().unwrap(),
+        truth.to_str().unwrap(),
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let text = j.to_string();
+    let v = &j["psnr"];
+    match v.as_f64() {
+        Some(x) => x,
+        None if v.as_str() == Some("inf") => f64::INFINITY,
+        None => panic!("no psnr in {text}"),
+    }
+}
+
+#[test]
+fn presets_keyframes_and_zero_light() {
+    let dir = tempfile::tempdir().unwrap();
+    let shot = clip(dir.path(), 4);
+    let s = shot.to_str().unwrap();
+    let lit = dir.path().join("lit.mkv");
+    let o = retake(&[
+        "relight",
+        s,
+        "-o",
+        lit.to_str().unwrap(),
+        "--codec",
+        "ffv1",
+        "--preset",
+        "golden-hour",
+        "--azimuth",
+        "0:30,3:150",
+        "--shadows",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let prov = std::fs::read_to_string(format!("{}.retake.json", lit.display())).unwrap();
+    assert!(
+        prov.contains("\"relight\"") && prov.contains("golden-hour"),
+        "{prov}"
+    );
+    // The look changes the picture...
+    assert!(eval_psnr(&lit, &shot) < 30.0);
+    // ...and no added light gives it back (within 16-bit FFV1 rounding).
+    let same = dir.path().join("same.mkv");
+    let o = retake(&[
+        "relight",
+        s,
+        "-o",
+        same.to_str().unwrap(),
+        "--codec",
+        "ffv1",
+        "--intensity",
+        "0",
+        "--rim",
+        "0",
+        "--ambient",
+        "0",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(eval_psnr(&same, &shot) > 60.0);
+}
+
+#[test]
+fn a_depth_pass_and_the_automatic_matte() {
+    let dir = tempfile::tempdir().unwrap();
+    let shot = clip(dir.path(), 3);
+    let s = shot.to_str().unwrap();
+    let d = depth(dir.path(), "160x90", 3);
+    let out = dir.path().join("d.mkv");
+    let o = retake(&[
+        "relight",
+        s,
+        "--depth",
+        &d,
+        "-o",
+        out.to_str().unwrap(),
+        "--codec",
+        "ffv1",
+        "--light",
+        "point",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let prov = std::fs::read_to_string(format!("{}.retake.json", out.display())).unwrap();
+    assert!(prov.contains("depth.%04d.png"), "{prov}");
+    let out = dir.path().join("a.mkv");
+    let o = retake(&[
+        "relight",
+        s,
+        "--mask",
+        "auto",
+        "--mask-mode",
+        "subject",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let prov = std::fs::read_to_string(format!("{}.retake.json", out.display())).unwrap();
+    assert!(prov.contains("u2netp"), "{prov}");
+}
+
+#[test]
+fn bad_parameters_and_passes_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let shot = clip(dir.path(), 2);
+    let s = shot.to_str().unwrap();
+    let out = dir.path().join("o.mkv");
+    let o_ = out.to_str().unwrap();
+    let o = retake(&["relight", s, "-o", o_, "--preset", "sunset"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("sunset") && stderr(&o).contains("golden-hour"),
+        "{}",
+        stderr(&o)
+    );
+    let o = retake(&["relight", s, "-o", o_, "--fov", "200"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("fov"), "{}", stderr(&o));
+    let o = retake(&["relight", s, "-o", o_, "--azimuth", "0:x"]);
+    assert_eq!(o.status.code(), Some(2));
+    let d = depth(dir.path(), "120x90", 2);
+    let before = std::fs::read_dir(dir.path()).unwrap().count();
+    let o = retake(&["relight", s, "--depth", &d, "-o", o_]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("depth.%04d.png") && stderr(&o).contains("120x90"),
+        "{}",
+        stderr(&o)
+    );
+    let after = std::fs::read_dir(dir.path()).unwrap().count();
+    assert_eq!(before, after, "a failed run left files behind");
+    let o = retake(&["relight", s, "--depth", &d, "--mask", "auto", "-o", o_]);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn job_files_carry_parameters_and_inputs() {
+    let dir = tempfile::tempdir().unwrap();
+    clip(dir.path(), 3);
+    depth(dir.path(), "160x90", 3);
+    let job = dir.path().join("job.toml");
+    std::fs::write(
+        &job,
+        "operation = \"relight\"\n[io]\ninput = \"shot.mkv\"\noutput = \"lit.####.png\"\n\
+         [inputs]\ndepth = \"depth.%04d.png\"\n[relight]\npreset = \"blue-hour\"\nazimuth = \"0:20,2:60\"\n",
+    )
+    .unwrap();
+    let o = retake(&["run", job.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(dir.path().join("lit.0002.png").is_file());
+    std::fs::write(&job, "operation = \"relight\"\n[io]\ninput = \"shot.mkv\"\noutput = \"x.mkv\"\n[relight]\nbogus = 1\n").unwrap();
+    let o = retake(&["run", job.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(3));
+    assert!(stderr(&o).contains("bogus"), "{}", stderr(&o));
+}
