@@ -2,15 +2,12 @@
 //! `ffmpeg` tool (installed by scripts/setup.sh). Model tests use the real
 //! bundled u2netp model that setup extracts.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-fn retake(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_retake"))
-        .args(args)
-        .output()
-        .expect("run retake")
-}
+use common::{listing, retake, stderr};
 
 fn retake_env(args: &[&str], env: &[(&str, &Path)]) -> Output {
     let mut c = Command::new(env!("CARGO_BIN_EXE_retake"));
@@ -19,10 +16,6 @@ fn retake_env(args: &[&str], env: &[(&str, &Path)]) -> Output {
         c.env(k, v);
     }
     c.output().expect("run retake")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
 /// A synthetic clip: moving test pattern, `frames` long, at 24000/1001.
@@ -43,16 +36,6 @@ fn probe_json(path: &Path) -> serde_json::Value {
     let o = retake(&["probe", "--json", path.to_str().unwrap()]);
     assert!(o.status.success(), "{}", stderr(&o));
     serde_json::from_slice(&o.stdout).unwrap()
-}
-
-/// Files in `dir`, for checking that failed runs left nothing behind.
-fn listing(dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    v.sort();
-    v
 }
 
 #[test]

@@ -2,28 +2,11 @@
 //! automatic subject matte, job files, and bad parameters and passes.
 //! Clips are made with the `ffmpeg` tool.
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
-fn retake(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_retake"))
-        .args(args)
-        .output()
-        .expect("run retake")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn ffmpeg(args: &[&str]) {
-    let status = Command::new("ffmpeg")
-        .args(["-loglevel", "error", "-y"])
-        .args(args)
-        .status()
-        .expect("ffmpeg (run scripts/setup.sh)");
-    assert!(status.success(), "ffmpeg {args:?}");
-}
+use common::{ffmpeg, listing, retake, stderr};
 
 fn clip(dir: &Path, frames: u32) -> PathBuf {
     let p = dir.join("shot.mkv");
@@ -181,7 +164,7 @@ fn bad_parameters_and_passes_are_named() {
     let o = retake(&["relight", s, "-o", o_, "--azimuth", "0:x"]);
     assert_eq!(o.status.code(), Some(2));
     let d = depth(dir.path(), "120x90", 2);
-    let before = std::fs::read_dir(dir.path()).unwrap().count();
+    let before = listing(dir.path());
     let o = retake(&["relight", s, "--depth", &d, "-o", o_]);
     assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
     assert!(
@@ -189,7 +172,7 @@ fn bad_parameters_and_passes_are_named() {
         "{}",
         stderr(&o)
     );
-    let after = std::fs::read_dir(dir.path()).unwrap().count();
+    let after = listing(dir.path());
     assert_eq!(before, after, "a failed run left files behind");
     let o = retake(&["relight", s, "--depth", &d, "--mask", "auto", "-o", o_]);
     assert_eq!(o.status.code(), Some(2));

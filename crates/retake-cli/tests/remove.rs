@@ -3,28 +3,11 @@
 //! the whole frame), which must fail with a message naming the mask and
 //! leave nothing behind. Clips are made with the `ffmpeg` tool.
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
-fn retake(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_retake"))
-        .args(args)
-        .output()
-        .expect("run retake")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn ffmpeg(args: &[&str]) {
-    let status = Command::new("ffmpeg")
-        .args(["-loglevel", "error", "-y"])
-        .args(args)
-        .status()
-        .expect("ffmpeg (run scripts/setup.sh)");
-    assert!(status.success(), "ffmpeg {args:?}");
-}
+use common::{ffmpeg, listing, retake, stderr};
 
 /// A moving test pattern, 160x90, `frames` long.
 fn clip(dir: &Path, frames: u32) -> PathBuf {
@@ -62,15 +45,6 @@ fn mask(dir: &Path, name: &str, size: &str, frames: u32, colour: &str) -> String
         p.to_str().unwrap(),
     ]);
     p.to_string_lossy().into_owned()
-}
-
-fn listing(dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    v.sort();
-    v
 }
 
 fn frames_of(path: &Path) -> u64 {

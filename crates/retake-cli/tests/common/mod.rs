@@ -1,0 +1,38 @@
+//! Helpers shared by the end-to-end test files: run the binary, run the
+//! `ffmpeg` tool to make clips, list a folder.
+
+#![allow(dead_code)]
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+pub fn retake(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_retake"))
+        .args(args)
+        .output()
+        .expect("run retake")
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Run the `ffmpeg` tool (installed by scripts/setup.sh) quietly.
+pub fn ffmpeg(args: &[&str]) {
+    let status = Command::new("ffmpeg")
+        .args(["-loglevel", "error", "-y"])
+        .args(args)
+        .status()
+        .expect("ffmpeg (run scripts/setup.sh)");
+    assert!(status.success(), "ffmpeg {args:?}");
+}
+
+/// Files in `dir`, sorted, for checking that failed runs left nothing behind.
+pub fn listing(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
