@@ -233,6 +233,17 @@ pub struct RelightInputs {
     /// geometry.
     #[arg(long, conflicts_with = "mask")]
     pub depth: Option<String>,
+    /// Also write the passes for compositing, one EXR per frame
+    /// (`passes.####.exr`): normals `N.x N.y N.z` (camera space, y up, z
+    /// towards the camera), depth `Z`, and the shading factor the picture
+    /// was multiplied by, `shading.R shading.G shading.B`.
+    #[arg(long)]
+    pub passes: Option<String>,
+    /// Write a contact sheet to the output (a PNG) instead of relighting
+    /// the shot: the original and each preset in rows, on the first,
+    /// middle and last frames.
+    #[arg(long)]
+    pub preview: bool,
 }
 
 #[derive(Debug, Args)]

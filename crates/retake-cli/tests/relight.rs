@@ -198,3 +198,74 @@ fn job_files_carry_parameters_and_inputs() {
     assert_eq!(o.status.code(), Some(3));
     assert!(stderr(&o).contains("bogus"), "{}", stderr(&o));
 }
+
+#[test]
+fn passes_are_written_beside_the_same_picture() {
+    let dir = tempfile::tempdir().unwrap();
+    let shot = clip(dir.path(), 3);
+    let s = shot.to_str().unwrap();
+    let plain = dir.path().join("plain.mkv");
+    let with = dir.path().join("with.mkv");
+    let passes = dir.path().join("passes.####.exr");
+    let args = ["--preset", "key", "--codec", "ffv1"];
+    let o = retake(&[&["relight", s, "-o", plain.to_str().unwrap()], &args[..]].concat());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = retake(
+        &[
+            &[
+                "relight",
+                s,
+                "-o",
+                with.to_str().unwrap(),
+                "--passes",
+                passes.to_str().unwrap(),
+            ],
+            &args[..],
+        ]
+        .concat(),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    for i in 0..3 {
+        assert!(dir.path().join(format!("passes.{i:04}.exr")).is_file());
+    }
+    // Writing the passes does not change the picture.
+    assert_eq!(eval_psnr(&with, &plain), f64::INFINITY);
+    // Existing pass frames are kept unless --overwrite.
+    let again = dir.path().join("again.mkv");
+    let o = retake(&[
+        "relight",
+        s,
+        "-o",
+        again.to_str().unwrap(),
+        "--passes",
+        passes.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(4), "{}", stderr(&o));
+    assert!(stderr(&o).contains("passes.0000.exr"), "{}", stderr(&o));
+    assert!(!again.exists());
+}
+
+#[test]
+fn the_preview_is_a_grid_of_presets() {
+    let dir = tempfile::tempdir().unwrap();
+    let shot = clip(dir.path(), 5);
+    let grid = dir.path().join("grid.png");
+    let o = retake(&[
+        "relight",
+        shot.to_str().unwrap(),
+        "--preview",
+        "-o",
+        grid.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("golden-hour") && stderr(&o).contains("frames 0, 2, 4"),
+        "{}",
+        stderr(&o)
+    );
+    let o = retake(&["probe", "--json", grid.to_str().unwrap()]);
+    let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    // Three columns of 160-wide thumbnails, nine rows (original + 8 presets).
+    assert_eq!(j["width"], 3 * 160 + 4 * 4);
+    assert_eq!(j["height"], 9 * 90 + 10 * 4);
+}

@@ -9,6 +9,7 @@
 
 mod convert;
 pub mod encode;
+pub mod layers;
 pub mod sequence;
 pub mod video;
 

@@ -68,13 +68,6 @@ pub fn run_operation<O: Operation>(
     plan: impl FnOnce(&ClipInfo) -> OutputPlan,
 ) -> Result<RunStats> {
     let label = provenance.operation.clone();
-    let source_opts = SourceOptions {
-        transfer: io
-            .input_transfer
-            .as_deref()
-            .map(|t| parse_transfer(t, "input-transfer"))
-            .transpose()?,
-    };
     let mut frames = io.frames.as_deref().map(FrameRange::parse).transpose()?;
     let resume = io
         .resume
@@ -101,23 +94,7 @@ pub fn run_operation<O: Operation>(
         .map(|t| parse_transfer(t, "output-transfer"))
         .transpose()?;
     check_output(&io.output, io.overwrite || io.resume)?;
-    let mut source = retake_media::open_source(&io.input, &source_opts)?;
-    provenance.inputs.push(InputRecord::new("shot", &io.input));
-    if let Some((path, values)) = matte {
-        // Mattes are data: read them without a colour curve.
-        let m = retake_media::open_source(
-            path,
-            &SourceOptions {
-                transfer: Some(Transfer::Linear),
-            },
-        )?;
-        let (matte, role) = match values {
-            MatteValues::Coverage => (Matte::from_source(m)?, "matte"),
-            MatteValues::Data => (Matte::data_from_source(m)?, "depth"),
-        };
-        source = Box::new(MattedSource::new(source, matte)?);
-        provenance.inputs.push(InputRecord::new(role, path));
-    }
+    let mut source = open_input(io, matte, &mut provenance)?;
     if let Some(pattern) = resume {
         match frames_to_resume(&pattern, source.info(), frames.as_ref())? {
             Some(todo) => {
@@ -161,6 +138,40 @@ pub fn run_operation<O: Operation>(
     provenance.frames_written = stats.frames_written;
     write_provenance(&io.output, &provenance)?;
     Ok(stats)
+}
+
+/// The input shot, with its matte (or depth pass) attached as alpha when
+/// one is given; both are recorded as inputs of the output's provenance.
+pub fn open_input(
+    io: &IoArgs,
+    matte: Option<(&str, MatteValues)>,
+    provenance: &mut Provenance,
+) -> Result<Box<dyn retake_core::FrameSource>> {
+    let source_opts = SourceOptions {
+        transfer: io
+            .input_transfer
+            .as_deref()
+            .map(|t| parse_transfer(t, "input-transfer"))
+            .transpose()?,
+    };
+    let mut source = retake_media::open_source(&io.input, &source_opts)?;
+    provenance.inputs.push(InputRecord::new("shot", &io.input));
+    if let Some((path, values)) = matte {
+        // Mattes are data: read them without a colour curve.
+        let m = retake_media::open_source(
+            path,
+            &SourceOptions {
+                transfer: Some(Transfer::Linear),
+            },
+        )?;
+        let (matte, role) = match values {
+            MatteValues::Coverage => (Matte::from_source(m)?, "matte"),
+            MatteValues::Data => (Matte::data_from_source(m)?, "depth"),
+        };
+        source = Box::new(MattedSource::new(source, matte)?);
+        provenance.inputs.push(InputRecord::new(role, path));
+    }
+    Ok(source)
 }
 
 /// `OUTPUT.retake.json`, written atomically after the output itself.
@@ -233,7 +244,7 @@ fn ensure_output_folder(output: &str) -> Result<()> {
 
 /// Refuse to replace an existing output unless asked: a farm re-run must
 /// not silently clobber a delivered file.
-fn check_output(output: &str, overwrite: bool) -> Result<()> {
+pub fn check_output(output: &str, overwrite: bool) -> Result<()> {
     let p = Path::new(output);
     if overwrite {
         return Ok(());

@@ -15,6 +15,7 @@
 pub mod geometry;
 pub mod light;
 pub mod presets;
+pub mod preview;
 pub mod shading;
 
 use std::sync::Arc;
@@ -407,7 +408,12 @@ pub struct Relight {
     params: RelightParams,
     passes: Option<Box<PassProvider>>,
     subject: Option<SubjectMask>,
+    pass_writer: Option<Box<PassWriter>>,
 }
+
+/// Receives each rendered frame's passes (from any render thread, in any
+/// order), e.g. to write them as EXR channels beside the output.
+pub type PassWriter = dyn Fn(&RelightPasses) -> Result<()> + Send + Sync;
 
 impl Relight {
     pub fn new(params: RelightParams) -> Result<Self> {
@@ -416,7 +422,14 @@ impl Relight {
             params,
             passes: None,
             subject: None,
+            pass_writer: None,
         })
+    }
+
+    /// Hand every rendered frame's passes to `writer` as well.
+    pub fn with_pass_writer(mut self, writer: Box<PassWriter>) -> Self {
+        self.pass_writer = Some(writer);
+        self
     }
 
     /// Find the subject with this segmentation model when the frames carry
@@ -633,7 +646,26 @@ impl Operation for Relight {
     }
 
     fn render(&self, window: &Window<RelightAnalysis>) -> Result<Arc<Frame>> {
-        Ok(Arc::new(self.relight(window)?))
+        let Some(writer) = &self.pass_writer else {
+            return Ok(Arc::new(self.relight(window)?));
+        };
+        // One shading serves both the passes and the picture (the passes'
+        // shading is already limited by the mask mode).
+        let passes = self.passes(window)?;
+        writer(&passes)?;
+        let factor: Vec<[f32; 3]> = passes
+            .shading
+            .data
+            .chunks_exact(3)
+            .map(|p| [p[0], p[1], p[2]])
+            .collect();
+        let keep_alpha = self.params.alpha == AlphaRole::Keep;
+        Ok(Arc::new(shading::apply(
+            &window.centre().frame,
+            &factor,
+            None,
+            keep_alpha,
+        )?))
     }
 }
 
