@@ -61,3 +61,4 @@ else
   printf 'mask:    100 frames %6d MiB (500-frame run skipped with --quick)\n' $((m100/1024))
 fi
 bash scripts/bench_remove.sh "$quick"
+bash scripts/bench_relight.sh "$quick"
