@@ -8,6 +8,8 @@
 //! its cosine (and falloff), so the true render is
 //! `albedo · S · (1 + k · colour · lambert · falloff + ambient) · grade`.
 
+mod common;
+
 use std::sync::{Arc, Mutex};
 
 use retake_core::pipeline::{self, PipelineOptions};
@@ -19,7 +21,9 @@ use retake_core::relight::{
     Stabilisation,
 };
 use retake_core::window::{Item, Window};
-use retake_core::{ClipInfo, Error, Frame, FrameSink, FrameSource, Result};
+use retake_core::{ClipInfo, Error, Frame, FrameSource, Result};
+
+use common::Collect;
 
 const W: usize = 160;
 const H: usize = 120;
@@ -913,18 +917,6 @@ impl FrameSource for Shot {
         }
         self.next += 1;
         Ok(Some(drifting(self.next - 1)))
-    }
-}
-
-struct Collect(Arc<Mutex<Vec<Frame>>>);
-
-impl FrameSink for Collect {
-    fn write(&mut self, frame: &Frame) -> Result<()> {
-        self.0.lock().unwrap().push(frame.clone());
-        Ok(())
-    }
-    fn finish(self: Box<Self>) -> Result<()> {
-        Ok(())
     }
 }
 

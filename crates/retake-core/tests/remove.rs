@@ -2,12 +2,16 @@
 //! background panned under a moving occluder. The background behind the
 //! occluder is known exactly, so the fill can be checked pixel by pixel.
 
+mod common;
+
 use std::sync::{Arc, Mutex};
 
 use retake_core::inpaint::patchmatch::{PatchMatch, PatchMatchParams};
 use retake_core::pipeline::{self, PipelineOptions};
 use retake_core::remove::{Remove, RemoveParams};
-use retake_core::{ClipInfo, Error, Frame, FrameRange, FrameSink, FrameSource, Result};
+use retake_core::{ClipInfo, Error, Frame, FrameRange, FrameSource, Result};
+
+use common::Collect;
 
 const W: usize = 160;
 const H: usize = 96;
@@ -75,18 +79,6 @@ impl FrameSource for Shot<'_> {
     }
     fn seek(&mut self, index: i64) -> Result<()> {
         self.next = index;
-        Ok(())
-    }
-}
-
-struct Collect(Arc<Mutex<Vec<Frame>>>);
-
-impl FrameSink for Collect {
-    fn write(&mut self, frame: &Frame) -> Result<()> {
-        self.0.lock().unwrap().push(frame.clone());
-        Ok(())
-    }
-    fn finish(self: Box<Self>) -> Result<()> {
         Ok(())
     }
 }

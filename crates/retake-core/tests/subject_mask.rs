@@ -2,13 +2,17 @@
 //! by scripts/setup.sh) on a synthetic shot with a known subject: a lit
 //! sphere-like disc moving over a textured, static background.
 
+mod common;
+
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use retake_core::mask::{MaskParams, SubjectMask};
 use retake_core::model::{self, ModelContext, Provider, Role};
 use retake_core::pipeline::{self, PipelineOptions};
-use retake_core::{ClipInfo, Frame, FrameSink, FrameSource, Result};
+use retake_core::{ClipInfo, Frame, FrameSource, Result};
+
+use common::Collect;
 
 const W: usize = 480;
 const H: usize = 270;
@@ -70,18 +74,6 @@ impl FrameSource for Shot {
         }
         self.next += 1;
         Ok(Some(shot_frame(self.next - 1)))
-    }
-}
-
-struct Collect(Arc<Mutex<Vec<Frame>>>);
-
-impl FrameSink for Collect {
-    fn write(&mut self, frame: &Frame) -> Result<()> {
-        self.0.lock().unwrap().push(frame.clone());
-        Ok(())
-    }
-    fn finish(self: Box<Self>) -> Result<()> {
-        Ok(())
     }
 }
 
