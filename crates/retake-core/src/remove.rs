@@ -595,26 +595,6 @@ fn chamfer(seeds: impl Iterator<Item = bool>, w: usize, h: usize) -> Vec<f32> {
     d
 }
 
-fn bounding_box(mask: &[bool], w: usize, h: usize) -> Option<Rect> {
-    let (mut x0, mut y0, mut x1, mut y1) = (w, h, 0, 0);
-    for y in 0..h {
-        for x in 0..w {
-            if mask[y * w + x] {
-                x0 = x0.min(x);
-                y0 = y0.min(y);
-                x1 = x1.max(x);
-                y1 = y1.max(y);
-            }
-        }
-    }
-    (x0 <= x1).then(|| Rect {
-        x: x0,
-        y: y0,
-        width: x1 - x0 + 1,
-        height: y1 - y0 + 1,
-    })
-}
-
 impl Operation for Remove {
     type Analysis = RemoveAnalysis;
 
@@ -627,7 +607,7 @@ impl Operation for Remove {
         let coverage = self.coverage(frame)?;
         let mut hole: Vec<bool> = coverage.iter().map(|c| *c > 0.5).collect();
         dilate(&mut hole, w, h, self.params.dilate);
-        let bbox = bounding_box(&hole, w, h);
+        let bbox = Rect::bounding(&hole, w, h);
         let count = hole.iter().filter(|v| **v).count();
         if count == w * h {
             return Err(Error::input(

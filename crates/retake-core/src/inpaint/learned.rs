@@ -257,7 +257,7 @@ impl SpatialFill for LearnedFill {
                 image.hole.len()
             )));
         }
-        let Some(hole_box) = bounding_box(&image.hole, w, h) else {
+        let Some(hole_box) = Rect::bounding(&image.hole, w, h) else {
             return Ok(());
         };
         let crop = context_rect(hole_box, w, h, self.fixed);
@@ -344,29 +344,6 @@ fn model_hole(hole: &[f32], cw: usize, ch: usize, mw: usize, mh: usize) -> Vec<b
         .into_iter()
         .map(|c| c > 0.0)
         .collect()
-}
-
-/// Smallest rectangle holding every hole pixel; `None` when there is none.
-fn bounding_box(hole: &[bool], w: usize, h: usize) -> Option<Rect> {
-    let (mut x0, mut y0, mut x1, mut y1) = (w, h, 0, 0);
-    for y in 0..h {
-        for (x, _) in hole[y * w..(y + 1) * w]
-            .iter()
-            .enumerate()
-            .filter(|(_, h)| **h)
-        {
-            x0 = x0.min(x);
-            x1 = x1.max(x + 1);
-            y0 = y0.min(y);
-            y1 = y1.max(y + 1);
-        }
-    }
-    (x1 > x0).then(|| Rect {
-        x: x0,
-        y: y0,
-        width: x1 - x0,
-        height: y1 - y0,
-    })
 }
 
 /// The part of a `w`x`h` picture the model sees: the hole's box grown by
@@ -547,11 +524,11 @@ mod tests {
     fn bounding_box_finds_the_hole() {
         let (w, h) = (7, 5);
         let mut hole = vec![false; w * h];
-        assert_eq!(bounding_box(&hole, w, h), None);
+        assert_eq!(Rect::bounding(&hole, w, h), None);
         hole[w + 2] = true;
         hole[3 * w + 5] = true;
         assert_eq!(
-            bounding_box(&hole, w, h),
+            Rect::bounding(&hole, w, h),
             Some(Rect {
                 x: 2,
                 y: 1,

@@ -18,6 +18,32 @@ pub struct Rect {
     pub height: usize,
 }
 
+impl Rect {
+    /// Smallest rectangle holding every `true` pixel of a `w`x`h` mask;
+    /// `None` when there is none.
+    pub fn bounding(mask: &[bool], w: usize, h: usize) -> Option<Rect> {
+        let (mut x0, mut y0, mut x1, mut y1) = (w, h, 0, 0);
+        for y in 0..h {
+            for (x, _) in mask[y * w..(y + 1) * w]
+                .iter()
+                .enumerate()
+                .filter(|(_, m)| **m)
+            {
+                x0 = x0.min(x);
+                x1 = x1.max(x + 1);
+                y0 = y0.min(y);
+                y1 = y1.max(y + 1);
+            }
+        }
+        (x1 > x0).then(|| Rect {
+            x: x0,
+            y: y0,
+            width: x1 - x0,
+            height: y1 - y0,
+        })
+    }
+}
+
 /// A picture with a hole: interleaved RGB (scene-linear f32, as frames are)
 /// and a hole flag per pixel. Spatial fillers work on crops like this, so
 /// their cost follows the hole, not the frame.
