@@ -204,9 +204,20 @@ impl SubjectMask {
 
     /// Full-resolution mask (1 = subject) for the centre of the window.
     pub fn mask(&self, window: &Window<MaskAnalysis>) -> Frame {
-        let frame = &window.centre().frame;
+        self.snap(&window.centre().frame, &self.temporal(window))
+    }
+
+    /// The mask of one frame on its own (no temporal blending), for
+    /// operations that find their subject frame by frame (remove, relight).
+    pub fn still(&self, frame: &Frame) -> Result<Frame> {
+        let analysis = self.saliency(frame)?;
+        Ok(self.snap(frame, &temporal_blend(&analysis, &[], &self.params)))
+    }
+
+    /// Model-resolution saliency -> full-resolution mask following the
+    /// frame's edges, thresholded.
+    fn snap(&self, frame: &Frame, smooth: &[f32]) -> Frame {
         let (w, h) = (frame.width, frame.height);
-        let smooth = self.temporal(window);
         // Guide: the frame's display-referred luminance, where edges look as
         // a person sees them.
         let table = EncodeTable::new(Transfer::Srgb);
@@ -218,7 +229,7 @@ impl SubjectMask {
         let scale = (WORK_SIDE as f32 / w.max(h) as f32).min(1.0);
         let ww = ((w as f32 * scale).round() as usize).max(1);
         let wh = ((h as f32 * scale).round() as usize).max(1);
-        let p = resize(&smooth, self.width, self.height, 1, ww, wh);
+        let p = resize(smooth, self.width, self.height, 1, ww, wh);
         let q = guided_upsample(
             &guide,
             w,

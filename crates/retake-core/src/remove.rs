@@ -286,12 +286,7 @@ impl Remove {
     /// The hole's coverage (0..1) per pixel, before thresholding.
     fn coverage(&self, frame: &Frame) -> Result<Vec<f32>> {
         if let Some(subject) = &self.auto_mask {
-            let analysis = subject.saliency(frame)?;
-            let item = Arc::new(Item {
-                frame: Arc::new(frame.clone()),
-                analysis,
-            });
-            let mut mask = subject.mask(&Window::new(vec![item], 0));
+            let mut mask = subject.still(frame)?;
             return Ok(std::mem::take(&mut mask.data));
         }
         if frame.channels != 4 {

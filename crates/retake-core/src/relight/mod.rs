@@ -464,12 +464,7 @@ impl Relight {
         let Some(subject) = &self.subject else {
             return Ok(None);
         };
-        let analysis = subject.saliency(frame)?;
-        let item = Arc::new(Item {
-            frame: Arc::new(frame.clone()),
-            analysis,
-        });
-        let mut mask = subject.mask(&Window::new(vec![item], 0));
+        let mut mask = subject.still(frame)?;
         Ok(Some(std::mem::take(&mut mask.data)))
     }
 
