@@ -26,9 +26,7 @@ fn main() -> Result<()> {
     }
     let table = EncodeTable::new(Transfer::Srgb);
     let mut source = retake_media::open_source(&args[0], &SourceOptions::default())?;
-    let data = SourceOptions {
-        transfer: Some(Transfer::Linear),
-    };
+    let data = SourceOptions::data();
     let mut masks = args[1..]
         .iter()
         .map(|p| retake_media::open_source(p, &data))

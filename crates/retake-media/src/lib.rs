@@ -25,6 +25,29 @@ use retake_core::{ClipInfo, Error, FrameSink, FrameSource, Result, Transfer};
 pub struct SourceOptions {
     /// Use this curve instead of the probed one.
     pub transfer: Option<Transfer>,
+    /// The EXR layer to read when a file has several (passes): `N` reads
+    /// `N.x N.y N.z`, `Z` reads the `Z` channel. Files without it are read
+    /// as usual (the RGB(A) or Y picture); other formats ignore it.
+    pub layer: Option<String>,
+}
+
+impl SourceOptions {
+    /// Read values as stored, without a colour curve: mattes, depth and
+    /// normal passes, and pictures compared code value for code value.
+    pub fn data() -> Self {
+        SourceOptions {
+            transfer: Some(Transfer::Linear),
+            layer: None,
+        }
+    }
+
+    /// Read as data, preferring the EXR layer `layer` (`N`, `Z`, ...).
+    pub fn pass(layer: &str) -> Self {
+        SourceOptions {
+            layer: Some(layer.to_string()),
+            ..Self::data()
+        }
+    }
 }
 
 /// How to write a clip. Everything left `None` is derived from the input

@@ -319,15 +319,26 @@ fn read_header(path: &Path, kind: ImageKind) -> Result<Header> {
 }
 
 /// Decode one image file into a linear float frame (3 or 4 channels).
-fn read_image(path: &Path, kind: ImageKind, transfer: Transfer, index: i64) -> Result<Frame> {
+fn read_image(
+    path: &Path,
+    kind: ImageKind,
+    transfer: Transfer,
+    layer: Option<&str>,
+    index: i64,
+) -> Result<Frame> {
     match kind {
-        ImageKind::Exr => read_exr(path, transfer, index),
+        ImageKind::Exr => read_exr(path, transfer, layer, index),
         ImageKind::Png => read_png(path, transfer, index),
         ImageKind::Tiff => read_tiff(path, transfer, index),
     }
 }
 
-fn read_exr(path: &Path, transfer: Transfer, index: i64) -> retake_core::Result<Frame> {
+fn read_exr(
+    path: &Path,
+    transfer: Transfer,
+    prefer: Option<&str>,
+    index: i64,
+) -> retake_core::Result<Frame> {
     use exr::prelude::*;
     let image = read()
         .no_deep_data()
@@ -348,22 +359,39 @@ fn read_exr(path: &Path, transfer: Transfer, index: i64) -> retake_core::Result<
                     .find(|c| c.name.to_string().eq_ignore_ascii_case(name))
             })
     };
-    let planes: Vec<&AnyChannel<FlatSamples>> = match (find("R"), find("G"), find("B"), find("Y")) {
-        (Some(r), Some(g), Some(b), _) => vec![r, g, b],
-        (_, _, _, Some(y)) => vec![y, y, y],
-        _ if list.len() == 1 => vec![&list[0], &list[0], &list[0]],
-        _ => {
+    // The layer asked for (a pass: `N` as N.x/N.y/N.z, `Z` alone), else
+    // the picture (RGB or Y), else a pass compositors name by convention,
+    // so Retake's own passes read back: normals N.x/N.y/N.z, depth Z.
+    let rgb = |r: &str, g: &str, b: &str| Some(vec![find(r)?, find(g)?, find(b)?]);
+    let gray = |y: &str| find(y).map(|y| vec![y, y, y]);
+    let wanted = |l: &str| {
+        rgb(&format!("{l}.x"), &format!("{l}.y"), &format!("{l}.z"))
+            .or_else(|| rgb(&format!("{l}.R"), &format!("{l}.G"), &format!("{l}.B")))
+            .or_else(|| gray(l))
+    };
+    let pass = prefer.and_then(wanted);
+    let is_pass = pass.is_some();
+    let planes: Vec<&AnyChannel<FlatSamples>> = match pass
+        .or_else(|| rgb("R", "G", "B"))
+        .or_else(|| gray("Y"))
+        .or_else(|| wanted("N"))
+        .or_else(|| gray("Z"))
+    {
+        Some(p) => p,
+        None if list.len() == 1 => vec![&list[0], &list[0], &list[0]],
+        None => {
             let names: Vec<String> = list.iter().map(|c| c.name.to_string()).collect();
             return Err(retake_core::Error::input(
                 path,
                 format!(
-                    "has no R, G, B or Y channels (it has {}); Retake reads the RGB(A) or Y layer",
+                    "has no R, G, B, Y, N.x/N.y/N.z or Z channels (it has {}); Retake reads the RGB(A) or Y layer, or a normal or depth pass",
                     names.join(", ")
                 ),
             ));
         }
     };
-    let alpha = find("A");
+    // A pass has no alpha of its own; the file's A belongs to the picture.
+    let alpha = if is_pass { None } else { find("A") };
     let channels = if alpha.is_some() { 4 } else { 3 };
     let n = width * height;
     let mut data = vec![0.0f32; n * channels];
@@ -607,6 +635,8 @@ pub struct SequenceSource {
     files: Files,
     /// Position in the list of frames.
     pos: usize,
+    /// EXR layer preferred (see [`SourceOptions::layer`]).
+    layer: Option<String>,
 }
 
 impl SequenceSource {
@@ -620,6 +650,7 @@ impl SequenceSource {
             kind,
             files,
             pos: 0,
+            layer: opts.layer.clone(),
         })
     }
 
@@ -644,7 +675,13 @@ impl FrameSource for SequenceSource {
             Files::Pattern(p, n) => (p.path_for(n[self.pos]), n[self.pos]),
             Files::Single(f) => (f.clone(), 0),
         };
-        let frame = read_image(&file, self.kind, self.info.colour.transfer, index)?;
+        let frame = read_image(
+            &file,
+            self.kind,
+            self.info.colour.transfer,
+            self.layer.as_deref(),
+            index,
+        )?;
         if frame.width != self.info.width || frame.height != self.info.height {
             return Err(Error::input(
                 &file,

@@ -31,7 +31,14 @@ fn write_all(pattern: &str, codec: Codec, transfer: Option<Transfer>, frames: &[
 }
 
 fn read_all(pattern: &str, transfer: Option<Transfer>) -> (ClipInfo, Vec<Frame>) {
-    let mut src = open_source(pattern, &SourceOptions { transfer }).unwrap();
+    let mut src = open_source(
+        pattern,
+        &SourceOptions {
+            transfer,
+            ..Default::default()
+        },
+    )
+    .unwrap();
     let info = src.info().clone();
     let mut frames = Vec::new();
     while let Some(f) = src.next_frame().unwrap() {

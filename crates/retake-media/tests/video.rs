@@ -374,13 +374,7 @@ fn masks_encode_as_grey() {
     let mask = Frame::from_data(0, 32, 16, 1, data.clone()).unwrap();
     sink.write(&mask).unwrap();
     sink.finish().unwrap();
-    let mut src = open_source(
-        out.to_str().unwrap(),
-        &SourceOptions {
-            transfer: Some(Transfer::Linear),
-        },
-    )
-    .unwrap();
+    let mut src = open_source(out.to_str().unwrap(), &SourceOptions::data()).unwrap();
     let back = src.next_frame().unwrap().unwrap();
     for (p, m) in back.data.chunks_exact(3).zip(&data) {
         assert!((p[0] - m).abs() < 1e-4 && p[0] == p[1] && p[1] == p[2]);

@@ -6,7 +6,7 @@ use retake_core::flow::FlowParams;
 use retake_core::matte::to_mask;
 use retake_core::metrics::{self, WarpingError};
 use retake_core::pipeline::Progress;
-use retake_core::{ClipInfo, Error, Frame, FrameRange, FrameSource, Result, Transfer};
+use retake_core::{ClipInfo, Error, Frame, FrameRange, FrameSource, Result};
 use retake_media::SourceOptions;
 use serde_json::{json, Value};
 
@@ -27,9 +27,7 @@ struct FrameScore {
 pub fn run(a: &EvalArgs, global: &GlobalArgs) -> Result<i32> {
     let range = a.frames.as_deref().map(FrameRange::parse).transpose()?;
     // Code values as stored: papers compare the 8-bit frames themselves.
-    let data = SourceOptions {
-        transfer: Some(Transfer::Linear),
-    };
+    let data = SourceOptions::data();
     let mut out = retake_media::open_source(&a.output, &data)?;
     let mut gt = retake_media::open_source(&a.ground_truth, &data)?;
     check_pair(out.info(), gt.info())?;
@@ -202,12 +200,7 @@ enum MaskInput {
 impl MaskInput {
     fn open(path: &str, shot: &ClipInfo) -> Result<MaskInput> {
         // Masks are data: no colour curve.
-        let mut source = retake_media::open_source(
-            path,
-            &SourceOptions {
-                transfer: Some(Transfer::Linear),
-            },
-        )?;
+        let mut source = retake_media::open_source(path, &SourceOptions::data())?;
         let i = source.info().clone();
         if (i.width, i.height) != (shot.width, shot.height) {
             return Err(Error::input(
