@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 use retake_core::mask::MaskParams;
-use retake_core::relight::RelightParams;
+use retake_core::relight::{NormalEncoding, RelightParams};
 use retake_core::remove::RemoveParams;
 use serde::Deserialize;
 
@@ -233,6 +233,15 @@ pub struct RelightInputs {
     /// geometry.
     #[arg(long, conflicts_with = "mask")]
     pub depth: Option<String>,
+    /// A normal pass (sequence, video or still; camera space, x right, y
+    /// up, z towards the camera): EXR channels `N.x N.y N.z` or RGB. With
+    /// --depth, normals come from this pass and distance from the depth.
+    #[arg(long)]
+    pub normals: Option<String>,
+    /// How the normal pass stores components: signed (-1..1, float EXR)
+    /// or unsigned ((n + 1) / 2 in 0..1, 8/16-bit images).
+    #[arg(long, value_enum, default_value_t = NormalEncoding::Signed)]
+    pub normal_encoding: NormalEncoding,
     /// Also write the passes for compositing, one EXR per frame
     /// (`passes.####.exr`): normals `N.x N.y N.z` (camera space, y up, z
     /// towards the camera), depth `Z`, and the shading factor the picture

@@ -3,7 +3,9 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use retake_core::model::{manifest, runtime, ModelContext, Provider};
+use retake_core::mask::{MaskParams, SubjectMask};
+use retake_core::model::{self, manifest, runtime, Model, ModelContext, Provider, Role};
+use retake_core::provenance::{ModelRecord, Provenance};
 use retake_core::Result;
 
 use crate::args::GlobalArgs;
@@ -52,6 +54,65 @@ pub fn model_context(global: &GlobalArgs) -> Result<ModelContext> {
         providers: Provider::parse_list(&global.providers)?,
         threads: threads(global),
     })
+}
+
+/// Opens the models one command uses: the model context is built once, on
+/// first need, and every model opened is recorded in the provenance.
+pub struct Models<'a> {
+    global: &'a GlobalArgs,
+    ctx: Option<ModelContext>,
+}
+
+impl<'a> Models<'a> {
+    pub fn new(global: &'a GlobalArgs) -> Self {
+        Models { global, ctx: None }
+    }
+
+    fn context(&mut self) -> Result<&ModelContext> {
+        if self.ctx.is_none() {
+            self.ctx = Some(model_context(self.global)?);
+        }
+        self.ctx
+            .as_ref()
+            .ok_or_else(|| retake_core::Error::Internal("model context".into()))
+    }
+
+    /// The model `name` (or manifest path), checked to fill `role`.
+    pub fn open(&mut self, name: &str, role: Role, record: &mut Provenance) -> Result<Model> {
+        let m = model::open(name, role, self.context()?)?;
+        record
+            .models
+            .push(ModelRecord::new(&m.manifest, m.provider.name()));
+        Ok(m)
+    }
+
+    /// What `auto` means for a model choice: an installed real model of
+    /// `role` (never a test fixture), or `None` to use the built-in method.
+    pub fn installed(&mut self, role: Role, record: &mut Provenance) -> Result<Option<Model>> {
+        let (found, _) = manifest::discover(&self.context()?.dirs);
+        match found
+            .into_iter()
+            .find(|m| m.role == role && !m.fixture && m.model_path().is_file())
+        {
+            Some(m) => {
+                log::info!("using the installed {role} model `{}`", m.name);
+                self.open(&m.manifest_path.display().to_string(), role, record)
+                    .map(Some)
+            }
+            None => Ok(None),
+        }
+    }
+
+    /// The subject model `--mask auto` uses, frame by frame (no temporal
+    /// blending: the operation has its own).
+    pub fn auto_subject(&mut self, record: &mut Provenance) -> Result<SubjectMask> {
+        let params = MaskParams {
+            temporal_radius: 0,
+            ..MaskParams::default()
+        };
+        let model = self.open(&params.model, Role::Mask, record)?;
+        SubjectMask::new(params, model)
+    }
 }
 
 /// Worker threads to use.

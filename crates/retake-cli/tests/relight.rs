@@ -6,7 +6,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{ffmpeg, listing, retake, stderr};
+use common::{ffmpeg, fixture_model, listing, retake, stderr};
 
 fn clip(dir: &Path, frames: u32) -> PathBuf {
     let p = dir.join("shot.mkv");
@@ -268,4 +268,174 @@ fn the_preview_is_a_grid_of_presets() {
     // Three columns of 160-wide thumbnails, nine rows (original + 8 presets).
     assert_eq!(j["width"], 3 * 160 + 4 * 4);
     assert_eq!(j["height"], 9 * 90 + 10 * 4);
+}
+
+#[test]
+fn written_passes_read_back_as_the_same_geometry() {
+    // Relight once from the built-in geometry writing the passes, then
+    // again from those passes (normals and Z of the same EXR files): the
+    // pictures agree, so the passes are exactly the geometry used.
+    let dir = tempfile::tempdir().unwrap();
+    let shot = clip(dir.path(), 3);
+    let s = shot.to_str().unwrap();
+    let first = dir.path().join("first.mkv");
+    let second = dir.path().join("second.mkv");
+    let passes = dir.path().join("passes.####.exr");
+    let p = passes.to_str().unwrap();
+    let look = [
+        "--preset",
+        "key",
+        "--shadows",
+        "--temporal-radius",
+        "0",
+        "--codec",
+        "ffv1",
+    ];
+    let o = retake(
+        &[
+            &["relight", s, "-o", first.to_str().unwrap(), "--passes", p],
+            &look[..],
+        ]
+        .concat(),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = retake(
+        &[
+            &[
+                "relight",
+                s,
+                "-o",
+                second.to_str().unwrap(),
+                "--normals",
+                p,
+                "--depth",
+                p,
+            ],
+            &look[..],
+        ]
+        .concat(),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let psnr = eval_psnr(&second, &first);
+    assert!(psnr > 55.0, "{psnr} dB");
+    let record = std::fs::read_to_string(format!("{}.retake.json", second.display())).unwrap();
+    assert!(record.contains("\"normals\""), "{record}");
+
+    // Normals alone (depth unknown: a wall) still relight, differently.
+    let normals_only = dir.path().join("normals_only.mkv");
+    let o = retake(
+        &[
+            &[
+                "relight",
+                s,
+                "-o",
+                normals_only.to_str().unwrap(),
+                "--normals",
+                p,
+            ],
+            &look[..],
+        ]
+        .concat(),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(eval_psnr(&normals_only, &first).is_finite());
+}
+
+#[test]
+fn a_normal_pass_of_the_wrong_size_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let shot = clip(dir.path(), 2);
+    let normals = depth(dir.path(), "120x90", 2);
+    let out = dir.path().join("out.mkv");
+    let before = listing(dir.path());
+    let o = retake(&[
+        "relight",
+        shot.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--normals",
+        &normals,
+    ]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    let e = stderr(&o);
+    assert!(e.contains("depth.%04d.png") && e.contains("120x90"), "{e}");
+    assert_eq!(listing(dir.path()), before);
+}
+
+#[test]
+fn a_depth_model_shapes_the_light() {
+    let dir = tempfile::tempdir().unwrap();
+    let shot = clip(dir.path(), 3);
+    let s = shot.to_str().unwrap();
+    let model = fixture_model("fixture-depth-anything");
+    let learned = dir.path().join("learned.mkv");
+    let builtin = dir.path().join("builtin.mkv");
+    let look = ["--preset", "key", "--codec", "ffv1"];
+    let o = retake(
+        &[
+            &[
+                "relight",
+                s,
+                "-o",
+                learned.to_str().unwrap(),
+                "--depth-model",
+                &model,
+            ],
+            &look[..],
+        ]
+        .concat(),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("FIXTURE"), "{}", stderr(&o));
+    let record = std::fs::read_to_string(format!("{}.retake.json", learned.display())).unwrap();
+    assert!(record.contains("fixture-depth-anything"), "{record}");
+    let o = retake(
+        &[
+            &[
+                "relight",
+                s,
+                "-o",
+                builtin.to_str().unwrap(),
+                "--depth-model",
+                "builtin",
+            ],
+            &look[..],
+        ]
+        .concat(),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let record = std::fs::read_to_string(format!("{}.retake.json", builtin.display())).unwrap();
+    assert!(!record.contains("fixture-depth-anything"), "{record}");
+    // Different geometry, different light; both far from the input's
+    // identity (the key light is visible).
+    let psnr = eval_psnr(&learned, &builtin);
+    assert!(psnr.is_finite() && psnr < 60.0, "{psnr} dB");
+
+    // A model of another role, and a range that cannot work, are named.
+    let out = dir.path().join("bad.mkv");
+    let o = retake(&[
+        "relight",
+        s,
+        "-o",
+        out.to_str().unwrap(),
+        "--depth-model",
+        &fixture_model("fixture-migan"),
+    ]);
+    assert_eq!(o.status.code(), Some(5), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("inpaint") && stderr(&o).contains("depth"),
+        "{}",
+        stderr(&o)
+    );
+    let o = retake(&[
+        "relight",
+        s,
+        "-o",
+        out.to_str().unwrap(),
+        "--depth-range",
+        "1",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("depth-range"), "{}", stderr(&o));
+    assert!(!out.exists());
 }

@@ -5,6 +5,7 @@
 pub mod atomic;
 pub mod clip;
 pub mod colour;
+pub mod depth;
 pub mod error;
 pub mod filter;
 pub mod flow;

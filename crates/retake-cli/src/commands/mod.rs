@@ -148,6 +148,7 @@ pub fn open_input(
     provenance: &mut Provenance,
 ) -> Result<Box<dyn retake_core::FrameSource>> {
     let source_opts = SourceOptions {
+        layer: None,
         transfer: io
             .input_transfer
             .as_deref()
@@ -157,13 +158,13 @@ pub fn open_input(
     let mut source = retake_media::open_source(&io.input, &source_opts)?;
     provenance.inputs.push(InputRecord::new("shot", &io.input));
     if let Some((path, values)) = matte {
-        // Mattes are data: read them without a colour curve.
-        let m = retake_media::open_source(
-            path,
-            &SourceOptions {
-                transfer: Some(Transfer::Linear),
-            },
-        )?;
+        // Mattes are data: read them without a colour curve; a depth pass
+        // from a multi-layer EXR is its Z channel.
+        let opts = match values {
+            MatteValues::Coverage => SourceOptions::data(),
+            MatteValues::Data => SourceOptions::pass("Z"),
+        };
+        let m = retake_media::open_source(path, &opts)?;
         let (matte, role) = match values {
             MatteValues::Coverage => (Matte::from_source(m)?, "matte"),
             MatteValues::Data => (Matte::data_from_source(m)?, "depth"),

@@ -2,19 +2,19 @@
 
 use std::sync::Mutex;
 
-use retake_core::mask::{MaskParams, SubjectMask};
+use retake_core::depth::DepthModel;
 use retake_core::matte::MatteValues;
-use retake_core::model::{self, Role};
-use retake_core::provenance::{ModelRecord, Provenance};
+use retake_core::model::Role;
+use retake_core::provenance::{InputRecord, Provenance};
 use retake_core::relight::preview::preset_grid;
-use retake_core::relight::{presets, AlphaRole, Relight, RelightParams, RelightPasses};
-use retake_core::{ClipInfo, ColourTags, Error, Result, Transfer};
+use retake_core::relight::{presets, AlphaRole, Geometry, NormalEncoding, Relight, RelightPasses};
+use retake_core::{ClipInfo, ColourTags, Error, Frame, FrameSource, Result, Transfer};
 use retake_media::layers::{Layer, LayerSequence};
-use retake_media::SinkOptions;
+use retake_media::{SinkOptions, SourceOptions};
 
 use super::{check_output, open_input, run_operation, OutputPlan};
 use crate::args::{GlobalArgs, RelightArgs};
-use crate::context::model_context;
+use crate::context::Models;
 
 pub fn run(a: &RelightArgs, global: &GlobalArgs) -> Result<i32> {
     let mut params = a.params.clone();
@@ -39,25 +39,44 @@ pub fn run(a: &RelightArgs, global: &GlobalArgs) -> Result<i32> {
     };
     params.validate()?;
     let mut record = Provenance::new("relight", &params);
+    let mut models = Models::new(global);
     let subject = if auto {
-        let mask_params = MaskParams {
-            temporal_radius: 0,
-            ..MaskParams::default()
-        };
-        let model = model::open(&mask_params.model, Role::Mask, &model_context(global)?)?;
-        record
-            .models
-            .push(ModelRecord::new(&model.manifest, model.provider.name()));
-        Some(SubjectMask::new(mask_params, model)?)
+        Some(models.auto_subject(&mut record)?)
     } else {
         None
     };
-    if inputs.preview {
-        return preview(a, &params, matte, subject, record);
+    // Geometry, best first: passes, a depth model, the built-in estimate.
+    let depth_model = if inputs.depth.is_some() || inputs.normals.is_some() {
+        None
+    } else {
+        match params.depth_model.as_str() {
+            "builtin" => None,
+            "auto" => models.installed(Role::Depth, &mut record)?,
+            name => Some(models.open(name, Role::Depth, &mut record)?),
+        }
+        .map(DepthModel::new)
+        .transpose()?
+    };
+    let normals = inputs
+        .normals
+        .as_deref()
+        .map(|path| NormalPass::open(path, &a.io.input, inputs.normal_encoding))
+        .transpose()?;
+    if let Some(n) = &normals {
+        record.inputs.push(InputRecord::new("normals", &n.path));
     }
     let mut op = Relight::new(params.clone())?;
     if let Some(s) = subject {
         op = op.with_subject(s);
+    }
+    if let Some(d) = depth_model {
+        op = op.with_depth_model(d);
+    }
+    if let Some(n) = normals {
+        op = op.with_passes(Box::new(move |frame: &Frame| n.geometry(frame).map(Some)));
+    }
+    if inputs.preview {
+        return preview(a, &op, matte, record);
     }
     if let Some(pattern) = &inputs.passes {
         let sequence = Mutex::new(LayerSequence::create(pattern, a.io.overwrite)?);
@@ -90,9 +109,8 @@ pub fn run(a: &RelightArgs, global: &GlobalArgs) -> Result<i32> {
 /// The presets on the first, middle and last frames, as one picture.
 fn preview(
     a: &RelightArgs,
-    params: &RelightParams,
+    op: &Relight,
     matte: Option<(&str, MatteValues)>,
-    subject: Option<SubjectMask>,
     mut record: Provenance,
 ) -> Result<i32> {
     check_output(&a.io.output, a.io.overwrite)?;
@@ -111,7 +129,7 @@ fn preview(
             frames.push(f);
         }
     }
-    let grid = preset_grid(&frames, params, subject, 320)?;
+    let grid = preset_grid(&frames, op, 320)?;
     let mut sheet = ClipInfo::in_memory(&a.io.output, grid.width, grid.height, Some(1));
     sheet.colour = ColourTags::srgb_image();
     let mut sink = retake_media::create_sink(
@@ -134,4 +152,85 @@ fn preview(
         columns.join(", ")
     );
     Ok(0)
+}
+
+/// The user's normal pass, read frame by frame as the analysis workers ask
+/// (in roughly increasing order, so a sequence or video is mostly read
+/// straight through; a still serves every frame).
+struct NormalPass {
+    path: String,
+    encoding: NormalEncoding,
+    /// The shot's first frame number: the pass's k-th frame belongs to
+    /// the shot's k-th frame.
+    shot_first: i64,
+    first: i64,
+    still: Option<Frame>,
+    source: Mutex<(Box<dyn FrameSource>, i64)>,
+}
+
+impl NormalPass {
+    /// Open the pass and check it against the shot before anything is
+    /// written: same size, a frame for every frame (or one still).
+    fn open(path: &str, shot: &str, encoding: NormalEncoding) -> Result<NormalPass> {
+        let shot = retake_media::probe(shot)?;
+        let mut source = retake_media::open_source(path, &SourceOptions::pass("N"))?;
+        let info = source.info().clone();
+        if (info.width, info.height) != (shot.width, shot.height) {
+            return Err(Error::input(
+                path,
+                format!(
+                    "normal pass is {}x{} but the shot {} is {}x{}; give a pass of the shot's size",
+                    info.width, info.height, shot.path, shot.width, shot.height
+                ),
+            ));
+        }
+        let still = if info.frames == Some(1) {
+            source.next_frame()?
+        } else {
+            if let (Some(p), Some(s)) = (info.frames, shot.frames) {
+                if p < s {
+                    return Err(Error::input(
+                        path,
+                        format!(
+                            "normal pass has {p} frames but the shot {} has {s}; give a pass frame for every frame (or a single still)",
+                            shot.path
+                        ),
+                    ));
+                }
+            }
+            None
+        };
+        Ok(NormalPass {
+            path: path.to_string(),
+            encoding,
+            shot_first: shot.first_frame,
+            first: info.first_frame,
+            still,
+            source: Mutex::new((source, info.first_frame)),
+        })
+    }
+
+    /// The geometry of shot frame `frame` from its pass frame.
+    fn geometry(&self, frame: &Frame) -> Result<Geometry> {
+        let pass = match &self.still {
+            Some(p) => p.clone(),
+            None => {
+                let want = self.first + (frame.index - self.shot_first);
+                let mut guard = self.source.lock().unwrap_or_else(|e| e.into_inner());
+                let (source, next) = &mut *guard;
+                if *next != want {
+                    source.seek(want)?;
+                }
+                let p = source.next_frame()?.ok_or_else(|| {
+                    Error::input(
+                        self.path.as_str(),
+                        format!("normal pass ended before shot frame {}", frame.index),
+                    )
+                })?;
+                *next = p.index + 1;
+                p
+            }
+        };
+        Geometry::from_normal_pass(&self.path, &pass, frame.width, frame.height, self.encoding)
+    }
 }

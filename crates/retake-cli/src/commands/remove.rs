@@ -4,16 +4,15 @@ use retake_core::inpaint::learned::LearnedFill;
 use retake_core::inpaint::patchmatch::{PatchMatch, PatchMatchParams};
 use retake_core::inpaint::smooth::Membrane;
 use retake_core::inpaint::SpatialFill;
-use retake_core::mask::{MaskParams, SubjectMask};
 use retake_core::matte::MatteValues;
-use retake_core::model::{self, manifest, ModelContext, Role};
-use retake_core::provenance::{ModelRecord, Provenance};
+use retake_core::model::Role;
+use retake_core::provenance::Provenance;
 use retake_core::remove::{Remove, RemoveParams};
 use retake_core::Result;
 
 use super::{run_operation, OutputPlan};
 use crate::args::{GlobalArgs, RemoveArgs};
-use crate::context::model_context;
+use crate::context::Models;
 
 pub fn run(a: &RemoveArgs, global: &GlobalArgs) -> Result<i32> {
     a.params.validate()?;
@@ -35,60 +34,26 @@ pub fn run(a: &RemoveArgs, global: &GlobalArgs) -> Result<i32> {
 /// The operation with its spatial filler and, for `--mask auto`, the
 /// subject model; the models used go into the provenance record.
 fn build(params: &RemoveParams, global: &GlobalArgs, record: &mut Provenance) -> Result<Remove> {
-    let mut ctx: Option<ModelContext> = None;
-    let mut context = || -> Result<ModelContext> {
-        if ctx.is_none() {
-            ctx = Some(model_context(global)?);
-        }
-        ctx.clone()
-            .ok_or_else(|| retake_core::Error::Internal("model context".into()))
-    };
+    let mut models = Models::new(global);
     let spatial: Box<dyn SpatialFill> = match params.fill.as_str() {
         "patchmatch" => Box::new(PatchMatch::new(PatchMatchParams::default())?),
         "smooth" => Box::new(Membrane),
-        "auto" => {
-            let c = context()?;
-            // Only real models are picked automatically, never fixtures.
-            let (found, _) = manifest::discover(&c.dirs);
-            match found
-                .into_iter()
-                .find(|m| m.role == Role::Inpaint && !m.fixture && m.model_path().is_file())
-            {
-                Some(m) => {
-                    let model =
-                        model::open(&m.manifest_path.display().to_string(), Role::Inpaint, &c)?;
-                    record
-                        .models
-                        .push(ModelRecord::new(&model.manifest, model.provider.name()));
-                    log::info!("filling unseen areas with the installed model `{}`", m.name);
-                    Box::new(LearnedFill::new(model)?)
-                }
-                None => {
-                    log::info!(
-                        "no inpainting model installed: filling unseen areas with PatchMatch"
-                    );
-                    Box::new(PatchMatch::new(PatchMatchParams::default())?)
-                }
+        // Only real models are picked automatically, never fixtures.
+        "auto" => match models.installed(Role::Inpaint, record)? {
+            Some(model) => Box::new(LearnedFill::new(model)?),
+            None => {
+                log::info!("no inpainting model installed: filling unseen areas with PatchMatch");
+                Box::new(PatchMatch::new(PatchMatchParams::default())?)
             }
-        }
-        name => {
-            let model = model::open(name, Role::Inpaint, &context()?)?;
-            record
-                .models
-                .push(ModelRecord::new(&model.manifest, model.provider.name()));
-            Box::new(LearnedFill::new(model)?)
-        }
+        },
+        name => Box::new(LearnedFill::new(models.open(
+            name,
+            Role::Inpaint,
+            record,
+        )?)?),
     };
     let subject = if params.auto_mask() {
-        let mask_params = MaskParams {
-            temporal_radius: 0,
-            ..MaskParams::default()
-        };
-        let model = model::open(&mask_params.model, Role::Mask, &context()?)?;
-        record
-            .models
-            .push(ModelRecord::new(&model.manifest, model.provider.name()));
-        Some(SubjectMask::new(mask_params, model)?)
+        Some(models.auto_subject(record)?)
     } else {
         None
     };

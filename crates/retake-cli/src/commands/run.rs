@@ -43,7 +43,7 @@ struct Job {
     mask: Option<MaskParams>,
     remove: Option<RemoveParams>,
     relight: Option<RelightParams>,
-    /// Files that shape relighting (`mask`, `depth`).
+    /// Files that shape relighting (`mask`, `depth`, `normals`).
     inputs: Option<RelightInputs>,
     convert: Option<ConvertParams>,
 }
@@ -124,6 +124,8 @@ pub fn run(a: &RunArgs, global: &GlobalArgs) -> Result<i32> {
                 .mask
                 .map(|m| if m == "auto" { m } else { resolve(base, &m) });
             inputs.depth = inputs.depth.map(|d| resolve(base, &d));
+            inputs.normals = inputs.normals.map(|n| resolve(base, &n));
+            inputs.passes = inputs.passes.map(|p| resolve(base, &p));
             let args = RelightArgs {
                 io,
                 inputs,

@@ -36,3 +36,12 @@ pub fn listing(dir: &Path) -> Vec<String> {
     v.sort();
     v
 }
+
+/// The manifest of one of the checkout's fixture models
+/// (tests/fixtures/models, made by scripts/make_fixture_models.py).
+pub fn fixture_model(name: &str) -> String {
+    format!(
+        "{}/../../tests/fixtures/models/{name}.toml",
+        env!("CARGO_MANIFEST_DIR")
+    )
+}

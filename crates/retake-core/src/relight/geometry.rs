@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::filter::{box_mean, resize};
-use crate::flow::sample;
+use crate::flow::{self, sample, Flow, FlowParams, Gray};
 use crate::frame::Frame;
 
 /// Depth and normals of one frame (or of a working-resolution version).
@@ -773,6 +773,88 @@ pub fn stabilisation_guide(frame: &Frame, w: usize, h: usize) -> Vec<f32> {
     box_mean(&small, w, h, 1)
 }
 
+/// Long side of the pictures the stabilisation's flow is measured on:
+/// geometry is smooth, so its motion needs no finer flow, and the cost stays
+/// the same at any resolution.
+pub const ALIGN_SIDE: usize = 256;
+
+/// The small picture a frame's flow to its neighbours is measured on
+/// (luminance, long side [`ALIGN_SIDE`]).
+pub fn alignment_guide(frame: &Frame) -> Gray {
+    let s = (ALIGN_SIDE as f32 / frame.width.max(frame.height) as f32).min(1.0);
+    let w = ((frame.width as f32 * s).round() as usize).max(1);
+    let h = ((frame.height as f32 * s).round() as usize).max(1);
+    let lum: Vec<f32> = frame
+        .luminance()
+        .into_iter()
+        .map(|l| l.max(0.0).powf(1.0 / 2.2))
+        .collect();
+    Gray {
+        width: w,
+        height: h,
+        data: resize(&lum, frame.width, frame.height, 1, w, h),
+    }
+}
+
+/// Flow from a frame to a neighbour on their alignment guides, for
+/// [`align`]. Pure function of the pair, so renders stay deterministic.
+pub fn alignment_flow(centre: &Gray, neighbour: &Gray) -> Flow {
+    let params = FlowParams {
+        levels: 5,
+        warps: 2,
+        iterations: 20,
+        ..FlowParams::default()
+    };
+    flow::estimate(centre, neighbour, None, None, &params)
+}
+
+/// A neighbour's geometry and stabilisation guide moved onto the centre
+/// frame's pixels along `flow` (measured at any size, centre to
+/// neighbour), so blending compares the same surface point in both frames
+/// and a moving subject is stabilised too, not only a still background.
+pub fn align(geometry: &Geometry, guide: &[f32], flow: &Flow) -> (Geometry, Vec<f32>) {
+    let (w, h) = (geometry.width, geometry.height);
+    let (sx, sy) = (
+        flow.width as f32 / w.max(1) as f32,
+        flow.height as f32 / h.max(1) as f32,
+    );
+    let n = w * h;
+    let mut depth = vec![0.0f32; n];
+    let mut normals = vec![[0.0f32; 3]; n];
+    let mut moved = vec![0.0f32; n];
+    let flat: Vec<f32> = geometry.normals.iter().flatten().copied().collect();
+    depth
+        .par_chunks_mut(w.max(1))
+        .zip(normals.par_chunks_mut(w.max(1)))
+        .zip(moved.par_chunks_mut(w.max(1)))
+        .enumerate()
+        .for_each(|(y, ((drow, nrow), grow))| {
+            for x in 0..w {
+                // Flow pixel centres: (x + 0.5) * s - 0.5.
+                let (u, v) = flow.at((x as f32 + 0.5) * sx - 0.5, (y as f32 + 0.5) * sy - 0.5);
+                let (tx, ty) = (x as f32 + u / sx, y as f32 + v / sy);
+                let mut d = [0.0f32];
+                sample(&geometry.depth, w, h, 1, tx, ty, &mut d);
+                drow[x] = d[0];
+                let mut nn = [0.0f32; 3];
+                sample(&flat, w, h, 3, tx, ty, &mut nn);
+                nrow[x] = normalize(nn);
+                let mut g = [0.0f32];
+                sample(guide, w, h, 1, tx, ty, &mut g);
+                grow[x] = g[0];
+            }
+        });
+    (
+        Geometry {
+            width: w,
+            height: h,
+            depth,
+            normals,
+        },
+        moved,
+    )
+}
+
 /// How strongly neighbouring frames' geometry is blended in.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Stabilisation {
@@ -891,6 +973,50 @@ mod tests {
                 fast[i]
             );
         }
+    }
+
+    #[test]
+    fn alignment_follows_a_moving_shape() {
+        // A bump (depth) painted on a texture, moved by (4, 2) px in the
+        // neighbour frame: aligned along the flow, the neighbour's depth
+        // lands back on the centre's.
+        let (w, h) = (128, 96);
+        let scene = |dx: f32, dy: f32| {
+            let mut rgb = Vec::with_capacity(w * h * 3);
+            let mut depth = Vec::with_capacity(w * h);
+            for y in 0..h {
+                for x in 0..w {
+                    let (sx, sy) = (x as f32 - dx, y as f32 - dy);
+                    let t = 0.5
+                        + 0.25 * (sx * 0.31).sin() * (sy * 0.23).cos()
+                        + 0.15 * ((sx + 2.0 * sy) * 0.11).sin();
+                    rgb.extend([t, t, t]);
+                    let r2 = (sx - 60.0).powi(2) + (sy - 45.0).powi(2);
+                    depth.push(2.0 - (-r2 / 300.0).exp());
+                }
+            }
+            let frame = Frame::from_data(0, w, h, 3, rgb).unwrap();
+            (frame, Geometry::from_depth(depth, w, h, 50.0))
+        };
+        let (cf, cg) = scene(0.0, 0.0);
+        let (nf, ng) = scene(4.0, 2.0);
+        let flow = alignment_flow(&alignment_guide(&cf), &alignment_guide(&nf));
+        let guide = stabilisation_guide(&nf, w, h);
+        let (aligned, _) = align(&ng, &guide, &flow);
+        let err = |g: &Geometry| {
+            let mut e = 0.0f32;
+            for y in 12..h - 12 {
+                for x in 12..w - 12 {
+                    let i = y * w + x;
+                    e = e.max((g.depth[i] - cg.depth[i]).abs());
+                }
+            }
+            e
+        };
+        let (before, after) = (err(&ng), err(&aligned));
+        eprintln!("worst depth error: unaligned {before}, aligned {after}");
+        assert!(before > 0.1, "{before}");
+        assert!(after < 0.2 * before, "aligned {after}, unaligned {before}");
     }
 
     #[test]

@@ -22,7 +22,11 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use crate::depth::{self, DepthModel, DEFAULT_DEPTH_RANGE};
+use rayon::prelude::*;
+
 use crate::error::{Error, Result};
+use crate::flow::Gray;
 use crate::frame::Frame;
 use crate::mask::SubjectMask;
 use crate::pipeline::Operation;
@@ -63,6 +67,18 @@ pub enum MaskMode {
     Subject,
     /// Only outside the matte (e.g. relight the set, keep the actor).
     Background,
+}
+
+/// How stabilisation matches neighbouring frames.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
+#[serde(rename_all = "lowercase")]
+pub enum TemporalAlign {
+    /// Follow the optical flow between the frames.
+    #[default]
+    Flow,
+    /// Same pixel, weighted by how alike it looks in both frames.
+    Pixel,
 }
 
 /// Parameters of relighting, shared by the CLI, job files and the plugin.
@@ -169,6 +185,20 @@ pub struct RelightParams {
     /// (0 = off, at most 8).
     #[cfg_attr(feature = "cli", arg(long, default_value_t = 2))]
     pub temporal_radius: usize,
+    /// How neighbouring frames' geometry is matched before blending: along
+    /// the optical flow (moving subjects are stabilised too), or pixel by
+    /// pixel where the picture did not change (cheaper).
+    #[cfg_attr(feature = "cli", arg(long, value_enum, default_value_t = TemporalAlign::Flow))]
+    pub temporal_align: TemporalAlign,
+    /// Geometry when no pass is given: `auto` (an installed depth model,
+    /// else the built-in estimate), `builtin`, or a depth model's name or
+    /// manifest path.
+    #[cfg_attr(feature = "cli", arg(long, default_value = "auto"))]
+    pub depth_model: String,
+    /// For a depth model's relative depth: how many times farther the
+    /// farthest surface is than the nearest (1.5-1000).
+    #[cfg_attr(feature = "cli", arg(long, default_value_t = DEFAULT_DEPTH_RANGE))]
+    pub depth_range: f32,
 }
 
 impl Default for RelightParams {
@@ -198,6 +228,9 @@ impl Default for RelightParams {
             mask_mode: MaskMode::All,
             alpha: AlphaRole::Matte,
             temporal_radius: 2,
+            temporal_align: TemporalAlign::Flow,
+            depth_model: "auto".into(),
+            depth_range: DEFAULT_DEPTH_RANGE,
         }
     }
 }
@@ -279,6 +312,13 @@ impl RelightParams {
         check_value("shadow-strength", self.shadow_strength, 0.0..=1.0, "")?;
         check_value("background-tilt", self.background_tilt, -80.0..=80.0, "°")?;
         check_value("detail", self.detail, 0.0..=2.0, "")?;
+        depth::check_depth_range(self.depth_range)?;
+        if self.depth_model.trim().is_empty() {
+            return Err(Error::parameter(
+                "depth-model",
+                "is empty; use auto, builtin, or a depth model's name",
+            ));
+        }
         if self.colour.is_some() && self.kelvin.is_some() {
             return Err(Error::parameter(
                 "colour",
@@ -386,6 +426,8 @@ pub struct RelightAnalysis {
     pub geometry: Geometry,
     /// What stabilisation compares frames by, at the geometry's size.
     guide: Vec<f32>,
+    /// What the flow to neighbouring frames is measured on (small).
+    align: Gray,
     /// From the built-in estimate (so image detail is added).
     estimated: bool,
     /// The subject's matte at the frame's size (from alpha or the subject
@@ -408,6 +450,7 @@ pub struct Relight {
     params: RelightParams,
     passes: Option<Box<PassProvider>>,
     subject: Option<SubjectMask>,
+    depth_model: Option<DepthModel>,
     pass_writer: Option<Box<PassWriter>>,
 }
 
@@ -422,6 +465,7 @@ impl Relight {
             params,
             passes: None,
             subject: None,
+            depth_model: None,
             pass_writer: None,
         })
     }
@@ -436,6 +480,14 @@ impl Relight {
     /// no matte (`--mask auto`).
     pub fn with_subject(mut self, subject: SubjectMask) -> Self {
         self.subject = Some(subject);
+        self
+    }
+
+    /// Take geometry from this depth model's relative depth (scaled by
+    /// `depth_range`) where no pass gives it, instead of the built-in
+    /// estimate.
+    pub fn with_depth_model(mut self, model: DepthModel) -> Self {
+        self.depth_model = Some(model);
         self
     }
 
@@ -468,8 +520,9 @@ impl Relight {
         Ok(Some(std::mem::take(&mut mask.data)))
     }
 
-    /// Geometry of one frame before stabilisation: the user's pass, the
-    /// depth in alpha, or the built-in estimate.
+    /// Geometry of one frame before stabilisation, best source first: the
+    /// user's passes (normals, depth in alpha, or both), the depth model,
+    /// the built-in estimate.
     pub fn frame_geometry(&self, frame: &Frame) -> Result<RelightAnalysis> {
         let (w, h) = (frame.width, frame.height);
         if w == 0 || h == 0 {
@@ -486,52 +539,90 @@ impl Relight {
             None => None,
         };
         let matte = self.matte(frame)?;
-        let (geometry, estimated) = if let Some(g) = given {
-            if (g.width, g.height) != (w, h) || g.depth.len() != w * h || g.normals.len() != w * h {
-                return Err(Error::Internal(format!(
-                    "pass geometry is {}x{} for the {w}x{h} frame {}",
-                    g.width, g.height, frame.index
-                )));
-            }
-            (g, false)
-        } else if self.params.alpha == AlphaRole::Depth {
-            if frame.channels != 4 {
-                return Err(Error::parameter(
-                    "alpha",
-                    format!(
-                        "frame {} has no alpha channel to read the depth pass from; attach the depth as alpha or use --alpha matte",
-                        frame.index
-                    ),
-                ));
-            }
-            let alpha = Frame::from_data(
-                frame.index,
-                w,
-                h,
-                1,
-                frame.data.chunks_exact(4).map(|p| p[3]).collect(),
-            )?;
-            let g = Geometry::from_depth_pass(
-                format!("depth pass (alpha of frame {})", frame.index),
-                &alpha,
-                w,
-                h,
-                self.params.fov,
-                DepthEncoding::Distance,
-            )?;
-            (g, false)
+        let depth_pass = if self.params.alpha == AlphaRole::Depth {
+            Some(self.depth_from_alpha(frame)?)
         } else {
-            let g =
-                geometry::estimate_shape(frame, matte.as_deref(), &self.params.estimate_options())?;
-            (g, true)
+            None
+        };
+        let (geometry, estimated) = match (given, depth_pass) {
+            (Some(mut g), depth_pass) => {
+                if (g.width, g.height) != (w, h)
+                    || g.depth.len() != w * h
+                    || g.normals.len() != w * h
+                {
+                    return Err(Error::Internal(format!(
+                        "pass geometry is {}x{} for the {w}x{h} frame {}",
+                        g.width, g.height, frame.index
+                    )));
+                }
+                // A normal pass and a depth pass together: normals from
+                // the one, distance (for shadows and point lights) from
+                // the other.
+                if let Some(d) = depth_pass {
+                    g.depth = d.depth;
+                }
+                (g, false)
+            }
+            (None, Some(d)) => (d, false),
+            (None, None) => match &self.depth_model {
+                Some(model) => {
+                    let disparity = model.disparity(frame)?;
+                    let z = depth::depth_from_disparity(
+                        &depth::normalise_disparity(&disparity.data),
+                        self.params.depth_range,
+                    );
+                    let g =
+                        Geometry::from_depth(z, disparity.width, disparity.height, self.params.fov);
+                    (g, true)
+                }
+                None => {
+                    let g = geometry::estimate_shape(
+                        frame,
+                        matte.as_deref(),
+                        &self.params.estimate_options(),
+                    )?;
+                    (g, true)
+                }
+            },
         };
         let guide = geometry::stabilisation_guide(frame, geometry.width, geometry.height);
+        let align = geometry::alignment_guide(frame);
         Ok(RelightAnalysis {
             geometry,
             guide,
+            align,
             estimated,
             matte,
         })
+    }
+
+    /// The depth pass carried as the frame's alpha.
+    fn depth_from_alpha(&self, frame: &Frame) -> Result<Geometry> {
+        let (w, h) = (frame.width, frame.height);
+        if frame.channels != 4 {
+            return Err(Error::parameter(
+                "alpha",
+                format!(
+                    "frame {} has no alpha channel to read the depth pass from; attach the depth as alpha or use --alpha matte",
+                    frame.index
+                ),
+            ));
+        }
+        let alpha = Frame::from_data(
+            frame.index,
+            w,
+            h,
+            1,
+            frame.data.chunks_exact(4).map(|p| p[3]).collect(),
+        )?;
+        Geometry::from_depth_pass(
+            format!("depth pass (alpha of frame {})", frame.index),
+            &alpha,
+            w,
+            h,
+            self.params.fov,
+            DepthEncoding::Distance,
+        )
     }
 
     /// The centre frame's geometry at its own size: blended with its
@@ -539,11 +630,39 @@ impl Relight {
     pub fn geometry(&self, window: &Window<RelightAnalysis>) -> Result<Geometry> {
         let centre = window.centre();
         let a = &centre.analysis;
-        let neighbours: Vec<(isize, &Geometry, &[f32])> = window
-            .iter()
-            .filter(|(dt, _)| *dt != 0)
-            .map(|(dt, it)| (dt, &it.analysis.geometry, it.analysis.guide.as_slice()))
-            .collect();
+        let radius = self.params.temporal_radius as isize;
+        let near = || {
+            window
+                .iter()
+                .filter(move |(dt, _)| *dt != 0 && dt.abs() <= radius)
+        };
+        // Flow-aligned: each neighbour's geometry moved onto this frame's
+        // pixels first (in parallel: one flow per neighbour).
+        let aligned: Vec<(isize, Geometry, Vec<f32>)> =
+            if self.params.temporal_align == TemporalAlign::Flow {
+                let items: Vec<(isize, &Item<RelightAnalysis>)> = near().collect();
+                items
+                    .par_iter()
+                    .map(|(dt, it)| {
+                        let flow = geometry::alignment_flow(&a.align, &it.analysis.align);
+                        let (g, guide) =
+                            geometry::align(&it.analysis.geometry, &it.analysis.guide, &flow);
+                        (*dt, g, guide)
+                    })
+                    .collect()
+            } else {
+                Vec::new()
+            };
+        let neighbours: Vec<(isize, &Geometry, &[f32])> = if aligned.is_empty() {
+            near()
+                .map(|(dt, it)| (dt, &it.analysis.geometry, it.analysis.guide.as_slice()))
+                .collect()
+        } else {
+            aligned
+                .iter()
+                .map(|(dt, g, guide)| (*dt, g, guide.as_slice()))
+                .collect()
+        };
         let opts = Stabilisation {
             radius: self.params.temporal_radius,
             ..Stabilisation::default()
@@ -580,25 +699,44 @@ impl Relight {
     }
 
     /// The shading factor of the centre frame and the geometry it came from.
-    fn shade(&self, window: &Window<RelightAnalysis>) -> Result<(Geometry, Vec<[f32; 3]>)> {
-        let frame = &window.centre().frame;
+    fn shade(
+        &self,
+        window: &Window<RelightAnalysis>,
+        lighting: &Lighting,
+    ) -> Result<(Geometry, Vec<[f32; 3]>)> {
         let g = self.geometry(window)?;
-        let lighting = self.params.at(frame.index)?;
-        let factor = shading::shading(&g, &lighting, self.params.fov);
+        let factor = shading::shading(&g, lighting, self.params.fov);
         Ok((g, factor))
     }
 
     /// The relit centre frame.
     pub fn relight(&self, window: &Window<RelightAnalysis>) -> Result<Frame> {
+        let lighting = self.params.at(window.centre().frame.index)?;
+        self.relight_with(window, &lighting)
+    }
+
+    /// The centre frame relit by `preset` instead of the lights set (the
+    /// same geometry), for previews. Lighting values the user set
+    /// explicitly still override the preset's.
+    pub fn relight_preset(&self, window: &Window<RelightAnalysis>, preset: &str) -> Result<Frame> {
+        let params = RelightParams {
+            preset: Some(preset.to_string()),
+            ..self.params.clone()
+        };
+        params.validate()?;
+        let lighting = params.at(window.centre().frame.index)?;
+        self.relight_with(window, &lighting)
+    }
+
+    fn relight_with(&self, window: &Window<RelightAnalysis>, lighting: &Lighting) -> Result<Frame> {
         let frame = &window.centre().frame;
         let keep_alpha = self.params.alpha == AlphaRole::Keep;
-        let lighting = self.params.at(frame.index)?;
         let limit = self.limit(window.centre())?;
         if lighting.is_identity() {
             let ones = vec![[1.0f32; 3]; frame.pixel_count()];
             return shading::apply(frame, &ones, None, keep_alpha);
         }
-        let (_, factor) = self.shade(window)?;
+        let (_, factor) = self.shade(window, lighting)?;
         shading::apply(frame, &factor, limit.as_deref(), keep_alpha)
     }
 
@@ -606,7 +744,8 @@ impl Relight {
     /// the shading factor (already limited by the mask mode).
     pub fn passes(&self, window: &Window<RelightAnalysis>) -> Result<RelightPasses> {
         let frame = &window.centre().frame;
-        let (g, mut factor) = self.shade(window)?;
+        let lighting = self.params.at(frame.index)?;
+        let (g, mut factor) = self.shade(window, &lighting)?;
         if let Some(m) = self.limit(window.centre())? {
             for (f, m) in factor.iter_mut().zip(m) {
                 for c in f.iter_mut() {

@@ -3,23 +3,18 @@
 
 use std::sync::Arc;
 
-use super::{presets, Relight, RelightParams};
+use super::{presets, Relight};
 use crate::error::{Error, Result};
 use crate::filter::resize;
 use crate::frame::Frame;
-use crate::mask::SubjectMask;
 use crate::window::{Item, Window};
 
 /// Rows: the original, then each preset in [`presets::PRESETS`] order;
 /// columns: the given frames, each scaled to `thumb_width`. Everything the
-/// user set besides the preset (matte, fov, tilt, ...) applies to every row.
-/// `subject` finds the matte when the frames carry none.
-pub fn preset_grid(
-    frames: &[Frame],
-    params: &RelightParams,
-    subject: Option<SubjectMask>,
-    thumb_width: usize,
-) -> Result<Frame> {
+/// user set besides the preset (matte, geometry source, fov, tilt, ...)
+/// applies to every row; each frame's geometry is found once, by `op`, on
+/// that frame alone.
+pub fn preset_grid(frames: &[Frame], op: &Relight, thumb_width: usize) -> Result<Frame> {
     let first = frames
         .first()
         .ok_or_else(|| Error::Internal("preview: no frames to show".into()))?;
@@ -42,15 +37,6 @@ pub fn preset_grid(
     };
     // The geometry (and any subject matte) does not depend on the preset:
     // estimate it once per frame.
-    let base = Relight::new(RelightParams {
-        preset: None,
-        temporal_radius: 0,
-        ..params.clone()
-    })?;
-    let base = match subject {
-        Some(s) => base.with_subject(s),
-        None => base,
-    };
     let mut analyses = Vec::with_capacity(frames.len());
     for (col, f) in frames.iter().enumerate() {
         if (f.width, f.height) != (fw, fh) {
@@ -59,17 +45,12 @@ pub fn preset_grid(
         put(0, col, f);
         analyses.push(Arc::new(Item {
             frame: Arc::new(f.clone()),
-            analysis: base.frame_geometry(f)?,
+            analysis: op.frame_geometry(f)?,
         }));
     }
     for (row, preset) in presets::PRESETS.iter().enumerate() {
-        let op = Relight::new(RelightParams {
-            preset: Some(preset.name.to_string()),
-            temporal_radius: 0,
-            ..params.clone()
-        })?;
         for (col, item) in analyses.iter().enumerate() {
-            let lit = op.relight(&Window::new(vec![item.clone()], 0))?;
+            let lit = op.relight_preset(&Window::new(vec![item.clone()], 0), preset.name)?;
             put(row + 1, col, &lit);
         }
     }
