@@ -3,8 +3,14 @@
 # run: `retake convert` of the same clip to the same codec, so "relight
 # ms/frame" is what relighting adds to decode and encode.
 #   1. 1080p (bigbuckbunny upscaled), 100 frames, built-in geometry: a key
-#      light, then with --shadows, then with the automatic subject matte
-#      (u2netp; the model alone is `retake models bench u2netp`);
+#      light (pixel-aligned stabilisation, the default), the same with
+#      flow-aligned stabilisation, with --shadows, with the
+#      automatic subject matte (u2netp; the model alone is `retake models
+#      bench u2netp`), and the learned-depth path run with the FIXTURE depth
+#      model (Depth Anything V2's contract and input size; its graph is a
+#      few blurs, so this measures Retake's side of the path: 518x518
+#      tensor in, normalisation, normals, stabilisation; a real model adds
+#      its own inference time, `retake models bench NAME`);
 #   2. peak RSS for 100 and 500 frames (must not grow with clip length).
 # Usage: scripts/bench_relight.sh [--quick]   (--quick skips the 500-frame run)
 quick=${1:-}
@@ -12,12 +18,13 @@ source "$(dirname "${BASH_SOURCE[0]}")/bench_lib.sh"
 clip() { ff -stream_loop -1 -i samples/bigbuckbunny.mp4 -vf "scale=1920:1080:flags=bicubic" -frames:v "$1" -c:v libx264 -crf 16 -pix_fmt yuv420p "$work/c$1.mp4"; }
 clip 100
 echo "== relight at 1080p, 100 frames ($(nproc) cores; output ffv1)"
-printf '%-28s %10s %12s %16s %10s\n' variant "convert s" "relight s" "relight ms/frame" fps
+printf '%-40s %10s %12s %16s %10s\n' variant "convert s" "relight s" "relight ms/frame" fps
 c=$(timed "$retake" convert "$work/c100.mp4" -o "$work/conv.mkv" --codec ffv1 -q -y)
-for variant in "key" "key --shadows" "key --mask auto"; do
+fixture=tests/fixtures/models/fixture-depth-anything.toml
+for variant in "key" "key --temporal-align flow" "key --shadows" "key --mask auto" "key --depth-model $fixture"; do
   r=$(timed "$retake" relight "$work/c100.mp4" -o "$work/lit.mkv" --codec ffv1 -q -y --preset $variant)
   [ "$variant" = key ] && r100=$(cat "$work/rss")
-  printf '%-28s %10.1f %12.1f %16.0f %10.2f\n' "--preset $variant" "$c" "$r" "$(echo "1000 * ($r - $c) / 100" | bc -l)" "$(echo "100 / $r" | bc -l)"
+  printf '%-40s %10.1f %12.1f %16.0f %10.2f\n' "--preset ${variant/$fixture/fixture-depth-anything}" "$c" "$r" "$(echo "1000 * ($r - $c) / 100" | bc -l)" "$(echo "100 / $r" | bc -l)"
 done
 echo
 echo "== relight: peak RSS against clip length (1080p, --preset key)"

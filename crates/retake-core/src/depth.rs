@@ -91,9 +91,9 @@ impl DepthModel {
         let img = ModelImage::from_frame(frame, &m.inputs[0], self.width, self.height);
         let input = img.to_tensor(&m.inputs[0])?;
         let out = self.model.run(vec![input])?;
-        let t = out.first().ok_or_else(|| {
-            Error::model(m.manifest_path.display(), "gave no output")
-        })?;
+        let t = out
+            .first()
+            .ok_or_else(|| Error::model(m.manifest_path.display(), "gave no output"))?;
         let dims: Vec<usize> = t.shape.iter().map(|&d| d.max(0) as usize).collect();
         let (h, w) = match dims.as_slice() {
             [1, 1, h, w] | [1, h, w] | [h, w] => (*h, *w),

@@ -74,11 +74,11 @@ pub enum MaskMode {
 #[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 #[serde(rename_all = "lowercase")]
 pub enum TemporalAlign {
-    /// Follow the optical flow between the frames.
-    #[default]
-    Flow,
     /// Same pixel, weighted by how alike it looks in both frames.
+    #[default]
     Pixel,
+    /// Follow the optical flow between the frames first.
+    Flow,
 }
 
 /// Parameters of relighting, shared by the CLI, job files and the plugin.
@@ -185,10 +185,11 @@ pub struct RelightParams {
     /// (0 = off, at most 8).
     #[cfg_attr(feature = "cli", arg(long, default_value_t = 2))]
     pub temporal_radius: usize,
-    /// How neighbouring frames' geometry is matched before blending: along
-    /// the optical flow (moving subjects are stabilised too), or pixel by
-    /// pixel where the picture did not change (cheaper).
-    #[cfg_attr(feature = "cli", arg(long, value_enum, default_value_t = TemporalAlign::Flow))]
+    /// How neighbouring frames' geometry is matched before blending: pixel
+    /// by pixel where the picture did not change, or along the optical flow
+    /// first (moving subjects are blended too; slower, and on the footage
+    /// measured no steadier, see scripts/eval_relight.sh).
+    #[cfg_attr(feature = "cli", arg(long, value_enum, default_value_t = TemporalAlign::Pixel))]
     pub temporal_align: TemporalAlign,
     /// Geometry when no pass is given: `auto` (an installed depth model,
     /// else the built-in estimate), `builtin`, or a depth model's name or
@@ -228,7 +229,7 @@ impl Default for RelightParams {
             mask_mode: MaskMode::All,
             alpha: AlphaRole::Matte,
             temporal_radius: 2,
-            temporal_align: TemporalAlign::Flow,
+            temporal_align: TemporalAlign::Pixel,
             depth_model: "auto".into(),
             depth_range: DEFAULT_DEPTH_RANGE,
         }
