@@ -1,12 +1,9 @@
 //! `retake remove`: paint a masked region out of a shot.
 
-use retake_core::inpaint::learned::LearnedFill;
-use retake_core::inpaint::patchmatch::{PatchMatch, PatchMatchParams};
-use retake_core::inpaint::smooth::Membrane;
-use retake_core::inpaint::SpatialFill;
+use retake_core::inpaint::choose::choose_fill;
 use retake_core::mask::{MaskParams, SubjectMask};
 use retake_core::matte::MatteValues;
-use retake_core::model::{self, manifest, ModelContext, Role};
+use retake_core::model::{self, ModelContext, Role};
 use retake_core::provenance::{ModelRecord, Provenance};
 use retake_core::remove::{Remove, RemoveParams};
 use retake_core::Result;
@@ -43,42 +40,8 @@ fn build(params: &RemoveParams, global: &GlobalArgs, record: &mut Provenance) ->
         ctx.clone()
             .ok_or_else(|| retake_core::Error::Internal("model context".into()))
     };
-    let spatial: Box<dyn SpatialFill> = match params.fill.as_str() {
-        "patchmatch" => Box::new(PatchMatch::new(PatchMatchParams::default())?),
-        "smooth" => Box::new(Membrane),
-        "auto" => {
-            let c = context()?;
-            // Only real models are picked automatically, never fixtures.
-            let (found, _) = manifest::discover(&c.dirs);
-            match found
-                .into_iter()
-                .find(|m| m.role == Role::Inpaint && !m.fixture && m.model_path().is_file())
-            {
-                Some(m) => {
-                    let model =
-                        model::open(&m.manifest_path.display().to_string(), Role::Inpaint, &c)?;
-                    record
-                        .models
-                        .push(ModelRecord::new(&model.manifest, model.provider.name()));
-                    log::info!("filling unseen areas with the installed model `{}`", m.name);
-                    Box::new(LearnedFill::new(model)?)
-                }
-                None => {
-                    log::info!(
-                        "no inpainting model installed: filling unseen areas with PatchMatch"
-                    );
-                    Box::new(PatchMatch::new(PatchMatchParams::default())?)
-                }
-            }
-        }
-        name => {
-            let model = model::open(name, Role::Inpaint, &context()?)?;
-            record
-                .models
-                .push(ModelRecord::new(&model.manifest, model.provider.name()));
-            Box::new(LearnedFill::new(model)?)
-        }
-    };
+    let chosen = choose_fill(&params.fill, &mut context)?;
+    record.models.extend(chosen.model);
     let subject = if params.auto_mask() {
         let mask_params = MaskParams {
             temporal_radius: 0,
@@ -92,5 +55,5 @@ fn build(params: &RemoveParams, global: &GlobalArgs, record: &mut Provenance) ->
     } else {
         None
     };
-    Remove::new(params.clone(), spatial, subject)
+    Remove::new(params.clone(), chosen.fill, subject)
 }
