@@ -586,8 +586,12 @@ fn frames_needed<E: Effect>(
     out_args: OfxPropertySetHandle,
 ) -> PResult<()> {
     let time = Props::new(s, in_args).double(PROP_TIME, 0)?;
-    let setup = instance.setup(s, effect, time, 1.0)?;
-    let (lo, hi) = window_times(s, instance.clips.source, time, E::radius(&setup.params));
+    // Parameters that cannot render (reported by the render) need no
+    // neighbours.
+    let radius = instance
+        .setup(s, effect, time, 1.0)
+        .map_or(0, |setup| E::radius(&setup.params));
+    let (lo, hi) = window_times(s, instance.clips.source, time, radius);
     let out = Props::new(s, out_args);
     out.set_doubles(&prefixed(CLIP_FRAME_RANGE_PREFIX, CLIP_SOURCE), &[lo, hi])?;
     for (input, clip) in [
@@ -611,9 +615,14 @@ fn clip_preferences<E: Effect>(
     let components =
         Components::parse(&source.string(EFFECT_PROP_COMPONENTS, 0)?).unwrap_or(Components::Rgba);
     let depth = source.string(EFFECT_PROP_PIXEL_DEPTH, 0)?;
-    let setup = instance.setup(s, effect, 0.0, 1.0)?;
     let out = Props::new(s, out_args);
-    let wanted = E::output_components(&setup.params, components);
+    // Parameters that cannot render keep the Source's components; the
+    // render says what is wrong with them.
+    let wanted = instance
+        .setup(s, effect, 0.0, 1.0)
+        .map_or(components, |setup| {
+            E::output_components(&setup.params, components)
+        });
     out.set_string(
         &prefixed(CLIP_COMPONENTS_PREFIX, CLIP_OUTPUT),
         0,

@@ -172,7 +172,7 @@ impl Context {
 
 impl Plugin {
     /// Call the plugin's entry point.
-    pub fn call(
+    fn call(
         &self,
         action: &CStr,
         handle: *const c_void,

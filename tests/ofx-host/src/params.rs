@@ -32,9 +32,20 @@ struct ParamState {
     keys: BTreeMap<OrderedTime, Vec<f64>>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, PartialOrd)]
+/// A key time, ordered totally so it can key a map.
+#[derive(Clone, Copy, Debug)]
 struct OrderedTime(f64);
+impl PartialEq for OrderedTime {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other).is_eq()
+    }
+}
 impl Eq for OrderedTime {}
+impl PartialOrd for OrderedTime {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
 impl Ord for OrderedTime {
     fn cmp(&self, other: &Self) -> std::cmp::Ordering {
         self.0.total_cmp(&other.0)
@@ -320,11 +331,17 @@ unsafe extern "C" fn param_edit_end(_s: OfxParamSetHandle) -> OfxStatus {
 
 // Called by the C shim with the variable arguments made fixed.
 
-pub unsafe extern "C" fn kind_callback(p: *mut c_void) -> c_int {
+/// # Safety
+/// `p` is a parameter handle of this host (or garbage, answered with -1 only
+/// if it is null).
+pub(crate) unsafe extern "C" fn kind_callback(p: *mut c_void) -> c_int {
     unsafe { param(p as OfxParamHandle) }.map_or(-1, |p| p.kind_code())
 }
 
-pub unsafe extern "C" fn get_callback(
+/// # Safety
+/// Called by the C shim with a parameter handle and `n` out-pointers of the
+/// parameter's type.
+pub(crate) unsafe extern "C" fn get_callback(
     p: *mut c_void,
     time: f64,
     at_time: c_int,
@@ -342,21 +359,23 @@ pub unsafe extern "C" fn get_callback(
         return STAT_OK;
     }
     let v = p.value_at((at_time != 0).then_some(time));
-    for i in 0..(n.max(0) as usize).min(v.len()) {
+    for (i, value) in v.iter().enumerate().take(n.max(0) as usize) {
         let slot = unsafe { *out.add(i) };
         if slot.is_null() {
             return STAT_ERR_BAD_HANDLE;
         }
         if kind == KIND_INT {
-            unsafe { *(slot as *mut c_int) = v[i].round() as c_int };
+            unsafe { *(slot as *mut c_int) = value.round() as c_int };
         } else {
-            unsafe { *(slot as *mut c_double) = v[i] };
+            unsafe { *(slot as *mut c_double) = *value };
         }
     }
     STAT_OK
 }
 
-pub unsafe extern "C" fn set_callback(
+/// # Safety
+/// Called by the C shim with a parameter handle and `n` values.
+pub(crate) unsafe extern "C" fn set_callback(
     p: *mut c_void,
     time: f64,
     at_time: c_int,

@@ -43,7 +43,9 @@ unsafe fn text(p: *const c_char) -> String {
     }
 }
 
-pub unsafe extern "C" fn message_callback(
+/// # Safety
+/// Called by the C shim with NUL-terminated strings (or null).
+pub(crate) unsafe extern "C" fn message_callback(
     handle: *mut c_void,
     kind: *const c_char,
     _id: *const c_char,

@@ -217,3 +217,281 @@ fn remove_needs_its_window_and_matches_the_cli() {
     // The object really was removed (the output is not the input).
     assert!(max_difference(&rendered[4], &frames[4], 3) > 0.1);
 }
+
+#[test]
+fn mask_matches_the_cli_and_follows_its_parameters() {
+    let n = 6;
+    let dir = tempfile::tempdir().unwrap();
+    let frames = shot(n, 3);
+    let p = loaded(MASK);
+    let inst = p.instance(Context::Filter).expect("instance");
+    inst.connect("Source", Some(Footage::float(frames.clone())));
+    assert_eq!(
+        inst.frames_needed(3.0).unwrap().get("Source"),
+        Some(&vec![1.0, 5.0])
+    );
+    let rendered: Vec<_> = (0..n)
+        .map(|t| {
+            let r = inst.render(t as f64, 1.0);
+            assert_eq!(r.status, STAT_OK, "{:?}", inst.messages());
+            r.frame.expect("output")
+        })
+        .collect();
+    let src = write_exr(dir.path(), "src", &frames);
+    let out = dir.path().join("mask.####.exr").display().to_string();
+    retake(&["mask", &src, "-o", &out, "--codec", "exr-float"]);
+    let cli = read_sequence(&out);
+    for (a, b) in rendered.iter().zip(&cli) {
+        let d = max_difference(a, b, 1);
+        assert!(
+            d < 1e-4,
+            "frame {}: plugin and CLI masks differ by {d}",
+            a.index
+        );
+    }
+    // A parameter change reaches the operation.
+    inst.set("threshold", &[0.95]);
+    let strict = inst.render(2.0, 1.0).frame.expect("output");
+    let covered = |f: &retake_core::Frame| f.data.iter().step_by(f.channels).sum::<f32>();
+    assert!(
+        covered(&strict) < covered(&rendered[2]),
+        "a higher threshold did not shrink the mask"
+    );
+}
+
+#[test]
+fn relight_matches_the_cli_with_a_matte_keyframes_and_a_preset() {
+    let n = 6;
+    let dir = tempfile::tempdir().unwrap();
+    let frames = shot(n, 3);
+    let masks = mattes(n);
+    let src = write_exr(dir.path(), "src", &frames);
+    let mask = write_exr(dir.path(), "mask", &masks);
+    let p = loaded(RELIGHT);
+    let inst = p.instance(Context::General).expect("instance");
+    inst.connect("Source", Some(Footage::float(frames.clone())));
+    inst.connect("Mask", Some(Footage::float(masks.clone())));
+    inst.choose("matte", "Mask input");
+    // Keyframed light, as `--azimuth 0:30,5:90`.
+    inst.set_key("azimuth", 0.0, &[30.0]);
+    inst.set_key("azimuth", 5.0, &[90.0]);
+    inst.set("intensity", &[0.8]);
+    inst.set("shadows", &[1.0]);
+    let rendered: Vec<_> = (0..n).map(|t| inst.render(t as f64, 1.0)).collect();
+    let out = dir.path().join("lit.####.exr").display().to_string();
+    retake(&[
+        "relight",
+        &src,
+        "--mask",
+        &mask,
+        "-o",
+        &out,
+        "--codec",
+        "exr-float",
+        "--azimuth",
+        "0:30,5:90",
+        "--intensity",
+        "0.8",
+        "--shadows",
+    ]);
+    let cli = read_sequence(&out);
+    for (r, b) in rendered.iter().zip(&cli) {
+        assert_eq!(r.status, STAT_OK, "{:?}", inst.messages());
+        let a = r.frame.as_ref().expect("output");
+        let d = max_difference(a, b, 3);
+        assert!(
+            d < 1e-4,
+            "frame {}: plugin and CLI relights differ by {d}",
+            a.index
+        );
+    }
+
+    // A preset alone (its values, not the sliders').
+    inst.choose("preset", "golden-hour");
+    let preset: Vec<_> = (0..n)
+        .map(|t| inst.render(t as f64, 1.0).frame.expect("output"))
+        .collect();
+    let out = dir.path().join("gold.####.exr").display().to_string();
+    retake(&[
+        "relight",
+        &src,
+        "--mask",
+        &mask,
+        "-o",
+        &out,
+        "--codec",
+        "exr-float",
+        "--preset",
+        "golden-hour",
+        "--shadows",
+    ]);
+    for (a, b) in preset.iter().zip(read_sequence(&out).iter()) {
+        let d = max_difference(a, b, 3);
+        assert!(
+            d < 1e-4,
+            "frame {}: golden-hour differs from the CLI by {d}",
+            a.index
+        );
+    }
+}
+
+#[test]
+fn half_render_scale_matches_the_cli_on_half_size_frames() {
+    let n = 6;
+    let dir = tempfile::tempdir().unwrap();
+    let frames = shot(n, 3);
+    let masks = mattes(n);
+    let p = loaded(REMOVE);
+    let inst = p.instance(Context::General).expect("instance");
+    inst.connect("Source", Some(Footage::float(frames.clone())));
+    inst.connect("Mask", Some(Footage::float(masks.clone())));
+    inst.set("window", &[2.0]);
+    inst.choose("fill", "patchmatch");
+    // Full-size parameters: 4 px dilation and 2 px feather...
+    inst.set("dilate", &[4.0]);
+    inst.set("feather", &[2.0]);
+    let rendered: Vec<_> = (0..n)
+        .map(|t| {
+            let r = inst.render(t as f64, 0.5);
+            assert_eq!(r.status, STAT_OK, "{:?}", inst.messages());
+            r.frame.expect("output")
+        })
+        .collect();
+    assert_eq!((rendered[0].width, rendered[0].height), (W / 2, H / 2));
+    // ... are 2 px and 1 px on the half-size frames the host handed over.
+    let half: Vec<_> = frames
+        .iter()
+        .map(|f| retake_ofx_host::downscale(f, 2))
+        .collect();
+    let half_masks: Vec<_> = masks
+        .iter()
+        .map(|f| retake_ofx_host::downscale(f, 2))
+        .collect();
+    let src = write_exr(dir.path(), "src", &half);
+    let mask = write_exr(dir.path(), "mask", &half_masks);
+    let out = dir.path().join("out.####.exr").display().to_string();
+    retake(&[
+        "remove",
+        &src,
+        "--mask",
+        &mask,
+        "-o",
+        &out,
+        "--codec",
+        "exr-float",
+        "--window",
+        "2",
+        "--fill",
+        "patchmatch",
+        "--dilate",
+        "2",
+        "--feather",
+        "1",
+    ]);
+    for (a, b) in rendered.iter().zip(read_sequence(&out).iter()) {
+        let d = max_difference(a, b, 3);
+        assert!(
+            d < 1e-4,
+            "frame {}: half-scale render differs from the CLI by {d}",
+            a.index
+        );
+    }
+}
+
+/// Values an 8-bit image can hold.
+fn quantised(f: &retake_core::Frame, levels: f32) -> retake_core::Frame {
+    let mut q = f.clone();
+    q.data
+        .iter_mut()
+        .for_each(|v| *v = (v.clamp(0.0, 1.0) * levels).round() / levels);
+    q
+}
+
+#[test]
+fn byte_and_short_images_render_like_float() {
+    let p = loaded(RELIGHT);
+    for (depth, levels) in [(Depth::Byte, 255.0), (Depth::Short, 65535.0)] {
+        let frames: Vec<_> = shot(3, 4).iter().map(|f| quantised(f, levels)).collect();
+        let render = |depth: Depth| {
+            let inst = p.instance(Context::Filter).expect("instance");
+            inst.connect(
+                "Source",
+                Some(Footage {
+                    frames: frames.iter().map(|f| (f.index, f.clone())).collect(),
+                    depth,
+                }),
+            );
+            let r = inst.render(1.0, 1.0);
+            assert_eq!(r.status, STAT_OK, "{:?}", inst.messages());
+            r.frame.expect("output")
+        };
+        let integer = render(depth);
+        let float = render(Depth::Float);
+        assert_eq!(integer.channels, 4, "RGBA in, RGBA out");
+        let d = max_difference(&integer, &quantised(&float, levels), 4);
+        assert!(
+            d <= 1.0 / levels + 1e-6,
+            "{depth:?} differs from float by {d}"
+        );
+        assert!(
+            max_difference(&float, &frames[1], 3) > 0.01,
+            "relight changed nothing"
+        );
+    }
+}
+
+#[test]
+fn a_missing_model_is_reported_and_the_host_keeps_running() {
+    let p = loaded(MASK);
+    let inst = p.instance(Context::Filter).expect("instance");
+    inst.connect("Source", Some(Footage::float(shot(2, 3))));
+    inst.choose("model", "ghost-matte");
+    let r = inst.render(0.0, 1.0);
+    assert_eq!(r.status, STAT_FAILED);
+    let shown = inst
+        .persistent_message()
+        .expect("a persistent message says why");
+    assert!(shown.contains("ghost-matte"), "{shown}");
+    assert!(inst
+        .messages()
+        .iter()
+        .any(|m| m.kind == "OfxMessageError" && m.persistent));
+    // The same instance renders again once a model is there.
+    inst.choose("model", "u2netp");
+    assert_eq!(
+        inst.render(0.0, 1.0).status,
+        STAT_OK,
+        "{:?}",
+        inst.messages()
+    );
+    assert_eq!(
+        inst.persistent_message(),
+        None,
+        "the message is cleared after a good render"
+    );
+}
+
+#[test]
+fn a_mask_of_the_wrong_size_is_reported() {
+    let p = loaded(REMOVE);
+    let inst = p.instance(Context::General).expect("instance");
+    inst.connect("Source", Some(Footage::float(shot(3, 3))));
+    inst.connect(
+        "Mask",
+        Some(Footage::float((0..3).map(|i| matte(i, W / 2, H)))),
+    );
+    let r = inst.render(1.0, 1.0);
+    assert_eq!(r.status, STAT_FAILED);
+    let shown = inst
+        .persistent_message()
+        .expect("a persistent message says why");
+    assert!(
+        shown.contains("Mask input is 48x64") && shown.contains("Source's size"),
+        "{shown}"
+    );
+    // Disconnected Mask while the matte comes from it: also said, not a crash.
+    inst.connect("Mask", None);
+    assert_eq!(inst.render(1.0, 1.0).status, STAT_FAILED);
+    let shown = inst.persistent_message().unwrap_or_default();
+    assert!(shown.contains("connect the Mask input"), "{shown}");
+}
