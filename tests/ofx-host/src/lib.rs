@@ -14,6 +14,7 @@ pub mod host;
 pub mod params;
 pub mod props;
 pub mod suites;
+pub mod synthetic;
 
 use std::collections::BTreeMap;
 use std::ffi::{c_int, c_void, CStr, CString};
