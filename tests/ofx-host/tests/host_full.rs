@@ -495,3 +495,27 @@ fn a_mask_of_the_wrong_size_is_reported() {
     let shown = inst.persistent_message().unwrap_or_default();
     assert!(shown.contains("connect the Mask input"), "{shown}");
 }
+
+#[test]
+fn instances_render_at_the_same_time_as_they_do_alone() {
+    // The plugin declares instance-safe rendering: separate instances on
+    // separate threads at once.
+    let p = loaded(RELIGHT);
+    let frames = shot(4, 4);
+    let render_all = |p: &Plugin| -> Vec<retake_core::Frame> {
+        let inst = p.instance(Context::Filter).expect("instance");
+        inst.connect("Source", Some(Footage::float(frames.clone())));
+        (0..4)
+            .map(|t| inst.render(t as f64, 1.0).frame.expect("output"))
+            .collect()
+    };
+    let alone = render_all(&p);
+    let together: Vec<Vec<retake_core::Frame>> = std::thread::scope(|s| {
+        let a = s.spawn(|| render_all(&p));
+        let b = s.spawn(|| render_all(&p));
+        vec![a.join().expect("thread"), b.join().expect("thread")]
+    });
+    for run in together {
+        assert_eq!(run, alone);
+    }
+}
