@@ -264,6 +264,11 @@ impl Plugin {
                 .set_str("OfxImageClipPropFieldOrder", &["OfxFieldNone"]);
             to.props.set_double("OfxImagePropPixelAspectRatio", &[1.0]);
         }
+        // A new instance may sit where a destroyed one was: forget what
+        // was said about that address.
+        let at = e.handle() as usize;
+        lock(&JOURNAL.messages).retain(|m| m.effect != at);
+        lock(&JOURNAL.persistent).retain(|(x, _)| *x != at);
         let instance = Instance {
             plugin: self,
             effect: e,
