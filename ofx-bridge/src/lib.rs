@@ -1,6 +1,86 @@
-//! OpenFX plugin for Retake: a thin adapter that maps host clips and
-//! parameters onto `retake-core`'s operations (the same parameter structs the
-//! CLI uses). The plugin itself is built in its own issue; until then this
-//! crate only pins the dependency direction (plugin -> core, never media).
+//! Retake's OpenFX plugin: Retake Mask, Retake Remove and Retake Relight
+//! inside Nuke, Resolve, Natron and other hosts.
+//!
+//! A thin adapter over `retake-core`: each effect maps the host's
+//! parameters onto the same parameter struct the CLI and job files use,
+//! builds core's temporal window from the host's frames and calls the
+//! operation's own `analyse`/`render`. There is no second implementation
+//! of any operation here, only packaging and parameter mapping.
+//!
+//! Adding an effect (reangle, say) takes one module implementing
+//! [`effect::Effect`] and one line in [`PLUGINS`].
 
-pub use retake_core::mask::MaskParams;
+mod effect;
+mod host;
+mod image;
+mod mask;
+mod models;
+mod params;
+mod relight;
+mod remove;
+
+use std::ffi::{c_int, CStr};
+
+use ofx_abi::{OfxHost, OfxPlugin, IMAGE_EFFECT_PLUGIN_API};
+
+use effect::{main_entry, Effect};
+
+/// Plugin version (major, minor) reported to hosts: the crate's.
+const VERSION: (u32, u32) = (0, 1);
+
+const fn plugin<E: Effect>() -> OfxPlugin {
+    OfxPlugin {
+        plugin_api: IMAGE_EFFECT_PLUGIN_API.as_ptr(),
+        api_version: 1,
+        plugin_identifier: E::ID.as_ptr(),
+        plugin_version_major: VERSION.0,
+        plugin_version_minor: VERSION.1,
+        set_host: Some(set_host),
+        main_entry: Some(main_entry::<E>),
+    }
+}
+
+/// The plugins of this binary, in `OfxGetPlugin` order.
+struct Plugins([OfxPlugin; 3]);
+
+// SAFETY: the table holds pointers to static strings and functions only,
+// and nobody writes to it.
+unsafe impl Sync for Plugins {}
+
+static PLUGINS: Plugins = Plugins([
+    plugin::<mask::Mask>(),
+    plugin::<remove::Remove>(),
+    plugin::<relight::Relight>(),
+]);
+
+/// Identifiers of the effects, for tests and packaging.
+pub fn plugin_identifiers() -> Vec<&'static CStr> {
+    PLUGINS
+        .0
+        .iter()
+        // SAFETY: identifiers are static C strings set above.
+        .map(|p| unsafe { CStr::from_ptr(p.plugin_identifier) })
+        .collect()
+}
+
+unsafe extern "C" fn set_host(host: *mut OfxHost) {
+    let _ = std::panic::catch_unwind(|| host::set_host(host));
+}
+
+/// How many effects this binary holds.
+#[no_mangle]
+pub extern "C" fn OfxGetNumberOfPlugins() -> c_int {
+    PLUGINS.0.len() as c_int
+}
+
+/// The `nth` effect, or null for an index out of range.
+#[no_mangle]
+pub extern "C" fn OfxGetPlugin(nth: c_int) -> *mut OfxPlugin {
+    std::panic::catch_unwind(
+        || match usize::try_from(nth).ok().and_then(|n| PLUGINS.0.get(n)) {
+            Some(p) => p as *const OfxPlugin as *mut OfxPlugin,
+            None => std::ptr::null_mut(),
+        },
+    )
+    .unwrap_or(std::ptr::null_mut())
+}

@@ -68,39 +68,23 @@ impl<'a> Models<'a> {
         Models { global, ctx: None }
     }
 
-    fn context(&mut self) -> Result<&ModelContext> {
+    /// Where models and ONNX Runtime are found (built on first need).
+    pub fn context(&mut self) -> Result<ModelContext> {
         if self.ctx.is_none() {
             self.ctx = Some(model_context(self.global)?);
         }
         self.ctx
-            .as_ref()
+            .clone()
             .ok_or_else(|| retake_core::Error::Internal("model context".into()))
     }
 
     /// The model `name` (or manifest path), checked to fill `role`.
     pub fn open(&mut self, name: &str, role: Role, record: &mut Provenance) -> Result<Model> {
-        let m = model::open(name, role, self.context()?)?;
+        let m = model::open(name, role, &self.context()?)?;
         record
             .models
             .push(ModelRecord::new(&m.manifest, m.provider.name()));
         Ok(m)
-    }
-
-    /// What `auto` means for a model choice: an installed real model of
-    /// `role` (never a test fixture), or `None` to use the built-in method.
-    pub fn installed(&mut self, role: Role, record: &mut Provenance) -> Result<Option<Model>> {
-        let (found, _) = manifest::discover(&self.context()?.dirs);
-        match found
-            .into_iter()
-            .find(|m| m.role == role && !m.fixture && m.model_path().is_file())
-        {
-            Some(m) => {
-                log::info!("using the installed {role} model `{}`", m.name);
-                self.open(&m.manifest_path.display().to_string(), role, record)
-                    .map(Some)
-            }
-            None => Ok(None),
-        }
     }
 
     /// The subject model `--mask auto` uses, frame by frame (no temporal

@@ -9,7 +9,7 @@ use crate::error::{Error, Result};
 use crate::filter::resize;
 use crate::frame::Frame;
 use crate::model::image::{fixed_input_size, ModelImage};
-use crate::model::{Model, Role, TensorData};
+use crate::model::{self, Model, ModelContext, Role, TensorData};
 
 /// Default ratio of the farthest to the nearest surface a relative depth
 /// map is stretched to: a room or a street, not a landscape.
@@ -121,6 +121,22 @@ impl DepthModel {
             data: resize(&raw, w, h, 1, ww, wh),
         })
     }
+}
+
+/// What a `depth_model` setting means, for every face: `builtin` (no
+/// model: the built-in estimate), `auto` (an installed real depth model if
+/// there is one, never a fixture) or a model's name or manifest path.
+/// `context` is only asked for when a model may be needed.
+pub fn choose(
+    choice: &str,
+    context: &mut dyn FnMut() -> Result<ModelContext>,
+) -> Result<Option<DepthModel>> {
+    let model = match choice {
+        "builtin" => None,
+        "auto" => model::open_installed(Role::Depth, &context()?)?,
+        name => Some(model::open(name, Role::Depth, &context()?)?),
+    };
+    model.map(DepthModel::new).transpose()
 }
 
 /// `width`x`height` scaled down so the long side is at most `side`.

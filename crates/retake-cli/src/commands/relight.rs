@@ -2,10 +2,9 @@
 
 use std::sync::Mutex;
 
-use retake_core::depth::DepthModel;
+use retake_core::depth;
 use retake_core::matte::MatteValues;
-use retake_core::model::Role;
-use retake_core::provenance::{InputRecord, Provenance};
+use retake_core::provenance::{InputRecord, ModelRecord, Provenance};
 use retake_core::relight::preview::preset_grid;
 use retake_core::relight::{presets, AlphaRole, Geometry, NormalEncoding, Relight, RelightPasses};
 use retake_core::{ClipInfo, ColourTags, Error, Frame, FrameSource, Result, Transfer};
@@ -49,13 +48,14 @@ pub fn run(a: &RelightArgs, global: &GlobalArgs) -> Result<i32> {
     let depth_model = if inputs.depth.is_some() || inputs.normals.is_some() {
         None
     } else {
-        match params.depth_model.as_str() {
-            "builtin" => None,
-            "auto" => models.installed(Role::Depth, &mut record)?,
-            name => Some(models.open(name, Role::Depth, &mut record)?),
+        let chosen = depth::choose(&params.depth_model, &mut || models.context())?;
+        if let Some(d) = &chosen {
+            let m = d.model();
+            record
+                .models
+                .push(ModelRecord::new(&m.manifest, m.provider.name()));
         }
-        .map(DepthModel::new)
-        .transpose()?
+        chosen
     };
     let normals = inputs
         .normals

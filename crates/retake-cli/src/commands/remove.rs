@@ -1,11 +1,7 @@
 //! `retake remove`: paint a masked region out of a shot.
 
-use retake_core::inpaint::learned::LearnedFill;
-use retake_core::inpaint::patchmatch::{PatchMatch, PatchMatchParams};
-use retake_core::inpaint::smooth::Membrane;
-use retake_core::inpaint::SpatialFill;
+use retake_core::inpaint::choose::choose_fill;
 use retake_core::matte::MatteValues;
-use retake_core::model::Role;
 use retake_core::provenance::Provenance;
 use retake_core::remove::{Remove, RemoveParams};
 use retake_core::Result;
@@ -35,27 +31,12 @@ pub fn run(a: &RemoveArgs, global: &GlobalArgs) -> Result<i32> {
 /// subject model; the models used go into the provenance record.
 fn build(params: &RemoveParams, global: &GlobalArgs, record: &mut Provenance) -> Result<Remove> {
     let mut models = Models::new(global);
-    let spatial: Box<dyn SpatialFill> = match params.fill.as_str() {
-        "patchmatch" => Box::new(PatchMatch::new(PatchMatchParams::default())?),
-        "smooth" => Box::new(Membrane),
-        // Only real models are picked automatically, never fixtures.
-        "auto" => match models.installed(Role::Inpaint, record)? {
-            Some(model) => Box::new(LearnedFill::new(model)?),
-            None => {
-                log::info!("no inpainting model installed: filling unseen areas with PatchMatch");
-                Box::new(PatchMatch::new(PatchMatchParams::default())?)
-            }
-        },
-        name => Box::new(LearnedFill::new(models.open(
-            name,
-            Role::Inpaint,
-            record,
-        )?)?),
-    };
+    let chosen = choose_fill(&params.fill, &mut || models.context())?;
+    record.models.extend(chosen.model);
     let subject = if params.auto_mask() {
         Some(models.auto_subject(record)?)
     } else {
         None
     };
-    Remove::new(params.clone(), spatial, subject)
+    Remove::new(params.clone(), chosen.fill, subject)
 }

@@ -3,6 +3,7 @@
 //! left to a spatial filler: the built-in PatchMatch engine, or a learned
 //! inpainting model when one is installed. Both implement [`SpatialFill`].
 
+pub mod choose;
 pub mod learned;
 pub mod patchmatch;
 pub mod smooth;

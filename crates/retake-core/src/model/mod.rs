@@ -49,3 +49,20 @@ pub fn open(name: &str, role: Role, ctx: &ModelContext) -> Result<Model> {
     let rt = runtime::init(&ctx.library)?;
     Model::load(m, rt, &ctx.providers, ctx.threads)
 }
+
+/// What `auto` means for a model choice: the first installed real model of
+/// `role` (never a test fixture), opened; `None` when there is none, so the
+/// caller uses its built-in method. Every face (CLI, plugin) asks here.
+pub fn open_installed(role: Role, ctx: &ModelContext) -> Result<Option<Model>> {
+    let (found, _) = manifest::discover(&ctx.dirs);
+    match found
+        .into_iter()
+        .find(|m| m.role == role && !m.fixture && m.model_path().is_file())
+    {
+        Some(m) => {
+            log::info!("using the installed {role} model `{}`", m.name);
+            open(&m.manifest_path.display().to_string(), role, ctx).map(Some)
+        }
+        None => Ok(None),
+    }
+}

@@ -1,0 +1,208 @@
+//! Retake Mask: the subject mask of `retake mask`, as an effect. Parameters
+//! map onto [`MaskParams`], the struct behind the CLI's flags and job files.
+
+use retake_core::mask::{MaskOutput, MaskParams, SubjectMask};
+use retake_core::model::{self, Role};
+
+use crate::effect::{Alpha, At, Context, Effect, Input, Setup};
+use crate::host::PResult;
+use crate::image::Components;
+use crate::models;
+use crate::params::ParamDefs;
+
+pub struct Mask;
+
+const MODES: [(&str, MaskOutput); 3] = [
+    ("Mask", MaskOutput::Mask),
+    ("Source with mask as alpha", MaskOutput::Alpha),
+    ("Overlay preview", MaskOutput::Overlay),
+];
+
+/// Long side of core's edge-fitting resolution (`mask::WORK_SIDE`): the
+/// edge radius is measured there, so it scales only below that size.
+const EDGE_WORK_SIDE: f64 = 960.0;
+
+/// Edge radius at render scale `scale` that covers the same part of the
+/// picture as `radius` at full size.
+pub fn scaled_edge_radius(radius: usize, full_long_side: f64, scale: f64) -> usize {
+    let full = full_long_side.clamp(1.0, EDGE_WORK_SIDE);
+    let here = (full_long_side * scale).clamp(1.0, EDGE_WORK_SIDE);
+    ((radius as f64 * here / full).round() as usize).max(1)
+}
+
+impl Effect for Mask {
+    const ID: &'static std::ffi::CStr = c"org.retake.Mask";
+    const LABEL: &'static std::ffi::CStr = c"Retake Mask";
+    const DESCRIPTION: &'static std::ffi::CStr =
+        c"Subject mask from a segmentation model, steady in time and snapped to the picture's edges (retake mask).";
+    const INPUTS: &'static [Input] = &[];
+    type Params = MaskParams;
+    type Op = SubjectMask;
+
+    fn define(d: &ParamDefs, _context: Context) -> PResult<()> {
+        let defaults = MaskParams::default();
+        let mut names = models::installed(Role::Mask);
+        if names.is_empty() {
+            names.push(defaults.model.clone());
+        }
+        let default = names.iter().position(|n| *n == defaults.model).unwrap_or(0);
+        d.choice(
+            c"model",
+            "Model",
+            "Segmentation model (installed manifests of role `mask`)",
+            &names,
+            default,
+        )?;
+        d.double(
+            c"threshold",
+            "Threshold",
+            "Saliency level (0-1) that separates subject from background",
+            defaults.threshold as f64,
+            (0.0, 1.0),
+            (0.0, 1.0),
+            true,
+        )?;
+        d.double(
+            c"softness",
+            "Softness",
+            "Width of the soft edge around the threshold (0 = hard mask)",
+            defaults.softness as f64,
+            (0.0, 1.0),
+            (0.0, 1.0),
+            true,
+        )?;
+        d.int(
+            c"temporal_radius",
+            "Temporal radius",
+            "Frames on each side blended so the mask does not chatter (0 = off)",
+            defaults.temporal_radius as i32,
+            (0, 12),
+            false,
+        )?;
+        d.double(
+            c"temporal_sigma",
+            "Temporal sigma",
+            "How far in time (frames) neighbours keep their weight",
+            defaults.temporal_sigma as f64,
+            (0.01, 100.0),
+            (0.1, 6.0),
+            false,
+        )?;
+        d.double(
+            c"motion_sigma",
+            "Motion sigma",
+            "Colour change at which a neighbour's vote fades, so moving subjects do not ghost",
+            defaults.motion_sigma as f64,
+            (0.0001, 10.0),
+            (0.01, 0.5),
+            false,
+        )?;
+        d.int(
+            c"edge_radius",
+            "Edge radius",
+            "Radius of the edge-snapping filter, in pixels of a 960-wide frame",
+            defaults.edge_radius as i32,
+            (1, 64),
+            false,
+        )?;
+        d.double(
+            c"edge_epsilon",
+            "Edge epsilon",
+            "Edge-snapping strength: smaller follows the picture's edges more tightly",
+            defaults.edge_epsilon as f64,
+            (1e-6, 1.0),
+            (1e-4, 0.05),
+            false,
+        )?;
+        d.boolean(
+            c"invert",
+            "Invert",
+            "Mask the background instead of the subject",
+            defaults.invert,
+        )?;
+        let modes: Vec<String> = MODES.iter().map(|(n, _)| n.to_string()).collect();
+        d.choice(
+            c"mode",
+            "Output",
+            "The mask, the source with the mask as alpha, or a preview",
+            &modes,
+            0,
+        )?;
+        Ok(())
+    }
+
+    fn read(at: &At) -> PResult<Setup<MaskParams>> {
+        let v = at.values;
+        let t = at.time;
+        let mode_name = v.choice(c"mode", t)?;
+        let mode = MODES
+            .iter()
+            .find(|(n, _)| *n == mode_name)
+            .map_or(MaskOutput::Mask, |(_, m)| *m);
+        let long_side = at.full_size.0.max(at.full_size.1);
+        let params = MaskParams {
+            model: v.choice(c"model", t)?,
+            threshold: v.double(c"threshold", t)? as f32,
+            softness: v.double(c"softness", t)? as f32,
+            temporal_radius: v.int(c"temporal_radius", t)?.max(0) as usize,
+            temporal_sigma: v.double(c"temporal_sigma", t)? as f32,
+            motion_sigma: v.double(c"motion_sigma", t)? as f32,
+            edge_radius: scaled_edge_radius(
+                v.int(c"edge_radius", t)?.max(1) as usize,
+                long_side,
+                at.scale,
+            ),
+            edge_epsilon: v.double(c"edge_epsilon", t)? as f32,
+            invert: v.boolean(c"invert", t)?,
+            mode,
+        };
+        params.validate()?;
+        Ok(Setup {
+            params,
+            alpha: Alpha::Source,
+        })
+    }
+
+    fn radius(params: &MaskParams) -> usize {
+        params.temporal_radius
+    }
+
+    fn spatial_only(params: &mut MaskParams) {
+        params.temporal_radius = 0;
+    }
+
+    fn spatial_only_note() -> &'static str {
+        "the mask is not blended with neighbouring frames and may chatter"
+    }
+
+    fn build(params: &MaskParams) -> PResult<SubjectMask> {
+        let model = model::open(&params.model, Role::Mask, &models::model_context()?)?;
+        Ok(SubjectMask::new(params.clone(), model)?)
+    }
+
+    fn analysis_key(params: &MaskParams) -> String {
+        // Saliency depends on the model alone.
+        params.model.clone()
+    }
+
+    fn output_components(params: &MaskParams, source: Components) -> Components {
+        match params.mode {
+            MaskOutput::Alpha => Components::Rgba,
+            _ => source,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn edge_radius_scales_only_below_the_working_size() {
+        // A 4K frame is fitted at 960 px at full and at half scale.
+        assert_eq!(scaled_edge_radius(6, 3840.0, 0.5), 6);
+        // A 960-wide frame at half scale is fitted at 480 px.
+        assert_eq!(scaled_edge_radius(6, 960.0, 0.5), 3);
+        assert_eq!(scaled_edge_radius(1, 200.0, 0.25), 1);
+    }
+}

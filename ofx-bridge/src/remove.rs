@@ -1,0 +1,143 @@
+//! Retake Remove: object removal of `retake remove`, as an effect.
+//! Parameters map onto [`RemoveParams`]; the matte travels as the frames'
+//! alpha (from the Mask input or the Source's alpha) or comes from the
+//! subject model, exactly as the CLI hands it over.
+
+use retake_core::inpaint::choose::choose_fill;
+use retake_core::mask::{MaskParams, SubjectMask};
+use retake_core::model::{self, Role};
+use retake_core::remove::{Remove as RemoveOp, RemoveParams, MAX_WINDOW};
+
+use crate::effect::{Alpha, At, Context, Effect, Input, Setup};
+use crate::host::{PResult, PluginError};
+use crate::models;
+use crate::params::ParamDefs;
+
+pub struct Remove;
+
+const FROM_MASK_INPUT: &str = "Mask input";
+const FROM_SOURCE_ALPHA: &str = "Source alpha";
+const FROM_SUBJECT: &str = "Automatic (subject model)";
+
+/// What `RemoveParams::mask` says for a matte that arrives as alpha (the
+/// operation reads it from the frames; the text only names it in messages).
+const HOST_MATTE_LABEL: &str = "OpenFX matte";
+
+/// Pixel sizes at render scale `scale` (a 4 px dilation at full size is
+/// 2 px at half size).
+pub fn scaled_pixels(pixels: u32, scale: f64) -> u32 {
+    (pixels as f64 * scale).round() as u32
+}
+
+impl Effect for Remove {
+    const ID: &'static std::ffi::CStr = c"org.retake.Remove";
+    const LABEL: &'static std::ffi::CStr = c"Retake Remove";
+    const DESCRIPTION: &'static std::ffi::CStr =
+        c"Paints a masked object out of a shot from the frames that see behind it, inventing only what no frame shows (retake remove).";
+    const INPUTS: &'static [Input] = &[Input::Mask];
+    type Params = RemoveParams;
+    type Op = RemoveOp;
+
+    fn define(d: &ParamDefs, context: Context) -> PResult<()> {
+        let defaults = RemoveParams::default();
+        let mut sources = vec![FROM_SOURCE_ALPHA.to_string(), FROM_SUBJECT.to_string()];
+        if context == Context::General {
+            sources.insert(0, FROM_MASK_INPUT.to_string());
+        }
+        d.choice(
+            c"matte",
+            "Remove",
+            "What marks the object to remove (white = remove)",
+            &sources,
+            0,
+        )?;
+        // The operation's flow and fill caches assume one setting for the
+        // whole shot, so these do not animate.
+        d.int(
+            c"dilate",
+            "Dilate",
+            "Grow the mask by this many pixels, to cover edges, shadows and motion blur",
+            defaults.dilate as i32,
+            (0, 256),
+            false,
+        )?;
+        d.int(
+            c"feather",
+            "Feather",
+            "Blend the fill into the picture over this many pixels inside the mask's edge",
+            defaults.feather as i32,
+            (0, 64),
+            false,
+        )?;
+        d.int(c"window", "Window", "Frames on each side searched for the background behind the mask (0 = every frame on its own)", defaults.window as i32, (0, MAX_WINDOW as i32), false)?;
+        let mut fills: Vec<String> = ["auto", "patchmatch", "smooth"].map(String::from).to_vec();
+        fills.extend(models::installed(Role::Inpaint));
+        d.choice(c"fill", "Fill", "Spatial fill for what no frame shows: auto (an installed inpainting model, else PatchMatch), patchmatch, smooth, or a model", &fills, 0)?;
+        Ok(())
+    }
+
+    fn read(at: &At) -> PResult<Setup<RemoveParams>> {
+        let v = at.values;
+        let t = at.time;
+        let source = v.choice(c"matte", t)?;
+        let (mask, alpha) = match source.as_str() {
+            FROM_SUBJECT => ("auto".to_string(), Alpha::Drop),
+            FROM_SOURCE_ALPHA => (HOST_MATTE_LABEL.to_string(), Alpha::SourceRequired),
+            FROM_MASK_INPUT if at.mask_connected => (HOST_MATTE_LABEL.to_string(), Alpha::MaskInput),
+            FROM_MASK_INPUT => {
+                return Err(PluginError::failed(
+                    "connect the Mask input (white = remove), or set Remove to Source alpha or Automatic",
+                ))
+            }
+            other => return Err(PluginError::failed(format!("unknown matte source `{other}`"))),
+        };
+        let params = RemoveParams {
+            mask,
+            dilate: scaled_pixels(v.int(c"dilate", t)?.max(0) as u32, at.scale),
+            feather: scaled_pixels(v.int(c"feather", t)?.max(0) as u32, at.scale),
+            window: v.int(c"window", t)?.max(0) as usize,
+            fill: v.choice(c"fill", t)?,
+        };
+        params.validate()?;
+        Ok(Setup { params, alpha })
+    }
+
+    fn radius(params: &RemoveParams) -> usize {
+        params.window
+    }
+
+    fn spatial_only(params: &mut RemoveParams) {
+        params.window = 0;
+    }
+
+    fn spatial_only_note() -> &'static str {
+        "the background is not searched for in other frames; every frame is filled spatially on its own, which may flicker"
+    }
+
+    fn build(params: &RemoveParams) -> PResult<RemoveOp> {
+        let chosen = choose_fill(&params.fill, &mut models::model_context)?;
+        let subject = if params.auto_mask() {
+            let mask_params = MaskParams {
+                temporal_radius: 0,
+                ..MaskParams::default()
+            };
+            let m = model::open(&mask_params.model, Role::Mask, &models::model_context()?)?;
+            Some(SubjectMask::new(mask_params, m)?)
+        } else {
+            None
+        };
+        Ok(RemoveOp::new(params.clone(), chosen.fill, subject)?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pixel_sizes_follow_render_scale() {
+        assert_eq!(scaled_pixels(4, 1.0), 4);
+        assert_eq!(scaled_pixels(4, 0.5), 2);
+        assert_eq!(scaled_pixels(3, 0.25), 1);
+    }
+}
