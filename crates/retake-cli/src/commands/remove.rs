@@ -6,7 +6,7 @@ use retake_core::inpaint::smooth::Membrane;
 use retake_core::inpaint::SpatialFill;
 use retake_core::mask::{MaskParams, SubjectMask};
 use retake_core::matte::MatteValues;
-use retake_core::model::{self, manifest, ModelContext, Role};
+use retake_core::model::{self, manifest, Role};
 use retake_core::provenance::{ModelRecord, Provenance};
 use retake_core::remove::{Remove, RemoveParams};
 use retake_core::Result;
@@ -35,19 +35,36 @@ pub fn run(a: &RemoveArgs, global: &GlobalArgs) -> Result<i32> {
 /// The operation with its spatial filler and, for `--mask auto`, the
 /// subject model; the models used go into the provenance record.
 fn build(params: &RemoveParams, global: &GlobalArgs, record: &mut Provenance) -> Result<Remove> {
-    let mut ctx: Option<ModelContext> = None;
-    let mut context = || -> Result<ModelContext> {
-        if ctx.is_none() {
-            ctx = Some(model_context(global)?);
-        }
-        ctx.clone()
-            .ok_or_else(|| retake_core::Error::Internal("model context".into()))
+    let spatial = spatial_fill(&params.fill, global, record)?;
+    let subject = if params.auto_mask() {
+        let mask_params = MaskParams {
+            temporal_radius: 0,
+            ..MaskParams::default()
+        };
+        let model = model::open(&mask_params.model, Role::Mask, &model_context(global)?)?;
+        record
+            .models
+            .push(ModelRecord::new(&model.manifest, model.provider.name()));
+        Some(SubjectMask::new(mask_params, model)?)
+    } else {
+        None
     };
-    let spatial: Box<dyn SpatialFill> = match params.fill.as_str() {
+    Remove::new(params.clone(), spatial, subject)
+}
+
+/// The spatial filler named by `--fill` (auto, patchmatch, smooth or a
+/// model), shared by every command that fills what no frame saw; a model
+/// used goes into the provenance record.
+pub(super) fn spatial_fill(
+    fill: &str,
+    global: &GlobalArgs,
+    record: &mut Provenance,
+) -> Result<Box<dyn SpatialFill>> {
+    Ok(match fill {
         "patchmatch" => Box::new(PatchMatch::new(PatchMatchParams::default())?),
         "smooth" => Box::new(Membrane),
         "auto" => {
-            let c = context()?;
+            let c = model_context(global)?;
             // Only real models are picked automatically, never fixtures.
             let (found, _) = manifest::discover(&c.dirs);
             match found
@@ -72,25 +89,11 @@ fn build(params: &RemoveParams, global: &GlobalArgs, record: &mut Provenance) ->
             }
         }
         name => {
-            let model = model::open(name, Role::Inpaint, &context()?)?;
+            let model = model::open(name, Role::Inpaint, &model_context(global)?)?;
             record
                 .models
                 .push(ModelRecord::new(&model.manifest, model.provider.name()));
             Box::new(LearnedFill::new(model)?)
         }
-    };
-    let subject = if params.auto_mask() {
-        let mask_params = MaskParams {
-            temporal_radius: 0,
-            ..MaskParams::default()
-        };
-        let model = model::open(&mask_params.model, Role::Mask, &context()?)?;
-        record
-            .models
-            .push(ModelRecord::new(&model.manifest, model.provider.name()));
-        Some(SubjectMask::new(mask_params, model)?)
-    } else {
-        None
-    };
-    Remove::new(params.clone(), spatial, subject)
+    })
 }
