@@ -605,44 +605,85 @@ fn band_radius(w: usize, h: usize) -> usize {
     (w.min(h) / 120).max(3)
 }
 
-/// Max of `v` over a `(2r+1)^2` square (separable), ignoring pixels not `seen`.
+/// Running max over a window of `2r+1` samples of `src` (van Herk /
+/// Gil-Werman: three comparisons per sample whatever `r`), into `out`.
+fn running_max(
+    src: &[f32],
+    r: usize,
+    out: &mut [f32],
+    ahead: &mut Vec<f32>,
+    behind: &mut Vec<f32>,
+) {
+    let n = src.len();
+    let k = 2 * r + 1;
+    ahead.clear();
+    ahead.resize(n, 0.0);
+    behind.clear();
+    behind.resize(n, 0.0);
+    // Block-wise prefix maxima (from each block's start) and suffix maxima.
+    for start in (0..n).step_by(k) {
+        let end = (start + k).min(n);
+        let mut m = f32::MIN;
+        for i in start..end {
+            m = m.max(src[i]);
+            ahead[i] = m;
+        }
+        let mut m = f32::MIN;
+        for i in (start..end).rev() {
+            m = m.max(src[i]);
+            behind[i] = m;
+        }
+    }
+    for (i, o) in out.iter_mut().enumerate() {
+        let lo = i.saturating_sub(r);
+        let hi = (i + r).min(n - 1);
+        // [lo, hi] spans at most two blocks: the suffix of lo's block and
+        // the prefix of hi's.
+        *o = if lo / k == hi / k {
+            src[lo..=hi].iter().copied().fold(f32::MIN, f32::max)
+        } else {
+            behind[lo].max(ahead[hi])
+        };
+    }
+}
+
+/// Max of `v` over a `(2r+1)^2` square (separable), ignoring pixels not
+/// `seen` (values are >= 0, so an ignored pixel counts as 0).
 fn max_filter(v: &[f32], seen: &[bool], w: usize, h: usize, r: usize) -> Vec<f32> {
+    let masked: Vec<f32> = v
+        .iter()
+        .zip(seen)
+        .map(|(x, s)| if *s { x.max(0.0) } else { 0.0 })
+        .collect();
     let mut rows = vec![0.0f32; w * h];
     rows.par_chunks_mut(w).enumerate().for_each(|(y, out)| {
-        for (x, o) in out.iter_mut().enumerate() {
-            let (a, b) = (x.saturating_sub(r), (x + r).min(w - 1));
-            let mut m = 0.0f32;
-            for xx in a..=b {
-                let i = y * w + xx;
-                if seen[i] && v[i] > m {
-                    m = v[i];
-                }
-            }
-            *o = m;
-        }
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        running_max(&masked[y * w..(y + 1) * w], r, out, &mut a, &mut b);
     });
+    // Columns, a band of them at a time through a transposed buffer.
     let mut out = vec![0.0f32; w * h];
-    out.par_chunks_mut(w).enumerate().for_each(|(y, o)| {
-        let (a, b) = (y.saturating_sub(r), (y + r).min(h - 1));
-        for (x, ov) in o.iter_mut().enumerate() {
-            let mut m = 0.0f32;
-            for yy in a..=b {
-                m = m.max(rows[yy * w + x]);
-            }
-            *ov = m;
+    let cols: Vec<Vec<f32>> = (0..w)
+        .into_par_iter()
+        .map(|x| {
+            let col: Vec<f32> = (0..h).map(|y| rows[y * w + x]).collect();
+            let mut o = vec![0.0f32; h];
+            let (mut a, mut b) = (Vec::new(), Vec::new());
+            running_max(&col, r, &mut o, &mut a, &mut b);
+            o
+        })
+        .collect();
+    for (x, col) in cols.iter().enumerate() {
+        for (y, v) in col.iter().enumerate() {
+            out[y * w + x] = *v;
         }
-    });
+    }
     out
 }
 
-/// Pixels within `r` (square) of a pixel that is not `seen`.
-fn near_hole(seen: &[bool], w: usize, h: usize, r: usize) -> Vec<bool> {
-    let unseen: Vec<f32> = seen.iter().map(|s| if *s { 0.0 } else { 1.0 }).collect();
-    let all = vec![true; w * h];
-    max_filter(&unseen, &all, w, h, r)
-        .into_iter()
-        .map(|v| v > 0.0)
-        .collect()
+/// Distance (pixels) from each seen pixel to the nearest pixel that is
+/// not: `near[i] = dist[i] <= r` marks the band of width `r` around holes.
+fn hole_distance(seen: &[bool], w: usize, h: usize) -> Vec<f32> {
+    crate::relight::geometry::distance_to_outside(seen, w, h)
 }
 
 /// Where a warped frame is filled, and how the removal engine sees it.
@@ -736,9 +777,11 @@ fn fill_regions(warped: &Warped, edge: f32) -> Regions {
     let local = max_filter(depth, seen, w, h, zone_r);
     let across = max_filter(&behind, &unseen, w, h, zone_r);
     let background: Vec<f32> = local.iter().zip(&across).map(|(a, b)| a.max(*b)).collect();
-    let zone = near_hole(seen, w, h, zone_r);
-    let band = near_hole(seen, w, h, r);
-    let ring = near_hole(seen, w, h, 1);
+    let dist = hole_distance(seen, w, h);
+    let near = |i: usize, r: usize| !seen[i] || dist[i] <= r as f32;
+    let zone: Vec<bool> = (0..w * h).map(|i| near(i, zone_r)).collect();
+    let band: Vec<bool> = (0..w * h).map(|i| near(i, r)).collect();
+    let ring: Vec<bool> = (0..w * h).map(|i| near(i, 1)).collect();
     let foreground: Vec<bool> = (0..w * h)
         .map(|i| seen[i] && zone[i] && depth[i] * (1.0 + edge) < background[i])
         .collect();
@@ -1079,6 +1122,29 @@ mod tests {
             ..Default::default()
         };
         assert!(p.check_framing(640, 360, None).unwrap().is_some());
+    }
+
+    #[test]
+    fn the_max_filter_matches_brute_force() {
+        let (w, h) = (23, 17);
+        let v: Vec<f32> = (0..w * h).map(|i| ((i * 7919) % 101) as f32).collect();
+        let seen: Vec<bool> = (0..w * h).map(|i| i % 5 != 0).collect();
+        for r in [0, 1, 3, 8, 30] {
+            let fast = max_filter(&v, &seen, w, h, r);
+            for y in 0..h {
+                for x in 0..w {
+                    let mut m = 0.0f32;
+                    for yy in y.saturating_sub(r)..=(y + r).min(h - 1) {
+                        for xx in x.saturating_sub(r)..=(x + r).min(w - 1) {
+                            if seen[yy * w + xx] {
+                                m = m.max(v[yy * w + xx]);
+                            }
+                        }
+                    }
+                    assert_eq!(fast[y * w + x], m, "r {r} at {x},{y}");
+                }
+            }
+        }
     }
 
     #[test]
