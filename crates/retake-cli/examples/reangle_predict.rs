@@ -51,6 +51,9 @@ impl FrameSource for Frames {
 
 struct Collect(Arc<Mutex<Vec<Frame>>>);
 
+/// Each rendered frame's fill mask, by frame number.
+type Masks = Arc<Mutex<Vec<(i64, Vec<f32>)>>>;
+
 impl FrameSink for Collect {
     fn write(&mut self, frame: &Frame) -> Result<()> {
         self.0
@@ -159,10 +162,11 @@ fn solve(mut a: [[f64; 7]; 7], mut b: [f64; 7]) -> Option<[f64; 7]> {
         }
         a.swap(i, piv);
         b.swap(i, piv);
+        let pivot_row = a[i];
         for r in i + 1..7 {
-            let f = a[r][i] / a[i][i];
-            for c in i..7 {
-                a[r][c] -= f * a[i][c];
+            let f = a[r][i] / pivot_row[i];
+            for (v, p) in a[r][i..].iter_mut().zip(&pivot_row[i..]) {
+                *v -= f * p;
             }
             b[r] -= f * b[i];
         }
@@ -292,7 +296,7 @@ fn main() -> Result<()> {
         zoom: Some(keys(6)?),
         ..base
     };
-    let masks: Arc<Mutex<Vec<(i64, Vec<f32>)>>> = Arc::new(Mutex::new(Vec::new()));
+    let masks: Masks = Arc::new(Mutex::new(Vec::new()));
     let sink_masks = masks.clone();
     let op = Reangle::new(params, Box::new(PatchMatch::default()))?
         .with_shot(first, last)
