@@ -62,3 +62,4 @@ else
 fi
 bash scripts/bench_remove.sh "$quick"
 bash scripts/bench_relight.sh "$quick"
+bash scripts/bench_reangle.sh "$quick"

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 use retake_core::mask::MaskParams;
+use retake_core::reangle::ReangleParams;
 use retake_core::relight::{NormalEncoding, RelightParams};
 use retake_core::remove::RemoveParams;
 use serde::Deserialize;
@@ -57,6 +58,11 @@ pub enum Command {
     /// Relight a shot: add directional or point lights, rim and ambient, or
     /// a time-of-day look, shading the picture from estimated or given depth.
     Relight(Box<RelightArgs>),
+    /// An alternate camera angle: move the camera (yaw, pitch, roll,
+    /// dolly, truck, pedestal, zoom, or a named move) by reprojecting the
+    /// shot through its depth; what the shot never saw is filled from the
+    /// frames that saw it, then from the background side.
+    Reangle(Box<ReangleArgs>),
     /// Convert a clip between formats through Retake's float pipeline.
     Convert(ConvertArgs),
     /// Run a job file (TOML): the same operations and parameters as the
@@ -261,6 +267,38 @@ pub struct RemoveArgs {
     pub io: IoArgs,
     #[command(flatten)]
     pub params: RemoveParams,
+}
+
+#[derive(Debug, Args)]
+pub struct ReangleArgs {
+    #[command(flatten)]
+    pub io: IoArgs,
+    #[command(flatten)]
+    pub inputs: ReangleInputs,
+    #[command(flatten)]
+    pub params: ReangleParams,
+}
+
+/// Files that shape reangle, as flags and as the `[reangle-inputs]` table
+/// of a reangle job file.
+#[derive(Debug, Clone, Default, Args, Deserialize, serde::Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ReangleInputs {
+    /// The subject's matte for the built-in geometry (white = subject): an
+    /// image sequence, a video, a still, or `auto` for the subject `retake
+    /// mask` finds. Without it (and without --depth) the scene is a ground
+    /// plane and a backdrop.
+    #[arg(long = "mask")]
+    pub mask: Option<String>,
+    /// A depth pass (sequence or video, one value per pixel; see
+    /// --depth-encoding) used instead of the built-in geometry.
+    #[arg(long = "depth", conflicts_with = "mask")]
+    pub depth: Option<String>,
+    /// Also write, per frame, one EXR (`passes.####.exr`) with the fill
+    /// mask `mask` (1 = invented, 0 = real pixels) and the warped depth
+    /// `Z`, so the filled areas can be fixed by hand.
+    #[arg(long = "passes")]
+    pub passes: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -199,6 +199,13 @@ pub fn depth_from_disparity(normalised: &[f32], range: f32) -> Vec<f32> {
         .collect()
 }
 
+/// Distance from raw relative inverse depth (a model's output or an
+/// inverse depth pass): [`normalise_disparity`] then
+/// [`depth_from_disparity`].
+pub fn depth_from_relative_inverse(disparity: &[f32], range: f32) -> Vec<f32> {
+    depth_from_disparity(&normalise_disparity(disparity), range)
+}
+
 /// Check a scene depth range given by the user.
 pub fn check_depth_range(range: f32) -> Result<()> {
     if range.is_finite() && (1.5..=1000.0).contains(&range) {

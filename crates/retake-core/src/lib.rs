@@ -19,6 +19,7 @@ pub mod model;
 pub mod pipeline;
 pub mod provenance;
 pub mod range;
+pub mod reangle;
 pub mod relight;
 pub mod remove;
 pub mod window;

@@ -213,7 +213,14 @@ impl Anchor {
     fn sample(&self, x: f32, y: f32, out: &mut [f32]) {
         let r = &self.region;
         let (lx, ly) = (x - r.x as f32, y - r.y as f32);
-        if lx >= 0.0 && ly >= 0.0 && lx <= (r.width - 1) as f32 && ly <= (r.height - 1) as f32 {
+        // An anchor without a hole has an empty region: the frame itself.
+        let inside = r.width > 0
+            && r.height > 0
+            && lx >= 0.0
+            && ly >= 0.0
+            && lx <= (r.width - 1) as f32
+            && ly <= (r.height - 1) as f32;
+        if inside {
             sample(&self.rgb, r.width, r.height, 3, lx, ly, out);
         } else {
             let f = &self.frame;

@@ -6,6 +6,7 @@ mod eval;
 mod mask;
 mod models;
 mod probe;
+mod reangle;
 mod relight;
 mod remove;
 mod run;
@@ -33,6 +34,7 @@ pub fn dispatch(cli: &Cli) -> Result<i32> {
         Command::Mask(a) => mask::run(a, &cli.global),
         Command::Remove(a) => remove::run(a, &cli.global),
         Command::Relight(a) => relight::run(a, &cli.global),
+        Command::Reangle(a) => reangle::run(a, &cli.global),
         Command::Convert(a) => convert::run(a, &cli.global),
         Command::Run(a) => run::run(a, &cli.global),
         Command::Eval(a) => eval::run(a, &cli.global),

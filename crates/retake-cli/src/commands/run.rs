@@ -16,14 +16,15 @@
 use std::path::Path;
 
 use retake_core::mask::MaskParams;
+use retake_core::reangle::ReangleParams;
 use retake_core::relight::RelightParams;
 use retake_core::remove::RemoveParams;
 use retake_core::{Error, Result};
 use serde::Deserialize;
 
 use crate::args::{
-    ConvertArgs, ConvertParams, GlobalArgs, IoArgs, MaskArgs, RelightArgs, RelightInputs,
-    RemoveArgs, RunArgs,
+    ConvertArgs, ConvertParams, GlobalArgs, IoArgs, MaskArgs, ReangleArgs, ReangleInputs,
+    RelightArgs, RelightInputs, RemoveArgs, RunArgs,
 };
 
 #[derive(Debug, PartialEq, Deserialize)]
@@ -32,6 +33,7 @@ enum Operation {
     Mask,
     Remove,
     Relight,
+    Reangle,
     Convert,
 }
 
@@ -46,6 +48,10 @@ struct Job {
     /// Files that shape relighting (`mask`, `depth`, `normals`).
     inputs: Option<RelightInputs>,
     convert: Option<ConvertParams>,
+    reangle: Option<ReangleParams>,
+    /// Files that shape reangle (`mask`, `depth`, `passes`).
+    #[serde(rename = "reangle-inputs")]
+    reangle_inputs: Option<ReangleInputs>,
 }
 
 /// Paths in a job file are relative to the job file, so a job can move with
@@ -69,6 +75,12 @@ fn load(path: &Path) -> Result<Job> {
         (Operation::Relight, job.relight.is_some(), "[relight]"),
         (Operation::Relight, job.inputs.is_some(), "[inputs]"),
         (Operation::Convert, job.convert.is_some(), "[convert]"),
+        (Operation::Reangle, job.reangle.is_some(), "[reangle]"),
+        (
+            Operation::Reangle,
+            job.reangle_inputs.is_some(),
+            "[reangle-inputs]",
+        ),
     ];
     let misplaced = tables
         .iter()
@@ -132,6 +144,20 @@ pub fn run(a: &RunArgs, global: &GlobalArgs) -> Result<i32> {
                 params: job.relight.unwrap_or_default(),
             };
             super::relight::run(&args, global)
+        }
+        Operation::Reangle => {
+            let mut inputs = job.reangle_inputs.unwrap_or_default();
+            inputs.mask = inputs
+                .mask
+                .map(|m| if m == "auto" { m } else { resolve(base, &m) });
+            inputs.depth = inputs.depth.map(|d| resolve(base, &d));
+            inputs.passes = inputs.passes.map(|p| resolve(base, &p));
+            let args = ReangleArgs {
+                io,
+                inputs,
+                params: job.reangle.unwrap_or_default(),
+            };
+            super::reangle::run(&args, global)
         }
         Operation::Convert => {
             let mut params = job.convert.unwrap_or_default();

@@ -568,8 +568,8 @@ impl Relight {
             (None, None) => match &self.depth_model {
                 Some(model) => {
                     let disparity = model.disparity(frame)?;
-                    let z = depth::depth_from_disparity(
-                        &depth::normalise_disparity(&disparity.data),
+                    let z = depth::depth_from_relative_inverse(
+                        &disparity.data,
                         self.params.depth_range,
                     );
                     let g =

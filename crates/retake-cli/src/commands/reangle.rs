@@ -1,0 +1,92 @@
+//! `retake reangle`: an alternate camera angle from a single shot.
+
+use std::sync::Mutex;
+
+use retake_core::depth;
+use retake_core::inpaint::choose::choose_fill;
+use retake_core::matte::MatteValues;
+use retake_core::provenance::{ModelRecord, Provenance};
+use retake_core::reangle::{Reangle, ReangleAlpha, ReanglePasses};
+use retake_core::{Error, Result};
+use retake_media::layers::{Layer, LayerSequence};
+
+use super::{run_operation, OutputPlan};
+use crate::args::{GlobalArgs, ReangleArgs};
+use crate::context::Models;
+
+pub fn run(a: &ReangleArgs, global: &GlobalArgs) -> Result<i32> {
+    let mut params = a.params.clone();
+    let inputs = &a.inputs;
+    if inputs.mask.is_some() && inputs.depth.is_some() {
+        return Err(Error::parameter(
+            "depth",
+            "give either --mask or --depth (both travel as the frames' alpha)",
+        ));
+    }
+    let auto = inputs.mask.as_deref() == Some("auto");
+    let matte = match (&inputs.mask, &inputs.depth) {
+        (Some(m), None) if !auto => {
+            params.alpha = ReangleAlpha::Matte;
+            Some((m.as_str(), MatteValues::Coverage))
+        }
+        (None, Some(d)) => {
+            params.alpha = ReangleAlpha::Depth;
+            Some((d.as_str(), MatteValues::Data))
+        }
+        _ => None,
+    };
+    params.validate()?;
+    // The whole shot, whatever --frames renders: named moves run over it,
+    // so chunks rendered apart match a whole render.
+    let info = retake_media::probe(&a.io.input)?;
+    let shot = info
+        .frames
+        .filter(|n| *n > 0)
+        .map(|n| (info.first_frame, info.first_frame + n as i64 - 1));
+    if let Some(warning) = params.check_framing(info.width, info.height, shot)? {
+        log::warn!("{warning}");
+    }
+    let mut record = Provenance::new("reangle", &params);
+    let mut models = Models::new(global);
+    let chosen = choose_fill(&params.fill, &mut || models.context())?;
+    record.models.extend(chosen.model);
+    let depth_model = if inputs.depth.is_some() {
+        None
+    } else {
+        depth::choose(&params.depth_model, &mut || models.context())?
+    };
+    let mut op = Reangle::new(params, chosen.fill)?;
+    if let Some((first, last)) = shot {
+        op = op.with_shot(first, last);
+    }
+    if auto {
+        op = op.with_subject(models.auto_subject(&mut record)?);
+    }
+    if let Some(d) = depth_model {
+        let m = d.model();
+        record
+            .models
+            .push(ModelRecord::new(&m.manifest, m.provider.name()));
+        op = op.with_depth_model(d);
+    }
+    if let Some(pattern) = &inputs.passes {
+        let sequence = Mutex::new(LayerSequence::create(pattern, a.io.overwrite)?);
+        op = op.with_pass_writer(Box::new(move |p: &ReanglePasses| {
+            let mut seq = sequence.lock().unwrap_or_else(|e| e.into_inner());
+            seq.write(
+                p.mask.index,
+                &[Layer::new(["mask"], &p.mask), Layer::new(["Z"], &p.depth)],
+            )
+        }));
+    }
+    run_operation(&a.io, matte, global, &op, record, |info| {
+        let mut info = info.clone();
+        // A matte or depth in alpha is consumed; the new view has none.
+        info.has_alpha = false;
+        OutputPlan {
+            info,
+            transfer: None,
+        }
+    })?;
+    Ok(0)
+}

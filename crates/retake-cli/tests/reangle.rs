@@ -1,0 +1,286 @@
+//! `retake reangle` end to end: the identity camera, a named move over a
+//! depth pass with the passes written, the automatic matte, job files,
+//! chunked renders, and bad parameters. Clips are made with `ffmpeg`.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::{ffmpeg, listing, retake, stderr};
+
+fn clip(dir: &Path, frames: u32) -> PathBuf {
+    let p = dir.join("shot.mkv");
+    ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=size=160x90:rate=24",
+        "-frames:v",
+        &frames.to_string(),
+        "-c:v",
+        "ffv1",
+        p.to_str().unwrap(),
+    ]);
+    p
+}
+
+/// A depth pass: near in the middle columns, far at the sides (so a move
+/// opens disocclusions), 16-bit grey PNGs.
+fn depth(dir: &Path, frames: u32) -> String {
+    let p = dir.join("depth.%04d.png");
+    ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "color=c=white:size=160x90:rate=24,format=gray16be,drawbox=x=60:y=20:w=40:h=50:color=0x404040:t=fill",
+        "-frames:v",
+        &frames.to_string(),
+        "-start_number",
+        "0",
+        p.to_str().unwrap(),
+    ]);
+    p.to_string_lossy().into_owned()
+}
+
+fn files(dir: &Path, prefix: &str) -> Vec<Vec<u8>> {
+    listing(dir)
+        .into_iter()
+        .filter(|f| f.starts_with(prefix) && !f.ends_with(".json"))
+        .map(|f| std::fs::read(dir.join(f)).unwrap())
+        .collect()
+}
+
+#[test]
+fn identity_camera_gives_the_input_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let shot = clip(dir.path(), 3);
+    let s = shot.to_str().unwrap();
+    let o = retake(&[
+        "convert",
+        s,
+        "-o",
+        dir.path().join("cv.%04d.png").to_str().unwrap(),
+        "--codec",
+        "png16",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = retake(&[
+        "reangle",
+        s,
+        "-o",
+        dir.path().join("id.%04d.png").to_str().unwrap(),
+        "--codec",
+        "png16",
+        "--yaw",
+        "0",
+        "--zoom",
+        "1",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let (a, b) = (files(dir.path(), "cv."), files(dir.path(), "id."));
+    assert_eq!(a.len(), 3);
+    assert!(a == b, "the identity camera changed the picture");
+}
+
+#[test]
+fn a_named_move_over_a_depth_pass_writes_passes_and_matches_in_chunks() {
+    let dir = tempfile::tempdir().unwrap();
+    let shot = clip(dir.path(), 6);
+    let s = shot.to_str().unwrap();
+    let d = depth(dir.path(), 6);
+    let run = |out: &str, frames: Option<&str>, passes: Option<&str>| {
+        let out = dir.path().join(out);
+        let mut args = vec![
+            "reangle".to_string(),
+            s.to_string(),
+            "--depth".into(),
+            d.clone(),
+            "--move".into(),
+            "truck-right".into(),
+            "--pivot".into(),
+            "1".into(),
+            "--fill".into(),
+            "smooth".into(),
+            "--window".into(),
+            "2".into(),
+            "-o".into(),
+            out.to_str().unwrap().into(),
+            "--codec".into(),
+            "png16".into(),
+        ];
+        if let Some(f) = frames {
+            // Farm chunks write into the same sequence.
+            args.extend(["--frames".into(), f.into(), "-y".into()]);
+        }
+        if let Some(p) = passes {
+            args.extend([
+                "--passes".into(),
+                dir.path().join(p).to_str().unwrap().into(),
+            ]);
+        }
+        let refs: Vec<&str> = args.iter().map(|a| a.as_str()).collect();
+        let o = retake(&refs);
+        assert!(o.status.success(), "{}", stderr(&o));
+    };
+    run("w.%04d.png", None, Some("p.####.exr"));
+    run("c.%04d.png", Some("0-2"), None);
+    run("c.%04d.png", Some("3-5"), None);
+    let whole = files(dir.path(), "w.");
+    assert_eq!(whole.len(), 6);
+    assert!(
+        whole == files(dir.path(), "c."),
+        "chunks differ from the whole"
+    );
+    // Frame 0 is the real camera (the move eases in); later frames moved.
+    let cv = dir.path().join("cv.%04d.png");
+    let o = retake(&["convert", s, "-o", cv.to_str().unwrap(), "--codec", "png16"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let conv = files(dir.path(), "cv.");
+    assert!(conv[0] == whole[0] && conv[5] != whole[5]);
+    // One EXR of passes per frame, with the fill mask and depth.
+    let passes = files(dir.path(), "p.");
+    assert_eq!(passes.len(), 6);
+    let last = String::from_utf8_lossy(&passes[5]).into_owned();
+    assert!(
+        last.contains("mask") && last.contains('Z'),
+        "channels missing"
+    );
+    let prov = std::fs::read_to_string(dir.path().join("w.%04d.png.retake.json")).unwrap();
+    assert!(
+        prov.contains("\"reangle\"") && prov.contains("truck-right"),
+        "{prov}"
+    );
+}
+
+#[test]
+fn the_automatic_matte_builds_the_layered_geometry() {
+    let dir = tempfile::tempdir().unwrap();
+    let shot = clip(dir.path(), 2);
+    let out = dir.path().join("a.mkv");
+    let o = retake(&[
+        "reangle",
+        shot.to_str().unwrap(),
+        "--mask",
+        "auto",
+        "--yaw",
+        "3",
+        "--fill",
+        "smooth",
+        "-o",
+        out.to_str().unwrap(),
+        "--codec",
+        "ffv1",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let prov = std::fs::read_to_string(format!("{}.retake.json", out.display())).unwrap();
+    assert!(prov.contains("u2netp"), "{prov}");
+}
+
+#[test]
+fn bad_parameters_are_named_and_nothing_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let shot = clip(dir.path(), 2);
+    let s = shot.to_str().unwrap();
+    let out = dir.path().join("bad.mkv");
+    let o_ = out.to_str().unwrap();
+    let before = listing(dir.path());
+    for (args, words) in [
+        (vec!["--fov", "150"], vec!["fov", "10..120"]),
+        (vec!["--yaw", "0:0,1:40"], vec!["yaw", "would see only"]),
+        (vec!["--truck", "3"], vec!["truck", "would see only"]),
+        (vec!["--zoom", "9"], vec!["zoom"]),
+        (vec!["--depth-range", "1"], vec!["depth-range"]),
+    ] {
+        let mut all = vec!["reangle", s, "-o", o_];
+        all.extend(&args);
+        let o = retake(&all);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        let e = stderr(&o);
+        for w in words {
+            assert!(e.contains(w), "{args:?}: `{w}` not in {e}");
+        }
+    }
+    // A depth pass of the wrong size is bad input.
+    let small = dir.path().join("small.png");
+    ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "color=c=gray:size=80x45",
+        "-frames:v",
+        "1",
+        small.to_str().unwrap(),
+    ]);
+    let o = retake(&[
+        "reangle",
+        s,
+        "-o",
+        o_,
+        "--depth",
+        small.to_str().unwrap(),
+        "--yaw",
+        "2",
+    ]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    let mut after = listing(dir.path());
+    after.retain(|f| f != "small.png");
+    assert_eq!(before, after, "a failed run left files behind");
+}
+
+#[test]
+fn job_files_carry_parameters_and_inputs() {
+    let dir = tempfile::tempdir().unwrap();
+    let shot = clip(dir.path(), 3);
+    depth(dir.path(), 3);
+    let job = dir.path().join("job.toml");
+    std::fs::write(
+        &job,
+        "operation = \"reangle\"\n[io]\ninput = \"shot.mkv\"\noutput = \"job.%04d.png\"\ncodec = \"png16\"\n\
+         [reangle]\nmove = \"push-in\"\namount = 0.5\nyaw = \"0:0,2:2\"\nfill = \"smooth\"\nwindow = 1\n\
+         [reangle-inputs]\ndepth = \"depth.%04d.png\"\n",
+    )
+    .unwrap();
+    let o = retake(&["run", job.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let d = dir.path().join("depth.%04d.png");
+    let o = retake(&[
+        "reangle",
+        shot.to_str().unwrap(),
+        "-o",
+        dir.path().join("cli.%04d.png").to_str().unwrap(),
+        "--codec",
+        "png16",
+        "--depth",
+        d.to_str().unwrap(),
+        "--move",
+        "push-in",
+        "--amount",
+        "0.5",
+        "--yaw",
+        "0:0,2:2",
+        "--fill",
+        "smooth",
+        "--window",
+        "1",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let job_frames = files(dir.path(), "job.0");
+    assert_eq!(job_frames.len(), 3);
+    assert!(job_frames == files(dir.path(), "cli."));
+    std::fs::write(
+        &job,
+        "operation = \"reangle\"\n[io]\ninput = \"shot.mkv\"\noutput = \"x.mkv\"\n[reangle]\nmove = \"spin\"\n",
+    )
+    .unwrap();
+    let o = retake(&["run", job.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(stderr(&o).contains("spin"), "{}", stderr(&o));
+    std::fs::write(
+        &job,
+        "operation = \"relight\"\n[io]\ninput = \"shot.mkv\"\noutput = \"x.mkv\"\n[reangle-inputs]\nmask = \"auto\"\n",
+    )
+    .unwrap();
+    let o = retake(&["run", job.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(stderr(&o).contains("[reangle-inputs]"), "{}", stderr(&o));
+}
