@@ -142,6 +142,44 @@ pub fn run_operation<O: Operation>(
     Ok(stats)
 }
 
+/// What travels as the frames' alpha for operations that take a subject
+/// matte or a depth pass (relight, reangle): `(file, how to read it)`,
+/// whether it is a depth pass, and whether the matte is `auto` (found by
+/// the subject model, nothing attached).
+pub struct AlphaInput<'a> {
+    pub attach: Option<(&'a str, MatteValues)>,
+    pub depth: bool,
+    pub auto: bool,
+}
+
+/// `--mask` and `--depth` checked against each other.
+pub fn alpha_input<'a>(mask: Option<&'a str>, depth: Option<&'a str>) -> Result<AlphaInput<'a>> {
+    if mask.is_some() && depth.is_some() {
+        return Err(Error::parameter(
+            "depth",
+            "give either --mask or --depth (both travel as the frames' alpha)",
+        ));
+    }
+    let auto = mask == Some("auto");
+    Ok(match (mask, depth) {
+        (Some(m), None) if !auto => AlphaInput {
+            attach: Some((m, MatteValues::Coverage)),
+            depth: false,
+            auto,
+        },
+        (None, Some(d)) => AlphaInput {
+            attach: Some((d, MatteValues::Data)),
+            depth: true,
+            auto,
+        },
+        _ => AlphaInput {
+            attach: None,
+            depth: false,
+            auto,
+        },
+    })
+}
+
 /// The input shot, with its matte (or depth pass) attached as alpha when
 /// one is given; both are recorded as inputs of the output's provenance.
 pub fn open_input(

@@ -4,10 +4,9 @@ use std::sync::Mutex;
 
 use retake_core::depth;
 use retake_core::inpaint::choose::choose_fill;
-use retake_core::matte::MatteValues;
 use retake_core::provenance::{ModelRecord, Provenance};
 use retake_core::reangle::{Reangle, ReangleAlpha, ReanglePasses};
-use retake_core::{Error, Result};
+use retake_core::Result;
 use retake_media::layers::{Layer, LayerSequence};
 
 use super::{run_operation, OutputPlan};
@@ -17,24 +16,16 @@ use crate::context::Models;
 pub fn run(a: &ReangleArgs, global: &GlobalArgs) -> Result<i32> {
     let mut params = a.params.clone();
     let inputs = &a.inputs;
-    if inputs.mask.is_some() && inputs.depth.is_some() {
-        return Err(Error::parameter(
-            "depth",
-            "give either --mask or --depth (both travel as the frames' alpha)",
-        ));
+    let alpha = super::alpha_input(inputs.mask.as_deref(), inputs.depth.as_deref())?;
+    let auto = alpha.auto;
+    let matte = alpha.attach;
+    if matte.is_some() {
+        params.alpha = if alpha.depth {
+            ReangleAlpha::Depth
+        } else {
+            ReangleAlpha::Matte
+        };
     }
-    let auto = inputs.mask.as_deref() == Some("auto");
-    let matte = match (&inputs.mask, &inputs.depth) {
-        (Some(m), None) if !auto => {
-            params.alpha = ReangleAlpha::Matte;
-            Some((m.as_str(), MatteValues::Coverage))
-        }
-        (None, Some(d)) => {
-            params.alpha = ReangleAlpha::Depth;
-            Some((d.as_str(), MatteValues::Data))
-        }
-        _ => None,
-    };
     params.validate()?;
     // The whole shot, whatever --frames renders: named moves run over it,
     // so chunks rendered apart match a whole render.

@@ -18,24 +18,16 @@ use crate::context::Models;
 pub fn run(a: &RelightArgs, global: &GlobalArgs) -> Result<i32> {
     let mut params = a.params.clone();
     let inputs = &a.inputs;
-    if inputs.mask.is_some() && inputs.depth.is_some() {
-        return Err(Error::parameter(
-            "depth",
-            "give either --mask or --depth (both travel as the frames' alpha)",
-        ));
+    let alpha = super::alpha_input(inputs.mask.as_deref(), inputs.depth.as_deref())?;
+    let auto = alpha.auto;
+    let matte = alpha.attach;
+    if matte.is_some() {
+        params.alpha = if alpha.depth {
+            AlphaRole::Depth
+        } else {
+            AlphaRole::Matte
+        };
     }
-    let auto = inputs.mask.as_deref() == Some("auto");
-    let matte = match (&inputs.mask, &inputs.depth) {
-        (Some(m), None) if !auto => {
-            params.alpha = AlphaRole::Matte;
-            Some((m.as_str(), MatteValues::Coverage))
-        }
-        (None, Some(d)) => {
-            params.alpha = AlphaRole::Depth;
-            Some((d.as_str(), MatteValues::Data))
-        }
-        _ => None,
-    };
     params.validate()?;
     let mut record = Provenance::new("relight", &params);
     let mut models = Models::new(global);
