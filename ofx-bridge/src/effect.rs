@@ -93,6 +93,10 @@ pub struct At<'a> {
     pub full_size: (f64, f64),
     pub mask_connected: bool,
     pub depth_connected: bool,
+    /// The Source's first and last frame, when the host says: effects
+    /// whose parameters run over the whole shot (reangle's named moves)
+    /// need it, as the CLI takes it from the input sequence.
+    pub frame_range: Option<(f64, f64)>,
 }
 
 /// One Retake effect: its identity, parameters, and the mapping onto core.
@@ -483,6 +487,7 @@ impl<E: Effect> Instance<E> {
             full_size: (rod.x2 - rod.x1, rod.y2 - rod.y1),
             mask_connected,
             depth_connected,
+            frame_range: frame_range(s, self.clips.source),
         })?;
         if !s.temporal_access {
             E::spatial_only(&mut setup.params);

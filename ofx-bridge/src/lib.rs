@@ -1,5 +1,5 @@
-//! Retake's OpenFX plugin: Retake Mask, Retake Remove and Retake Relight
-//! inside Nuke, Resolve, Natron and other hosts.
+//! Retake's OpenFX plugin: Retake Mask, Retake Remove, Retake Relight and
+//! Retake Reangle inside Nuke, Resolve, Natron and other hosts.
 //!
 //! A thin adapter over `retake-core`: each effect maps the host's
 //! parameters onto the same parameter struct the CLI and job files use,
@@ -7,7 +7,7 @@
 //! operation's own `analyse`/`render`. There is no second implementation
 //! of any operation here, only packaging and parameter mapping.
 //!
-//! Adding an effect (reangle, say) takes one module implementing
+//! Adding an effect takes one module implementing
 //! [`effect::Effect`] and one line in [`PLUGINS`].
 
 mod effect;
@@ -16,6 +16,7 @@ mod image;
 mod mask;
 mod models;
 mod params;
+mod reangle;
 mod relight;
 mod remove;
 
@@ -41,7 +42,7 @@ const fn plugin<E: Effect>() -> OfxPlugin {
 }
 
 /// The plugins of this binary, in `OfxGetPlugin` order.
-struct Plugins([OfxPlugin; 3]);
+struct Plugins([OfxPlugin; 4]);
 
 // SAFETY: the table holds pointers to static strings and functions only,
 // and nobody writes to it.
@@ -51,6 +52,7 @@ static PLUGINS: Plugins = Plugins([
     plugin::<mask::Mask>(),
     plugin::<remove::Remove>(),
     plugin::<relight::Relight>(),
+    plugin::<reangle::Reangle>(),
 ]);
 
 /// Identifiers of the effects, for tests and packaging.

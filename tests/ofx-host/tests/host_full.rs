@@ -56,7 +56,7 @@ fn mattes(n: i64) -> Vec<retake_core::Frame> {
 #[test]
 fn describes_every_effect_in_both_contexts() {
     let ids = bundle().identifiers();
-    assert_eq!(ids, [MASK, REMOVE, RELIGHT]);
+    assert_eq!(ids, [MASK, REMOVE, RELIGHT, REANGLE]);
     for id in ids {
         let p = loaded(&id);
         let d = p.describe().expect("describe");

@@ -79,6 +79,7 @@ pub fn plugin(id: &str, config: HostConfig) -> Plugin {
 pub const MASK: &str = "org.retake.Mask";
 pub const REMOVE: &str = "org.retake.Remove";
 pub const RELIGHT: &str = "org.retake.Relight";
+pub const REANGLE: &str = "org.retake.Reangle";
 
 #[allow(unused_imports)] // not every test file uses both
 pub use retake_ofx_host::synthetic::{matte, scene};
