@@ -315,24 +315,36 @@ fn fetch<T>(
     read(v, i as usize).ok_or(STAT_ERR_VALUE)
 }
 
+/// [`fetch`] one value and store it through the plugin's `out` pointer:
+/// every single-value getter of the suite.
+unsafe fn get_one<T>(
+    h: OfxPropertySetHandle,
+    n: *const c_char,
+    i: c_int,
+    out: *mut T,
+    read: impl FnOnce(&Value, usize) -> Option<T>,
+) -> OfxStatus {
+    match fetch(h, n, i, read) {
+        Ok(p) => {
+            // SAFETY: the plugin passes a valid pointer for one value.
+            unsafe { *out = p };
+            STAT_OK
+        }
+        Err(e) => e,
+    }
+}
+
 unsafe extern "C" fn prop_get_pointer(
     h: OfxPropertySetHandle,
     n: *const c_char,
     i: c_int,
     out: *mut *mut c_void,
 ) -> OfxStatus {
-    match fetch(h, n, i, |v, i| {
-        if let Value::Pointer(x) = v {
-            Some(x[i])
-        } else {
-            None
-        }
-    }) {
-        Ok(p) => {
-            unsafe { *out = p as *mut c_void };
-            STAT_OK
-        }
-        Err(e) => e,
+    unsafe {
+        get_one(h, n, i, out, |v, i| match v {
+            Value::Pointer(x) => Some(x[i] as *mut c_void),
+            _ => None,
+        })
     }
 }
 
@@ -344,18 +356,11 @@ unsafe extern "C" fn prop_get_string(
 ) -> OfxStatus {
     // The pointer stays valid until the property is set again, as the
     // standard allows.
-    match fetch(h, n, i, |v, i| {
-        if let Value::Str(x) = v {
-            Some(x[i].as_ptr() as *mut c_char)
-        } else {
-            None
-        }
-    }) {
-        Ok(p) => {
-            unsafe { *out = p };
-            STAT_OK
-        }
-        Err(e) => e,
+    unsafe {
+        get_one(h, n, i, out, |v, i| match v {
+            Value::Str(x) => Some(x[i].as_ptr() as *mut c_char),
+            _ => None,
+        })
     }
 }
 
@@ -365,18 +370,11 @@ unsafe extern "C" fn prop_get_double(
     i: c_int,
     out: *mut c_double,
 ) -> OfxStatus {
-    match fetch(h, n, i, |v, i| {
-        if let Value::Double(x) = v {
-            Some(x[i])
-        } else {
-            None
-        }
-    }) {
-        Ok(p) => {
-            unsafe { *out = p };
-            STAT_OK
-        }
-        Err(e) => e,
+    unsafe {
+        get_one(h, n, i, out, |v, i| match v {
+            Value::Double(x) => Some(x[i]),
+            _ => None,
+        })
     }
 }
 
@@ -386,18 +384,11 @@ unsafe extern "C" fn prop_get_int(
     i: c_int,
     out: *mut c_int,
 ) -> OfxStatus {
-    match fetch(h, n, i, |v, i| {
-        if let Value::Int(x) = v {
-            Some(x[i])
-        } else {
-            None
-        }
-    }) {
-        Ok(p) => {
-            unsafe { *out = p };
-            STAT_OK
-        }
-        Err(e) => e,
+    unsafe {
+        get_one(h, n, i, out, |v, i| match v {
+            Value::Int(x) => Some(x[i]),
+            _ => None,
+        })
     }
 }
 
