@@ -4,25 +4,9 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use common::{ffmpeg, fixture_model, listing, retake, stderr};
-
-fn clip(dir: &Path, frames: u32) -> PathBuf {
-    let p = dir.join("shot.mkv");
-    ffmpeg(&[
-        "-f",
-        "lavfi",
-        "-i",
-        "testsrc2=size=160x90:rate=24",
-        "-frames:v",
-        &frames.to_string(),
-        "-c:v",
-        "ffv1",
-        p.to_str().unwrap(),
-    ]);
-    p
-}
+use common::{clip, ffmpeg, fixture_model, listing, retake, stderr};
 
 /// A depth pass: a horizontal ramp (near on the left), 16-bit grey PNGs.
 fn depth(dir: &Path, size: &str, frames: u32) -> String {

@@ -3,7 +3,7 @@
 
 #![allow(dead_code)]
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 pub fn retake(args: &[&str]) -> Output {
@@ -44,4 +44,21 @@ pub fn fixture_model(name: &str) -> String {
         "{}/../../tests/fixtures/models/{name}.toml",
         env!("CARGO_MANIFEST_DIR")
     )
+}
+
+/// A small test shot (`testsrc2`, 160x90, FFV1) as `dir/shot.mkv`.
+pub fn clip(dir: &Path, frames: u32) -> PathBuf {
+    let p = dir.join("shot.mkv");
+    ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=size=160x90:rate=24",
+        "-frames:v",
+        &frames.to_string(),
+        "-c:v",
+        "ffv1",
+        p.to_str().unwrap(),
+    ]);
+    p
 }
