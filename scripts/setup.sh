@@ -27,7 +27,7 @@ as_root() {
 # 1. Debian packages.
 packages=(libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libavfilter-dev
           libavdevice-dev libswresample-dev pkg-config clang libclang-dev ffmpeg
-          python3 python3-pip unzip ca-certificates bc)
+          python3 python3-pip unzip ca-certificates bc openexr)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -437,6 +437,7 @@ fn main() -> Result<()> {
                 transfer: Some(Transfer::Linear),
                 crf: None,
                 threads: 0,
+                carry: None,
             },
         )?;
         sink.write(&sheet)?;

@@ -204,6 +204,24 @@ pub struct IoArgs {
     #[arg(long)]
     #[serde(default)]
     pub resume: bool,
+    /// Take the sound, subtitles, data streams, timecode and reel name
+    /// from this clip instead of the input (e.g. a frame sequence rendered
+    /// from it): output frame N goes with the clip's frame N.
+    #[arg(long, value_name = "SOURCE")]
+    #[serde(default, alias = "media-from")]
+    pub media_from: Option<String>,
+    /// Take the input's frames in order at this constant rate (`25`,
+    /// `24000/1001`): the rate of an image sequence (default 24), or of a
+    /// video with a variable frame rate, which is refused without it.
+    #[arg(long)]
+    #[serde(default)]
+    pub fps: Option<String>,
+    /// Match mask and pass sequences to the shot by offset instead of by
+    /// frame number: the pass frame for shot frame N is N + OFFSET (e.g. a
+    /// mask numbered 1001... on a video, whose frames count from 0: 1001).
+    #[arg(long, allow_hyphen_values = true)]
+    #[serde(default, alias = "mask-offset")]
+    pub mask_offset: Option<i64>,
 }
 
 #[derive(Debug, Args)]

@@ -11,12 +11,75 @@ use crate::io::FrameSource;
 pub enum Matte {
     /// One picture for every frame.
     Still { path: String, mask: Frame },
-    /// A clip whose k-th frame belongs to the shot's k-th frame.
+    /// A clip of matte frames; which one belongs to a shot frame is
+    /// [`pass_offset`]'s rule.
     Clip {
         path: String,
         source: Box<dyn FrameSource>,
         values: MatteValues,
+        /// Matte frame = shot frame + offset.
+        offset: i64,
+        /// Number of the matte frame `source` gives next.
+        next: i64,
     },
+}
+
+/// Which frame of a pass (a matte, depth or normal pass) goes with which
+/// frame of the shot, as `pass frame = shot frame + offset`. An image
+/// sequence is numbered, so it is matched by number (offset 0: mask frame
+/// 1001 with shot frame 1001; a video's frames count from 0); a video
+/// pass has no numbers of its own and is matched by order; `explicit`
+/// (`--mask-offset`) overrides both.
+pub fn pass_offset(shot: &ClipInfo, pass: &ClipInfo, explicit: Option<i64>) -> i64 {
+    if let Some(o) = explicit {
+        return o;
+    }
+    if is_numbered(pass) {
+        0
+    } else {
+        pass.first_frame - shot.first_frame
+    }
+}
+
+/// True for image sequences, whose file numbers are frame numbers.
+fn is_numbered(clip: &ClipInfo) -> bool {
+    clip.format.ends_with(" sequence")
+}
+
+/// Refuse a pass that lacks frames for the shot's frames under `offset`,
+/// naming both numberings and the flag that changes the matching.
+pub fn check_pass_covers(shot: &ClipInfo, pass: &ClipInfo, offset: i64, what: &str) -> Result<()> {
+    let (Some(shot_last), Some(pass_last)) = (shot.last_frame(), pass.last_frame()) else {
+        return Ok(());
+    };
+    let want_first = shot.first_frame + offset;
+    let want_last = shot_last + offset;
+    if want_first >= pass.first_frame && want_last <= pass_last {
+        return Ok(());
+    }
+    let how = if offset == 0 {
+        "by frame number".to_string()
+    } else {
+        format!("with offset {offset}")
+    };
+    let hint = if is_numbered(pass) && want_first != pass.first_frame {
+        format!(
+            "; if its frame {} belongs to shot frame {}, pass --mask-offset {}",
+            pass.first_frame,
+            shot.first_frame,
+            pass.first_frame - shot.first_frame
+        )
+    } else {
+        "; give a frame for every frame of the shot (or a single still)".to_string()
+    };
+    Err(Error::input(
+        &pass.path,
+        format!(
+            "{what} has frames {}-{pass_last} but the shot {} (frames {}-{shot_last}) needs \
+             {what} frames {want_first}-{want_last}, matched {how}{hint}",
+            pass.first_frame, shot.path, shot.first_frame
+        ),
+    ))
 }
 
 /// How a matte clip's pictures become one channel.
@@ -50,10 +113,13 @@ impl Matte {
                 path,
             });
         }
+        let next = source.info().first_frame;
         Ok(Matte::Clip {
             path,
             source,
             values,
+            offset: 0,
+            next,
         })
     }
 
@@ -63,13 +129,20 @@ impl Matte {
         }
     }
 
+    /// Match the matte's frames to `shot`'s (see [`pass_offset`]).
+    fn match_to(&mut self, shot: &ClipInfo, explicit: Option<i64>) {
+        if let Matte::Clip { source, offset, .. } = self {
+            *offset = pass_offset(shot, source.info(), explicit);
+        }
+    }
+
     /// Check size and length against the shot before any frame is made.
     pub fn check(&self, shot: &ClipInfo) -> Result<()> {
-        let (w, h, frames) = match self {
-            Matte::Still { mask, .. } => (mask.width, mask.height, None),
+        let (w, h) = match self {
+            Matte::Still { mask, .. } => (mask.width, mask.height),
             Matte::Clip { source, .. } => {
                 let i = source.info();
-                (i.width, i.height, i.frames)
+                (i.width, i.height)
             }
         };
         if (w, h) != (shot.width, shot.height) {
@@ -81,16 +154,8 @@ impl Matte {
                 ),
             ));
         }
-        if let (Some(m), Some(s)) = (frames, shot.frames) {
-            if m < s {
-                return Err(Error::input(
-                    self.path(),
-                    format!(
-                        "matte has {m} frames but the shot {} has {s}; give a matte frame for every frame (or a single still)",
-                        shot.path
-                    ),
-                ));
-            }
+        if let Matte::Clip { source, offset, .. } = self {
+            check_pass_covers(shot, source.info(), *offset, "matte")?;
         }
         Ok(())
     }
@@ -107,13 +172,20 @@ impl Matte {
                 path,
                 source,
                 values,
+                offset,
+                next,
             } => {
+                let want = index + *offset;
+                if *next != want {
+                    source.seek(want)?;
+                }
                 let f = source.next_frame()?.ok_or_else(|| {
                     Error::input(
                         path.as_str(),
                         format!("matte ended before shot frame {index}; it needs a frame for every frame of the shot"),
                     )
                 })?;
+                *next = f.index + 1;
                 let mut m = one_channel(&f, *values);
                 m.index = index;
                 Ok(m)
@@ -168,7 +240,18 @@ pub struct MattedSource {
 }
 
 impl MattedSource {
+    /// Matte frames matched to shot frames by [`pass_offset`]'s rule.
     pub fn new(shot: Box<dyn FrameSource>, matte: Matte) -> Result<Self> {
+        Self::with_offset(shot, matte, None)
+    }
+
+    /// As [`MattedSource::new`], with `--mask-offset` when given.
+    pub fn with_offset(
+        shot: Box<dyn FrameSource>,
+        mut matte: Matte,
+        offset: Option<i64>,
+    ) -> Result<Self> {
+        matte.match_to(shot.info(), offset);
         matte.check(shot.info())?;
         let mut info = shot.info().clone();
         info.has_alpha = true;
@@ -179,6 +262,11 @@ impl MattedSource {
 impl FrameSource for MattedSource {
     fn info(&self) -> &ClipInfo {
         &self.info
+    }
+
+    /// Only the shot moves; the matte finds its frame when it is asked.
+    fn seek(&mut self, index: i64) -> Result<()> {
+        self.shot.seek(index)
     }
 
     fn next_frame(&mut self) -> Result<Option<Frame>> {
@@ -229,6 +317,65 @@ mod tests {
         }
     }
 
+    /// A clip of `n` frames numbered from `first`, each filled with its
+    /// own number / 10000, like an image sequence when `numbered`.
+    fn numbered(n: usize, first: i64, numbered: bool, path: &str) -> Box<dyn FrameSource> {
+        let frames: Vec<Frame> = (0..n as i64)
+            .rev()
+            .map(|i| Frame::filled(first + i, 2, 2, 3, (first + i) as f32 / 10000.0))
+            .collect();
+        let mut info = ClipInfo::in_memory(path, 2, 2, Some(n as u64));
+        info.first_frame = first;
+        if numbered {
+            info.format = "png sequence".into();
+        }
+        Box::new(Frames(frames, info))
+    }
+
+    /// The matte frame number a frame's alpha came from.
+    fn number(f: &Frame) -> i64 {
+        (f.pixel(0, 0)[3] * 10000.0).round() as i64
+    }
+
+    #[test]
+    fn numbered_mattes_match_by_number_and_videos_by_order() {
+        // Shot and matte both numbered 1001...: matte frame N with shot frame N.
+        let shot = numbered(3, 1001, true, "shot.####.exr");
+        let matte = Matte::data_from_source(numbered(5, 1000, true, "m.####.png")).unwrap();
+        let mut s = MattedSource::new(shot, matte).unwrap();
+        let f = s.next_frame().unwrap().unwrap();
+        assert_eq!((f.index, number(&f)), (1001, 1001));
+
+        // A numbered matte on a video (frames from 0) is refused with the flag
+        // that would match it, and matched by offset with the flag.
+        let err = MattedSource::new(
+            numbered(3, 0, false, "shot.mov"),
+            Matte::data_from_source(numbered(3, 1001, true, "m.####.png")).unwrap(),
+        )
+        .err()
+        .unwrap()
+        .to_string();
+        assert!(
+            err.contains("m.####.png") && err.contains("--mask-offset 1001"),
+            "{err}"
+        );
+        let mut s = MattedSource::with_offset(
+            numbered(3, 0, false, "shot.mov"),
+            Matte::data_from_source(numbered(3, 1001, true, "m.####.png")).unwrap(),
+            Some(1001),
+        )
+        .unwrap();
+        s.next_frame().unwrap();
+        let f = s.next_frame().unwrap().unwrap();
+        assert_eq!((f.index, number(&f)), (1, 1002));
+
+        // A matte video goes by order whatever the shot's numbers.
+        let matte = Matte::data_from_source(numbered(3, 0, false, "m.mov")).unwrap();
+        let mut s = MattedSource::new(numbered(3, 1001, true, "shot.####.exr"), matte).unwrap();
+        let f = s.next_frame().unwrap().unwrap();
+        assert_eq!((f.index, number(&f)), (1001, 0));
+    }
+
     #[test]
     fn attaches_matte_as_alpha() {
         let matte = Matte::from_source(clip(3, 4, 2, 1.0, "matte.mov")).unwrap();
@@ -266,6 +413,9 @@ mod tests {
             .err()
             .unwrap()
             .to_string();
-        assert!(err.contains("2 frames") && err.contains("has 3"), "{err}");
+        assert!(
+            err.contains("frames 0-1") && err.contains("frames 0-2"),
+            "{err}"
+        );
     }
 }

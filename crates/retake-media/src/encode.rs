@@ -9,6 +9,7 @@ use retake_core::atomic::AtomicPath;
 use retake_core::Transfer;
 use retake_core::{ClipInfo, Error, Frame, FrameSink, Matrix, Primaries, Rational, Result};
 
+use crate::carry::{Carry, Passthrough};
 use crate::convert::{frame_to_planes, planar16_format, Planes16, Quantiser16, Scaler};
 use crate::video::{describe, init};
 use crate::{Codec, SinkOptions};
@@ -38,6 +39,8 @@ pub struct VideoSink {
     colour: OutColour,
     table: Quantiser16,
     written: i64,
+    /// Sound, subtitles, data, timecode and reel name to carry.
+    carry: Option<Carry>,
 }
 
 struct Open {
@@ -62,6 +65,8 @@ struct Open {
     /// Frames the encoder may still hold references to are not reused.
     pool: Vec<ff::frame::Video>,
     packet: ff::Packet,
+    /// Copies the source's other streams beside the frames.
+    passthrough: Option<Passthrough>,
 }
 
 fn ff_rational(r: Rational) -> ff::Rational {
@@ -139,6 +144,7 @@ impl VideoSink {
             colour,
             table: Quantiser16::new(transfer),
             written: 0,
+            carry: opts.carry.clone(),
         })
     }
 
@@ -328,6 +334,12 @@ impl VideoSink {
             }
             ost.index()
         };
+        let mut passthrough = match &self.carry {
+            Some(c) => {
+                Passthrough::attach(c.clone(), &mut octx, stream_index, first.index, &self.path)?
+            }
+            None => None,
+        };
         octx.write_header().map_err(|e| {
             self.out_err(format!(
                 "cannot write the file header ({} in this container?): {}",
@@ -339,6 +351,9 @@ impl VideoSink {
             .stream(stream_index)
             .map(|s| s.time_base())
             .unwrap_or(encoder_tb);
+        if let Some(p) = passthrough.as_mut() {
+            p.header_written(&octx);
+        }
 
         let staging_stride = width.div_ceil(32) * 32;
         let scaler = if direct {
@@ -383,6 +398,7 @@ impl VideoSink {
             alpha_plane: pix_fmt == AV_PIX_FMT_YUVA444P10LE,
             pool: Vec::new(),
             packet: ff::Packet::empty(),
+            passthrough,
         })
     }
 }
@@ -538,6 +554,9 @@ impl FrameSink for VideoSink {
                 ),
             ));
         }
+        if let Some(p) = open.passthrough.as_mut() {
+            p.frame(frame.index, pts, self.info.frame_rate, &mut open.octx)?;
+        }
         let slot = open.writable_frame();
         let count = open.count;
         let mut target_ptr = [std::ptr::null_mut::<u8>(); 4];
@@ -629,6 +648,9 @@ impl FrameSink for VideoSink {
             Error::output(&path, format!("cannot flush the encoder: {}", describe(&e)))
         })?;
         open.drain(&path)?;
+        if let Some(p) = open.passthrough.as_mut() {
+            p.finish(&mut open.octx)?;
+        }
         open.octx.write_trailer().map_err(|e| {
             Error::output(&path, format!("cannot finish the file: {}", describe(&e)))
         })?;

@@ -7,17 +7,20 @@
 //! image goes to [`sequence`], anything else to FFmpeg ([`video`],
 //! [`encode`]).
 
+pub mod carry;
 mod convert;
 pub mod encode;
 pub mod layers;
 pub mod sequence;
+pub mod timecode;
+pub mod timing;
 pub mod video;
 
 use std::fmt;
 use std::path::Path;
 use std::str::FromStr;
 
-use retake_core::{ClipInfo, Error, FrameSink, FrameSource, Result, Transfer};
+use retake_core::{ClipInfo, Error, FrameSink, FrameSource, Rational, Result, Transfer};
 
 /// How to read a clip. Files often carry no (or wrong) curve tags, so the
 /// user can say what the pixels really are.
@@ -29,6 +32,10 @@ pub struct SourceOptions {
     /// `N.x N.y N.z`, `Z` reads the `Z` channel. Files without it are read
     /// as usual (the RGB(A) or Y picture); other formats ignore it.
     pub layer: Option<String>,
+    /// Take the frames in order at this constant rate (`--fps`): the rate
+    /// of an image sequence, or of a video whose own rate is variable
+    /// (refused without it) or wrong.
+    pub frame_rate: Option<Rational>,
 }
 
 impl SourceOptions {
@@ -37,7 +44,7 @@ impl SourceOptions {
     pub fn data() -> Self {
         SourceOptions {
             transfer: Some(Transfer::Linear),
-            layer: None,
+            ..Self::default()
         }
     }
 
@@ -64,6 +71,9 @@ pub struct SinkOptions {
     /// Encoder threads; 0 lets FFmpeg pick one per core, which is what
     /// makes encoders use more than one core through the API.
     pub threads: usize,
+    /// The source's sound, subtitles, data, timecode and reel name to
+    /// carry (video outputs), or its timecode (EXR sequences).
+    pub carry: Option<carry::Carry>,
 }
 
 /// Output codecs Retake offers, by the names users type.
@@ -192,12 +202,75 @@ impl FromStr for Codec {
     }
 }
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frame_rates_as_typed() {
+        assert_eq!(parse_frame_rate("25").unwrap(), Rational::new(25, 1));
+        assert_eq!(
+            parse_frame_rate("24000/1001").unwrap(),
+            Rational::new(24000, 1001)
+        );
+        assert_eq!(
+            parse_frame_rate("29.97").unwrap(),
+            Rational::new(30000, 1001)
+        );
+        assert_eq!(
+            parse_frame_rate("12.5").unwrap(),
+            Rational::new(12500, 1000)
+        );
+        for bad in ["0", "-25", "abc", "25/0", "nan", "é"] {
+            assert!(parse_frame_rate(bad).is_err(), "{bad}");
+        }
+    }
+}
+
 /// Lower-case extension of a path, or "" when it has none.
 pub(crate) fn extension(path: &str) -> String {
     Path::new(path)
         .extension()
         .map(|e| e.to_string_lossy().to_ascii_lowercase())
         .unwrap_or_default()
+}
+
+/// A frame rate as users type it: `25`, `29.97`, `24000/1001`.
+pub fn parse_frame_rate(text: &str) -> Result<Rational> {
+    let t = text.trim();
+    let bad = || {
+        Error::parameter(
+            "fps",
+            format!("`{text}` is not a frame rate; give e.g. 25, 23.976 or 24000/1001"),
+        )
+    };
+    let rate = if let Some((n, d)) = t.split_once('/') {
+        let n: i64 = n.trim().parse().map_err(|_| bad())?;
+        let d: i64 = d.trim().parse().map_err(|_| bad())?;
+        Rational::new(n, d)
+    } else if let Ok(n) = t.parse::<i64>() {
+        Rational::new(n, 1)
+    } else {
+        let f: f64 = t.parse().map_err(|_| bad())?;
+        if !f.is_finite() || f <= 0.0 {
+            return Err(bad());
+        }
+        // NTSC rates typed as decimals mean their exact /1001 fractions.
+        let ntsc = (f * 1001.0 / 1000.0).round();
+        if (ntsc * 1000.0 / 1001.0 - f).abs() < 0.005 && (f - f.round()).abs() > 0.001 {
+            Rational::new(ntsc as i64 * 1000, 1001)
+        } else {
+            Rational::new((f * 1000.0).round() as i64, 1000)
+        }
+    };
+    if !rate.is_valid()
+        || rate.as_f64() > 1000.0
+        || rate.num > i32::MAX as i64
+        || rate.den > i32::MAX as i64
+    {
+        return Err(bad());
+    }
+    Ok(rate)
 }
 
 /// True when `path` names a numbered image sequence (`####`, `%04d`, `%d`)
@@ -241,6 +314,9 @@ pub fn create_sink(path: &str, info: &ClipInfo, opts: &SinkOptions) -> Result<Bo
         })?,
     };
     if codec.is_image() {
+        if let Some(c) = &opts.carry {
+            c.warn_sequence(path);
+        }
         return Ok(Box::new(sequence::SequenceSink::create(
             path, info, codec, opts,
         )?));

@@ -580,6 +580,22 @@ impl Files {
     }
 }
 
+/// The `timeCode` of an EXR sequence's first frame as `HH:MM:SS:FF`, so a
+/// movie assembled from the frames starts where they say.
+pub fn first_timecode(path: &str) -> Option<String> {
+    if kind_of(path).ok()? != ImageKind::Exr {
+        return None;
+    }
+    let file = Files::locate(path).ok()?.first_file();
+    let meta = exr::meta::MetaData::read_from_file(&file, false).ok()?;
+    let header = meta.headers.first()?;
+    header
+        .shared_attributes
+        .time_code
+        .as_ref()
+        .map(crate::timecode::exr_text)
+}
+
 fn kind_of(path: &str) -> Result<ImageKind> {
     ImageKind::from_path(path).ok_or_else(|| {
         Error::input(
@@ -600,6 +616,10 @@ fn info_for(path: &str, files: &Files, kind: ImageKind, opts: &SourceOptions) ->
         Files::Pattern(_, n) => (n[0], n.len() as u64, format!("{} sequence", kind.name())),
         Files::Single(_) => (0, 1, format!("{} image", kind.name())),
     };
+    let rate = opts
+        .frame_rate
+        .filter(|r| r.is_valid())
+        .unwrap_or(Rational::new(24, 1));
     Ok(ClipInfo {
         path: path.to_string(),
         format,
@@ -607,10 +627,10 @@ fn info_for(path: &str, files: &Files, kind: ImageKind, opts: &SourceOptions) ->
         width: header.width,
         height: header.height,
         frames: Some(frames),
-        // Images carry no rate: 24 fps is the film default.
-        fps: 24.0,
-        frame_rate: Rational::new(24, 1),
-        time_base: Rational::new(1, 24),
+        // Images carry no rate: 24 fps is the film default unless --fps.
+        fps: rate.as_f64(),
+        frame_rate: rate,
+        time_base: Rational::new(rate.den, rate.num),
         pixel_aspect: header.pixel_aspect,
         first_frame,
         has_alpha: header.alpha,
@@ -720,6 +740,8 @@ pub struct SequenceSink {
     codec: Codec,
     table: EncodeTable,
     pixel_aspect: Rational,
+    /// Timecodes for the frames (EXR `timeCode`), from the source's media.
+    carry: Option<crate::carry::Carry>,
     written: usize,
 }
 
@@ -787,6 +809,7 @@ impl SequenceSink {
             codec,
             table: EncodeTable::new(transfer),
             pixel_aspect: info.pixel_aspect,
+            carry: opts.carry.clone(),
             written: 0,
         })
     }
@@ -796,7 +819,15 @@ impl SequenceSink {
         let out_err = |e: &dyn std::fmt::Display| Error::output(path, format!("cannot write: {e}"));
         match self.codec {
             Codec::Exr { half } => {
-                write_exr(frame, atomic.temp(), half, &self.table, self.pixel_aspect)
+                let timecode = self
+                    .carry
+                    .as_ref()
+                    .and_then(|c| c.exr_timecode_at(frame.index));
+                let attrs = ExrAttributes {
+                    aspect: self.pixel_aspect,
+                    timecode,
+                };
+                write_exr(frame, atomic.temp(), half, &self.table, &attrs)
                     .map_err(|e| out_err(&e))?
             }
             Codec::Png { sixteen } => {
@@ -840,12 +871,18 @@ impl FrameSink for SequenceSink {
 
 type WriteResult = std::result::Result<(), Box<dyn std::error::Error + Send + Sync>>;
 
+/// Header attributes an EXR frame carries from its clip.
+struct ExrAttributes {
+    aspect: Rational,
+    timecode: Option<exr::meta::attribute::TimeCode>,
+}
+
 fn write_exr(
     frame: &Frame,
     path: &Path,
     half: bool,
     table: &EncodeTable,
-    aspect: Rational,
+    attrs: &ExrAttributes,
 ) -> WriteResult {
     use exr::prelude::*;
     let names: &[&str] = match frame.channels {
@@ -886,9 +923,10 @@ fn write_exr(
         AnyChannels::sort(channels.into()),
     );
     let mut image = Image::from_layer(layer);
-    if aspect.is_valid() {
-        image.attributes.pixel_aspect = aspect.as_f64() as f32;
+    if attrs.aspect.is_valid() {
+        image.attributes.pixel_aspect = attrs.aspect.as_f64() as f32;
     }
+    image.attributes.time_code = attrs.timecode;
     image.write().to_file(path)?;
     Ok(())
 }

@@ -13,6 +13,7 @@ use retake_core::{ClipInfo, ColourTags, Error, Frame, FrameSource, Matrix, Prima
 use retake_core::{Rational, Result, Transfer};
 
 use crate::convert::{planar16_format, planes_to_frame, DecodeLut, Planes16, Scaler};
+use crate::timing::Timing;
 use crate::SourceOptions;
 
 /// Initialise FFmpeg once per process and keep its console chatter to
@@ -31,10 +32,44 @@ pub(crate) fn describe(e: &ff::Error) -> String {
 }
 
 /// Facts of a video file, without opening its decoder.
+/// The frame count is the true one (see [`crate::timing`]); a variable
+/// frame rate is reported as the average rate, not refused.
 pub fn probe(path: &str, opts: &SourceOptions) -> Result<ClipInfo> {
     let input = open_input(path)?;
     let stream = best_video_stream(&input, path)?;
-    Ok(clip_info(path, &input, &stream, opts))
+    let timing = crate::timing::scan(path, stream.index())?;
+    Ok(clip_info(path, &input, &stream, &timing, opts))
+}
+
+/// Whether `path`'s picture stream has a variable frame rate, as the
+/// shortest and longest frame duration in seconds.
+pub fn variable_rate(path: &str) -> Result<Option<(f64, f64)>> {
+    let input = open_input(path)?;
+    let stream = best_video_stream(&input, path)?;
+    Ok(crate::timing::scan(path, stream.index())?.variable)
+}
+
+/// Refuse to flatten a variable frame rate unless the user chose a rate.
+fn check_constant_rate(path: &str, timing: &Timing, opts: &SourceOptions) -> Result<()> {
+    match (timing.variable, opts.frame_rate) {
+        (Some((short, long)), None) => Err(Error::input(
+            path,
+            format!(
+                "has a variable frame rate (frames last from {short:.4} to {long:.4} s); \
+                 Retake renders at a constant rate and will not retime it silently: pass \
+                 --fps RATE (e.g. --fps 25 or 24000/1001) to take its frames in order at \
+                 that constant rate, or convert it to a constant rate first"
+            ),
+        )),
+        (Some(_), Some(rate)) => {
+            log::warn!(
+                "{path}: variable frame rate taken frame by frame at the constant {rate} fps \
+                 (--fps); its sound keeps its own timing and may drift from the pictures"
+            );
+            Ok(())
+        }
+        _ => Ok(()),
+    }
 }
 
 fn open_input(path: &str) -> Result<Input> {
@@ -168,6 +203,7 @@ fn clip_info(
     path: &str,
     input: &Input,
     stream: &ff::format::stream::Stream,
+    timing: &Timing,
     opts: &SourceOptions,
 ) -> ClipInfo {
     // SAFETY: the stream and its codecpar live as long as `input`.
@@ -194,7 +230,14 @@ fn clip_info(
             Rational::new(24, 1)
         }
     };
-    let time_base = rational(stream.time_base());
+    let mut time_base = rational(stream.time_base());
+    let frame_rate = match opts.frame_rate {
+        Some(forced) => {
+            time_base = Rational::new(forced.den, forced.num);
+            forced
+        }
+        None => frame_rate,
+    };
     // Containers (mov `pasp`) put the pixel aspect on the stream; codecs
     // (H.264 VUI) on the parameters. The stream's wins, as in ffprobe.
     // SAFETY: reading a field of a stream that lives as long as `input`.
@@ -213,18 +256,26 @@ fn clip_info(
         Rational::new(1, 1)
     };
 
-    let frames = if stream.frames() > 0 {
+    // The packets are the truth; a duration-based estimate is only used
+    // for a stream with no packets listed (then it is at best a guess).
+    let frames = if timing.frames > 0 {
+        Some(timing.frames)
+    } else if stream.frames() > 0 {
         Some(stream.frames() as u64)
     } else {
-        let secs = if stream.duration() > 0 && time_base.is_valid() {
-            stream.duration() as f64 * time_base.as_f64()
-        } else if input.duration() > 0 {
+        None
+    };
+    if let (Some(n), true) = (frames, stream.frames() <= 0) {
+        let secs = if input.duration() > 0 {
             input.duration() as f64 / f64::from(ffi::AV_TIME_BASE)
         } else {
             0.0
         };
-        (secs > 0.0).then(|| (secs * frame_rate.as_f64()).round() as u64)
-    };
+        let estimate = (secs * frame_rate.as_f64()).round() as u64;
+        if estimate != n && estimate > 0 {
+            log::info!("{path}: {n} frames counted; its header suggests {estimate}");
+        }
+    }
 
     ClipInfo {
         path: path.to_string(),
@@ -273,6 +324,9 @@ pub struct VideoSource {
     start_pts: Option<i64>,
     eof_sent: bool,
     finished: bool,
+    /// False for a variable rate or a rate forced by `--fps`: frames are
+    /// then found by counting from the start, never from timestamps.
+    stamps_follow_rate: bool,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -286,9 +340,14 @@ impl VideoSource {
     /// Open `path` and its best video stream with a multithreaded decoder.
     pub fn open(path: &str, opts: &SourceOptions) -> Result<VideoSource> {
         let input = open_input(path)?;
+        let stamps_follow_rate;
         let (info, stream_index, decoder) = {
             let stream = best_video_stream(&input, path)?;
-            let info = clip_info(path, &input, &stream, opts);
+            let timing = crate::timing::scan(path, stream.index())?;
+            check_constant_rate(path, &timing, opts)?;
+            // Timestamps locate frames only when frame n is at n / rate.
+            stamps_follow_rate = timing.variable.is_none() && opts.frame_rate.is_none();
+            let info = clip_info(path, &input, &stream, &timing, opts);
             let mut ctx = ff::codec::context::Context::from_parameters(stream.parameters())
                 .map_err(|e| {
                     Error::input(
@@ -330,6 +389,7 @@ impl VideoSource {
             start_pts: None,
             eof_sent: false,
             finished: false,
+            stamps_follow_rate,
             info,
         })
     }
@@ -606,7 +666,7 @@ impl FrameSource for VideoSource {
                 self.decode_next()?;
                 self.rewind()?;
             }
-            if self.start_pts.is_some() && index > 0 {
+            if self.start_pts.is_some() && index > 0 && self.stamps_follow_rate {
                 self.seek_demuxer(index)?;
                 // Find where the keyframe landed.
                 if !self.decode_next()? {

@@ -19,7 +19,8 @@ use retake_core::atomic::AtomicPath;
 use retake_core::matte::{Matte, MatteValues, MattedSource};
 use retake_core::pipeline::{self, Operation, PipelineOptions, RunStats};
 use retake_core::provenance::{InputRecord, Provenance};
-use retake_core::{ClipInfo, Error, FrameRange, Result, Transfer};
+use retake_core::{ClipInfo, Error, FrameRange, Rational, Result, Transfer};
+use retake_media::carry::{Carry, MediaFacts};
 use retake_media::{Codec, SinkOptions, SourceOptions};
 
 use crate::args::{Cli, Command, GlobalArgs, IoArgs};
@@ -96,6 +97,7 @@ pub fn run_operation<O: Operation>(
         .map(|t| parse_transfer(t, "output-transfer"))
         .transpose()?;
     check_output(&io.output, io.overwrite || io.resume)?;
+    let fps = frame_rate(io)?;
     let mut source = open_input(io, matte, &mut provenance)?;
     if let Some(pattern) = resume {
         match frames_to_resume(&pattern, source.info(), frames.as_ref())? {
@@ -111,7 +113,14 @@ pub fn run_operation<O: Operation>(
             }
         }
     }
-    let plan = plan(source.info());
+    let mut plan = plan(source.info());
+    let first_out = frames
+        .as_ref()
+        .map_or(source.info().first_frame, |r| r.first());
+    let carry = carried_media(io, source.info(), &mut plan.info, fps, first_out)?;
+    if let Some(m) = &io.media_from {
+        provenance.inputs.push(InputRecord::new("media", m));
+    }
     let codec = codec_for_alpha(codec, &io.output, plan.info.has_alpha);
     ensure_output_folder(&io.output)?;
     let sink = retake_media::create_sink(
@@ -122,6 +131,7 @@ pub fn run_operation<O: Operation>(
             transfer: plan.transfer.or(out_transfer),
             crf: io.crf,
             threads: 0,
+            carry: Some(carry),
         },
     )?;
     let reporter = Reporter::new(&label, global.quiet);
@@ -140,6 +150,39 @@ pub fn run_operation<O: Operation>(
     provenance.frames_written = stats.frames_written;
     write_provenance(&io.output, &provenance)?;
     Ok(stats)
+}
+
+/// `--fps`, checked.
+fn frame_rate(io: &IoArgs) -> Result<Option<Rational>> {
+    io.fps
+        .as_deref()
+        .map(retake_media::parse_frame_rate)
+        .transpose()
+}
+
+/// What the output carries besides the pictures: the input's own sound,
+/// subtitles, timecode and reel name, or `--media-from`'s, whose frame
+/// rate the output then takes (a frame sequence has no rate of its own)
+/// unless `--fps` says otherwise.
+fn carried_media(
+    io: &IoArgs,
+    input: &ClipInfo,
+    out: &mut ClipInfo,
+    fps: Option<Rational>,
+    first_out: i64,
+) -> Result<Carry> {
+    let Some(from) = io.media_from.as_deref() else {
+        return Ok(Carry::by_number(MediaFacts::of(input)?));
+    };
+    let info = retake_media::probe(from)?;
+    let facts = MediaFacts::of(&info)?;
+    if fps.is_none() && facts.frame_rate.is_valid() {
+        let rate = facts.frame_rate;
+        out.frame_rate = rate;
+        out.fps = rate.as_f64();
+        out.time_base = Rational::new(rate.den, rate.num);
+    }
+    Ok(Carry::aligned(facts, first_out, &io.output))
 }
 
 /// What travels as the frames' alpha for operations that take a subject
@@ -189,6 +232,7 @@ pub fn open_input(
 ) -> Result<Box<dyn retake_core::FrameSource>> {
     let source_opts = SourceOptions {
         layer: None,
+        frame_rate: frame_rate(io)?,
         transfer: io
             .input_transfer
             .as_deref()
@@ -209,7 +253,7 @@ pub fn open_input(
             MatteValues::Coverage => (Matte::from_source(m)?, "matte"),
             MatteValues::Data => (Matte::data_from_source(m)?, "depth"),
         };
-        source = Box::new(MattedSource::new(source, matte)?);
+        source = Box::new(MattedSource::with_offset(source, matte, io.mask_offset)?);
         provenance.inputs.push(InputRecord::new(role, path));
     }
     Ok(source)

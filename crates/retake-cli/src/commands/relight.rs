@@ -3,7 +3,7 @@
 use std::sync::Mutex;
 
 use retake_core::depth;
-use retake_core::matte::MatteValues;
+use retake_core::matte::{check_pass_covers, pass_offset, MatteValues};
 use retake_core::provenance::{InputRecord, ModelRecord, Provenance};
 use retake_core::relight::preview::preset_grid;
 use retake_core::relight::{presets, AlphaRole, Geometry, NormalEncoding, Relight, RelightPasses};
@@ -52,7 +52,7 @@ pub fn run(a: &RelightArgs, global: &GlobalArgs) -> Result<i32> {
     let normals = inputs
         .normals
         .as_deref()
-        .map(|path| NormalPass::open(path, &a.io.input, inputs.normal_encoding))
+        .map(|path| NormalPass::open(path, &a.io.input, inputs.normal_encoding, a.io.mask_offset))
         .transpose()?;
     if let Some(n) = &normals {
         record.inputs.push(InputRecord::new("normals", &n.path));
@@ -132,6 +132,7 @@ fn preview(
             transfer: Some(Transfer::Srgb),
             crf: None,
             threads: 0,
+            carry: None,
         },
     )?;
     sink.write(&grid)?;
@@ -152,10 +153,8 @@ fn preview(
 struct NormalPass {
     path: String,
     encoding: NormalEncoding,
-    /// The shot's first frame number: the pass's k-th frame belongs to
-    /// the shot's k-th frame.
-    shot_first: i64,
-    first: i64,
+    /// Pass frame = shot frame + offset (`matte::pass_offset`).
+    offset: i64,
     still: Option<Frame>,
     source: Mutex<(Box<dyn FrameSource>, i64)>,
 }
@@ -163,7 +162,12 @@ struct NormalPass {
 impl NormalPass {
     /// Open the pass and check it against the shot before anything is
     /// written: same size, a frame for every frame (or one still).
-    fn open(path: &str, shot: &str, encoding: NormalEncoding) -> Result<NormalPass> {
+    fn open(
+        path: &str,
+        shot: &str,
+        encoding: NormalEncoding,
+        mask_offset: Option<i64>,
+    ) -> Result<NormalPass> {
         let shot = retake_media::probe(shot)?;
         let mut source = retake_media::open_source(path, &SourceOptions::pass("N"))?;
         let info = source.info().clone();
@@ -176,27 +180,17 @@ impl NormalPass {
                 ),
             ));
         }
+        let offset = pass_offset(&shot, &info, mask_offset);
         let still = if info.frames == Some(1) {
             source.next_frame()?
         } else {
-            if let (Some(p), Some(s)) = (info.frames, shot.frames) {
-                if p < s {
-                    return Err(Error::input(
-                        path,
-                        format!(
-                            "normal pass has {p} frames but the shot {} has {s}; give a pass frame for every frame (or a single still)",
-                            shot.path
-                        ),
-                    ));
-                }
-            }
+            check_pass_covers(&shot, &info, offset, "normal pass")?;
             None
         };
         Ok(NormalPass {
             path: path.to_string(),
             encoding,
-            shot_first: shot.first_frame,
-            first: info.first_frame,
+            offset,
             still,
             source: Mutex::new((source, info.first_frame)),
         })
@@ -207,7 +201,7 @@ impl NormalPass {
         let pass = match &self.still {
             Some(p) => p.clone(),
             None => {
-                let want = self.first + (frame.index - self.shot_first);
+                let want = frame.index + self.offset;
                 let mut guard = self.source.lock().unwrap_or_else(|e| e.into_inner());
                 let (source, next) = &mut *guard;
                 if *next != want {

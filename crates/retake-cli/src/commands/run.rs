@@ -105,6 +105,7 @@ pub fn run(a: &RunArgs, global: &GlobalArgs) -> Result<i32> {
     let mut io = job.io;
     io.input = resolve(base, &io.input);
     io.output = resolve(base, &io.output);
+    io.media_from = io.media_from.map(|m| resolve(base, &m));
     if a.frames.is_some() {
         io.frames = a.frames.clone();
     }
