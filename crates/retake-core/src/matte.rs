@@ -75,9 +75,12 @@ pub fn check_pass_covers(shot: &ClipInfo, pass: &ClipInfo, offset: i64, what: &s
     Err(Error::input(
         &pass.path,
         format!(
-            "{what} has frames {}-{pass_last} but the shot {} (frames {}-{shot_last}) needs \
-             {what} frames {want_first}-{want_last}, matched {how}{hint}",
-            pass.first_frame, shot.path, shot.first_frame
+            "{what} has {} frames ({}-{pass_last}) but the shot {} (frames {}-{shot_last}) \
+             needs {what} frames {want_first}-{want_last}, matched {how}{hint}",
+            pass_last - pass.first_frame + 1,
+            pass.first_frame,
+            shot.path,
+            shot.first_frame
         ),
     ))
 }
@@ -414,7 +417,7 @@ mod tests {
             .unwrap()
             .to_string();
         assert!(
-            err.contains("frames 0-1") && err.contains("frames 0-2"),
+            err.contains("2 frames (0-1)") && err.contains("frames 0-2"),
             "{err}"
         );
     }

@@ -202,31 +202,6 @@ impl FromStr for Codec {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn frame_rates_as_typed() {
-        assert_eq!(parse_frame_rate("25").unwrap(), Rational::new(25, 1));
-        assert_eq!(
-            parse_frame_rate("24000/1001").unwrap(),
-            Rational::new(24000, 1001)
-        );
-        assert_eq!(
-            parse_frame_rate("29.97").unwrap(),
-            Rational::new(30000, 1001)
-        );
-        assert_eq!(
-            parse_frame_rate("12.5").unwrap(),
-            Rational::new(12500, 1000)
-        );
-        for bad in ["0", "-25", "abc", "25/0", "nan", "é"] {
-            assert!(parse_frame_rate(bad).is_err(), "{bad}");
-        }
-    }
-}
-
 /// Lower-case extension of a path, or "" when it has none.
 pub(crate) fn extension(path: &str) -> String {
     Path::new(path)
@@ -367,4 +342,29 @@ pub fn available_encoders() -> Vec<(String, bool)> {
             (c.name().to_string(), ok)
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frame_rates_as_typed() {
+        assert_eq!(parse_frame_rate("25").unwrap(), Rational::new(25, 1));
+        assert_eq!(
+            parse_frame_rate("24000/1001").unwrap(),
+            Rational::new(24000, 1001)
+        );
+        assert_eq!(
+            parse_frame_rate("29.97").unwrap(),
+            Rational::new(30000, 1001)
+        );
+        assert_eq!(
+            parse_frame_rate("12.5").unwrap(),
+            Rational::new(12500, 1000)
+        );
+        for bad in ["0", "-25", "abc", "25/0", "nan", "é"] {
+            assert!(parse_frame_rate(bad).is_err(), "{bad}");
+        }
+    }
 }

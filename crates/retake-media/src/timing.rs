@@ -2,9 +2,9 @@
 //! such as Matroska store no frame count, only a duration, and a header can
 //! lie; farm chunks, `--resume` and range checks need the real last frame,
 //! and a variable frame rate must never be flattened without the user
-//! asking. So the stream's own packet timestamps are read: from the
-//! container's sample index when it lists every frame (MOV/MP4, no data
-//! read), else by reading the file's packets once (no decoding).
+//! asking. So a container's own frame count (MOV/MP4 sample tables) is
+//! used with its index's timestamps; a container without one is read
+//! through once, packets only (no decoding), and its packets counted.
 
 use ff::ffi;
 use ff::format::context::Input;
@@ -40,15 +40,22 @@ pub fn scan(path: &str, index: usize) -> Result<Timing> {
         let st = *(*input.as_ptr()).streams.add(index);
         (st, (*st).nb_frames)
     };
-    let mut stamps = from_index(st, listed);
-    if stamps.is_none() {
-        stamps = Some(from_packets(&mut input, index, path));
-    }
-    let stamps = stamps.unwrap_or_default();
     // SAFETY: reading the stream's time base and rate.
     let (tb, avg) = unsafe { ((*st).time_base, (*st).avg_frame_rate) };
     let tb = Rational::new(tb.num as i64, tb.den as i64);
     let avg = Rational::new(avg.num as i64, avg.den as i64);
+    if listed > 0 {
+        // The container counts its frames (a sample table): trust it, and
+        // judge the rate from the index when the index lists every frame
+        // (an edit list can add entries; then the count alone is used).
+        // Reading a large MOV through would cost its whole size in I/O.
+        let variable = from_index(st, listed).and_then(|s| variability(&s, tb, avg));
+        return Ok(Timing {
+            frames: listed as u64,
+            variable,
+        });
+    }
+    let stamps = from_packets(&mut input, index, path);
     Ok(Timing {
         frames: stamps.len() as u64,
         variable: variability(&stamps, tb, avg),
