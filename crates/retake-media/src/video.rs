@@ -15,13 +15,14 @@ use retake_core::{Rational, Result, Transfer};
 use crate::convert::{planar16_format, planes_to_frame, DecodeLut, Planes16, Scaler};
 use crate::SourceOptions;
 
-/// Initialise FFmpeg once per process and keep its console chatter to
-/// real errors, so progress output stays readable.
+/// Initialise FFmpeg once per process, its own log silenced (see
+/// [`crate::ffmpeg_log_level`]): Retake's message names the file and says
+/// what to do, FFmpeg's lines before it only confuse.
 pub(crate) fn init() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
         let _ = ff::init();
-        ff::util::log::set_level(ff::util::log::Level::Error);
+        ff::util::log::set_level(crate::ffmpeg_log_level());
     });
 }
 
@@ -34,7 +35,9 @@ pub(crate) fn describe(e: &ff::Error) -> String {
 pub fn probe(path: &str, opts: &SourceOptions) -> Result<ClipInfo> {
     let input = open_input(path)?;
     let stream = best_video_stream(&input, path)?;
-    Ok(clip_info(path, &input, &stream, opts))
+    let info = clip_info(path, &input, &stream, opts);
+    retake_core::limits::check_size(path, info.width as u64, info.height as u64)?;
+    Ok(info)
 }
 
 fn open_input(path: &str) -> Result<Input> {
@@ -289,6 +292,7 @@ impl VideoSource {
         let (info, stream_index, decoder) = {
             let stream = best_video_stream(&input, path)?;
             let info = clip_info(path, &input, &stream, opts);
+            retake_core::limits::check_size(path, info.width as u64, info.height as u64)?;
             let mut ctx = ff::codec::context::Context::from_parameters(stream.parameters())
                 .map_err(|e| {
                     Error::input(
