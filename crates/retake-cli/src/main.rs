@@ -6,6 +6,9 @@ mod commands;
 mod context;
 mod progress;
 
+use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use clap::Parser;
 
 /// Frames are tens of megabytes. With glibc's defaults, freed frames pile up
@@ -22,16 +25,56 @@ fn bound_allocator() {
     }
 }
 
-fn main() {
-    bound_allocator();
-    let cli = args::Cli::parse();
-    context::init_logging(&cli.global);
-    let code = match commands::dispatch(&cli) {
+/// Any panic, on any thread, is reported once as one line and the process
+/// exits 70 (internal error) instead of printing Rust's panic text.
+fn report_panics() {
+    static REPORTED: AtomicBool = AtomicBool::new(false);
+    std::panic::set_hook(Box::new(|info| {
+        if REPORTED.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        let payload = info.payload();
+        let what = payload
+            .downcast_ref::<&str>()
+            .copied()
+            .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+            .unwrap_or("unknown cause");
+        let at = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        eprintln!(
+            "retake: internal error: {what}{at}; this is a bug in retake, please report it \
+             with the command line"
+        );
+    }));
+}
+
+/// The command, its errors mapped to exit codes.
+fn run(cli: &args::Cli) -> i32 {
+    // A test hook: proves a panic becomes exit 70 and one line.
+    if std::env::var_os("RETAKE_TEST_PANIC").is_some() {
+        panic!("RETAKE_TEST_PANIC is set");
+    }
+    let result = retake_core::pipeline::start_thread_pool().and_then(|()| commands::dispatch(cli));
+    match result {
         Ok(code) => code,
         Err(e) => {
             eprintln!("retake: error: {e}");
             e.exit_code()
         }
-    };
+    }
+}
+
+fn main() {
+    bound_allocator();
+    report_panics();
+    let cli = args::Cli::parse();
+    context::init_logging(&cli.global);
+    if cli.global.verbose >= 2 {
+        retake_media::show_ffmpeg_log();
+    }
+    let code = std::panic::catch_unwind(AssertUnwindSafe(|| run(&cli)))
+        .unwrap_or_else(|_| retake_core::Error::Internal(String::new()).exit_code());
     std::process::exit(code);
 }

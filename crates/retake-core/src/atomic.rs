@@ -18,7 +18,7 @@ impl AtomicPath {
     /// Reserve a temporary name next to `final_path` (same folder, so the
     /// rename is atomic). The parent folder must exist.
     pub fn new(final_path: impl AsRef<Path>) -> Result<Self> {
-        let final_path = final_path.as_ref().to_path_buf();
+        let final_path = replaceable_target(final_path.as_ref())?;
         let parent = match final_path.parent() {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
             _ => PathBuf::from("."),
@@ -37,14 +37,8 @@ impl AtomicPath {
             .ok_or_else(|| Error::output(&final_path, "output path has no file name"))?
             .to_string_lossy()
             .into_owned();
-        // Keep the extension last so format guessing by name still works.
-        let temp_name = format!(
-            ".{name}.retake-partial-{}.{}",
-            std::process::id(),
-            ext_of(&name)
-        );
         Ok(AtomicPath {
-            temp_path: parent.join(temp_name),
+            temp_path: parent.join(temp_name(&name, std::process::id())),
             final_path,
             committed: false,
         })
@@ -77,6 +71,74 @@ fn ext_of(name: &str) -> &str {
     name.rsplit_once('.').map_or("tmp", |(_, e)| e)
 }
 
+/// Longest file name Linux file systems take, in bytes.
+const NAME_MAX: usize = 255;
+
+/// The hidden temporary name for `name`: `.NAME.retake-partial-PID.EXT`
+/// (the extension last, so format guessing by name still works).
+fn temp_name(name: &str, pid: u32) -> String {
+    let ext = Some(ext_of(name))
+        .filter(|e| e.len() <= 16)
+        .unwrap_or("tmp");
+    name_within_limit(".", name, &format!(".retake-partial-{pid}.{ext}"))
+}
+
+/// `prefix + name + suffix` (a temporary, a sidecar such as provenance)
+/// when that fits a file name; otherwise `name` is cut and a hash of the
+/// whole of it added, so every legal output name has its companions and
+/// two long names never share one.
+pub fn name_within_limit(prefix: &str, name: &str, suffix: &str) -> String {
+    let full = format!("{prefix}{name}{suffix}");
+    if full.len() <= NAME_MAX {
+        return full;
+    }
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(name.as_bytes());
+    let hash: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+    let room = NAME_MAX.saturating_sub(prefix.len() + 1 + hash.len() + suffix.len());
+    let mut cut = room.min(name.len());
+    while !name.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    format!("{prefix}{}~{hash}{suffix}", &name[..cut])
+}
+
+/// The file an output really replaces: a symbolic link is followed, so
+/// `-y` on a link rewrites the file it points to and keeps the link; a
+/// device, folder, pipe or socket is refused, never replaced by a file.
+fn replaceable_target(path: &Path) -> Result<PathBuf> {
+    let mut target = path.to_path_buf();
+    for _ in 0..40 {
+        let Ok(meta) = target.symlink_metadata() else {
+            return Ok(target);
+        };
+        if meta.file_type().is_symlink() {
+            let link = std::fs::read_link(&target)
+                .map_err(|e| Error::output(path, format!("cannot read the symbolic link: {e}")))?;
+            target = match target.parent() {
+                Some(dir) => dir.join(link),
+                None => link,
+            };
+            continue;
+        }
+        if !meta.is_file() {
+            return Err(Error::output(
+                path,
+                format!(
+                    "{} is not a regular file (a folder, device, pipe or socket); \
+                     Retake only replaces regular files, so choose another output name",
+                    target.display()
+                ),
+            ));
+        }
+        return Ok(target);
+    }
+    Err(Error::output(
+        path,
+        "too many levels of symbolic links; point the output at a real file",
+    ))
+}
+
 impl Drop for AtomicPath {
     fn drop(&mut self) {
         if !self.committed {
@@ -105,6 +167,47 @@ mod tests {
         drop(b);
         assert!(!temp.exists());
         assert!(!dir.path().join("b.mov").exists());
+    }
+
+    #[test]
+    fn any_legal_name_has_a_legal_temporary() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in [
+            "a".repeat(251) + ".mov",
+            "é".repeat(120) + ".exr",
+            "x.".to_string() + &"e".repeat(250),
+        ] {
+            assert!(name.len() <= NAME_MAX);
+            let out = dir.path().join(&name);
+            let a = AtomicPath::new(&out).unwrap();
+            let temp = a.temp().file_name().unwrap().len();
+            assert!(temp <= NAME_MAX, "{temp} bytes");
+            std::fs::write(a.temp(), b"z").unwrap();
+            a.commit().unwrap();
+            assert_eq!(std::fs::read(&out).unwrap(), b"z");
+        }
+        // Two long names sharing their start get different temporaries.
+        let (p, q) = ("b".repeat(250) + "1.mov", "b".repeat(250) + "2.mov");
+        assert_ne!(temp_name(&p, 1), temp_name(&q, 1));
+    }
+
+    #[test]
+    fn links_are_written_through_and_devices_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let real = dir.path().join("real.mov");
+        std::fs::write(&real, b"old").unwrap();
+        let link = dir.path().join("link.mov");
+        std::os::unix::fs::symlink("real.mov", &link).unwrap();
+        let a = AtomicPath::new(&link).unwrap();
+        std::fs::write(a.temp(), b"new").unwrap();
+        a.commit().unwrap();
+        assert!(link.symlink_metadata().unwrap().file_type().is_symlink());
+        assert_eq!(std::fs::read(&real).unwrap(), b"new");
+
+        let err = AtomicPath::new("/dev/null").unwrap_err().to_string();
+        assert!(err.contains("not a regular file"), "{err}");
+        let err = AtomicPath::new(dir.path()).unwrap_err().to_string();
+        assert!(err.contains("not a regular file"), "{err}");
     }
 
     #[test]

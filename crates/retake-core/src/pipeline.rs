@@ -144,9 +144,12 @@ pub fn run<O: Operation>(
     let mut stats = RunStats::default();
     let mut sink = Some(sink);
 
+    // A thread the system refuses (process limit) fails the run cleanly.
+    let no_thread = |e: std::io::Error| fail(thread_error(&e));
     std::thread::scope(|s| {
+        let spawn = || std::thread::Builder::new();
         // Decode.
-        let decode = s.spawn(|| {
+        let decode = spawn().spawn_scoped(s, || {
             let tx = decoded_tx;
             let mut seq = 0u64;
             loop {
@@ -179,34 +182,46 @@ pub fn run<O: Operation>(
             }
             seq
         });
+        let decode = decode.map_err(no_thread).ok();
         // Analyse.
         for _ in 0..workers {
             let rx = decoded_rx.clone();
             let tx = analysed_tx.clone();
             let (fail, aborted) = (&fail, &aborted);
-            s.spawn(move || {
+            let started = spawn().spawn_scoped(s, move || {
                 stage(rx, tx, aborted, fail, |frame: Arc<Frame>| {
                     let analysis = op.analyse(&frame)?;
                     Ok(Arc::new(Item { frame, analysis }))
                 })
             });
+            if let Err(e) = started {
+                no_thread(e);
+            }
         }
         drop(decoded_rx);
         drop(analysed_tx);
         // Assemble windows in order.
         let frames = opts.frames.clone();
         let skip_rx = token_rx.clone();
-        s.spawn(move || {
+        let started = spawn().spawn_scoped(s, move || {
             assemble(analysed_rx, job_tx, radius, frames.as_ref(), || {
                 let _ = skip_rx.try_recv();
             })
         });
+        if let Err(e) = started {
+            no_thread(e);
+        }
         // Render.
         for _ in 0..workers {
             let rx = job_rx.clone();
             let tx = done_tx.clone();
             let (fail, aborted) = (&fail, &aborted);
-            s.spawn(move || stage(rx, tx, aborted, fail, |window| op.render(&window)));
+            let started = spawn().spawn_scoped(s, move || {
+                stage(rx, tx, aborted, fail, |window| op.render(&window))
+            });
+            if let Err(e) = started {
+                no_thread(e);
+            }
         }
         drop(job_rx);
         drop(done_tx);
@@ -240,7 +255,7 @@ pub fn run<O: Operation>(
         }
         drop(done_rx);
         drop(token_rx);
-        stats.frames_read = decode.join().unwrap_or(0);
+        stats.frames_read = decode.and_then(|d| d.join().ok()).unwrap_or(0);
     });
 
     if let Some(e) = first_error.into_inner().ok().flatten() {
@@ -260,6 +275,26 @@ pub fn run<O: Operation>(
         None => return Err(Error::Internal("sink lost".into())),
     }
     Ok(stats)
+}
+
+/// Start rayon's shared pool now, so a system that refuses threads gives
+/// an error here instead of a panic at the first parallel loop.
+pub fn start_thread_pool() -> Result<()> {
+    rayon::ThreadPoolBuilder::new()
+        .build_global()
+        .map_err(|e| thread_error(&e))
+}
+
+/// The error for a thread the system would not start (usually the
+/// process limit, `ulimit -u`): what to change, not a panic.
+fn thread_error(e: &dyn std::fmt::Display) -> Error {
+    Error::parameter(
+        "threads",
+        format!(
+            "the system refused to start a worker thread ({e}); use fewer --threads or raise \
+             the process limit (ulimit -u)"
+        ),
+    )
 }
 
 /// One worker of a parallel stage: apply `work` to each numbered item until

@@ -19,9 +19,11 @@ impl FrameRange {
             if part.is_empty() {
                 return Err(bad("empty item; use e.g. 1001-1100 or 1,5,9-12"));
             }
-            // A leading '-' would be a negative number; allow it only as a sign.
-            let (a, b) = match part[1..].find('-') {
-                Some(i) => (&part[..=i], Some(&part[i + 2..])),
+            // A leading '-' would be a negative number; allow it only as a
+            // sign. Char indices, so non-ASCII text is an error, not a panic.
+            let dash = part.char_indices().skip(1).find(|&(_, c)| c == '-');
+            let (a, b) = match dash {
+                Some((i, _)) => (&part[..i], Some(&part[i + 1..])),
                 None => (part, None),
             };
             let num = |s: &str| {
@@ -153,7 +155,10 @@ mod tests {
 
     #[test]
     fn rejects_bad_ranges() {
-        for bad in ["", "a-b", "10-5", "1,,2", "1-2-3"] {
+        // Non-ASCII text is a clear error, never a panic (it once was).
+        for bad in [
+            "", "a-b", "10-5", "1,,2", "1-2-3", "é", "é-3", "1-é", "—5", "5—7", "１",
+        ] {
             assert!(FrameRange::parse(bad).is_err(), "{bad}");
         }
     }

@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use retake_core::atomic::AtomicPath;
+use retake_core::folders::NewFolders;
 use retake_core::model::manifest::{hex, sha256_file};
 use retake_core::model::Manifest;
 use retake_core::{Error, Result};
@@ -125,7 +126,8 @@ pub fn source_url(manifest: &Manifest, mirror: Option<&str>) -> Result<String> {
 /// there with the right sha256.
 pub fn fetch(manifest: &Manifest, dest_dir: &Path, opts: &mut FetchOptions) -> Result<PathBuf> {
     let file = checked_file_name(manifest)?;
-    std::fs::create_dir_all(dest_dir).map_err(|e| {
+    // Made for this fetch, and removed again if the fetch fails empty-handed.
+    let new_folders = NewFolders::create(dest_dir).map_err(|e| {
         Error::output(
             dest_dir,
             format!("cannot create the models folder: {e}; check its permissions or choose another folder"),
@@ -195,6 +197,7 @@ pub fn fetch(manifest: &Manifest, dest_dir: &Path, opts: &mut FetchOptions) -> R
     }
     atomic.commit()?;
     write_manifest_copy(manifest, dest_dir)?;
+    new_folders.keep();
     log::info!(
         "installed {} at {} (sha256 {digest})",
         manifest.name,

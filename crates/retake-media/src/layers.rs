@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use retake_core::atomic::AtomicPath;
-use retake_core::{Error, Frame, Result};
+use retake_core::{Error, Frame, FrameRange, Result};
 
 use crate::sequence::{ImageKind, Pattern};
 
@@ -44,6 +44,17 @@ impl LayerSequence {
     /// Check that `pattern` is an EXR sequence pattern and, unless
     /// `overwrite`, that none of its frames exist yet. Creates nothing.
     pub fn create(pattern: &str, overwrite: bool) -> Result<LayerSequence> {
+        Self::create_for(pattern, overwrite, None)
+    }
+
+    /// As [`LayerSequence::create`], but only the frames of `range` (the
+    /// frames this run renders) must be free: farm chunks write their
+    /// passes beside each other's.
+    pub fn create_for(
+        pattern: &str,
+        overwrite: bool,
+        range: Option<&FrameRange>,
+    ) -> Result<LayerSequence> {
         let parsed = Pattern::parse(pattern)
             .filter(|_| ImageKind::from_path(pattern) == Some(ImageKind::Exr));
         let Some(parsed) = parsed else {
@@ -54,7 +65,8 @@ impl LayerSequence {
             ));
         };
         if !overwrite {
-            let present = parsed.present()?;
+            let mut present = parsed.present()?;
+            present.retain(|&f| range.is_none_or(|r| r.contains(f)));
             if let Some(&first) = present.first() {
                 return Err(Error::output(
                     parsed.path_for(first),

@@ -310,6 +310,31 @@ pub fn create_sink(path: &str, info: &ClipInfo, opts: &SinkOptions) -> Result<Bo
     )?))
 }
 
+/// Environment variable that shows FFmpeg's own log lines at a level
+/// (`error`, `warning`, `info`, `debug`), for diagnosing a file.
+pub const FFMPEG_LOG_VAR: &str = "RETAKE_FFMPEG_LOG";
+
+/// FFmpeg's log level: quiet unless `RETAKE_FFMPEG_LOG` names a level.
+pub(crate) fn ffmpeg_log_level() -> ffmpeg_next::util::log::Level {
+    use ffmpeg_next::util::log::Level;
+    let wanted = std::env::var(FFMPEG_LOG_VAR).unwrap_or_default();
+    match wanted.trim().to_ascii_lowercase().as_str() {
+        "error" => Level::Error,
+        "warning" | "warn" | "1" => Level::Warning,
+        "info" => Level::Info,
+        "verbose" => Level::Verbose,
+        "debug" => Level::Debug,
+        _ => Level::Quiet,
+    }
+}
+
+/// Show FFmpeg's own warnings and errors (`retake -vv`), whatever
+/// `RETAKE_FFMPEG_LOG` says.
+pub fn show_ffmpeg_log() {
+    video::init();
+    ffmpeg_next::util::log::set_level(ffmpeg_next::util::log::Level::Warning);
+}
+
 /// FFmpeg library versions in use, for `retake doctor` and provenance.
 pub fn ffmpeg_version() -> String {
     video::init();

@@ -34,7 +34,8 @@ impl ImageKind {
         }
     }
 
-    fn name(self) -> &'static str {
+    /// The usual extension, also used in messages.
+    pub fn name(self) -> &'static str {
         match self {
             ImageKind::Exr => "exr",
             ImageKind::Png => "png",
@@ -201,6 +202,11 @@ fn io_err(path: &Path, e: impl std::fmt::Display) -> Error {
     Error::input(path, format!("not a readable image: {e}"))
 }
 
+/// The size a header claims, checked before any pixel buffer exists.
+fn check_claimed(path: &Path, width: impl Into<u64>, height: impl Into<u64>) -> Result<()> {
+    retake_core::limits::check_size(path, width.into(), height.into())
+}
+
 fn open_file(path: &Path) -> Result<File> {
     File::open(path).map_err(|e| {
         if e.kind() == std::io::ErrorKind::NotFound {
@@ -238,6 +244,11 @@ fn read_header(path: &Path, kind: ImageKind) -> Result<Header> {
                 .headers
                 .first()
                 .ok_or_else(|| io_err(path, "no image layer"))?;
+            check_claimed(
+                path,
+                header.layer_size.width() as u64,
+                header.layer_size.height() as u64,
+            )?;
             let names: Vec<String> = header
                 .channels
                 .list
@@ -263,6 +274,7 @@ fn read_header(path: &Path, kind: ImageKind) -> Result<Header> {
             let decoder = png::Decoder::new(BufReader::new(open_file(path)?));
             let reader = decoder.read_info().map_err(|e| io_err(path, e))?;
             let info = reader.info();
+            check_claimed(path, info.width, info.height)?;
             let alpha = info.color_type.samples() == 2
                 || info.color_type.samples() == 4
                 || info.trns.is_some();
@@ -289,6 +301,7 @@ fn read_header(path: &Path, kind: ImageKind) -> Result<Header> {
             let mut decoder = tiff::decoder::Decoder::new(BufReader::new(open_file(path)?))
                 .map_err(|e| io_err(path, e))?;
             let (w, h) = decoder.dimensions().map_err(|e| io_err(path, e))?;
+            check_claimed(path, w, h)?;
             let ct = decoder.colortype().map_err(|e| io_err(path, e))?;
             let (alpha, bits) = match ct {
                 tiff::ColorType::Gray(b) | tiff::ColorType::RGB(b) => (false, b),
@@ -340,6 +353,8 @@ fn read_exr(
     index: i64,
 ) -> retake_core::Result<Frame> {
     use exr::prelude::*;
+    // The header alone first: the full read allocates what it claims.
+    read_header(path, ImageKind::Exr)?;
     let image = read()
         .no_deep_data()
         .largest_resolution_level()
@@ -424,6 +439,7 @@ fn read_exr(
     if let Some(a) = alpha {
         put(3, &a.sample_data)?;
     }
+    clean_non_finite(path, index, &mut data);
     if transfer != Transfer::Linear {
         for px in data.chunks_exact_mut(channels) {
             for v in &mut px[..3] {
@@ -434,10 +450,39 @@ fn read_exr(
     Frame::from_data(index, width, height, channels, data)
 }
 
+/// The largest finite half float: where an infinite input value goes, and
+/// the ceiling of half-float EXR output, so finite values stay finite.
+const HALF_MAX: f32 = 65504.0;
+
+/// Float files can hold NaN and infinities (a renderer's divide by zero);
+/// operations would spread them, so they are replaced on reading (NaN by
+/// 0, +-Inf by +-65504) with a warning naming the file and frame.
+fn clean_non_finite(path: &Path, index: i64, data: &mut [f32]) {
+    let mut nan = 0usize;
+    let mut inf = 0usize;
+    for v in data.iter_mut().filter(|v| !v.is_finite()) {
+        if v.is_nan() {
+            nan += 1;
+            *v = 0.0;
+        } else {
+            inf += 1;
+            *v = HALF_MAX.copysign(*v);
+        }
+    }
+    if nan + inf > 0 {
+        log::warn!(
+            "{} (frame {index}): {nan} NaN and {inf} infinite values replaced by 0 and +-{HALF_MAX}; \
+             fix the render that made them to keep its values",
+            path.display()
+        );
+    }
+}
+
 fn read_png(path: &Path, transfer: Transfer, index: i64) -> Result<Frame> {
     let mut decoder = png::Decoder::new(BufReader::new(open_file(path)?));
     decoder.set_transformations(png::Transformations::EXPAND);
     let mut reader = decoder.read_info().map_err(|e| io_err(path, e))?;
+    check_claimed(path, reader.info().width, reader.info().height)?;
     let size = reader
         .output_buffer_size()
         .ok_or_else(|| io_err(path, "image too large"))?;
@@ -475,6 +520,7 @@ fn read_tiff(path: &Path, transfer: Transfer, index: i64) -> Result<Frame> {
     let mut decoder = tiff::decoder::Decoder::new(BufReader::new(open_file(path)?))
         .map_err(|e| io_err(path, e))?;
     let (w, h) = decoder.dimensions().map_err(|e| io_err(path, e))?;
+    check_claimed(path, w, h)?;
     let (width, height) = (w as usize, h as usize);
     let layout = match decoder.colortype().map_err(|e| io_err(path, e))? {
         tiff::ColorType::Gray(_) => Layout::Grey,
@@ -509,9 +555,13 @@ fn read_tiff(path: &Path, transfer: Transfer, index: i64) -> Result<Frame> {
             &DecodeLut::new(transfer, 16),
             index,
         )),
-        DecodingResult::F32(v) => float_to_frame(&v, layout, width, height, transfer, index),
+        DecodingResult::F32(mut v) => {
+            clean_non_finite(path, index, &mut v);
+            float_to_frame(&v, layout, width, height, transfer, index)
+        }
         DecodingResult::F16(v) => {
-            let v: Vec<f32> = v.iter().map(|x| x.to_f32()).collect();
+            let mut v: Vec<f32> = v.iter().map(|x| x.to_f32()).collect();
+            clean_non_finite(path, index, &mut v);
             float_to_frame(&v, layout, width, height, transfer, index)
         }
         _ => Err(Error::input(
@@ -743,6 +793,9 @@ pub struct SequenceSink {
     /// Timecodes for the frames (EXR `timeCode`), from the source's media.
     carry: Option<crate::carry::Carry>,
     written: usize,
+    /// A single image is kept under its temporary name until `finish`, so
+    /// a run that fails (or writes a second frame) leaves nothing behind.
+    pending: Option<AtomicPath>,
 }
 
 impl SequenceSink {
@@ -811,10 +864,13 @@ impl SequenceSink {
             pixel_aspect: info.pixel_aspect,
             carry: opts.carry.clone(),
             written: 0,
+            pending: None,
         })
     }
 
-    fn write_file(&self, frame: &Frame, path: &Path) -> Result<()> {
+    /// Encode `frame` under a temporary name beside `path`; the caller
+    /// moves it into place.
+    fn write_file(&self, frame: &Frame, path: &Path) -> Result<AtomicPath> {
         let atomic = AtomicPath::new(path)?;
         let out_err = |e: &dyn std::fmt::Display| Error::output(path, format!("cannot write: {e}"));
         match self.codec {
@@ -838,34 +894,38 @@ impl SequenceSink {
             }
             _ => return Err(Error::Internal("video codec in image sink".into())),
         }
-        atomic.commit()
+        Ok(atomic)
     }
 }
 
 impl FrameSink for SequenceSink {
     fn write(&mut self, frame: &Frame) -> Result<()> {
         frame.check_layout()?;
-        let path = match (&self.pattern, &self.single) {
-            (Some(p), _) => p.path_for(frame.index),
+        match (&self.pattern, &self.single) {
+            (Some(p), _) => self.write_file(frame, &p.path_for(frame.index))?.commit()?,
             (None, Some(single)) => {
                 if self.written > 0 {
+                    // Dropping the first frame's temporary removes it.
+                    self.pending = None;
                     return Err(Error::output(
                         single,
                         "names a single image but more than one frame was written; \
                          use a pattern such as out.####.exr",
                     ));
                 }
-                single.clone()
+                self.pending = Some(self.write_file(frame, single)?);
             }
             (None, None) => return Err(Error::Internal("image sink without a path".into())),
-        };
-        self.write_file(frame, &path)?;
+        }
         self.written += 1;
         Ok(())
     }
 
     fn finish(self: Box<Self>) -> Result<()> {
-        Ok(())
+        match self.pending {
+            Some(image) => image.commit(),
+            None => Ok(()),
+        }
     }
 }
 
@@ -909,7 +969,11 @@ fn write_exr(
                 }
             });
             let samples = if half {
-                FlatSamples::F16(plane.map(f16::from_f32).collect())
+                FlatSamples::F16(
+                    plane
+                        .map(|v| f16::from_f32(v.clamp(-HALF_MAX, HALF_MAX)))
+                        .collect(),
+                )
             } else {
                 FlatSamples::F32(plane.collect())
             };

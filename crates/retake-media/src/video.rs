@@ -16,13 +16,14 @@ use crate::convert::{planar16_format, planes_to_frame, DecodeLut, Planes16, Scal
 use crate::timing::Timing;
 use crate::SourceOptions;
 
-/// Initialise FFmpeg once per process and keep its console chatter to
-/// real errors, so progress output stays readable.
+/// Initialise FFmpeg once per process, its own log silenced (see
+/// [`crate::ffmpeg_log_level`]): Retake's message names the file and says
+/// what to do, FFmpeg's lines before it only confuse.
 pub(crate) fn init() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
         let _ = ff::init();
-        ff::util::log::set_level(ff::util::log::Level::Error);
+        ff::util::log::set_level(crate::ffmpeg_log_level());
     });
 }
 
@@ -38,7 +39,9 @@ pub fn probe(path: &str, opts: &SourceOptions) -> Result<ClipInfo> {
     let input = open_input(path)?;
     let stream = best_video_stream(&input, path)?;
     let timing = crate::timing::scan(path, stream.index())?;
-    Ok(clip_info(path, &input, &stream, &timing, opts))
+    let info = clip_info(path, &input, &stream, &timing, opts);
+    retake_core::limits::check_size(path, info.width as u64, info.height as u64)?;
+    Ok(info)
 }
 
 /// Whether `path`'s picture stream has a variable frame rate, as the
@@ -348,6 +351,7 @@ impl VideoSource {
             // Timestamps locate frames only when frame n is at n / rate.
             stamps_follow_rate = timing.variable.is_none() && opts.frame_rate.is_none();
             let info = clip_info(path, &input, &stream, &timing, opts);
+            retake_core::limits::check_size(path, info.width as u64, info.height as u64)?;
             let mut ctx = ff::codec::context::Context::from_parameters(stream.parameters())
                 .map_err(|e| {
                     Error::input(

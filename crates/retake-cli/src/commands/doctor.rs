@@ -56,13 +56,25 @@ pub fn run(_global: &GlobalArgs) -> Result<i32> {
             .join(", ")
     );
     let (found, errors) = manifest::discover(&dirs);
+    // The model a command would open is the first found of its name, so
+    // that file is checked against its manifest's sha256, as opening does.
+    let mut usable_mask = false;
     for m in &found {
         let state = if m.model_path().is_file() {
-            "installed"
+            match m.verify_file() {
+                Ok(()) => {
+                    usable_mask |= m.role == manifest::Role::Mask;
+                    "installed".to_string()
+                }
+                Err(e) => {
+                    problems += 1;
+                    format!("BROKEN: {e}")
+                }
+            }
         } else if m.fetch.is_some() {
-            "not installed (retake models fetch)"
+            "not installed (retake models fetch)".to_string()
         } else {
-            "file missing"
+            "file missing".to_string()
         };
         println!("  {:<26} {:<8} {state}", m.label(), m.role.to_string());
     }
@@ -70,12 +82,9 @@ pub fn run(_global: &GlobalArgs) -> Result<i32> {
         problems += 1;
         println!("  BAD MANIFEST: {e}");
     }
-    if !found
-        .iter()
-        .any(|m| m.role == manifest::Role::Mask && m.model_path().is_file())
-    {
+    if !usable_mask {
         problems += 1;
-        println!("  no subject (mask) model installed: run scripts/setup.sh");
+        println!("  no working subject (mask) model installed: run scripts/setup.sh");
     }
     println!();
     if problems == 0 {

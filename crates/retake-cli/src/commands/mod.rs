@@ -16,6 +16,7 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 use retake_core::atomic::AtomicPath;
+use retake_core::folders::NewFolders;
 use retake_core::matte::{Matte, MatteValues, MattedSource};
 use retake_core::pipeline::{self, Operation, PipelineOptions, RunStats};
 use retake_core::provenance::{InputRecord, Provenance};
@@ -99,6 +100,10 @@ pub fn run_operation<O: Operation>(
     check_output(&io.output, io.overwrite || io.resume)?;
     let fps = frame_rate(io)?;
     let mut source = open_input(io, matte, &mut provenance)?;
+    if !(io.overwrite || io.resume) {
+        check_frames_free(&io.output, source.info(), frames.as_ref())?;
+    }
+    check_single_image(&io.output, source.info(), frames.as_ref())?;
     if let Some(pattern) = resume {
         match frames_to_resume(&pattern, source.info(), frames.as_ref())? {
             Some(todo) => {
@@ -122,7 +127,7 @@ pub fn run_operation<O: Operation>(
         provenance.inputs.push(InputRecord::new("media", m));
     }
     let codec = codec_for_alpha(codec, &io.output, plan.info.has_alpha);
-    ensure_output_folder(&io.output)?;
+    let new_folders = ensure_output_folder(&io.output)?;
     let sink = retake_media::create_sink(
         &io.output,
         &plan.info,
@@ -149,6 +154,9 @@ pub fn run_operation<O: Operation>(
     provenance.frames = opts.frames.as_ref().map(|r| r.text().to_string());
     provenance.frames_written = stats.frames_written;
     write_provenance(&io.output, &provenance)?;
+    if let Some(folders) = new_folders {
+        folders.keep();
+    }
     Ok(stats)
 }
 
@@ -259,9 +267,23 @@ pub fn open_input(
     Ok(source)
 }
 
-/// `OUTPUT.retake.json`, written atomically after the output itself.
+/// `OUTPUT.retake.json` beside the output (its name cut and hashed when
+/// the output's name is already near the longest allowed).
+fn provenance_path(output: &str) -> String {
+    let p = Path::new(output);
+    let name = p
+        .file_name()
+        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+    let sidecar = retake_core::atomic::name_within_limit("", &name, ".retake.json");
+    match p.parent().filter(|d| !d.as_os_str().is_empty()) {
+        Some(dir) => dir.join(sidecar).to_string_lossy().into_owned(),
+        None => sidecar,
+    }
+}
+
+/// The provenance, written atomically after the output itself.
 fn write_provenance(output: &str, p: &Provenance) -> Result<()> {
-    let path = format!("{output}.retake.json");
+    let path = provenance_path(output);
     let text =
         serde_json::to_string_pretty(p).map_err(|e| Error::Internal(format!("provenance: {e}")))?;
     let file = AtomicPath::new(&path)?;
@@ -313,43 +335,99 @@ fn codec_for_alpha(codec: Option<Codec>, output: &str, has_alpha: bool) -> Optio
 }
 
 /// Make the output's folder if it is missing, as render farms expect; done
-/// once the inputs have been opened, so a bad input leaves nothing behind.
-fn ensure_output_folder(output: &str) -> Result<()> {
+/// once the inputs have been opened, so a bad input leaves nothing behind,
+/// and removed again (while empty) if the run fails before writing.
+fn ensure_output_folder(output: &str) -> Result<Option<NewFolders>> {
     let p = Path::new(output);
-    if let Some(dir) = p.parent().filter(|d| !d.as_os_str().is_empty()) {
-        if !dir.is_dir() {
-            std::fs::create_dir_all(dir).map_err(|e| {
-                Error::output(p, format!("cannot create folder {}: {e}", dir.display()))
-            })?;
-            log::info!("created folder {}", dir.display());
-        }
+    let Some(dir) = p.parent().filter(|d| !d.as_os_str().is_empty()) else {
+        return Ok(None);
+    };
+    if dir.is_dir() {
+        return Ok(None);
+    }
+    let made = NewFolders::create(dir)
+        .map_err(|e| Error::output(p, format!("cannot create folder {}: {e}", dir.display())))?;
+    log::info!("created folder {}", dir.display());
+    Ok(Some(made))
+}
+
+/// Refuse to replace an existing output unless asked: a farm re-run must
+/// not silently clobber a delivered file. Single files are checked here,
+/// before anything is opened; a sequence's frames once the input is open
+/// ([`check_frames_free`]), because only the frames this run renders matter.
+pub fn check_output(output: &str, overwrite: bool) -> Result<()> {
+    if overwrite || retake_media::is_sequence_pattern(output) {
+        return Ok(());
+    }
+    let p = Path::new(output);
+    // symlink_metadata: a dangling link or an unreadable entry is still
+    // something the user has there.
+    if p.symlink_metadata().is_ok() {
+        return Err(Error::output(
+            p,
+            "already exists; pass --overwrite (-y) to replace it",
+        ));
     }
     Ok(())
 }
 
-/// Refuse to replace an existing output unless asked: a farm re-run must
-/// not silently clobber a delivered file.
-pub fn check_output(output: &str, overwrite: bool) -> Result<()> {
-    let p = Path::new(output);
-    if overwrite {
+/// The frames of `clip` this run renders (`range` within the clip), as a
+/// filter; a clip of unknown length counts every frame from its first.
+fn in_render_range<'a>(
+    clip: &ClipInfo,
+    range: Option<&'a FrameRange>,
+) -> impl Fn(i64) -> bool + 'a {
+    let (first, last) = (clip.first_frame, clip.last_frame());
+    move |f| f >= first && last.is_none_or(|l| f <= l) && range.is_none_or(|r| r.contains(f))
+}
+
+/// A sequence output is refused when any frame this run would write is
+/// already on disk, whatever its state (readable or not, with gaps or
+/// not); frames outside the run's range are never touched, so farm chunks
+/// writing beside each other need no `--overwrite`.
+pub fn check_frames_free(output: &str, clip: &ClipInfo, range: Option<&FrameRange>) -> Result<()> {
+    let Some(pattern) = retake_media::sequence::Pattern::parse(output) else {
         return Ok(());
-    }
-    if retake_media::is_sequence_pattern(output) {
-        if let Ok(found) = retake_media::probe(output) {
-            return Err(Error::output(
-                p,
-                format!(
-                    "{} frames of this sequence already exist; pass --overwrite (-y) to replace them",
-                    found.frames.unwrap_or(0)
-                ),
-            ));
-        }
+    };
+    let wanted = in_render_range(clip, range);
+    let taken: Vec<i64> = pattern
+        .present()?
+        .into_iter()
+        .filter(|&f| wanted(f))
+        .collect();
+    let Some(&first) = taken.first() else {
         return Ok(());
-    }
-    if p.exists() {
+    };
+    Err(Error::output(
+        pattern.path_for(first),
+        format!(
+            "already exists ({} frame{} of {output} that this run renders are on disk); \
+             pass --overwrite (-y) to replace them, --resume to render only the missing ones, \
+             or --frames to render other frames",
+            taken.len(),
+            if taken.len() == 1 { "" } else { "s" },
+        ),
+    ))
+}
+
+/// A single-image output (`out.png`, not a pattern) holds one frame: more
+/// is refused before anything is written, so no frame is left behind.
+fn check_single_image(output: &str, clip: &ClipInfo, range: Option<&FrameRange>) -> Result<()> {
+    let single_image = retake_media::sequence::ImageKind::from_path(output).is_some()
+        && !retake_media::is_sequence_pattern(output);
+    let Some(last) = clip.last_frame().filter(|_| single_image) else {
+        return Ok(());
+    };
+    let wanted = in_render_range(clip, range);
+    let count = (clip.first_frame..=last).filter(|&f| wanted(f)).count();
+    if count > 1 {
         return Err(Error::output(
-            p,
-            "already exists; pass --overwrite (-y) to replace it",
+            output,
+            format!(
+                "names a single image but this run renders {count} frames; \
+                 use a pattern such as out.####.{} or pick one frame with --frames",
+                retake_media::sequence::ImageKind::from_path(output).map_or("exr", |k| k.name())
+            ),
         ));
     }
     Ok(())

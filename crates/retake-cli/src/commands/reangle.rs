@@ -6,7 +6,7 @@ use retake_core::depth;
 use retake_core::inpaint::choose::choose_fill;
 use retake_core::provenance::{ModelRecord, Provenance};
 use retake_core::reangle::{Reangle, ReangleAlpha, ReanglePasses};
-use retake_core::Result;
+use retake_core::{FrameRange, Result};
 use retake_media::layers::{Layer, LayerSequence};
 
 use super::{run_operation, OutputPlan};
@@ -61,7 +61,12 @@ pub fn run(a: &ReangleArgs, global: &GlobalArgs) -> Result<i32> {
         op = op.with_depth_model(d);
     }
     if let Some(pattern) = &inputs.passes {
-        let sequence = Mutex::new(LayerSequence::create(pattern, a.io.overwrite)?);
+        let range = a.io.frames.as_deref().map(FrameRange::parse).transpose()?;
+        let sequence = Mutex::new(LayerSequence::create_for(
+            pattern,
+            a.io.overwrite,
+            range.as_ref(),
+        )?);
         op = op.with_pass_writer(Box::new(move |p: &ReanglePasses| {
             let mut seq = sequence.lock().unwrap_or_else(|e| e.into_inner());
             seq.write(

@@ -7,7 +7,7 @@ use retake_core::matte::{check_pass_covers, pass_offset, MatteValues};
 use retake_core::provenance::{InputRecord, ModelRecord, Provenance};
 use retake_core::relight::preview::preset_grid;
 use retake_core::relight::{presets, AlphaRole, Geometry, NormalEncoding, Relight, RelightPasses};
-use retake_core::{ClipInfo, ColourTags, Error, Frame, FrameSource, Result, Transfer};
+use retake_core::{ClipInfo, ColourTags, Error, Frame, FrameRange, FrameSource, Result, Transfer};
 use retake_media::layers::{Layer, LayerSequence};
 use retake_media::{SinkOptions, SourceOptions};
 
@@ -71,7 +71,12 @@ pub fn run(a: &RelightArgs, global: &GlobalArgs) -> Result<i32> {
         return preview(a, &op, matte, record);
     }
     if let Some(pattern) = &inputs.passes {
-        let sequence = Mutex::new(LayerSequence::create(pattern, a.io.overwrite)?);
+        let range = a.io.frames.as_deref().map(FrameRange::parse).transpose()?;
+        let sequence = Mutex::new(LayerSequence::create_for(
+            pattern,
+            a.io.overwrite,
+            range.as_ref(),
+        )?);
         op = op.with_pass_writer(Box::new(move |p: &RelightPasses| {
             let mut seq = sequence.lock().unwrap_or_else(|e| e.into_inner());
             seq.write(
@@ -105,6 +110,18 @@ fn preview(
     matte: Option<(&str, MatteValues)>,
     mut record: Provenance,
 ) -> Result<i32> {
+    let one_image = retake_media::sequence::ImageKind::from_path(&a.io.output).is_some()
+        && !retake_media::is_sequence_pattern(&a.io.output);
+    if !one_image {
+        return Err(Error::parameter(
+            "preview",
+            format!(
+                "the contact sheet is one picture, but `{}` does not name one image; \
+                 use a .png, .exr or .tif name such as sheet.png",
+                a.io.output
+            ),
+        ));
+    }
     check_output(&a.io.output, a.io.overwrite)?;
     let mut source = open_input(&a.io, matte, &mut record)?;
     let info = source.info().clone();
@@ -137,6 +154,16 @@ fn preview(
     )?;
     sink.write(&grid)?;
     sink.finish()?;
+    record.output = a.io.output.clone();
+    record.frames = Some(
+        frames
+            .iter()
+            .map(|f| f.index.to_string())
+            .collect::<Vec<_>>()
+            .join(","),
+    );
+    record.frames_written = 1;
+    super::write_provenance(&a.io.output, &record)?;
     let columns: Vec<String> = frames.iter().map(|f| f.index.to_string()).collect();
     eprintln!(
         "relight: wrote {}: rows original, {}; columns frames {}",

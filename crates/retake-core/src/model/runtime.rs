@@ -50,7 +50,33 @@ pub fn init(candidates: &[PathBuf]) -> Result<&'static Runtime> {
     }
 }
 
+/// `ORT_DYLIB_PATH` naming nothing is a mistake to report, not a hint to
+/// skip: silently loading another library hides which one runs.
+fn check_env_library() -> Result<()> {
+    let Some(p) = std::env::var_os("ORT_DYLIB_PATH").filter(|p| !p.is_empty()) else {
+        return Ok(());
+    };
+    let p = PathBuf::from(p);
+    if p.is_file() {
+        return Ok(());
+    }
+    Err(Error::model(
+        "ONNX Runtime",
+        format!(
+            "ORT_DYLIB_PATH is {} but {}; point it at a libonnxruntime.so {EXPECTED_ORT_VERSION} \
+             or unset it to use the library found beside retake or by scripts/setup.sh",
+            p.display(),
+            if p.exists() {
+                "that is not a file"
+            } else {
+                "no such file exists"
+            }
+        ),
+    ))
+}
+
 fn load(candidates: &[PathBuf]) -> Result<Runtime> {
+    check_env_library()?;
     let Some(path) = candidates.iter().find(|p| p.is_file()) else {
         return Err(Error::model(
             "ONNX Runtime",
