@@ -84,8 +84,8 @@ impl MediaFacts {
             streams: Vec::new(),
         };
         if crate::sequence::is_image_path(path) {
-            facts.timecode = crate::sequence::first_timecode(path)
-                .and_then(|t| Timecode::parse(&t, info.frame_rate));
+            facts.timecode =
+                crate::sequence::first_timecode(path).and_then(|t| parse_or_warn(&t, info));
             return Ok(facts);
         }
         let input = open(path)?;
@@ -129,7 +129,7 @@ impl MediaFacts {
                 codec: codec_name(par.codec_id),
             });
         }
-        facts.timecode = timecode.and_then(|t| Timecode::parse(&t, info.frame_rate));
+        facts.timecode = timecode.and_then(|t| parse_or_warn(&t, info));
         facts.reel = reel;
         facts.video_start = video_start;
         facts.streams = streams;
@@ -153,6 +153,21 @@ impl MediaFacts {
         }
         parts.join(", ")
     }
+}
+
+/// The clip's timecode at its rate; one that does not fit the rate (frame
+/// 29 at 25 fps) is named in a warning rather than dropped silently.
+fn parse_or_warn(text: &str, info: &ClipInfo) -> Option<Timecode> {
+    let tc = Timecode::parse(text, info.frame_rate);
+    if tc.is_none() {
+        log::warn!(
+            "{}: its timecode `{text}` is not valid at {} fps; outputs get none \
+             (give --fps with the clip's true rate)",
+            info.path,
+            info.frame_rate
+        );
+    }
+    tc
 }
 
 fn tag(v: Option<&str>) -> Option<String> {
