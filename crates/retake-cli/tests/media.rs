@@ -573,3 +573,42 @@ fn mask_sequences_are_matched_by_frame_number() {
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
 }
+
+#[test]
+fn sound_a_container_refuses_is_written_as_pcm() {
+    let dir = tempfile::tempdir().unwrap();
+    // FLAC in MKV: FFmpeg writes FLAC into MOV only in MP4 mode.
+    let shot = dir.path().join("flac.mkv");
+    ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=size=64x48:rate=24",
+        "-f",
+        "lavfi",
+        "-i",
+        "sine=frequency=440:sample_rate=48000:duration=0.5",
+        "-t",
+        "0.5",
+        "-c:v",
+        "ffv1",
+        "-c:a",
+        "flac",
+        shot.to_str().unwrap(),
+    ]);
+    let out = dir.path().join("o.mov");
+    let o = retake(&[
+        "convert",
+        shot.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "-q",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let j = ffprobe(&out);
+    let audio = streams_of(&j, "audio");
+    assert_eq!(audio.len(), 1, "{j}");
+    assert_eq!(audio[0]["codec_name"], "pcm_s16le", "{j}");
+    assert_eq!(audio[0]["sample_rate"], "48000");
+    assert!((seconds(&audio[0], "duration") - 0.5).abs() < 0.03, "{j}");
+}

@@ -12,6 +12,7 @@ use ff::media::Type as MediaType;
 use ffmpeg_next as ff;
 use retake_core::{ClipInfo, Error, Rational, Result};
 
+use crate::pcm::PcmRoute;
 use crate::timecode::Timecode;
 use crate::video::{describe, init};
 
@@ -83,8 +84,8 @@ impl MediaFacts {
             streams: Vec::new(),
         };
         if crate::sequence::is_image_path(path) {
-            facts.timecode = crate::sequence::first_timecode(path)
-                .and_then(|t| Timecode::parse(&t, info.frame_rate));
+            facts.timecode =
+                crate::sequence::first_timecode(path).and_then(|t| parse_or_warn(&t, info));
             return Ok(facts);
         }
         let input = open(path)?;
@@ -128,7 +129,7 @@ impl MediaFacts {
                 codec: codec_name(par.codec_id),
             });
         }
-        facts.timecode = timecode.and_then(|t| Timecode::parse(&t, info.frame_rate));
+        facts.timecode = timecode.and_then(|t| parse_or_warn(&t, info));
         facts.reel = reel;
         facts.video_start = video_start;
         facts.streams = streams;
@@ -152,6 +153,21 @@ impl MediaFacts {
         }
         parts.join(", ")
     }
+}
+
+/// The clip's timecode at its rate; one that does not fit the rate (frame
+/// 29 at 25 fps) is named in a warning rather than dropped silently.
+fn parse_or_warn(text: &str, info: &ClipInfo) -> Option<Timecode> {
+    let tc = Timecode::parse(text, info.frame_rate);
+    if tc.is_none() {
+        log::warn!(
+            "{}: its timecode `{text}` is not valid at {} fps; outputs get none \
+             (give --fps with the clip's true rate)",
+            info.path,
+            info.frame_rate
+        );
+    }
+    tc
 }
 
 fn tag(v: Option<&str>) -> Option<String> {
@@ -253,6 +269,8 @@ struct Route {
     in_tb: ff::Rational,
     out_tb: ff::Rational,
     last_dts: Option<i64>,
+    /// Decoded and written as PCM (the container refused the codec).
+    pcm: Option<PcmRoute>,
 }
 
 /// The stretch of source time that the current run of consecutive output
@@ -333,14 +351,38 @@ impl Passthrough {
                     let q = unsafe {
                         ffi::avformat_query_codec(ofmt, par.id().into(), ffi::FF_COMPLIANCE_NORMAL)
                     };
-                    q == 1 || (q < 0 && par.id() != ff::codec::Id::None)
+                    (q == 1 || (q < 0 && par.id() != ff::codec::Id::None))
+                        && !mp4_only(&container, par.id())
                 }
             };
+            let in_tb = ist.time_base();
             if !storable {
-                dropped.push(s);
+                let pcm = if s.kind == StreamKind::Audio {
+                    PcmRoute::add(par.clone(), octx, output)?
+                } else {
+                    None
+                };
+                match pcm {
+                    Some(pcm) => {
+                        log::info!(
+                            "{output}: {} sound written as PCM (.{} cannot hold it)",
+                            s.codec,
+                            crate::extension(output)
+                        );
+                        routes.push(Route {
+                            source: s.index,
+                            out: pcm.out(),
+                            kind: s.kind,
+                            in_tb,
+                            out_tb: in_tb,
+                            last_dts: None,
+                            pcm: Some(pcm),
+                        });
+                    }
+                    None => dropped.push(s),
+                }
                 continue;
             }
-            let in_tb = ist.time_base();
             let mut ost = octx
                 .add_stream(ff::encoder::find(ff::codec::Id::None))
                 .map_err(|e| {
@@ -366,6 +408,7 @@ impl Passthrough {
                     in_tb,
                     out_tb: in_tb,
                     last_dts: None,
+                    pcm: None,
                 });
             }
         }
@@ -406,6 +449,9 @@ impl Passthrough {
         for r in &mut self.routes {
             if let Some(st) = octx.stream(r.out) {
                 r.out_tb = st.time_base();
+                if let Some(p) = r.pcm.as_mut() {
+                    p.set_out_tb(st.time_base());
+                }
             }
         }
     }
@@ -445,6 +491,11 @@ impl Passthrough {
         if let Some(last) = self.last_index {
             let until = self.carry.seconds(last + 1);
             self.pump(until, octx)?;
+        }
+        for r in &mut self.routes {
+            if let Some(p) = r.pcm.as_mut() {
+                p.finish(octx, &self.output)?;
+            }
         }
         Ok(())
     }
@@ -509,6 +560,10 @@ impl Passthrough {
             if before {
                 continue;
             }
+            if let Some(pcm) = route.pcm.as_mut() {
+                pcm.write(&packet, start + span.offset, octx, &self.output)?;
+                continue;
+            }
             let shift = (span.offset / tb).round() as i64;
             packet.set_pts(packet.pts().map(|t| t + shift));
             packet.set_dts(packet.dts().map(|t| t + shift));
@@ -534,6 +589,13 @@ impl Passthrough {
             })?;
         }
     }
+}
+
+/// Codecs FFmpeg's MOV muxer lists but writes only in MP4 mode (it fails
+/// the header with "only supported in MP4").
+fn mp4_only(container: &str, id: ff::codec::Id) -> bool {
+    use ff::codec::Id;
+    container == "mov" && matches!(id, Id::FLAC | Id::OPUS | Id::TRUEHD)
 }
 
 fn muxer_name(octx: &Output) -> String {

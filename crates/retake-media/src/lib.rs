@@ -11,6 +11,7 @@ pub mod carry;
 mod convert;
 pub mod encode;
 pub mod layers;
+mod pcm;
 pub mod sequence;
 pub mod timecode;
 pub mod timing;
