@@ -5,6 +5,7 @@ mod args;
 mod commands;
 mod context;
 mod progress;
+mod signals;
 
 use clap::Parser;
 
@@ -28,10 +29,29 @@ fn main() {
     context::init_logging(&cli.global);
     let code = match commands::dispatch(&cli) {
         Ok(code) => code,
+        Err(retake_core::Error::Cancelled) => cancelled(),
         Err(e) => {
             eprintln!("retake: error: {e}");
+            let style = cli.global.progress.style();
+            if let Some(line) = progress::failure_line(style, &e.to_string()) {
+                println!("{line}");
+            }
             e.exit_code()
         }
     };
     std::process::exit(code);
+}
+
+/// One message for a cancelled run, and the exit code that says which
+/// signal stopped it (130 for SIGINT or a host abort, 143 for SIGTERM).
+fn cancelled() -> i32 {
+    let (code, by) = match signals::received() {
+        Some((signal, name)) => (signals::exit_code(signal), format!(" by {name}")),
+        None => (retake_core::Error::Cancelled.exit_code(), String::new()),
+    };
+    eprintln!(
+        "retake: cancelled{by}: finished frames are kept, the unfinished output was removed; \
+         run again with --resume to finish a sequence"
+    );
+    code
 }

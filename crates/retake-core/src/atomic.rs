@@ -37,14 +37,8 @@ impl AtomicPath {
             .ok_or_else(|| Error::output(&final_path, "output path has no file name"))?
             .to_string_lossy()
             .into_owned();
-        // Keep the extension last so format guessing by name still works.
-        let temp_name = format!(
-            ".{name}.retake-partial-{}.{}",
-            std::process::id(),
-            ext_of(&name)
-        );
         Ok(AtomicPath {
-            temp_path: parent.join(temp_name),
+            temp_path: parent.join(temp_name(&name, std::process::id())),
             final_path,
             committed: false,
         })
@@ -77,6 +71,56 @@ fn ext_of(name: &str) -> &str {
     name.rsplit_once('.').map_or("tmp", |(_, e)| e)
 }
 
+/// Between the output's name and the writing process's id in a temporary's
+/// name: the id is what tells a live run's temporary from a killed one's.
+const PARTIAL_MARK: &str = ".retake-partial-";
+
+/// The hidden temporary name of output file `name` written by process `pid`.
+/// The extension stays last so format guessing by name still works.
+fn temp_name(name: &str, pid: u32) -> String {
+    format!(".{name}{PARTIAL_MARK}{pid}.{}", ext_of(name))
+}
+
+/// The output file name and the writing process of a hidden temporary's
+/// file name; `None` for any other file. The inverse of [`temp_name`].
+pub fn temp_owner(file_name: &str) -> Option<(&str, u32)> {
+    let rest = file_name.strip_prefix('.')?;
+    let (name, tail) = rest.rsplit_once(PARTIAL_MARK)?;
+    let (pid, ext) = tail.split_once('.')?;
+    let pid: u32 = pid.parse().ok()?;
+    (ext == ext_of(name) && temp_name(name, pid) == file_name).then_some((name, pid))
+}
+
+/// True unless the process is known to be gone. Without /proc nothing is
+/// known, and a temporary that might be live is never touched.
+fn process_may_live(pid: u32) -> bool {
+    let proc_fs = Path::new("/proc");
+    !proc_fs.join("self").exists() || proc_fs.join(pid.to_string()).exists()
+}
+
+/// Remove the hidden temporaries in `dir` that killed runs left behind: those
+/// whose output name `ours` accepts and whose writing process is gone (a
+/// live run's temporary is never touched). Returns what was removed.
+///
+/// `ours` must accept only names no other live run can be writing on
+/// another machine (where its process id means nothing): the output file
+/// itself, or the frames of this run's own range.
+pub fn remove_stale_temporaries(dir: &Path, ours: impl Fn(&str) -> bool) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let me = std::process::id();
+    entries
+        .filter_map(|e| e.ok())
+        .filter_map(|e| {
+            let file_name = e.file_name();
+            let (name, pid) = temp_owner(file_name.to_str()?)?;
+            (pid != me && ours(name) && !process_may_live(pid)).then(|| e.path())
+        })
+        .filter(|path| std::fs::remove_file(path).is_ok())
+        .collect()
+}
+
 impl Drop for AtomicPath {
     fn drop(&mut self) {
         if !self.committed {
@@ -105,6 +149,30 @@ mod tests {
         drop(b);
         assert!(!temp.exists());
         assert!(!dir.path().join("b.mov").exists());
+    }
+
+    #[test]
+    fn temporary_names_tell_their_output_and_process() {
+        let name = temp_name("shot.1001.exr", 4242);
+        assert_eq!(temp_owner(&name), Some(("shot.1001.exr", 4242)));
+        assert_eq!(temp_owner("shot.1001.exr"), None);
+        assert_eq!(temp_owner(".shot.exr.retake-partial-x.exr"), None);
+    }
+
+    #[test]
+    fn only_dead_processes_temporaries_of_this_output_are_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        // No process has a pid above the kernel's pid_max (at most 2^22).
+        let dead = 4_194_305;
+        let stale = dir.path().join(temp_name("a.mov", dead));
+        let other_output = dir.path().join(temp_name("b.mov", dead));
+        let live = dir.path().join(temp_name("a.mov", 1));
+        for p in [&stale, &other_output, &live] {
+            std::fs::write(p, b"x").unwrap();
+        }
+        let removed = remove_stale_temporaries(dir.path(), |n| n == "a.mov");
+        assert_eq!(removed, vec![stale.clone()]);
+        assert!(!stale.exists() && other_output.exists() && live.exists());
     }
 
     #[test]

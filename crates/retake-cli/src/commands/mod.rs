@@ -3,6 +3,7 @@
 mod convert;
 mod doctor;
 mod eval;
+mod farm;
 mod mask;
 mod models;
 mod probe;
@@ -12,8 +13,6 @@ mod remove;
 mod run;
 
 use std::path::Path;
-use std::sync::atomic::AtomicBool;
-use std::sync::Arc;
 
 use retake_core::atomic::AtomicPath;
 use retake_core::matte::{Matte, MatteValues, MattedSource};
@@ -38,6 +37,7 @@ pub fn dispatch(cli: &Cli) -> Result<i32> {
         Command::Convert(a) => convert::run(a, &cli.global),
         Command::Run(a) => run::run(a, &cli.global),
         Command::Eval(a) => eval::run(a, &cli.global),
+        Command::Farm(c) => farm::run(c, &cli.global),
     }
 }
 
@@ -114,6 +114,7 @@ pub fn run_operation<O: Operation>(
     let plan = plan(source.info());
     let codec = codec_for_alpha(codec, &io.output, plan.info.has_alpha);
     ensure_output_folder(&io.output)?;
+    remove_stale_temporaries(&io.output, frames.as_ref());
     let sink = retake_media::create_sink(
         &io.output,
         &plan.info,
@@ -124,9 +125,9 @@ pub fn run_operation<O: Operation>(
             threads: 0,
         },
     )?;
-    let reporter = Reporter::new(&label, global.quiet);
+    let reporter = Reporter::new(&label, global.quiet, global.progress);
     let progress = |p| reporter.update(p);
-    let cancel = Arc::new(AtomicBool::new(false));
+    let cancel = crate::signals::cancel_on_signals();
     let opts = PipelineOptions {
         workers: crate::context::threads(global),
         frames,
@@ -140,6 +141,31 @@ pub fn run_operation<O: Operation>(
     provenance.frames_written = stats.frames_written;
     write_provenance(&io.output, &provenance)?;
     Ok(stats)
+}
+
+/// Delete what killed runs of this output left: the temporary of a movie,
+/// or of the frames this run renders (never other frames: another chunk on
+/// another machine may be writing them).
+fn remove_stale_temporaries(output: &str, frames: Option<&FrameRange>) {
+    let removed = match retake_media::sequence::Pattern::parse(output) {
+        Some(pattern) => retake_core::atomic::remove_stale_temporaries(pattern.dir(), |name| {
+            pattern
+                .number_of(name)
+                .is_some_and(|n| frames.is_none_or(|r| r.contains(n)))
+        }),
+        None => {
+            let path = Path::new(output);
+            let dir = match path.parent() {
+                Some(d) if !d.as_os_str().is_empty() => d,
+                _ => Path::new("."),
+            };
+            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            retake_core::atomic::remove_stale_temporaries(dir, |n| n == name)
+        }
+    };
+    for path in removed {
+        log::info!("removed {} (left by a killed run)", path.display());
+    }
 }
 
 /// What travels as the frames' alpha for operations that take a subject
