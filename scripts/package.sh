@@ -70,7 +70,7 @@ cp /usr/share/common-licenses/Apache-2.0 "$top/share/doc/retake/LICENSE.Apache-2
   || die "/usr/share/common-licenses/Apache-2.0 missing (Debian's base-files)"
 ort_wheel=$(ls "$root"/.deps/wheels/onnxruntime-1.31.1-*.whl 2>/dev/null | head -n1)
 [ -n "$ort_wheel" ] || die "the onnxruntime wheel is missing from .deps/wheels: run scripts/setup.sh"
-unzip -p "$ort_wheel" 'onnxruntime-1.31.1.dist-info/licenses/LICENSE' 'onnxruntime-1.31.1.dist-info/LICENSE' \
+unzip -p "$ort_wheel" 'onnxruntime/LICENSE' \
   > "$top/share/doc/retake/LICENSE.onnxruntime" 2>/dev/null || true
 unzip -p "$ort_wheel" 'onnxruntime/ThirdPartyNotices.txt' \
   > "$top/share/doc/retake/ThirdPartyNotices.onnxruntime.txt" 2>/dev/null || true

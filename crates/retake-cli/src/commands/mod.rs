@@ -69,6 +69,9 @@ pub fn run_operation<O: Operation>(
     mut provenance: Provenance,
     plan: impl FnOnce(&ClipInfo) -> OutputPlan,
 ) -> Result<RunStats> {
+    // From the start: a cancel while inputs open or models load is honoured
+    // at the first frame, never a kill that skips the clean-up.
+    let cancel = crate::signals::cancel_on_signals();
     let label = provenance.operation.clone();
     let mut frames = io.frames.as_deref().map(FrameRange::parse).transpose()?;
     let resume = io
@@ -127,7 +130,6 @@ pub fn run_operation<O: Operation>(
     )?;
     let reporter = Reporter::new(&label, global.quiet, global.progress);
     let progress = |p| reporter.update(p);
-    let cancel = crate::signals::cancel_on_signals();
     let opts = PipelineOptions {
         workers: crate::context::threads(global),
         frames,

@@ -17,6 +17,21 @@ fn words(cmd: &[String]) -> String {
     cmd.iter().map(|w| sh(w)).collect::<Vec<_>>().join(" ")
 }
 
+/// Deadline splits a command-line job's arguments as .NET does: words
+/// with spaces or quotes go in double quotes, `"` escaped as `\"`.
+fn dotnet_words(cmd: &[String]) -> String {
+    cmd.iter()
+        .map(|w| {
+            if w.is_empty() || w.contains(|c: char| c.is_whitespace() || c == '"') {
+                format!("\"{}\"", w.replace('"', "\\\""))
+            } else {
+                w.clone()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// The chunk command with a manager's frame tokens.
 fn render(plan: &Plan, frames: &str, progress: &str) -> Vec<String> {
     plan.render_command(&Slots {
@@ -49,11 +64,11 @@ pub fn deadline(plan: &Plan) -> String {
         name = sh(&format!("retake {}", plan.name)),
         range = plan.range(),
         exe = sh(&render[0]),
-        args = sh(&words(&render[1..])),
+        args = sh(&dotnet_words(&render[1..])),
     );
     if let Some(assemble) = assembly(plan) {
         out.push_str(&format!(
-            "# Then, as a job that depends on the first (-prop JobDependencies=<id>):\n{assemble}\n"
+            "# Then, as a second job that depends on the first (runs once every task succeeded):\n{assemble}\n"
         ));
     }
     out
@@ -65,7 +80,7 @@ pub fn deadline(plan: &Plan) -> String {
 pub fn opencue(plan: &Plan) -> String {
     let render = words(&render(plan, "#FRAME_START#-#FRAME_END#", "plain"));
     let mut out = format!(
-        "# OpenCue: one layer, frames {range}, chunk size {size} ({chunks} frames of the layer).\n\
+        "# OpenCue: one layer, frames {range}, chunk size {size} ({chunks} tasks).\n\
          # Layer command:\n{render}\n",
         range = plan.range(),
         size = plan.chunk_size,

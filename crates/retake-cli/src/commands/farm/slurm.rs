@@ -110,9 +110,14 @@ impl Files {
     }
 }
 
-/// POSIX shell quoting: the text inside single quotes, each `'` closed,
-/// escaped and reopened.
+/// POSIX shell quoting: the text as it is when nothing in it is special to
+/// the shell, else inside single quotes, each `'` closed, escaped and
+/// reopened.
 pub fn sh(text: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "_./:=@%+,-".contains(c);
+    if !text.is_empty() && text.chars().all(plain) {
+        return text.to_string();
+    }
     format!("'{}'", text.replace('\'', r"'\''"))
 }
 
@@ -303,6 +308,8 @@ mod tests {
     #[test]
     fn shell_quoting_survives_quotes_and_spaces() {
         assert_eq!(sh("a b"), "'a b'");
+        assert_eq!(sh("/shots/a.mov"), "/shots/a.mov");
+        assert_eq!(sh("m.####.exr"), "'m.####.exr'");
         assert_eq!(sh("it's"), r"'it'\''s'");
     }
 }
