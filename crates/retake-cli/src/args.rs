@@ -9,6 +9,8 @@ use retake_core::relight::{NormalEncoding, RelightParams};
 use retake_core::remove::RemoveParams;
 use serde::Deserialize;
 
+use crate::progress::ProgressMode;
+
 /// Retake: on-premises video-to-video editing for post-production.
 #[derive(Debug, Parser)]
 #[command(name = "retake", version, about, long_about = None)]
@@ -39,6 +41,18 @@ pub struct GlobalArgs {
     /// Print more about what is happening (repeat for more).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
+    /// How progress is shown: `auto` prints OpenJD lines inside an Open Job
+    /// Description session, a bar on a terminal and plain lines otherwise;
+    /// `percent` prints `Progress: N%` lines for regex-based handlers
+    /// (Deadline).
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        default_value_t = ProgressMode::Auto,
+        env = "RETAKE_PROGRESS"
+    )]
+    pub progress: ProgressMode,
 }
 
 #[derive(Debug, Subcommand)]
@@ -68,6 +82,11 @@ pub enum Command {
     /// Run a job file (TOML): the same operations and parameters as the
     /// commands, for farms and pipelines.
     Run(RunArgs),
+    /// Render a job on a farm: write an Open Job Description template or
+    /// Slurm batch scripts, or print the command lines for Deadline and
+    /// OpenCue. Every chunk runs `retake run JOB --frames A-B`.
+    #[command(subcommand)]
+    Farm(FarmCommand),
     /// Measure a result against ground truth: PSNR, SSIM (whole frame and
     /// inside a mask) and the temporal warping error.
     ///
@@ -96,6 +115,70 @@ pub struct RunArgs {
     /// Render only the frames an image-sequence output is missing.
     #[arg(long)]
     pub resume: bool,
+    /// Read this input instead of the job's `[io] input` (farm templates
+    /// pass it so a submitter can retarget a job).
+    #[arg(long)]
+    pub input: Option<String>,
+    /// Write this output instead of the job's `[io] output`.
+    #[arg(short, long)]
+    pub output: Option<String>,
+    /// Use this codec instead of the job's `[io] codec` (a movie job's farm
+    /// chunks write a float EXR sequence first).
+    #[arg(long)]
+    pub codec: Option<String>,
+}
+
+/// `retake farm ENGINE`.
+#[derive(Debug, Subcommand)]
+pub enum FarmCommand {
+    /// Write an Open Job Description template (jobtemplate-2023-09, task
+    /// chunking) that `openjd run` or AWS Deadline Cloud renders.
+    Openjd(FarmOpenjdArgs),
+    /// Write Slurm batch scripts: an array job, one task per chunk, and
+    /// for movies an assembly job chained with `afterok`.
+    Slurm(FarmSlurmArgs),
+    /// Print a Deadline 10 command-line job (`<STARTFRAME>-<ENDFRAME>`).
+    Deadline(FarmJobArgs),
+    /// Print an OpenCue layer command (`#FRAME_START#-#FRAME_END#`).
+    Opencue(FarmJobArgs),
+}
+
+/// The job and how it is cut into chunks; shared by every farm engine.
+#[derive(Debug, Args)]
+pub struct FarmJobArgs {
+    /// The job file (TOML) to render.
+    pub job: PathBuf,
+    /// Frames per chunk (one farm task).
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
+    pub chunk_size: u64,
+    /// The `retake` executable the workers run (default: this one).
+    #[arg(long)]
+    pub retake: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct FarmOpenjdArgs {
+    #[command(flatten)]
+    pub job: FarmJobArgs,
+    /// Where to write the template (YAML).
+    #[arg(short, long)]
+    pub output: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct FarmSlurmArgs {
+    #[command(flatten)]
+    pub job: FarmJobArgs,
+    /// Folder for the batch scripts, logs and chunk exit codes.
+    #[arg(short, long)]
+    pub output: PathBuf,
+    /// Submit the scripts with `sbatch` after writing them.
+    #[arg(long)]
+    pub submit: bool,
+    /// With --submit: wait for the jobs to end; exit non-zero (the failing
+    /// chunk's own exit code) and name its log if any chunk failed.
+    #[arg(long, requires = "submit")]
+    pub wait: bool,
 }
 
 #[derive(Debug, Args)]

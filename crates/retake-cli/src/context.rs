@@ -1,7 +1,7 @@
 //! Where this binary finds ONNX Runtime and models, and how it logs.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use retake_core::mask::{MaskParams, SubjectMask};
 use retake_core::model::{self, manifest, runtime, Model, ModelContext, Provider, Role};
@@ -10,40 +10,63 @@ use retake_core::Result;
 
 use crate::args::GlobalArgs;
 
-/// The source checkout this binary was built from: the setup script puts
-/// ONNX Runtime and the bundled model there.
-fn checkout() -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
+/// The folder holding this executable, with symbolic links resolved (a
+/// packaged `bin/retake` may be linked from `/usr/local/bin`).
+fn exe_dir() -> Option<PathBuf> {
+    let exe = std::env::current_exe().ok()?;
+    let exe = std::fs::canonicalize(&exe).unwrap_or(exe);
+    exe.parent().map(Path::to_path_buf)
+}
+
+/// A development build runs from `CHECKOUT/target/{debug,release}/`: the
+/// checkout is found from where the executable is, never from where it was
+/// built, so a copied or packaged binary does not look into a build
+/// machine's folders.
+fn checkout_above(exe_dir: &Path) -> Option<PathBuf> {
+    exe_dir
+        .ancestors()
+        .take(4)
+        .find(|d| d.join("Cargo.toml").is_file() && d.join("models").is_dir())
+        .map(Path::to_path_buf)
 }
 
 /// Candidate ONNX Runtime libraries: `ORT_DYLIB_PATH`, beside the binary,
-/// then the checkout's `.deps/onnxruntime`.
+/// in `../lib` (the tarball) or `../lib/retake` (the .deb), then a
+/// development checkout's `.deps/onnxruntime`.
 pub fn library_candidates() -> Vec<PathBuf> {
     let mut extra = Vec::new();
-    if let Ok(exe) = std::env::current_exe() {
-        extra.extend(runtime::candidates_near(&exe));
+    if let Some(dir) = exe_dir() {
+        extra.extend(runtime::candidates_near(&dir.join("retake")));
+        extra.push(dir.join("../lib/retake").join(runtime::ORT_LIBRARY_NAME));
+        if let Some(checkout) = checkout_above(&dir) {
+            extra.push(
+                checkout
+                    .join(".deps/onnxruntime")
+                    .join(runtime::ORT_LIBRARY_NAME),
+            );
+        }
     }
-    extra.push(
-        checkout()
-            .join(".deps/onnxruntime")
-            .join(runtime::ORT_LIBRARY_NAME),
-    );
+    // `bin/../lib/x` reads better as `lib/x` in `doctor` and logs.
+    let extra: Vec<PathBuf> = extra
+        .into_iter()
+        .map(|p| std::fs::canonicalize(&p).unwrap_or(p))
+        .collect();
     runtime::library_candidates(&extra)
 }
 
 /// Model folders: `RETAKE_MODELS`, the user's folder, `../share/retake/models`
-/// beside the binary, and the checkout's `models/`.
+/// beside the binary (a package), and a development checkout's `models/`.
 pub fn model_dirs() -> Vec<PathBuf> {
     let mut extra = Vec::new();
-    if let Some(dir) = std::env::current_exe()
-        .ok()
-        .and_then(|e| e.parent().map(|p| p.join("../share/retake/models")))
-    {
-        if dir.is_dir() {
-            extra.push(dir);
+    if let Some(dir) = exe_dir() {
+        let packaged = dir.join("../share/retake/models");
+        if packaged.is_dir() {
+            extra.push(std::fs::canonicalize(&packaged).unwrap_or(packaged));
+        }
+        if let Some(checkout) = checkout_above(&dir) {
+            extra.push(checkout.join("models"));
         }
     }
-    extra.push(checkout().join("models"));
     manifest::model_dirs(&extra)
 }
 

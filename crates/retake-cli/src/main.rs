@@ -5,6 +5,7 @@ mod args;
 mod commands;
 mod context;
 mod progress;
+mod signals;
 
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -59,8 +60,13 @@ fn run(cli: &args::Cli) -> i32 {
     let result = retake_core::pipeline::start_thread_pool().and_then(|()| commands::dispatch(cli));
     match result {
         Ok(code) => code,
+        Err(retake_core::Error::Cancelled) => cancelled(),
         Err(e) => {
             eprintln!("retake: error: {e}");
+            let style = cli.global.progress.style();
+            if let Some(line) = progress::failure_line(style, &e.to_string()) {
+                println!("{line}");
+            }
             e.exit_code()
         }
     }
@@ -77,4 +83,18 @@ fn main() {
     let code = std::panic::catch_unwind(AssertUnwindSafe(|| run(&cli)))
         .unwrap_or_else(|_| retake_core::Error::Internal(String::new()).exit_code());
     std::process::exit(code);
+}
+
+/// One message for a cancelled run, and the exit code that says which
+/// signal stopped it (130 for SIGINT or a host abort, 143 for SIGTERM).
+fn cancelled() -> i32 {
+    let (code, by) = match signals::received() {
+        Some((signal, name)) => (signals::exit_code(signal), format!(" by {name}")),
+        None => (retake_core::Error::Cancelled.exit_code(), String::new()),
+    };
+    eprintln!(
+        "retake: cancelled{by}: finished frames are kept, the unfinished output was removed; \
+         run again with --resume to finish a sequence"
+    );
+    code
 }

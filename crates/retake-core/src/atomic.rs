@@ -71,6 +71,52 @@ fn ext_of(name: &str) -> &str {
     name.rsplit_once('.').map_or("tmp", |(_, e)| e)
 }
 
+/// Between the output's name and the writing process's id in a temporary's
+/// name: the id is what tells a live run's temporary from a killed one's.
+const PARTIAL_MARK: &str = ".retake-partial-";
+
+/// The output file name and the writing process of a hidden temporary's
+/// file name; `None` for any other file. The inverse of [`temp_name`]; a
+/// temporary whose output name was too long to keep whole (cut and hashed)
+/// is not recognised, so it is left alone rather than guessed at.
+pub fn temp_owner(file_name: &str) -> Option<(&str, u32)> {
+    let rest = file_name.strip_prefix('.')?;
+    let (name, tail) = rest.rsplit_once(PARTIAL_MARK)?;
+    let (pid, ext) = tail.split_once('.')?;
+    let pid: u32 = pid.parse().ok()?;
+    (ext == ext_of(name) && temp_name(name, pid) == file_name).then_some((name, pid))
+}
+
+/// True unless the process is known to be gone. Without /proc nothing is
+/// known, and a temporary that might be live is never touched.
+fn process_may_live(pid: u32) -> bool {
+    let proc_fs = Path::new("/proc");
+    !proc_fs.join("self").exists() || proc_fs.join(pid.to_string()).exists()
+}
+
+/// Remove the hidden temporaries in `dir` that killed runs left behind: those
+/// whose output name `ours` accepts and whose writing process is gone (a
+/// live run's temporary is never touched). Returns what was removed.
+///
+/// `ours` must accept only names no other live run can be writing on
+/// another machine (where its process id means nothing): the output file
+/// itself, or the frames of this run's own range.
+pub fn remove_stale_temporaries(dir: &Path, ours: impl Fn(&str) -> bool) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let me = std::process::id();
+    entries
+        .filter_map(|e| e.ok())
+        .filter_map(|e| {
+            let file_name = e.file_name();
+            let (name, pid) = temp_owner(file_name.to_str()?)?;
+            (pid != me && ours(name) && !process_may_live(pid)).then(|| e.path())
+        })
+        .filter(|path| std::fs::remove_file(path).is_ok())
+        .collect()
+}
+
 /// Longest file name Linux file systems take, in bytes.
 const NAME_MAX: usize = 255;
 
@@ -80,7 +126,7 @@ fn temp_name(name: &str, pid: u32) -> String {
     let ext = Some(ext_of(name))
         .filter(|e| e.len() <= 16)
         .unwrap_or("tmp");
-    name_within_limit(".", name, &format!(".retake-partial-{pid}.{ext}"))
+    name_within_limit(".", name, &format!("{PARTIAL_MARK}{pid}.{ext}"))
 }
 
 /// `prefix + name + suffix` (a temporary, a sidecar such as provenance)
@@ -208,6 +254,30 @@ mod tests {
         assert!(err.contains("not a regular file"), "{err}");
         let err = AtomicPath::new(dir.path()).unwrap_err().to_string();
         assert!(err.contains("not a regular file"), "{err}");
+    }
+
+    #[test]
+    fn temporary_names_tell_their_output_and_process() {
+        let name = temp_name("shot.1001.exr", 4242);
+        assert_eq!(temp_owner(&name), Some(("shot.1001.exr", 4242)));
+        assert_eq!(temp_owner("shot.1001.exr"), None);
+        assert_eq!(temp_owner(".shot.exr.retake-partial-x.exr"), None);
+    }
+
+    #[test]
+    fn only_dead_processes_temporaries_of_this_output_are_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        // No process has a pid above the kernel's pid_max (at most 2^22).
+        let dead = 4_194_305;
+        let stale = dir.path().join(temp_name("a.mov", dead));
+        let other_output = dir.path().join(temp_name("b.mov", dead));
+        let live = dir.path().join(temp_name("a.mov", 1));
+        for p in [&stale, &other_output, &live] {
+            std::fs::write(p, b"x").unwrap();
+        }
+        let removed = remove_stale_temporaries(dir.path(), |n| n == "a.mov");
+        assert_eq!(removed, vec![stale.clone()]);
+        assert!(!stale.exists() && other_output.exists() && live.exists());
     }
 
     #[test]

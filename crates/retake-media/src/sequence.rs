@@ -112,8 +112,13 @@ impl Pattern {
         &self.text
     }
 
+    /// The folder the frames are in.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
     /// The frame number a file name stands for, if it matches.
-    fn number_of(&self, name: &str) -> Option<i64> {
+    pub fn number_of(&self, name: &str) -> Option<i64> {
         let mid = name
             .strip_prefix(&self.prefix)?
             .strip_suffix(&self.suffix)?;

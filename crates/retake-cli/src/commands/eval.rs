@@ -50,7 +50,7 @@ pub fn run(a: &EvalArgs, global: &GlobalArgs) -> Result<i32> {
             .count() as u64
     });
 
-    let reporter = Reporter::new("eval", global.quiet);
+    let reporter = Reporter::new("eval", global.quiet, global.progress);
     let mut warp = WarpingError::new(FlowParams::default());
     if let Some(dir) = &a.flow_cache {
         warp = warp.with_flow_cache(dir);

@@ -3,6 +3,7 @@
 mod convert;
 mod doctor;
 mod eval;
+mod farm;
 mod mask;
 mod models;
 mod probe;
@@ -12,8 +13,6 @@ mod remove;
 mod run;
 
 use std::path::Path;
-use std::sync::atomic::AtomicBool;
-use std::sync::Arc;
 
 use retake_core::atomic::AtomicPath;
 use retake_core::folders::NewFolders;
@@ -40,6 +39,7 @@ pub fn dispatch(cli: &Cli) -> Result<i32> {
         Command::Convert(a) => convert::run(a, &cli.global),
         Command::Run(a) => run::run(a, &cli.global),
         Command::Eval(a) => eval::run(a, &cli.global),
+        Command::Farm(c) => farm::run(c, &cli.global),
     }
 }
 
@@ -71,6 +71,9 @@ pub fn run_operation<O: Operation>(
     mut provenance: Provenance,
     plan: impl FnOnce(&ClipInfo) -> OutputPlan,
 ) -> Result<RunStats> {
+    // From the start: a cancel while inputs open or models load is honoured
+    // at the first frame, never a kill that skips the clean-up.
+    let cancel = crate::signals::cancel_on_signals();
     let label = provenance.operation.clone();
     let mut frames = io.frames.as_deref().map(FrameRange::parse).transpose()?;
     let resume = io
@@ -128,6 +131,7 @@ pub fn run_operation<O: Operation>(
     }
     let codec = codec_for_alpha(codec, &io.output, plan.info.has_alpha);
     let new_folders = ensure_output_folder(&io.output)?;
+    remove_stale_temporaries(&io.output, frames.as_ref());
     let sink = retake_media::create_sink(
         &io.output,
         &plan.info,
@@ -139,9 +143,8 @@ pub fn run_operation<O: Operation>(
             carry: Some(carry),
         },
     )?;
-    let reporter = Reporter::new(&label, global.quiet);
+    let reporter = Reporter::new(&label, global.quiet, global.progress);
     let progress = |p| reporter.update(p);
-    let cancel = Arc::new(AtomicBool::new(false));
     let opts = PipelineOptions {
         workers: crate::context::threads(global),
         frames,
@@ -191,6 +194,31 @@ fn carried_media(
         out.time_base = Rational::new(rate.den, rate.num);
     }
     Ok(Carry::aligned(facts, first_out, &io.output))
+}
+
+/// Delete what killed runs of this output left: the temporary of a movie,
+/// or of the frames this run renders (never other frames: another chunk on
+/// another machine may be writing them).
+fn remove_stale_temporaries(output: &str, frames: Option<&FrameRange>) {
+    let removed = match retake_media::sequence::Pattern::parse(output) {
+        Some(pattern) => retake_core::atomic::remove_stale_temporaries(pattern.dir(), |name| {
+            pattern
+                .number_of(name)
+                .is_some_and(|n| frames.is_none_or(|r| r.contains(n)))
+        }),
+        None => {
+            let path = Path::new(output);
+            let dir = match path.parent() {
+                Some(d) if !d.as_os_str().is_empty() => d,
+                _ => Path::new("."),
+            };
+            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            retake_core::atomic::remove_stale_temporaries(dir, |n| n == name)
+        }
+    };
+    for path in removed {
+        log::info!("removed {} (left by a killed run)", path.display());
+    }
 }
 
 /// What travels as the frames' alpha for operations that take a subject

@@ -99,13 +99,38 @@ fn load(path: &Path) -> Result<Job> {
     Ok(job)
 }
 
-pub fn run(a: &RunArgs, global: &GlobalArgs) -> Result<i32> {
-    let job = load(&a.job)?;
-    let base = a.job.parent().unwrap_or_else(|| Path::new("."));
-    let mut io = job.io;
+/// The job's `[io]` with its paths resolved against the job file's folder.
+fn resolved_io(job: &Job, base: &Path) -> IoArgs {
+    let mut io = job.io.clone();
     io.input = resolve(base, &io.input);
     io.output = resolve(base, &io.output);
     io.media_from = io.media_from.map(|m| resolve(base, &m));
+    io
+}
+
+/// What a farm engine needs of a job file to cut it into chunks: its
+/// `[io]`, paths resolved as `retake run` resolves them.
+pub fn job_io(path: &Path) -> Result<IoArgs> {
+    let job = load(path)?;
+    Ok(resolved_io(
+        &job,
+        path.parent().unwrap_or_else(|| Path::new(".")),
+    ))
+}
+
+pub fn run(a: &RunArgs, global: &GlobalArgs) -> Result<i32> {
+    let job = load(&a.job)?;
+    let base = a.job.parent().unwrap_or_else(|| Path::new("."));
+    let mut io = resolved_io(&job, base);
+    if let Some(input) = &a.input {
+        io.input = input.clone();
+    }
+    if let Some(output) = &a.output {
+        io.output = output.clone();
+    }
+    if a.codec.is_some() {
+        io.codec = a.codec.clone();
+    }
     if a.frames.is_some() {
         io.frames = a.frames.clone();
     }
