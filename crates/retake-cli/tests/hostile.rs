@@ -113,6 +113,42 @@ fn a_sequence_with_gaps_or_unreadable_frames_is_not_overwritten() {
 }
 
 #[test]
+fn farm_chunks_write_passes_beside_each_other() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let clip = files::clip(&d.join("shot.mkv"), "48x32", 4, &["-c:v", "ffv1"]);
+    let passes = d.join("p.####.exr");
+    for (chunk, out) in [("0-1", "a.####.exr"), ("2-3", "b.####.exr")] {
+        let o = retake(&[
+            "relight",
+            s(&clip),
+            "-o",
+            s(&d.join(out)),
+            "--passes",
+            s(&passes),
+            "--frames",
+            chunk,
+        ]);
+        assert!(o.status.success(), "chunk {chunk}: {}", stderr(&o));
+    }
+    assert!((0..4).all(|f| d.join(format!("p.{f:04}.exr")).is_file()));
+    // A chunk over frames whose passes exist is refused before writing.
+    let before = listing(d);
+    let o = retake(&[
+        "relight",
+        s(&clip),
+        "-o",
+        s(&d.join("c.####.exr")),
+        "--passes",
+        s(&passes),
+        "--frames",
+        "1-2",
+    ]);
+    assert_clean_error(&o, 4, "p.0001.exr");
+    assert_eq!(listing(d), before);
+}
+
+#[test]
 fn a_single_image_output_of_many_frames_leaves_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let clip = files::clip(&dir.path().join("shot.mkv"), "48x32", 3, &["-c:v", "ffv1"]);
