@@ -66,9 +66,23 @@ pub fn library_version() -> String {
     owned(unsafe { ffi::rtk_ocio_version() }).unwrap_or_default()
 }
 
+/// OpenColorIO's messages, at info level (`retake -v` shows them): the
+/// validation warnings of widely used configs are noise to most users.
+extern "C" fn forward_log(msg: *const c_char) {
+    let _ = std::panic::catch_unwind(|| {
+        if let Some(m) = owned(msg) {
+            log::info!("OpenColorIO: {}", m.trim_end());
+        }
+    });
+}
+
+static LOGGER: std::sync::Once = std::sync::Once::new();
+
 impl Config {
     /// Reads and validates the config at `path`.
     pub fn open(path: &Path) -> Result<Config, OcioError> {
+        // SAFETY: `forward_log` is a plain function that never unwinds.
+        LOGGER.call_once(|| unsafe { ffi::rtk_ocio_set_logger(forward_log) });
         let bytes = std::fs::read(path).map_err(|e| OcioError::Config {
             path: path.to_path_buf(),
             problem: e.to_string(),

@@ -20,6 +20,7 @@ pub const DISPLAYS: c_int = 3;
 
 extern "C" {
     pub fn rtk_ocio_version() -> *const c_char;
+    pub fn rtk_ocio_set_logger(log: extern "C" fn(*const c_char));
     pub fn rtk_ocio_config_open(
         path: *const c_char,
         out: *mut *mut RtkOcioConfig,

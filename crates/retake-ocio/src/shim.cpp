@@ -53,6 +53,15 @@ extern "C" {
 
 const char *rtk_ocio_version(void) { return OCIO::GetVersion(); }
 
+// OpenColorIO prints its messages (e.g. a config's validation warnings) to
+// stderr; send them to `log` instead, so they follow Retake's -q/-v.
+void rtk_ocio_set_logger(void (*log)(const char *)) {
+    try {
+        OCIO::SetLoggingFunction([log](const char *msg) { log(msg); });
+    } catch (...) {
+    }
+}
+
 int rtk_ocio_config_open(const char *path, RtkOcioConfig **out, char *err,
                          size_t len) {
     return guarded(err, len, [&] {

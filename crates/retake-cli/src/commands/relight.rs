@@ -30,7 +30,7 @@ pub fn run(a: &RelightArgs, global: &GlobalArgs) -> Result<i32> {
     }
     params.validate()?;
     let mut record = Provenance::new("relight", &params);
-    let mut models = Models::new(global);
+    let mut models = Models::for_io(global, &a.io);
     let subject = if auto {
         Some(models.auto_subject(&mut record)?)
     } else {

@@ -105,6 +105,7 @@ pub fn run(a: &RunArgs, global: &GlobalArgs) -> Result<i32> {
     let mut io = job.io;
     io.input = resolve(base, &io.input);
     io.output = resolve(base, &io.output);
+    io.ocio = io.ocio.map(|c| resolve(base, &c));
     if a.frames.is_some() {
         io.frames = a.frames.clone();
     }
