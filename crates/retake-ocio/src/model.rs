@@ -95,14 +95,14 @@ impl ModelSpaces {
 }
 
 impl ModelColour for ModelSpaces {
-    fn to_model(&self, encoding: PixelEncoding, rgb: &mut [f32]) -> Result<()> {
+    fn encode_for_model(&self, encoding: PixelEncoding, rgb: &mut [f32]) -> Result<()> {
         self.pair(encoding)?
             .to_model
             .apply(rgb, 3)
             .map_err(|e| e.into_core("ocio"))
     }
 
-    fn from_model(&self, encoding: PixelEncoding, rgb: &mut [f32]) -> Result<()> {
+    fn decode_from_model(&self, encoding: PixelEncoding, rgb: &mut [f32]) -> Result<()> {
         self.pair(encoding)?
             .from_model
             .apply(rgb, 3)

@@ -92,7 +92,7 @@ impl Processor {
         if self.noop || data.is_empty() {
             return Ok(());
         }
-        if !(channels == 3 || channels == 4) || data.len() % channels != 0 {
+        if !(channels == 3 || channels == 4) || !data.len().is_multiple_of(channels) {
             return Err(OcioError::Transform {
                 path: self.config.clone(),
                 from: self.from.clone(),

@@ -242,7 +242,7 @@ impl LearnedFill {
             }
         }
         if let Some(c) = colour {
-            c.from_model(spec.encoding, &mut rgb)?;
+            c.decode_from_model(spec.encoding, &mut rgb)?;
         }
         Ok((w, h, rgb))
     }

@@ -13,7 +13,7 @@ use crate::error::Result;
 /// what a model's manifest says it takes (`encoding`).
 pub trait ModelColour: Send + Sync + Debug {
     /// Working-space RGB to the model's encoding, in place.
-    fn to_model(&self, encoding: PixelEncoding, rgb: &mut [f32]) -> Result<()>;
+    fn encode_for_model(&self, encoding: PixelEncoding, rgb: &mut [f32]) -> Result<()>;
     /// A model's RGB output in `encoding` back to the working space, in place.
-    fn from_model(&self, encoding: PixelEncoding, rgb: &mut [f32]) -> Result<()>;
+    fn decode_from_model(&self, encoding: PixelEncoding, rgb: &mut [f32]) -> Result<()>;
 }

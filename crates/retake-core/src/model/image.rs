@@ -40,7 +40,7 @@ impl ModelImage {
         let mut rgb = resize(&src.data, src.width, src.height, 3, width, height);
         match (colour, spec.encoding) {
             (Some(c), encoding) => {
-                c.to_model(encoding, &mut rgb)?;
+                c.encode_for_model(encoding, &mut rgb)?;
                 if encoding == PixelEncoding::Srgb {
                     rgb.iter_mut().for_each(|v| *v = v.clamp(0.0, 1.0));
                 }
