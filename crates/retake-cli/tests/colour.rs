@@ -478,3 +478,34 @@ fn operations_on_an_acescg_plate_match_the_plate_converted_to_the_working_space(
     ));
     assert_ne!(sequence(d, "wrong."), sequence(d, "relight-a."));
 }
+
+#[test]
+fn job_files_take_the_colour_keys_in_io() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    hdr_plate(&d.join("plate.exr"));
+    std::fs::copy(config_path(), d.join("studio.ocio")).unwrap();
+    let job = d.join("job.toml");
+    std::fs::write(
+        &job,
+        "operation = \"convert\"\n[io]\ninput = \"plate.exr\"\noutput = \"out.png\"\n\
+         codec = \"png16\"\nocio = \"studio.ocio\"\ninput_colorspace = \"ACEScg\"\n\
+         output_colorspace = \"sRGB - Texture\"\n",
+    )
+    .unwrap();
+    ok(retake_ocio(&["run", job.to_str().unwrap()], None));
+    let colour = &provenance(&d.join("out.png"))["colour"];
+    assert_eq!(colour["config"], d.join("studio.ocio").to_str().unwrap());
+    assert_eq!(colour["output_space"], "sRGB - Texture");
+    // Job files skip clap, so its conflicts are checked again.
+    std::fs::write(
+        &job,
+        "operation = \"convert\"\n[io]\ninput = \"plate.exr\"\noutput = \"again.png\"\n\
+         ocio = \"studio.ocio\"\ninput_colorspace = \"ACEScg\"\ninput_transfer = \"srgb\"\n",
+    )
+    .unwrap();
+    let o = retake_ocio(&["run", job.to_str().unwrap()], None);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("input-transfer"), "{}", stderr(&o));
+    assert!(!d.join("again.png").exists());
+}
