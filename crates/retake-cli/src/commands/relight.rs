@@ -124,16 +124,23 @@ fn preview(
     let grid = preset_grid(&frames, op, 320)?;
     let mut sheet = ClipInfo::in_memory(&a.io.output, grid.width, grid.height, Some(1));
     sheet.colour = ColourTags::srgb_image();
-    let mut sink = retake_media::create_sink(
+    // With a colour config the sheet goes out as the shot does (the
+    // output space or display/view), through OpenColorIO.
+    let colour = super::colour::plan(&a.io)?;
+    let sink = retake_media::create_sink(
         &a.io.output,
         &sheet,
         &SinkOptions {
             codec: None,
-            transfer: Some(Transfer::Srgb),
+            transfer: Some(match colour {
+                Some(_) => Transfer::Linear,
+                None => Transfer::Srgb,
+            }),
             crf: None,
             threads: 0,
         },
     )?;
+    let mut sink = super::colour::wrap_sink(sink, colour.as_deref());
     sink.write(&grid)?;
     sink.finish()?;
     let columns: Vec<String> = frames.iter().map(|f| f.index.to_string()).collect();
