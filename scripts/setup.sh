@@ -12,6 +12,9 @@
 #     started: the tests start a private cluster), and the Open Job
 #     Description reference CLI (openjd-cli 0.8.0 from PyPI) in a venv
 #     -> .deps/openjd/bin/openjd
+#   - OpenColorIO 2.1 (Debian: library, headers, ociocheck) and, for the
+#     colour tests, a venv with the PyPI opencolorio package -> .deps/ocio/venv
+#     and the ACES CG config it ships -> .deps/ocio/cg-config-v1.0.0_aces-v1.3_ocio-v2.1.ocio
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -31,15 +34,26 @@ as_root() {
 # 1. Debian packages.
 packages=(libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libavfilter-dev
           libavdevice-dev libswresample-dev pkg-config clang libclang-dev ffmpeg
-          python3 python3-pip unzip ca-certificates bc openexr
-          slurmctld slurmd slurm-client munge)
+          python3 python3-pip python3-venv unzip ca-certificates bc openexr
+          slurmctld slurmd slurm-client munge
+          libopencolorio-dev opencolorio-tools)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-# A python3 with pip elsewhere on PATH (pyenv, venv) is as good as Debian's.
+# Drop one package from the missing list (whole names only).
+not_missing() {
+  local kept=() p
+  for p in "${missing[@]}"; do [ "$p" = "$1" ] || kept+=("$p"); done
+  missing=("${kept[@]}")
+}
+# A python3 with pip elsewhere on PATH (pyenv, venv) is as good as Debian's,
+# and one that can make venvs needs no python3-venv.
 if python3 -m pip --version >/dev/null 2>&1; then
-  missing=("${missing[@]/python3-pip}"); missing=("${missing[@]/python3}")
+  not_missing python3-pip; not_missing python3
+fi
+if python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then
+  not_missing python3-venv
 fi
 missing=($(printf '%s\n' "${missing[@]}" | grep -v '^$' || true))
 if [ "${#missing[@]}" -gt 0 ]; then
@@ -110,4 +124,33 @@ if ! "$openjd" --version 2>/dev/null | grep -q '0\.8\.0'; then
     || die "could not install openjd-cli 0.8.0 from PyPI (check network access to the package registry)"
 fi
 
-say "ready: ONNX Runtime in .deps/onnxruntime, models/u2netp.onnx, samples/*.mp4, .deps/openjd, Slurm"
+# 6. OpenColorIO's own processor (Python) and a real ACES config, for the
+# colour tests: the config is written by OpenColorIO from its built-in
+# copy, then read back by the system's OpenColorIO 2.1 (ociocheck).
+pip_download opencolorio==2.6.0 'opencolorio-2.6.0-*.whl'
+ocio_dir="$deps/ocio"
+venv="$ocio_dir/venv"
+if ! "$venv/bin/python" -c 'import PyOpenColorIO' >/dev/null 2>&1; then
+  say "making the OpenColorIO venv in .deps/ocio/venv"
+  rm -rf "$venv"
+  python3 -m venv "$venv" || die "python3 -m venv failed (install python3-venv)"
+  "$venv/bin/python" -m pip install --quiet --no-index --no-deps "$wheels"/opencolorio-2.6.0-*.whl \
+    || die "could not install the opencolorio wheel into $venv"
+fi
+config_name=cg-config-v1.0.0_aces-v1.3_ocio-v2.1
+config="$ocio_dir/$config_name.ocio"
+if [ ! -s "$config" ]; then
+  say "writing the OpenColorIO config $config_name"
+  "$venv/bin/python" - "$config_name" "$config.partial" <<'PY'
+import sys
+import PyOpenColorIO as ocio
+name, path = sys.argv[1], sys.argv[2]
+with open(path, "w") as f:
+    f.write(ocio.Config.CreateFromBuiltinConfig(name).serialize())
+PY
+  ociocheck --iconfig "$config.partial" >/dev/null 2>&1 \
+    || die "OpenColorIO 2.1 (ociocheck) cannot read $config.partial"
+  mv "$config.partial" "$config"
+fi
+
+say "ready: ONNX Runtime in .deps/onnxruntime, models/u2netp.onnx, samples/*.mp4, .deps/openjd, Slurm, OCIO config in .deps/ocio"

@@ -50,6 +50,8 @@ pub fn model_context() -> retake_core::Result<ModelContext> {
         library: runtime::library_candidates(&near),
         providers: Provider::parse_list(&providers)?,
         threads: std::thread::available_parallelism().map_or(2, |n| n.get()),
+        // Pixels come in the host's working space; no OpenColorIO here.
+        colour: None,
     })
 }
 

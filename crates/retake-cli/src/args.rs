@@ -87,6 +87,8 @@ pub enum Command {
     /// OpenCue. Every chunk runs `retake run JOB --frames A-B`.
     #[command(subcommand)]
     Farm(FarmCommand),
+    /// List an OpenColorIO config's colour spaces, roles, displays and views.
+    Colorspaces(ColorspacesArgs),
     /// Measure a result against ground truth: PSNR, SSIM (whole frame and
     /// inside a mask) and the temporal warping error.
     ///
@@ -211,6 +213,16 @@ pub struct EvalArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct ColorspacesArgs {
+    /// The config (default: $OCIO).
+    #[arg(long, value_name = "CONFIG")]
+    pub ocio: Option<String>,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
 pub struct ProbeArgs {
     /// Video file or image-sequence pattern (`shot.####.exr`, `shot.%04d.png`).
     pub input: String,
@@ -275,6 +287,27 @@ pub struct IoArgs {
     /// Encode the output with this transfer curve (default: the input's).
     #[arg(long)]
     pub output_transfer: Option<String>,
+    /// OpenColorIO config that names the colour spaces below (default:
+    /// $OCIO). Used only when a colour space, display or view is given.
+    #[arg(long, value_name = "CONFIG")]
+    pub ocio: Option<String>,
+    /// The input's colour space in the OpenColorIO config (a space, alias
+    /// or role, e.g. ACEScg): pictures are converted from it to the
+    /// config's `scene_linear` role, where Retake works. Needed by
+    /// --output-colorspace and --display.
+    #[arg(long, value_name = "NAME", conflicts_with = "input_transfer")]
+    pub input_colorspace: Option<String>,
+    /// The output's colour space in the config (default: the input's).
+    #[arg(long, value_name = "NAME", conflicts_with_all = ["output_transfer", "display"])]
+    pub output_colorspace: Option<String>,
+    /// Deliver through this display of the config (with --view), e.g.
+    /// "sRGB - Display", instead of a colour space.
+    #[arg(long, value_name = "NAME", conflicts_with = "output_transfer")]
+    pub display: Option<String>,
+    /// The display's view, e.g. "ACES 1.0 - SDR Video" (default: the
+    /// display's default view).
+    #[arg(long, value_name = "NAME", requires = "display")]
+    pub view: Option<String>,
     /// Quality for H.264/H.265 (CRF; lower is better).
     #[arg(long)]
     pub crf: Option<u32>,

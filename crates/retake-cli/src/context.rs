@@ -8,7 +8,7 @@ use retake_core::model::{self, manifest, runtime, Model, ModelContext, Provider,
 use retake_core::provenance::{ModelRecord, Provenance};
 use retake_core::Result;
 
-use crate::args::GlobalArgs;
+use crate::args::{GlobalArgs, IoArgs};
 
 /// The folder holding this executable, with symbolic links resolved (a
 /// packaged `bin/retake` may be linked from `/usr/local/bin`).
@@ -76,6 +76,16 @@ pub fn model_context(global: &GlobalArgs) -> Result<ModelContext> {
         library: library_candidates(),
         providers: Provider::parse_list(&global.providers)?,
         threads: threads(global),
+        colour: None,
+    })
+}
+
+/// The model context of an operation on `io`: models get their pictures
+/// through its colour config when one is in use.
+pub fn model_context_for(global: &GlobalArgs, io: &IoArgs) -> Result<ModelContext> {
+    Ok(ModelContext {
+        colour: crate::commands::colour::model_colour(io)?,
+        ..model_context(global)?
     })
 }
 
@@ -83,18 +93,35 @@ pub fn model_context(global: &GlobalArgs) -> Result<ModelContext> {
 /// first need, and every model opened is recorded in the provenance.
 pub struct Models<'a> {
     global: &'a GlobalArgs,
+    io: Option<&'a IoArgs>,
     ctx: Option<ModelContext>,
 }
 
 impl<'a> Models<'a> {
     pub fn new(global: &'a GlobalArgs) -> Self {
-        Models { global, ctx: None }
+        Models {
+            global,
+            io: None,
+            ctx: None,
+        }
+    }
+
+    /// Models for an operation on `io`, seeing pictures through its colour
+    /// config when one is in use.
+    pub fn for_io(global: &'a GlobalArgs, io: &'a IoArgs) -> Self {
+        Models {
+            io: Some(io),
+            ..Models::new(global)
+        }
     }
 
     /// Where models and ONNX Runtime are found (built on first need).
     pub fn context(&mut self) -> Result<ModelContext> {
         if self.ctx.is_none() {
-            self.ctx = Some(model_context(self.global)?);
+            self.ctx = Some(match self.io {
+                Some(io) => model_context_for(self.global, io)?,
+                None => model_context(self.global)?,
+            });
         }
         self.ctx
             .clone()

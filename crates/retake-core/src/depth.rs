@@ -88,7 +88,13 @@ impl DepthModel {
             )));
         }
         let m = &self.model.manifest;
-        let img = ModelImage::from_frame(frame, &m.inputs[0], self.width, self.height);
+        let img = ModelImage::from_frame(
+            frame,
+            &m.inputs[0],
+            self.width,
+            self.height,
+            self.model.colour.as_deref(),
+        )?;
         let input = img.to_tensor(&m.inputs[0])?;
         let out = self.model.run(vec![input])?;
         let t = out

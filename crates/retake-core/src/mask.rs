@@ -177,7 +177,13 @@ impl SubjectMask {
     /// Saliency of one frame at model resolution (no temporal smoothing).
     pub fn saliency(&self, frame: &Frame) -> Result<MaskAnalysis> {
         let m = &self.model.manifest;
-        let img = ModelImage::from_frame(frame, &m.inputs[0], self.width, self.height);
+        let img = ModelImage::from_frame(
+            frame,
+            &m.inputs[0],
+            self.width,
+            self.height,
+            self.model.colour.as_deref(),
+        )?;
         let input = img.to_tensor(&m.inputs[0])?;
         let out = self.model.run(vec![input])?;
         let (w, h, map) = output_map(&out[0], &m.outputs[0])?;

@@ -54,6 +54,27 @@ impl InputRecord {
     }
 }
 
+/// The colour management of a run, when an OpenColorIO config was used:
+/// which config (path and sha256 of the file) and which spaces.
+#[derive(Clone, Debug, Serialize)]
+pub struct ColourRecord {
+    pub config: String,
+    pub config_sha256: String,
+    /// Version of the OpenColorIO library that converted.
+    pub opencolorio: String,
+    /// The config's `scene_linear` role, where the operation worked.
+    pub working_space: String,
+    pub input_space: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub output_space: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub display: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub view: Option<String>,
+    /// The space sRGB-encoded model inputs were converted to.
+    pub model_space: Option<String>,
+}
+
 /// The record written beside an output (`OUTPUT.retake.json`).
 #[derive(Clone, Debug, Serialize)]
 pub struct Provenance {
@@ -67,6 +88,9 @@ pub struct Provenance {
     pub output: String,
     pub frames: Option<String>,
     pub frames_written: u64,
+    /// Absent when no colour config was used (the built-in curves).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub colour: Option<ColourRecord>,
 }
 
 impl Provenance {
@@ -83,6 +107,7 @@ impl Provenance {
             output: String::new(),
             frames: None,
             frames_written: 0,
+            colour: None,
         }
     }
 }

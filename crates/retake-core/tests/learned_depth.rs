@@ -24,6 +24,7 @@ fn context() -> ModelContext {
         library: vec![checkout().join(".deps/onnxruntime/libonnxruntime.so.1.31.1")],
         providers: vec![Provider::Cpu],
         threads: 2,
+        colour: None,
     }
 }
 

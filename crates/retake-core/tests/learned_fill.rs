@@ -26,6 +26,7 @@ fn context() -> ModelContext {
         library: vec![checkout().join(".deps/onnxruntime/libonnxruntime.so.1.31.1")],
         providers: vec![Provider::Cpu],
         threads: 2,
+        colour: None,
     }
 }
 
@@ -322,4 +323,55 @@ fn models_without_the_inpaint_contract_are_refused_by_name() {
         err.contains("u2netp-as-inpaint") && err.contains("two inputs"),
         "{err}"
     );
+}
+
+/// A working space whose values are twice linear Rec.709's, converted for
+/// the model the way a colour config would be (through the hook).
+#[derive(Debug)]
+struct DoubledWorkingSpace;
+
+impl retake_core::model::ModelColour for DoubledWorkingSpace {
+    fn encode_for_model(
+        &self,
+        _: retake_core::model::manifest::PixelEncoding,
+        rgb: &mut [f32],
+    ) -> retake_core::Result<()> {
+        let table = retake_core::colour::EncodeTable::new(Transfer::Srgb);
+        rgb.iter_mut().for_each(|v| *v = table.encode(*v / 2.0));
+        Ok(())
+    }
+
+    fn decode_from_model(
+        &self,
+        _: retake_core::model::manifest::PixelEncoding,
+        rgb: &mut [f32],
+    ) -> retake_core::Result<()> {
+        rgb.iter_mut().for_each(|v| *v = linear(*v) * 2.0);
+        Ok(())
+    }
+}
+
+#[test]
+fn a_colour_hook_converts_what_the_model_sees_and_gives_back() {
+    let hooked = |name: &str| {
+        let ctx = ModelContext {
+            colour: Some(std::sync::Arc::new(DoubledWorkingSpace)),
+            ..context()
+        };
+        LearnedFill::new(model::open(name, Role::Inpaint, &ctx).unwrap()).unwrap()
+    };
+    for name in FIXTURES {
+        let (w, h) = (120, 80);
+        let hole = ellipse(60.0, 40.0, 20.0, 12.0);
+        let colour = |x: usize, y: usize| [x as f32 / 120.0, y as f32 / 80.0, 0.4];
+        let mut plain = picture(w, h, colour, &hole);
+        filler(name).fill(&mut plain).unwrap();
+        let mut doubled = picture(w, h, colour, &hole);
+        doubled.rgb.iter_mut().for_each(|v| *v *= 2.0);
+        hooked(name).fill(&mut doubled).unwrap();
+        // The same fill, seen in a working space twice as bright.
+        for (i, (a, b)) in plain.rgb.iter().zip(&doubled.rgb).enumerate() {
+            assert_eq!(a * 2.0, *b, "{name}: value {i}");
+        }
+    }
 }

@@ -7,11 +7,11 @@ use retake_core::{Result, Transfer};
 
 use super::{run_operation, OutputPlan};
 use crate::args::{GlobalArgs, MaskArgs};
-use crate::context::model_context;
+use crate::context::model_context_for;
 
 pub fn run(a: &MaskArgs, global: &GlobalArgs) -> Result<i32> {
     a.params.validate()?;
-    let ctx = model_context(global)?;
+    let ctx = model_context_for(global, &a.io)?;
     let model = model::open(&a.params.model, Role::Mask, &ctx)?;
     let mut record = Provenance::new("mask", &a.params);
     record

@@ -1,5 +1,7 @@
 //! One module per command; `run` dispatches.
 
+mod colorspaces;
+pub mod colour;
 mod convert;
 mod doctor;
 mod eval;
@@ -40,6 +42,7 @@ pub fn dispatch(cli: &Cli) -> Result<i32> {
         Command::Run(a) => run::run(a, &cli.global),
         Command::Eval(a) => eval::run(a, &cli.global),
         Command::Farm(c) => farm::run(c, &cli.global),
+        Command::Colorspaces(a) => colorspaces::run(a),
     }
 }
 
@@ -100,6 +103,7 @@ pub fn run_operation<O: Operation>(
         .as_deref()
         .map(|t| parse_transfer(t, "output-transfer"))
         .transpose()?;
+    let colour = colour::plan(io)?;
     check_output(&io.output, io.overwrite || io.resume)?;
     let fps = frame_rate(io)?;
     let mut source = open_input(io, matte, &mut provenance)?;
@@ -137,12 +141,18 @@ pub fn run_operation<O: Operation>(
         &plan.info,
         &SinkOptions {
             codec,
-            transfer: plan.transfer.or(out_transfer),
+            // With a colour config, OpenColorIO has already encoded the
+            // pictures: they are written as code values.
+            transfer: plan
+                .transfer
+                .or(out_transfer)
+                .or(colour.as_ref().map(|_| Transfer::Linear)),
             crf: io.crf,
             threads: 0,
             carry: Some(carry),
         },
     )?;
+    let sink = colour::wrap_sink(sink, colour.as_deref());
     let reporter = Reporter::new(&label, global.quiet, global.progress);
     let progress = |p| reporter.update(p);
     let opts = PipelineOptions {
@@ -266,16 +276,25 @@ pub fn open_input(
     matte: Option<(&str, MatteValues)>,
     provenance: &mut Provenance,
 ) -> Result<Box<dyn retake_core::FrameSource>> {
+    let colour = colour::plan(io)?;
     let source_opts = SourceOptions {
         layer: None,
         frame_rate: frame_rate(io)?,
-        transfer: io
-            .input_transfer
-            .as_deref()
-            .map(|t| parse_transfer(t, "input-transfer"))
-            .transpose()?,
+        // With a colour config, code values go to OpenColorIO uncurved.
+        transfer: match colour {
+            Some(_) => Some(Transfer::Linear),
+            None => io
+                .input_transfer
+                .as_deref()
+                .map(|t| parse_transfer(t, "input-transfer"))
+                .transpose()?,
+        },
     };
     let mut source = retake_media::open_source(&io.input, &source_opts)?;
+    if let Some(c) = &colour {
+        source = Box::new(retake_ocio::ConvertedSource::new(source, c.decode()));
+        provenance.colour = Some(c.record());
+    }
     provenance.inputs.push(InputRecord::new("shot", &io.input));
     if let Some((path, values)) = matte {
         // Mattes are data: read them without a colour curve; a depth pass

@@ -38,7 +38,7 @@ pub fn run(a: &ReangleArgs, global: &GlobalArgs) -> Result<i32> {
         log::warn!("{warning}");
     }
     let mut record = Provenance::new("reangle", &params);
-    let mut models = Models::new(global);
+    let mut models = Models::for_io(global, &a.io);
     let chosen = choose_fill(&params.fill, &mut || models.context())?;
     record.models.extend(chosen.model);
     let depth_model = if inputs.depth.is_some() {

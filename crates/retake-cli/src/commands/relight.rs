@@ -30,7 +30,7 @@ pub fn run(a: &RelightArgs, global: &GlobalArgs) -> Result<i32> {
     }
     params.validate()?;
     let mut record = Provenance::new("relight", &params);
-    let mut models = Models::new(global);
+    let mut models = Models::for_io(global, &a.io);
     let subject = if auto {
         Some(models.auto_subject(&mut record)?)
     } else {
@@ -141,17 +141,24 @@ fn preview(
     let grid = preset_grid(&frames, op, 320)?;
     let mut sheet = ClipInfo::in_memory(&a.io.output, grid.width, grid.height, Some(1));
     sheet.colour = ColourTags::srgb_image();
-    let mut sink = retake_media::create_sink(
+    // With a colour config the sheet goes out as the shot does (the
+    // output space or display/view), through OpenColorIO.
+    let colour = super::colour::plan(&a.io)?;
+    let sink = retake_media::create_sink(
         &a.io.output,
         &sheet,
         &SinkOptions {
             codec: None,
-            transfer: Some(Transfer::Srgb),
+            transfer: Some(match colour {
+                Some(_) => Transfer::Linear,
+                None => Transfer::Srgb,
+            }),
             crf: None,
             threads: 0,
             carry: None,
         },
     )?;
+    let mut sink = super::colour::wrap_sink(sink, colour.as_deref());
     sink.write(&grid)?;
     sink.finish()?;
     record.output = a.io.output.clone();

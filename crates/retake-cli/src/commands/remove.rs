@@ -7,13 +7,13 @@ use retake_core::remove::{Remove, RemoveParams};
 use retake_core::Result;
 
 use super::{run_operation, OutputPlan};
-use crate::args::{GlobalArgs, RemoveArgs};
+use crate::args::{GlobalArgs, IoArgs, RemoveArgs};
 use crate::context::Models;
 
 pub fn run(a: &RemoveArgs, global: &GlobalArgs) -> Result<i32> {
     a.params.validate()?;
     let mut record = Provenance::new("remove", &a.params);
-    let op = build(&a.params, global, &mut record)?;
+    let op = build(&a.params, &a.io, global, &mut record)?;
     let matte = (!a.params.auto_mask()).then_some((a.params.mask.as_str(), MatteValues::Coverage));
     run_operation(&a.io, matte, global, &op, record, |info| {
         let mut info = info.clone();
@@ -29,8 +29,13 @@ pub fn run(a: &RemoveArgs, global: &GlobalArgs) -> Result<i32> {
 
 /// The operation with its spatial filler and, for `--mask auto`, the
 /// subject model; the models used go into the provenance record.
-fn build(params: &RemoveParams, global: &GlobalArgs, record: &mut Provenance) -> Result<Remove> {
-    let mut models = Models::new(global);
+fn build(
+    params: &RemoveParams,
+    io: &IoArgs,
+    global: &GlobalArgs,
+    record: &mut Provenance,
+) -> Result<Remove> {
+    let mut models = Models::for_io(global, io);
     let chosen = choose_fill(&params.fill, &mut || models.context())?;
     record.models.extend(chosen.model);
     let subject = if params.auto_mask() {

@@ -105,6 +105,7 @@ fn resolved_io(job: &Job, base: &Path) -> IoArgs {
     io.input = resolve(base, &io.input);
     io.output = resolve(base, &io.output);
     io.media_from = io.media_from.map(|m| resolve(base, &m));
+    io.ocio = io.ocio.map(|c| resolve(base, &c));
     io
 }
 

@@ -189,6 +189,7 @@ impl LearnedFill {
     fn decode_output(&self, t: &Tensor) -> Result<(usize, usize, Vec<f32>)> {
         let m = self.manifest();
         let spec = &m.outputs[self.output];
+        let colour = self.model.colour.as_deref();
         let ctx = || m.model_path().display().to_string();
         let dims: Vec<usize> = t.shape.iter().map(|&d| d.max(0) as usize).collect();
         let (h, w, planar) = match (spec.layout, dims.as_slice()) {
@@ -233,11 +234,15 @@ impl LearnedFill {
                     ));
                 }
                 let e = (v - lo) * scale;
-                rgb[p * 3 + c] = match spec.encoding {
-                    PixelEncoding::Srgb => Transfer::Srgb.to_linear(e.clamp(0.0, 1.0)),
-                    PixelEncoding::Linear => e.max(0.0),
+                rgb[p * 3 + c] = match (spec.encoding, colour) {
+                    (PixelEncoding::Srgb, None) => Transfer::Srgb.to_linear(e.clamp(0.0, 1.0)),
+                    (PixelEncoding::Srgb, Some(_)) => e.clamp(0.0, 1.0),
+                    (PixelEncoding::Linear, _) => e.max(0.0),
                 };
             }
+        }
+        if let Some(c) = colour {
+            c.decode_from_model(spec.encoding, &mut rgb)?;
         }
         Ok((w, h, rgb))
     }
@@ -308,7 +313,8 @@ impl SpatialFill for LearnedFill {
         let image_spec = &m.inputs[self.image_input];
         let frame = Frame::from_data(0, cw, ch, 3, rgb)?;
         let image_tensor =
-            ModelImage::from_frame(&frame, image_spec, mw, mh).to_tensor(image_spec)?;
+            ModelImage::from_frame(&frame, image_spec, mw, mh, self.model.colour.as_deref())?
+                .to_tensor(image_spec)?;
         let mask_tensor = self.mask_tensor(&hole, cw, ch, mw, mh);
         let inputs = if self.image_input < self.mask_input {
             vec![image_tensor, mask_tensor]

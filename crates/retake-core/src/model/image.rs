@@ -1,6 +1,7 @@
 //! Turning frames into image tensors the way a manifest describes, and
 //! model outputs back into maps. Shared by every operation that runs a model.
 
+use super::colour::ModelColour;
 use super::manifest::{DType, Layout, PixelEncoding, TensorSpec};
 use super::runtime::{Tensor, TensorData};
 use crate::colour::{EncodeTable, Transfer};
@@ -19,8 +20,16 @@ pub struct ModelImage {
 }
 
 impl ModelImage {
-    /// Resize in linear light (cheap: the result is small), then encode.
-    pub fn from_frame(frame: &Frame, spec: &TensorSpec, width: usize, height: usize) -> Self {
+    /// Resize in linear light (cheap: the result is small), then encode:
+    /// through `colour` when a colour config is in use, else with the
+    /// built-in sRGB curve (frames taken as linear Rec.709).
+    pub fn from_frame(
+        frame: &Frame,
+        spec: &TensorSpec,
+        width: usize,
+        height: usize,
+        colour: Option<&dyn ModelColour>,
+    ) -> Result<Self> {
         let rgb_frame;
         let src = if frame.channels == 3 {
             frame
@@ -29,12 +38,21 @@ impl ModelImage {
             &rgb_frame
         };
         let mut rgb = resize(&src.data, src.width, src.height, 3, width, height);
-        if spec.encoding == PixelEncoding::Srgb {
-            let table = EncodeTable::new(Transfer::Srgb);
-            rgb.iter_mut()
-                .for_each(|v| *v = table.encode(*v).clamp(0.0, 1.0));
+        match (colour, spec.encoding) {
+            (Some(c), encoding) => {
+                c.encode_for_model(encoding, &mut rgb)?;
+                if encoding == PixelEncoding::Srgb {
+                    rgb.iter_mut().for_each(|v| *v = v.clamp(0.0, 1.0));
+                }
+            }
+            (None, PixelEncoding::Srgb) => {
+                let table = EncodeTable::new(Transfer::Srgb);
+                rgb.iter_mut()
+                    .for_each(|v| *v = table.encode(*v).clamp(0.0, 1.0));
+            }
+            (None, PixelEncoding::Linear) => {}
         }
-        ModelImage { width, height, rgb }
+        Ok(ModelImage { width, height, rgb })
     }
 
     /// The input tensor: scaled to the spec's range, normalised by its

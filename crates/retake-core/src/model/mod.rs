@@ -1,11 +1,14 @@
 //! Learned models: manifests, the ONNX Runtime library, sessions.
 
+pub mod colour;
 pub mod image;
 pub mod manifest;
 pub mod runtime;
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
+pub use colour::ModelColour;
 pub use manifest::{DType, Manifest, Role, TensorSpec};
 pub use runtime::{Model, Provider, Runtime, Tensor, TensorData};
 
@@ -25,6 +28,9 @@ pub struct ModelContext {
     pub providers: Vec<Provider>,
     /// Threads ONNX Runtime may use inside one run.
     pub threads: usize,
+    /// Converts model pictures from the working space when a colour config
+    /// is in use; `None`: frames are linear Rec.709 (see [`ModelColour`]).
+    pub colour: Option<Arc<dyn ModelColour>>,
 }
 
 /// Find the model `name` (or a manifest path), check it fills `role`, verify
@@ -47,7 +53,9 @@ pub fn open(name: &str, role: Role, ctx: &ModelContext) -> Result<Model> {
         );
     }
     let rt = runtime::init(&ctx.library)?;
-    Model::load(m, rt, &ctx.providers, ctx.threads)
+    let mut model = Model::load(m, rt, &ctx.providers, ctx.threads)?;
+    model.colour = ctx.colour.clone();
+    Ok(model)
 }
 
 /// What `auto` means for a model choice: the first installed real model of

@@ -4,12 +4,13 @@
 //! fallback.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use ort::ep::{self, ExecutionProvider};
 use ort::session::Session;
 use ort::value::{Tensor as OrtTensor, TensorElementType, ValueType};
 
+use super::colour::ModelColour;
 use super::manifest::{DType, Manifest, TensorSpec};
 use crate::error::{Error, Result};
 
@@ -287,6 +288,9 @@ pub struct Model {
     /// The provider the session runs on.
     pub provider: Provider,
     session: Mutex<Session>,
+    /// How its pictures are converted from the working space (set by
+    /// [`super::open`] from the context); `None`: the built-in sRGB curve.
+    pub colour: Option<Arc<dyn ModelColour>>,
 }
 
 impl Model {
@@ -342,6 +346,7 @@ impl Model {
                         manifest,
                         provider: p,
                         session: Mutex::new(session),
+                        colour: None,
                     });
                 }
                 Err(e) => {
