@@ -31,10 +31,10 @@ pub enum Context {
 impl Context {
     fn parse(name: &str) -> PResult<Context> {
         match name {
-            "OfxImageEffectContextFilter" => Ok(Context::Filter),
-            "OfxImageEffectContextGeneral" => Ok(Context::General),
+            x if same(x, kOfxImageEffectContextFilter) => Ok(Context::Filter),
+            x if same(x, kOfxImageEffectContextGeneral) => Ok(Context::General),
             other => Err(PluginError {
-                status: STAT_ERR_UNSUPPORTED,
+                status: kOfxStatErrUnsupported,
                 message: format!("context `{other}` is not supported (filter and general are)"),
             }),
         }
@@ -186,14 +186,14 @@ unsafe impl<E: Effect> Sync for Instance<E> {}
 fn clip_props(s: &Suites, clip: OfxImageClipHandle) -> PResult<Props> {
     let mut h: OfxPropertySetHandle = std::ptr::null_mut();
     // SAFETY: a clip handle of this instance and a slot.
-    unsafe { ofx_call!(s.effect, clip_get_property_set(clip, &mut h))? };
+    unsafe { ofx_call!(s.effect, clipGetPropertySet(clip, &mut h))? };
     Ok(Props::new(s, h))
 }
 
 fn connected(s: &Suites, clip: Option<OfxImageClipHandle>) -> bool {
     clip.is_some_and(|c| {
         clip_props(s, c)
-            .and_then(|p| p.int(CLIP_PROP_CONNECTED, 0))
+            .and_then(|p| p.int(kOfxImageClipPropConnected, 0))
             .is_ok_and(|v| v != 0)
     })
 }
@@ -201,12 +201,7 @@ fn connected(s: &Suites, clip: Option<OfxImageClipHandle>) -> bool {
 fn clip_rod(s: &Suites, clip: OfxImageClipHandle, time: f64) -> PResult<OfxRectD> {
     let mut rod = OfxRectD::default();
     // SAFETY: a clip handle of this instance and a slot.
-    unsafe {
-        ofx_call!(
-            s.effect,
-            clip_get_region_of_definition(clip, time, &mut rod)
-        )?
-    };
+    unsafe { ofx_call!(s.effect, clipGetRegionOfDefinition(clip, time, &mut rod))? };
     Ok(rod)
 }
 
@@ -231,17 +226,17 @@ pub fn dispatch<E: Effect>(
     in_args: OfxPropertySetHandle,
     out_args: OfxPropertySetHandle,
 ) -> OfxStatus {
-    if action == ACTION_LOAD {
+    if action == kOfxActionLoad {
         return match crate::host::load() {
-            Ok(()) => STAT_OK,
+            Ok(()) => kOfxStatOK,
             Err(e) => {
                 eprintln!("Retake: {e}");
                 e.status
             }
         };
     }
-    if action == ACTION_UNLOAD {
-        return STAT_OK;
+    if action == kOfxActionUnload {
+        return kOfxStatOK;
     }
     let s = match crate::host::suites() {
         Ok(s) => s,
@@ -250,34 +245,34 @@ pub fn dispatch<E: Effect>(
             return e.status;
         }
     };
-    let result = if action == ACTION_DESCRIBE {
-        describe::<E>(&s, handle).map(|_| STAT_OK)
-    } else if action == ACTION_DESCRIBE_IN_CONTEXT {
-        describe_in_context::<E>(&s, handle, in_args).map(|_| STAT_OK)
-    } else if action == ACTION_CREATE_INSTANCE {
-        create_instance::<E>(&s, handle).map(|_| STAT_OK)
-    } else if action == ACTION_DESTROY_INSTANCE {
-        destroy_instance::<E>(&s, handle).map(|_| STAT_OK)
+    let result = if action == kOfxActionDescribe {
+        describe::<E>(&s, handle).map(|_| kOfxStatOK)
+    } else if action == kOfxImageEffectActionDescribeInContext {
+        describe_in_context::<E>(&s, handle, in_args).map(|_| kOfxStatOK)
+    } else if action == kOfxActionCreateInstance {
+        create_instance::<E>(&s, handle).map(|_| kOfxStatOK)
+    } else if action == kOfxActionDestroyInstance {
+        destroy_instance::<E>(&s, handle).map(|_| kOfxStatOK)
     } else {
         let instance = match instance::<E>(&s, handle) {
             Ok(i) => i,
             Err(e) => return e.status,
         };
-        let r = if action == ACTION_RENDER {
-            render::<E>(&s, handle, instance, in_args).map(|_| STAT_OK)
-        } else if action == ACTION_GET_REGION_OF_DEFINITION {
-            region_of_definition(&s, instance, in_args, out_args).map(|_| STAT_OK)
-        } else if action == ACTION_GET_REGIONS_OF_INTEREST {
-            regions_of_interest(&s, instance, in_args, out_args).map(|_| STAT_OK)
-        } else if action == ACTION_GET_FRAMES_NEEDED {
-            frames_needed::<E>(&s, handle, instance, in_args, out_args).map(|_| STAT_OK)
-        } else if action == ACTION_GET_CLIP_PREFERENCES {
-            clip_preferences::<E>(&s, handle, instance, out_args).map(|_| STAT_OK)
-        } else if action == ACTION_PURGE_CACHES {
+        let r = if action == kOfxImageEffectActionRender {
+            render::<E>(&s, handle, instance, in_args).map(|_| kOfxStatOK)
+        } else if action == kOfxImageEffectActionGetRegionOfDefinition {
+            region_of_definition(&s, instance, in_args, out_args).map(|_| kOfxStatOK)
+        } else if action == kOfxImageEffectActionGetRegionsOfInterest {
+            regions_of_interest(&s, instance, in_args, out_args).map(|_| kOfxStatOK)
+        } else if action == kOfxImageEffectActionGetFramesNeeded {
+            frames_needed::<E>(&s, handle, instance, in_args, out_args).map(|_| kOfxStatOK)
+        } else if action == kOfxImageEffectActionGetClipPreferences {
+            clip_preferences::<E>(&s, handle, instance, out_args).map(|_| kOfxStatOK)
+        } else if action == kOfxActionPurgeCaches {
             instance.purge();
-            Ok(STAT_OK)
+            Ok(kOfxStatOK)
         } else {
-            Ok(STAT_REPLY_DEFAULT)
+            Ok(kOfxStatReplyDefault)
         };
         if let Err(e) = &r {
             instance.report(&s, handle, e);
@@ -287,7 +282,7 @@ pub fn dispatch<E: Effect>(
     match result {
         Ok(status) => status,
         Err(e) => {
-            if action != ACTION_RENDER {
+            if action != kOfxImageEffectActionRender {
                 eprintln!("Retake ({}): {e}", action.to_string_lossy());
             }
             e.status
@@ -297,43 +292,43 @@ pub fn dispatch<E: Effect>(
 
 fn describe<E: Effect>(s: &Suites, effect: OfxImageEffectHandle) -> PResult<()> {
     let p = s.effect_props(effect)?;
-    p.set_string(PROP_LABEL, 0, &E::LABEL.to_string_lossy())?;
+    p.set_string(kOfxPropLabel, 0, &E::LABEL.to_string_lossy())?;
     p.set_string(
-        PROP_PLUGIN_DESCRIPTION,
+        kOfxPropPluginDescription,
         0,
         &E::DESCRIPTION.to_string_lossy(),
     )?;
-    p.set_string(EFFECT_PLUGIN_PROP_GROUPING, 0, "Retake")?;
+    p.set_string(kOfxImageEffectPluginPropGrouping, 0, "Retake")?;
     p.set_strings(
-        EFFECT_PROP_SUPPORTED_CONTEXTS,
-        &[CONTEXT_FILTER, CONTEXT_GENERAL],
+        kOfxImageEffectPropSupportedContexts,
+        &[kOfxImageEffectContextFilter, kOfxImageEffectContextGeneral],
     )?;
     p.set_strings(
-        EFFECT_PROP_SUPPORTED_PIXEL_DEPTHS,
-        &[BIT_DEPTH_FLOAT, BIT_DEPTH_SHORT, BIT_DEPTH_BYTE],
+        kOfxImageEffectPropSupportedPixelDepths,
+        &[kOfxBitDepthFloat, kOfxBitDepthShort, kOfxBitDepthByte],
     )?;
     // Operations look at the whole frame (flow, the subject model), and
     // every input must match the Source's size: no tiles, one resolution.
-    p.set_int(EFFECT_PROP_SUPPORTS_TILES, 0, 0)?;
-    p.set_int(EFFECT_PROP_SUPPORTS_MULTI_RESOLUTION, 0, 0)?;
-    p.set_int(EFFECT_PROP_SUPPORTS_MULTIPLE_CLIP_DEPTHS, 0, 0)?;
-    p.set_int(EFFECT_PROP_TEMPORAL_CLIP_ACCESS, 0, 1)?;
+    p.set_int(kOfxImageEffectPropSupportsTiles, 0, 0)?;
+    p.set_int(kOfxImageEffectPropSupportsMultiResolution, 0, 0)?;
+    p.set_int(kOfxImageEffectPropSupportsMultipleClipDepths, 0, 0)?;
+    p.set_int(kOfxImageEffectPropTemporalClipAccess, 0, 1)?;
     // Different instances may render at once; one instance renders one
     // frame at a time (its analysed frames are shared between renders).
     p.set_string(
-        EFFECT_PLUGIN_RENDER_THREAD_SAFETY,
+        kOfxImageEffectPluginRenderThreadSafety,
         0,
-        &RENDER_INSTANCE_SAFE.to_string_lossy(),
+        &kOfxImageEffectRenderInstanceSafe.to_string_lossy(),
     )?;
     // Core parallelises inside a frame; the host must not split frames.
-    p.set_int(EFFECT_PLUGIN_PROP_HOST_FRAME_THREADING, 0, 0)?;
+    p.set_int(kOfxImageEffectPluginPropHostFrameThreading, 0, 0)?;
     Ok(())
 }
 
 fn define_clip(s: &Suites, effect: OfxImageEffectHandle, name: &CStr) -> PResult<Props> {
     let mut h: OfxPropertySetHandle = std::ptr::null_mut();
     // SAFETY: a descriptor handle, a NUL-terminated name and a slot.
-    unsafe { ofx_call!(s.effect, clip_define(effect, name.as_ptr(), &mut h))? };
+    unsafe { ofx_call!(s.effect, clipDefine(effect, name.as_ptr(), &mut h))? };
     Ok(Props::new(s, h))
 }
 
@@ -342,31 +337,35 @@ fn describe_in_context<E: Effect>(
     effect: OfxImageEffectHandle,
     in_args: OfxPropertySetHandle,
 ) -> PResult<()> {
-    let context = Context::parse(&Props::new(s, in_args).string(EFFECT_PROP_CONTEXT, 0)?)?;
-    let source = define_clip(s, effect, CLIP_SOURCE)?;
+    let context = Context::parse(&Props::new(s, in_args).string(kOfxImageEffectPropContext, 0)?)?;
+    let source = define_clip(s, effect, kOfxImageEffectSimpleSourceClipName)?;
     source.set_strings(
-        EFFECT_PROP_SUPPORTED_COMPONENTS,
-        &[COMPONENT_RGBA, COMPONENT_RGB],
+        kOfxImageEffectPropSupportedComponents,
+        &[kOfxImageComponentRGBA, kOfxImageComponentRGB],
     )?;
-    source.set_int(EFFECT_PROP_TEMPORAL_CLIP_ACCESS, 0, 1)?;
-    source.set_int(EFFECT_PROP_SUPPORTS_TILES, 0, 0)?;
-    let output = define_clip(s, effect, CLIP_OUTPUT)?;
+    source.set_int(kOfxImageEffectPropTemporalClipAccess, 0, 1)?;
+    source.set_int(kOfxImageEffectPropSupportsTiles, 0, 0)?;
+    let output = define_clip(s, effect, kOfxImageEffectOutputClipName)?;
     output.set_strings(
-        EFFECT_PROP_SUPPORTED_COMPONENTS,
-        &[COMPONENT_RGBA, COMPONENT_RGB],
+        kOfxImageEffectPropSupportedComponents,
+        &[kOfxImageComponentRGBA, kOfxImageComponentRGB],
     )?;
-    output.set_int(EFFECT_PROP_SUPPORTS_TILES, 0, 0)?;
+    output.set_int(kOfxImageEffectPropSupportsTiles, 0, 0)?;
     if context == Context::General {
         for input in E::INPUTS {
             let c = define_clip(s, effect, input.name())?;
             c.set_strings(
-                EFFECT_PROP_SUPPORTED_COMPONENTS,
-                &[COMPONENT_ALPHA, COMPONENT_RGBA, COMPONENT_RGB],
+                kOfxImageEffectPropSupportedComponents,
+                &[
+                    kOfxImageComponentAlpha,
+                    kOfxImageComponentRGBA,
+                    kOfxImageComponentRGB,
+                ],
             )?;
-            c.set_int(CLIP_PROP_OPTIONAL, 0, 1)?;
-            c.set_int(CLIP_PROP_IS_MASK, 0, (*input == Input::Mask) as c_int)?;
-            c.set_int(EFFECT_PROP_TEMPORAL_CLIP_ACCESS, 0, 1)?;
-            c.set_int(EFFECT_PROP_SUPPORTS_TILES, 0, 0)?;
+            c.set_int(kOfxImageClipPropOptional, 0, 1)?;
+            c.set_int(kOfxImageClipPropIsMask, 0, (*input == Input::Mask) as c_int)?;
+            c.set_int(kOfxImageEffectPropTemporalClipAccess, 0, 1)?;
+            c.set_int(kOfxImageEffectPropSupportsTiles, 0, 0)?;
         }
     }
     E::define(&ParamDefs::new(s, effect)?, context)
@@ -383,7 +382,7 @@ fn clip_handle(
     unsafe {
         ofx_call!(
             s.effect,
-            clip_get_handle(effect, name.as_ptr(), &mut clip, std::ptr::null_mut())
+            clipGetHandle(effect, name.as_ptr(), &mut clip, std::ptr::null_mut())
         )?
     };
     if clip.is_null() {
@@ -397,7 +396,7 @@ fn clip_handle(
 
 fn create_instance<E: Effect>(s: &Suites, effect: OfxImageEffectHandle) -> PResult<()> {
     let props = s.effect_props(effect)?;
-    let context = Context::parse(&props.string(EFFECT_PROP_CONTEXT, 0)?)?;
+    let context = Context::parse(&props.string(kOfxImageEffectPropContext, 0)?)?;
     let optional = |input: Input| -> PResult<Option<OfxImageClipHandle>> {
         if context == Context::General && E::INPUTS.contains(&input) {
             clip_handle(s, effect, input.name()).map(Some)
@@ -406,8 +405,8 @@ fn create_instance<E: Effect>(s: &Suites, effect: OfxImageEffectHandle) -> PResu
         }
     };
     let clips = Clips {
-        source: clip_handle(s, effect, CLIP_SOURCE)?,
-        output: clip_handle(s, effect, CLIP_OUTPUT)?,
+        source: clip_handle(s, effect, kOfxImageEffectSimpleSourceClipName)?,
+        output: clip_handle(s, effect, kOfxImageEffectOutputClipName)?,
         mask: optional(Input::Mask)?,
         depth: optional(Input::Depth)?,
     };
@@ -423,7 +422,7 @@ fn create_instance<E: Effect>(s: &Suites, effect: OfxImageEffectHandle) -> PResu
         last_error: Mutex::new(None),
     });
     let raw = Box::into_raw(instance);
-    if let Err(e) = props.set_pointer(PROP_INSTANCE_DATA, 0, raw.cast()) {
+    if let Err(e) = props.set_pointer(kOfxPropInstanceData, 0, raw.cast()) {
         // SAFETY: `raw` came from Box::into_raw just above and was not shared.
         drop(unsafe { Box::from_raw(raw) });
         return Err(e);
@@ -433,9 +432,9 @@ fn create_instance<E: Effect>(s: &Suites, effect: OfxImageEffectHandle) -> PResu
 
 fn destroy_instance<E: Effect>(s: &Suites, effect: OfxImageEffectHandle) -> PResult<()> {
     let props = s.effect_props(effect)?;
-    let raw = props.pointer(PROP_INSTANCE_DATA, 0)? as *mut Instance<E>;
+    let raw = props.pointer(kOfxPropInstanceData, 0)? as *mut Instance<E>;
     if !raw.is_null() {
-        props.set_pointer(PROP_INSTANCE_DATA, 0, std::ptr::null_mut())?;
+        props.set_pointer(kOfxPropInstanceData, 0, std::ptr::null_mut())?;
         // SAFETY: the pointer was made by `create_instance` for this effect
         // type and is dropped once, here.
         drop(unsafe { Box::from_raw(raw) });
@@ -444,11 +443,11 @@ fn destroy_instance<E: Effect>(s: &Suites, effect: OfxImageEffectHandle) -> PRes
 }
 
 fn instance<'a, E: Effect>(s: &Suites, effect: OfxImageEffectHandle) -> PResult<&'a Instance<E>> {
-    let raw = s.effect_props(effect)?.pointer(PROP_INSTANCE_DATA, 0)? as *const Instance<E>;
+    let raw = s.effect_props(effect)?.pointer(kOfxPropInstanceData, 0)? as *const Instance<E>;
     // SAFETY: set by `create_instance` for this effect type (each effect
     // has its own entry point) and alive until `destroy_instance`.
     unsafe { raw.as_ref() }.ok_or_else(|| PluginError {
-        status: STAT_ERR_BAD_HANDLE,
+        status: kOfxStatErrBadHandle,
         message: "an action on an instance the plugin did not create".into(),
     })
 }
@@ -500,12 +499,12 @@ impl<E: Effect> Instance<E> {
     fn report(&self, s: &Suites, effect: OfxImageEffectHandle, e: &PluginError) {
         let text = format!("{}: {}", E::LABEL.to_string_lossy(), e.message);
         let mut last = self.last_error.lock().unwrap_or_else(|p| p.into_inner());
-        if s.set_persistent(effect, MESSAGE_ERROR, &text) {
+        if s.set_persistent(effect, kOfxMessageError, &text) {
             *last = Some(text);
             return;
         }
         if last.as_deref() != Some(text.as_str()) {
-            s.message(effect, MESSAGE_ERROR, &text);
+            s.message(effect, kOfxMessageError, &text);
             *last = Some(text);
         }
     }
@@ -524,10 +523,10 @@ fn region_of_definition<E: Effect>(
     in_args: OfxPropertySetHandle,
     out_args: OfxPropertySetHandle,
 ) -> PResult<()> {
-    let time = Props::new(s, in_args).double(PROP_TIME, 0)?;
+    let time = Props::new(s, in_args).double(kOfxPropTime, 0)?;
     let rod = clip_rod(s, instance.clips.source, time)?;
     Props::new(s, out_args).set_doubles(
-        EFFECT_PROP_REGION_OF_DEFINITION,
+        kOfxImageEffectPropRegionOfDefinition,
         &[rod.x1, rod.y1, rod.x2, rod.y2],
     )
 }
@@ -542,10 +541,10 @@ fn regions_of_interest<E: Effect>(
     in_args: OfxPropertySetHandle,
     out_args: OfxPropertySetHandle,
 ) -> PResult<()> {
-    let time = Props::new(s, in_args).double(PROP_TIME, 0)?;
+    let time = Props::new(s, in_args).double(kOfxPropTime, 0)?;
     let out = Props::new(s, out_args);
     // Every input is needed whole, whatever part of the output is asked for.
-    let mut clips = vec![(CLIP_SOURCE, instance.clips.source)];
+    let mut clips = vec![(kOfxImageEffectSimpleSourceClipName, instance.clips.source)];
     for (input, clip) in [
         (Input::Mask, instance.clips.mask),
         (Input::Depth, instance.clips.depth),
@@ -567,7 +566,7 @@ fn regions_of_interest<E: Effect>(
 /// The source's frame range, when the host says.
 fn frame_range(s: &Suites, clip: OfxImageClipHandle) -> Option<(f64, f64)> {
     clip_props(s, clip)
-        .and_then(|p| p.doubles::<2>(EFFECT_PROP_FRAME_RANGE))
+        .and_then(|p| p.doubles::<2>(kOfxImageEffectPropFrameRange))
         .ok()
         .map(|[a, b]| (a, b))
 }
@@ -590,7 +589,7 @@ fn frames_needed<E: Effect>(
     in_args: OfxPropertySetHandle,
     out_args: OfxPropertySetHandle,
 ) -> PResult<()> {
-    let time = Props::new(s, in_args).double(PROP_TIME, 0)?;
+    let time = Props::new(s, in_args).double(kOfxPropTime, 0)?;
     // Parameters that cannot render (reported by the render) need no
     // neighbours.
     let radius = instance
@@ -598,7 +597,10 @@ fn frames_needed<E: Effect>(
         .map_or(0, |setup| E::radius(&setup.params));
     let (lo, hi) = window_times(s, instance.clips.source, time, radius);
     let out = Props::new(s, out_args);
-    out.set_doubles(&prefixed(CLIP_FRAME_RANGE_PREFIX, CLIP_SOURCE), &[lo, hi])?;
+    out.set_doubles(
+        &prefixed(CLIP_FRAME_RANGE_PREFIX, kOfxImageEffectSimpleSourceClipName),
+        &[lo, hi],
+    )?;
     for (input, clip) in [
         (Input::Mask, instance.clips.mask),
         (Input::Depth, instance.clips.depth),
@@ -617,9 +619,9 @@ fn clip_preferences<E: Effect>(
     out_args: OfxPropertySetHandle,
 ) -> PResult<()> {
     let source = clip_props(s, instance.clips.source)?;
-    let components =
-        Components::parse(&source.string(EFFECT_PROP_COMPONENTS, 0)?).unwrap_or(Components::Rgba);
-    let depth = source.string(EFFECT_PROP_PIXEL_DEPTH, 0)?;
+    let components = Components::parse(&source.string(kOfxImageEffectPropComponents, 0)?)
+        .unwrap_or(Components::Rgba);
+    let depth = source.string(kOfxImageEffectPropPixelDepth, 0)?;
     let out = Props::new(s, out_args);
     // Parameters that cannot render keep the Source's components; the
     // render says what is wrong with them.
@@ -629,11 +631,15 @@ fn clip_preferences<E: Effect>(
             E::output_components(&setup.params, components)
         });
     out.set_string(
-        &prefixed(CLIP_COMPONENTS_PREFIX, CLIP_OUTPUT),
+        &prefixed(CLIP_COMPONENTS_PREFIX, kOfxImageEffectOutputClipName),
         0,
         &wanted.name().to_string_lossy(),
     )?;
-    out.set_string(&prefixed(CLIP_DEPTH_PREFIX, CLIP_OUTPUT), 0, &depth)?;
+    out.set_string(
+        &prefixed(CLIP_DEPTH_PREFIX, kOfxImageEffectOutputClipName),
+        0,
+        &depth,
+    )?;
     Ok(())
 }
 
@@ -716,9 +722,9 @@ fn render<E: Effect>(
     in_args: OfxPropertySetHandle,
 ) -> PResult<()> {
     let args = Props::new(s, in_args);
-    let time = args.double(PROP_TIME, 0)?;
+    let time = args.double(kOfxPropTime, 0)?;
     let scale = args
-        .doubles::<2>(EFFECT_PROP_RENDER_SCALE)
+        .doubles::<2>(kOfxImageEffectPropRenderScale)
         .map(|[x, _]| x)
         .unwrap_or(1.0);
     if !(scale.is_finite() && scale > 0.0) {
@@ -726,14 +732,14 @@ fn render<E: Effect>(
             "render scale {scale} is not usable"
         )));
     }
-    let [x1, y1, x2, y2] = args.ints::<4>(EFFECT_PROP_RENDER_WINDOW)?;
+    let [x1, y1, x2, y2] = args.ints::<4>(kOfxImageEffectPropRenderWindow)?;
     let window = OfxRectI { x1, y1, x2, y2 };
 
     let setup = instance.setup(s, effect, time, scale)?;
     if !s.temporal_access && !instance.said_spatial_only.swap(true, Ordering::SeqCst) {
         s.message(
             effect,
-            MESSAGE_WARNING,
+            kOfxMessageWarning,
             &format!(
                 "{}: {} grants no temporal clip access, so Retake works on each frame alone: {}",
                 E::LABEL.to_string_lossy(),
@@ -860,7 +866,7 @@ pub unsafe extern "C" fn main_entry<E: Effect>(
     out_args: OfxPropertySetHandle,
 ) -> OfxStatus {
     if action.is_null() {
-        return STAT_ERR_BAD_HANDLE;
+        return kOfxStatErrBadHandle;
     }
     // SAFETY: the host passes a NUL-terminated action name.
     let action = unsafe { CStr::from_ptr(action) };
@@ -881,12 +887,12 @@ pub unsafe extern "C" fn main_entry<E: Effect>(
             );
             let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                 if let Ok(s) = crate::host::suites() {
-                    s.message(effect, MESSAGE_ERROR, &text);
+                    s.message(effect, kOfxMessageError, &text);
                 } else {
                     eprintln!("Retake: {text}");
                 }
             }));
-            STAT_FAILED
+            kOfxStatFailed
         }
     }
 }

@@ -8,7 +8,7 @@ mod common;
 use std::sync::OnceLock;
 
 use common::*;
-use ofx_abi::{STAT_FAILED, STAT_OK};
+use ofx_abi::{kOfxStatFailed, kOfxStatOK};
 use retake_ofx_host::{Context, Depth, Footage, HostConfig, Plugin, SuiteLevel};
 
 fn config() -> HostConfig {
@@ -180,7 +180,7 @@ fn remove_needs_its_window_and_matches_the_cli() {
     let mut rendered = Vec::new();
     for t in 0..n {
         let r = inst.render(t as f64, 1.0);
-        assert_eq!(r.status, STAT_OK, "render {t}: {:?}", inst.messages());
+        assert_eq!(r.status, kOfxStatOK, "render {t}: {:?}", inst.messages());
         rendered.push(r.frame.expect("output"));
         let times = inst.take_fetched("Source");
         // Neighbour frames were fetched at other times.
@@ -233,7 +233,7 @@ fn mask_matches_the_cli_and_follows_its_parameters() {
     let rendered: Vec<_> = (0..n)
         .map(|t| {
             let r = inst.render(t as f64, 1.0);
-            assert_eq!(r.status, STAT_OK, "{:?}", inst.messages());
+            assert_eq!(r.status, kOfxStatOK, "{:?}", inst.messages());
             r.frame.expect("output")
         })
         .collect();
@@ -296,7 +296,7 @@ fn relight_matches_the_cli_with_a_matte_keyframes_and_a_preset() {
     ]);
     let cli = read_sequence(&out);
     for (r, b) in rendered.iter().zip(&cli) {
-        assert_eq!(r.status, STAT_OK, "{:?}", inst.messages());
+        assert_eq!(r.status, kOfxStatOK, "{:?}", inst.messages());
         let a = r.frame.as_ref().expect("output");
         let d = max_difference(a, b, 3);
         assert!(
@@ -353,7 +353,7 @@ fn half_render_scale_matches_the_cli_on_half_size_frames() {
     let rendered: Vec<_> = (0..n)
         .map(|t| {
             let r = inst.render(t as f64, 0.5);
-            assert_eq!(r.status, STAT_OK, "{:?}", inst.messages());
+            assert_eq!(r.status, kOfxStatOK, "{:?}", inst.messages());
             r.frame.expect("output")
         })
         .collect();
@@ -422,7 +422,7 @@ fn byte_and_short_images_render_like_float() {
                 }),
             );
             let r = inst.render(1.0, 1.0);
-            assert_eq!(r.status, STAT_OK, "{:?}", inst.messages());
+            assert_eq!(r.status, kOfxStatOK, "{:?}", inst.messages());
             r.frame.expect("output")
         };
         let integer = render(depth);
@@ -447,7 +447,7 @@ fn a_missing_model_is_reported_and_the_host_keeps_running() {
     inst.connect("Source", Some(Footage::float(shot(2, 3))));
     inst.choose("model", "ghost-matte");
     let r = inst.render(0.0, 1.0);
-    assert_eq!(r.status, STAT_FAILED);
+    assert_eq!(r.status, kOfxStatFailed);
     let shown = inst
         .persistent_message()
         .expect("a persistent message says why");
@@ -460,7 +460,7 @@ fn a_missing_model_is_reported_and_the_host_keeps_running() {
     inst.choose("model", "u2netp");
     assert_eq!(
         inst.render(0.0, 1.0).status,
-        STAT_OK,
+        kOfxStatOK,
         "{:?}",
         inst.messages()
     );
@@ -481,7 +481,7 @@ fn a_mask_of_the_wrong_size_is_reported() {
         Some(Footage::float((0..3).map(|i| matte(i, W / 2, H)))),
     );
     let r = inst.render(1.0, 1.0);
-    assert_eq!(r.status, STAT_FAILED);
+    assert_eq!(r.status, kOfxStatFailed);
     let shown = inst
         .persistent_message()
         .expect("a persistent message says why");
@@ -491,7 +491,7 @@ fn a_mask_of_the_wrong_size_is_reported() {
     );
     // Disconnected Mask while the matte comes from it: also said, not a crash.
     inst.connect("Mask", None);
-    assert_eq!(inst.render(1.0, 1.0).status, STAT_FAILED);
+    assert_eq!(inst.render(1.0, 1.0).status, kOfxStatFailed);
     let shown = inst.persistent_message().unwrap_or_default();
     assert!(shown.contains("connect the Mask input"), "{shown}");
 }
