@@ -6,7 +6,6 @@
 
 use std::collections::BTreeMap;
 use std::ffi::{c_int, c_void, CStr, CString};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use ofx_abi::*;
@@ -104,8 +103,18 @@ pub trait Effect: Send + Sync + 'static {
     const ID: &'static CStr;
     const LABEL: &'static CStr;
     const DESCRIPTION: &'static CStr;
+    /// The effect's version (major, minor) declared to hosts. The major
+    /// changes when a parameter is removed, renamed, retyped or changes
+    /// meaning, or a choice loses or reorders options, so that a host
+    /// project saved with the old one cannot load the same settings; any
+    /// other change (a new parameter with a default that renders as before,
+    /// new options at the end of a menu, a fix) bumps the minor.
+    const VERSION: (u32, u32);
     /// Optional inputs in the general context.
     const INPUTS: &'static [Input];
+    /// Some settings run over the whole shot (Reangle's named moves), so
+    /// the effect needs the shot's frame range.
+    const USES_SHOT_RANGE: bool = false;
     type Params: Serialize + Clone + Send;
     type Op: Operation + 'static;
 
@@ -171,8 +180,6 @@ struct State<O: Operation> {
 pub struct Instance<E: Effect> {
     clips: Clips,
     state: Mutex<State<E::Op>>,
-    /// The spatial-only fallback has been announced.
-    said_spatial_only: AtomicBool,
     /// The error last reported, so a version-1 host (no persistent
     /// messages) shows each problem once, not on every frame.
     last_error: Mutex<Option<String>>,
@@ -290,15 +297,21 @@ pub fn dispatch<E: Effect>(
     }
 }
 
+/// A property the host refused to set: skipped, and logged once per
+/// process (hosts differ in what they know); only properties the effect
+/// cannot work without fail the action.
+fn optional(name: &CStr, result: PResult<()>) {
+    if let Err(e) = result {
+        if crate::host::first_time(&format!("refused {name:?}")) {
+            eprintln!("Retake: {e}; continuing without it");
+        }
+    }
+}
+
 fn describe<E: Effect>(s: &Suites, effect: OfxImageEffectHandle) -> PResult<()> {
     let p = s.effect_props(effect)?;
+    // Essential: what the effect is called, where and on what it runs.
     p.set_string(kOfxPropLabel, 0, &E::LABEL.to_string_lossy())?;
-    p.set_string(
-        kOfxPropPluginDescription,
-        0,
-        &E::DESCRIPTION.to_string_lossy(),
-    )?;
-    p.set_string(kOfxImageEffectPluginPropGrouping, 0, "Retake")?;
     p.set_strings(
         kOfxImageEffectPropSupportedContexts,
         &[kOfxImageEffectContextFilter, kOfxImageEffectContextGeneral],
@@ -307,21 +320,44 @@ fn describe<E: Effect>(s: &Suites, effect: OfxImageEffectHandle) -> PResult<()> 
         kOfxImageEffectPropSupportedPixelDepths,
         &[kOfxBitDepthFloat, kOfxBitDepthShort, kOfxBitDepthByte],
     )?;
+    // The rest refines how a host treats the effect; a host that does not
+    // know one of them keeps its default.
+    let description = E::DESCRIPTION.to_string_lossy();
+    optional(
+        kOfxPropPluginDescription,
+        p.set_string(kOfxPropPluginDescription, 0, &description),
+    );
+    optional(
+        kOfxImageEffectPluginPropGrouping,
+        p.set_string(kOfxImageEffectPluginPropGrouping, 0, "Retake"),
+    );
+    let (major, minor) = E::VERSION;
+    optional(
+        kOfxPropVersionLabel,
+        p.set_string(kOfxPropVersionLabel, 0, &format!("{major}.{minor}")),
+    );
     // Operations look at the whole frame (flow, the subject model), and
     // every input must match the Source's size: no tiles, one resolution.
-    p.set_int(kOfxImageEffectPropSupportsTiles, 0, 0)?;
-    p.set_int(kOfxImageEffectPropSupportsMultiResolution, 0, 0)?;
-    p.set_int(kOfxImageEffectPropSupportsMultipleClipDepths, 0, 0)?;
-    p.set_int(kOfxImageEffectPropTemporalClipAccess, 0, 1)?;
+    for (name, value) in [
+        (kOfxImageEffectPropSupportsTiles, 0),
+        (kOfxImageEffectPropSupportsMultiResolution, 0),
+        (kOfxImageEffectPropSupportsMultipleClipDepths, 0),
+        (kOfxImageEffectPropTemporalClipAccess, 1),
+        // Core parallelises inside a frame; the host must not split frames.
+        (kOfxImageEffectPluginPropHostFrameThreading, 0),
+    ] {
+        optional(name, p.set_int(name, 0, value));
+    }
     // Different instances may render at once; one instance renders one
     // frame at a time (its analysed frames are shared between renders).
-    p.set_string(
+    optional(
         kOfxImageEffectPluginRenderThreadSafety,
-        0,
-        &kOfxImageEffectRenderInstanceSafe.to_string_lossy(),
-    )?;
-    // Core parallelises inside a frame; the host must not split frames.
-    p.set_int(kOfxImageEffectPluginPropHostFrameThreading, 0, 0)?;
+        p.set_string(
+            kOfxImageEffectPluginRenderThreadSafety,
+            0,
+            &kOfxImageEffectRenderInstanceSafe.to_string_lossy(),
+        ),
+    );
     Ok(())
 }
 
@@ -418,7 +454,6 @@ fn create_instance<E: Effect>(s: &Suites, effect: OfxImageEffectHandle) -> PResu
             op: None,
             items: BTreeMap::new(),
         }),
-        said_spatial_only: AtomicBool::new(false),
         last_error: Mutex::new(None),
     });
     let raw = Box::into_raw(instance);
@@ -462,22 +497,35 @@ impl<E: Effect> Instance<E> {
         }
     }
 
-    fn inputs_connected(&self, s: &Suites) -> (bool, bool) {
-        (
-            connected(s, self.clips.mask),
-            connected(s, self.clips.depth),
-        )
+    /// Whether the Mask and Depth inputs are connected. At render time
+    /// (`probe_at`), a clip reported connected must also yield an image:
+    /// some hosts (DaVinci Resolve) report every clip as connected and
+    /// return no image for one that is not, and the effect then renders
+    /// as it does without that input.
+    fn inputs_connected(&self, s: &Suites, probe_at: Option<f64>) -> (bool, bool) {
+        let usable = |clip: Option<OfxImageClipHandle>| {
+            connected(s, clip)
+                && match (probe_at, clip) {
+                    (Some(time), Some(c)) => matches!(Image::fetch(s, c, time), Ok(Some(_))),
+                    _ => true,
+                }
+        };
+        (usable(self.clips.mask), usable(self.clips.depth))
     }
 
+    /// The parameters at `time`; `probe`: check that connected inputs
+    /// yield images (at render time only: strict hosts lend images only
+    /// inside a render).
     fn setup(
         &self,
         s: &Suites,
         effect: OfxImageEffectHandle,
         time: f64,
         scale: f64,
+        probe: bool,
     ) -> PResult<Setup<E::Params>> {
         let values = ParamValues::new(s, effect)?;
-        let (mask_connected, depth_connected) = self.inputs_connected(s);
+        let (mask_connected, depth_connected) = self.inputs_connected(s, probe.then_some(time));
         let rod = clip_rod(s, self.clips.source, time)?;
         let mut setup = E::read(&At {
             values: &values,
@@ -486,7 +534,7 @@ impl<E: Effect> Instance<E> {
             full_size: (rod.x2 - rod.x1, rod.y2 - rod.y1),
             mask_connected,
             depth_connected,
-            frame_range: frame_range(s, self.clips.source),
+            frame_range: frame_range(s, effect, self.clips.source),
         })?;
         if !s.temporal_access {
             E::spatial_only(&mut setup.params);
@@ -497,7 +545,12 @@ impl<E: Effect> Instance<E> {
     /// Tell the user why a render failed: a persistent message where the
     /// host keeps them, else one message per distinct problem.
     fn report(&self, s: &Suites, effect: OfxImageEffectHandle, e: &PluginError) {
-        let text = format!("{}: {}", E::LABEL.to_string_lossy(), e.message);
+        // Core's messages name CLI flags; the host shows parameter labels.
+        let message = match ParamValues::new(s, effect) {
+            Ok(values) => values.in_host_words(&e.message),
+            Err(_) => e.message.clone(),
+        };
+        let text = format!("{}: {message}", E::LABEL.to_string_lossy());
         let mut last = self.last_error.lock().unwrap_or_else(|p| p.into_inner());
         if s.set_persistent(effect, kOfxMessageError, &text) {
             *last = Some(text);
@@ -563,19 +616,39 @@ fn regions_of_interest<E: Effect>(
     Ok(())
 }
 
-/// The source's frame range, when the host says.
-fn frame_range(s: &Suites, clip: OfxImageClipHandle) -> Option<(f64, f64)> {
+/// The shot's frames: the Source clip's frame range, else (hosts that
+/// give none) the effect's duration on the host's timeline, from 0.
+fn frame_range(
+    s: &Suites,
+    effect: OfxImageEffectHandle,
+    clip: OfxImageClipHandle,
+) -> Option<(f64, f64)> {
+    let valid = |(a, b): (f64, f64)| a.is_finite() && b.is_finite() && a <= b;
     clip_props(s, clip)
         .and_then(|p| p.doubles::<2>(kOfxImageEffectPropFrameRange))
         .ok()
         .map(|[a, b]| (a, b))
+        .filter(|r| valid(*r))
+        .or_else(|| {
+            s.effect_props(effect)
+                .and_then(|p| p.double(kOfxImageEffectInstancePropEffectDuration, 0))
+                .ok()
+                .filter(|d| *d >= 1.0)
+                .map(|d| (0.0, d - 1.0))
+        })
 }
 
 /// Times of the window around `time`, inside the source's range.
-fn window_times(s: &Suites, clip: OfxImageClipHandle, time: f64, radius: usize) -> (f64, f64) {
+fn window_times(
+    s: &Suites,
+    effect: OfxImageEffectHandle,
+    clip: OfxImageClipHandle,
+    time: f64,
+    radius: usize,
+) -> (f64, f64) {
     let r = radius as f64;
     let (mut lo, mut hi) = (time - r, time + r);
-    if let Some((first, last)) = frame_range(s, clip) {
+    if let Some((first, last)) = frame_range(s, effect, clip) {
         lo = lo.max(first.min(time));
         hi = hi.min(last.max(time));
     }
@@ -593,9 +666,9 @@ fn frames_needed<E: Effect>(
     // Parameters that cannot render (reported by the render) need no
     // neighbours.
     let radius = instance
-        .setup(s, effect, time, 1.0)
+        .setup(s, effect, time, 1.0, false)
         .map_or(0, |setup| E::radius(&setup.params));
-    let (lo, hi) = window_times(s, instance.clips.source, time, radius);
+    let (lo, hi) = window_times(s, effect, instance.clips.source, time, radius);
     let out = Props::new(s, out_args);
     out.set_doubles(
         &prefixed(CLIP_FRAME_RANGE_PREFIX, kOfxImageEffectSimpleSourceClipName),
@@ -626,7 +699,7 @@ fn clip_preferences<E: Effect>(
     // Parameters that cannot render keep the Source's components; the
     // render says what is wrong with them.
     let wanted = instance
-        .setup(s, effect, 0.0, 1.0)
+        .setup(s, effect, 0.0, 1.0, false)
         .map_or(components, |setup| {
             E::output_components(&setup.params, components)
         });
@@ -735,8 +808,10 @@ fn render<E: Effect>(
     let [x1, y1, x2, y2] = args.ints::<4>(kOfxImageEffectPropRenderWindow)?;
     let window = OfxRectI { x1, y1, x2, y2 };
 
-    let setup = instance.setup(s, effect, time, scale)?;
-    if !s.temporal_access && !instance.said_spatial_only.swap(true, Ordering::SeqCst) {
+    let setup = instance.setup(s, effect, time, scale, true)?;
+    // One-time warnings live per process, not per instance: some hosts
+    // create an instance per frame.
+    if !s.temporal_access && crate::host::first_time(&format!("spatial-only {:?}", E::ID)) {
         s.message(
             effect,
             kOfxMessageWarning,
@@ -748,6 +823,20 @@ fn render<E: Effect>(
             ),
         );
     }
+    if E::USES_SHOT_RANGE
+        && frame_range(s, effect, instance.clips.source).is_none()
+        && crate::host::first_time(&format!("no frame range {:?}", E::ID))
+    {
+        s.message(
+            effect,
+            kOfxMessageWarning,
+            &format!(
+                "{}: {} gives no frame range for the Source clip or the effect, so named moves cannot ease over the shot and apply in full on every frame; set Move to none and key the camera values instead",
+                E::LABEL.to_string_lossy(),
+                s.host_name,
+            ),
+        );
+    }
     let radius = E::radius(&setup.params);
     let key = serde_json::to_string(&(&setup.params, setup.alpha))
         .map_err(|e| PluginError::failed(format!("parameters: {e}")))?;
@@ -755,7 +844,7 @@ fn render<E: Effect>(
     let centre = time.round() as i64;
 
     // The window's frames, fetched from the host, contiguous around `time`.
-    let (lo, hi) = window_times(s, instance.clips.source, time, radius);
+    let (lo, hi) = window_times(s, effect, instance.clips.source, time, radius);
     let mut frames: Vec<(i64, Frame)> = Vec::new();
     let mut bounds = None;
     for k in -(radius as i64)..=radius as i64 {

@@ -7,9 +7,10 @@
 //! plugin never fetches the memory, multi-thread or progress suites: core
 //! allocates its own frames and parallelises inside a frame with rayon.
 
+use std::collections::BTreeSet;
 use std::ffi::{c_char, c_int, c_void, CStr, CString};
 use std::sync::atomic::{AtomicPtr, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 
 use ofx_abi::*;
 
@@ -39,6 +40,14 @@ impl PluginError {
                 status
             },
             message: format!("the host's {function} returned status {status}"),
+        }
+    }
+
+    /// The same error, saying what it was about (a property, a parameter).
+    pub fn about(self, what: impl std::fmt::Display) -> Self {
+        PluginError {
+            status: self.status,
+            message: format!("{what}: {}", self.message),
         }
     }
 
@@ -211,7 +220,8 @@ impl Props {
             ofx_call!(
                 self.suite,
                 propGetInt(self.handle, name.as_ptr(), index, &mut v)
-            )?
+            )
+            .map_err(|e| e.about(format!("property {}", name.to_string_lossy())))?
         };
         Ok(v)
     }
@@ -223,7 +233,8 @@ impl Props {
             ofx_call!(
                 self.suite,
                 propGetDouble(self.handle, name.as_ptr(), index, &mut v)
-            )?
+            )
+            .map_err(|e| e.about(format!("property {}", name.to_string_lossy())))?
         };
         Ok(v)
     }
@@ -251,7 +262,8 @@ impl Props {
             ofx_call!(
                 self.suite,
                 propGetString(self.handle, name.as_ptr(), index, &mut p)
-            )?;
+            )
+            .map_err(|e| e.about(format!("property {}", name.to_string_lossy())))?;
             if p.is_null() {
                 return Ok(String::new());
             }
@@ -266,7 +278,8 @@ impl Props {
             ofx_call!(
                 self.suite,
                 propGetPointer(self.handle, name.as_ptr(), index, &mut p)
-            )?
+            )
+            .map_err(|e| e.about(format!("property {}", name.to_string_lossy())))?
         };
         Ok(p)
     }
@@ -278,14 +291,18 @@ impl Props {
             ofx_call!(
                 self.suite,
                 propGetDimension(self.handle, name.as_ptr(), &mut n)
-            )?
+            )
+            .map_err(|e| e.about(format!("property {}", name.to_string_lossy())))?
         };
         Ok(n)
     }
 
     pub fn set_int(&self, name: &CStr, index: c_int, v: c_int) -> PResult<()> {
         // SAFETY: a valid property set and a NUL-terminated name.
-        unsafe { ofx_call!(self.suite, propSetInt(self.handle, name.as_ptr(), index, v)) }
+        unsafe {
+            ofx_call!(self.suite, propSetInt(self.handle, name.as_ptr(), index, v))
+                .map_err(|e| e.about(format!("property {}", name.to_string_lossy())))
+        }
     }
 
     pub fn set_double(&self, name: &CStr, index: c_int, v: f64) -> PResult<()> {
@@ -295,6 +312,7 @@ impl Props {
                 self.suite,
                 propSetDouble(self.handle, name.as_ptr(), index, v)
             )
+            .map_err(|e| e.about(format!("property {}", name.to_string_lossy())))
         }
     }
 
@@ -313,6 +331,7 @@ impl Props {
                 self.suite,
                 propSetString(self.handle, name.as_ptr(), index, v.as_ptr())
             )
+            .map_err(|e| e.about(format!("property {}", name.to_string_lossy())))
         }
     }
 
@@ -323,7 +342,8 @@ impl Props {
                 ofx_call!(
                     self.suite,
                     propSetString(self.handle, name.as_ptr(), i as c_int, v.as_ptr())
-                )?
+                )
+                .map_err(|e| e.about(format!("property {}", name.to_string_lossy())))?
             };
         }
         Ok(())
@@ -336,8 +356,18 @@ impl Props {
                 self.suite,
                 propSetPointer(self.handle, name.as_ptr(), index, v)
             )
+            .map_err(|e| e.about(format!("property {}", name.to_string_lossy())))
         }
     }
+}
+
+/// True the first time `what` is asked in this process: one-time
+/// warnings are per process, since some hosts create an instance per frame.
+pub fn first_time(what: &str) -> bool {
+    static SAID: Mutex<BTreeSet<String>> = Mutex::new(BTreeSet::new());
+    SAID.lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .insert(what.to_string())
 }
 
 /// Text for C: interior NULs (which C cannot carry) become spaces.

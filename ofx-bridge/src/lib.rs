@@ -26,16 +26,13 @@ use ofx_abi::{kOfxImageEffectPluginApi, OfxHost, OfxPlugin};
 
 use effect::{main_entry, Effect};
 
-/// Plugin version (major, minor) reported to hosts: the crate's.
-const VERSION: (u32, u32) = (0, 1);
-
 const fn plugin<E: Effect>() -> OfxPlugin {
     OfxPlugin {
         pluginApi: kOfxImageEffectPluginApi.as_ptr(),
         apiVersion: 1,
         pluginIdentifier: E::ID.as_ptr(),
-        pluginVersionMajor: VERSION.0,
-        pluginVersionMinor: VERSION.1,
+        pluginVersionMajor: E::VERSION.0,
+        pluginVersionMinor: E::VERSION.1,
         setHost: Some(set_host),
         mainEntry: Some(main_entry::<E>),
     }

@@ -3,7 +3,7 @@
 //! helpers and map the values onto core's parameter structs; nothing here
 //! knows what a parameter means.
 
-use std::ffi::{c_double, c_int, CStr};
+use std::ffi::{c_double, c_int, CStr, CString};
 
 use ofx_abi::*;
 
@@ -170,6 +170,53 @@ impl<'a> ParamValues<'a> {
         Ok(ParamValues { suites, set })
     }
 
+    /// How the host shows parameter `name`: its label, with its script name.
+    fn shown(&self, name: &CStr) -> String {
+        let script = name.to_string_lossy();
+        match self.label(name) {
+            Some(label) => format!("parameter \"{label}\" ({script})"),
+            None => format!("parameter {script}"),
+        }
+    }
+
+    /// The label the host shows for parameter `name`.
+    pub fn label(&self, name: &CStr) -> Option<String> {
+        let (_, props) = self.handle(name).ok()?;
+        props
+            .string(kOfxPropLabel, 0)
+            .ok()
+            .filter(|l| !l.is_empty())
+    }
+
+    /// A message from core in the host's words: a CLI flag (`--dilate`)
+    /// becomes the label of the parameter that sets it ("Dilate").
+    pub fn in_host_words(&self, text: &str) -> String {
+        let mut out = String::with_capacity(text.len());
+        let mut rest = text;
+        while let Some(at) = rest.find("--") {
+            out.push_str(&rest[..at]);
+            let after = &rest[at + 2..];
+            let len = after
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '-'))
+                .unwrap_or(after.len());
+            let flag = &after[..len];
+            let label = CString::new(flag.replace('-', "_"))
+                .ok()
+                .filter(|_| !flag.is_empty())
+                .and_then(|name| self.label(&name));
+            match label {
+                Some(label) => out.push_str(&format!("\"{label}\"")),
+                None => {
+                    out.push_str("--");
+                    out.push_str(flag);
+                }
+            }
+            rest = &after[len..];
+        }
+        out.push_str(rest);
+        out
+    }
+
     fn handle(&self, name: &CStr) -> PResult<(OfxParamHandle, Props)> {
         let mut h: OfxParamHandle = std::ptr::null_mut();
         let mut p: OfxPropertySetHandle = std::ptr::null_mut();
@@ -198,7 +245,8 @@ impl<'a> ParamValues<'a> {
             ofx_call!(
                 self.suites.params,
                 paramGetValueAtTime(h, time, &mut v as *mut c_double)
-            )?
+            )
+            .map_err(|e| e.about(self.shown(name)))?
         };
         if !v.is_finite() {
             return Err(PluginError::failed(format!(
@@ -218,7 +266,8 @@ impl<'a> ParamValues<'a> {
             ofx_call!(
                 self.suites.params,
                 paramGetValueAtTime(h, time, &mut v as *mut c_int)
-            )?
+            )
+            .map_err(|e| e.about(self.shown(name)))?
         };
         Ok(v)
     }
@@ -257,7 +306,8 @@ impl<'a> ParamValues<'a> {
                     g as *mut c_double,
                     b as *mut c_double
                 )
-            )?
+            )
+            .map_err(|e| e.about(self.shown(name)))?
         };
         Ok(v)
     }

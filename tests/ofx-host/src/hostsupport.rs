@@ -22,7 +22,7 @@ extern "C" {
     fn retake_hs_instance(
         id: *const c_char,
         context: *const c_char,
-        resolve_quirk: c_int,
+        quirks: c_int,
         status: *mut c_int,
     ) -> *mut c_void;
     fn retake_hs_instance_free(effect: *mut c_void);
@@ -112,6 +112,26 @@ pub fn take_messages() -> Vec<String> {
         .collect()
 }
 
+/// Behaviours of real hosts the HostSupport host can play.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Quirks {
+    /// Report unconnected optional clips as connected and give no image
+    /// for them (DaVinci Resolve).
+    pub unconnected_reported_connected: bool,
+    /// Give no clip frame range.
+    pub no_clip_frame_range: bool,
+    /// Give no effect duration either.
+    pub no_effect_duration: bool,
+}
+
+impl Quirks {
+    fn bits(self) -> c_int {
+        self.unconnected_reported_connected as c_int
+            | (self.no_clip_frame_range as c_int) << 1
+            | (self.no_effect_duration as c_int) << 2
+    }
+}
+
 /// An effect instance in the HostSupport host.
 pub struct HsInstance {
     raw: *mut c_void,
@@ -120,21 +140,14 @@ pub struct HsInstance {
 }
 
 impl HsInstance {
-    /// Load, describe, describe in `context` and create an instance;
-    /// `resolve_quirk` reports unconnected optional clips as connected
-    /// with no image, as DaVinci Resolve does.
-    pub fn new(id: &str, context: Context, resolve_quirk: bool) -> Result<HsInstance, OfxStatus> {
+    /// Load, describe, describe in `context` and create an instance in a
+    /// host that behaves as `quirks` says.
+    pub fn new(id: &str, context: Context, quirks: Quirks) -> Result<HsInstance, OfxStatus> {
         let (id, ctx) = (c(id), c(context.name()));
         let mut status: c_int = 0;
         // SAFETY: NUL-terminated strings and a slot for the status.
-        let raw = unsafe {
-            retake_hs_instance(
-                id.as_ptr(),
-                ctx.as_ptr(),
-                resolve_quirk as c_int,
-                &mut status,
-            )
-        };
+        let raw =
+            unsafe { retake_hs_instance(id.as_ptr(), ctx.as_ptr(), quirks.bits(), &mut status) };
         if raw.is_null() {
             Err(status)
         } else {

@@ -137,6 +137,18 @@ fn note_name(name: &str) {
         .insert(name.to_string());
 }
 
+/// Property names this host refuses to set (status 3), as hosts that do
+/// not know a property do.
+static REFUSED: Mutex<BTreeSet<String>> = Mutex::new(BTreeSet::new());
+
+/// Refuse every later attempt to set property `name`.
+pub fn refuse(name: &str) {
+    REFUSED
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .insert(name.to_string());
+}
+
 /// The property names the plugin used so far (see [`NAMES_USED`]).
 pub fn names_used() -> BTreeSet<String> {
     NAMES_USED.lock().unwrap_or_else(|p| p.into_inner()).clone()
@@ -146,6 +158,13 @@ pub fn names_used() -> BTreeSet<String> {
 /// re-typed as needed, padded with defaults).
 fn store(set: &PropertySet, name: &str, index: c_int, value: Value) -> OfxStatus {
     note_name(name);
+    if REFUSED
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .contains(name)
+    {
+        return kOfxStatErrUnknown;
+    }
     if index < 0 {
         return kOfxStatErrBadIndex;
     }

@@ -519,3 +519,24 @@ fn instances_render_at_the_same_time_as_they_do_alone() {
         assert_eq!(run, alone);
     }
 }
+
+/// Core's messages name CLI flags; the host shows the parameter's label.
+#[test]
+fn messages_name_parameters_by_their_labels_not_cli_flags() {
+    let p = loaded(REMOVE);
+    let inst = p.instance(Context::General).expect("instance");
+    inst.connect("Source", Some(Footage::float(shot(3, 3))));
+    let white = (0..3).map(|i| {
+        let mut m = matte(i, W, H);
+        m.data.iter_mut().for_each(|v| *v = 1.0);
+        m
+    });
+    inst.connect("Mask", Some(Footage::float(white)));
+    assert_eq!(inst.render(1.0, 1.0).status, kOfxStatFailed);
+    let shown = inst
+        .persistent_message()
+        .expect("a persistent message says why");
+    assert!(shown.contains("covers the whole frame"), "{shown}");
+    assert!(shown.contains("\"Dilate\""), "{shown}");
+    assert!(!shown.contains("--"), "{shown}");
+}

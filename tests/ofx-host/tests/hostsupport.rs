@@ -12,16 +12,21 @@ use std::collections::BTreeMap;
 use common::*;
 use ofx_abi::kOfxStatOK;
 use retake_core::Frame;
-use retake_ofx_host::hostsupport::{self, HsInstance};
+use retake_ofx_host::hostsupport::{self, HsInstance, Quirks};
 use retake_ofx_host::{Context, Depth, Footage};
 
 const W: usize = 64;
 const H: usize = 48;
 const N: i64 = 5;
 
-fn started() {
+/// Start the host (once) and hold it for one test: HostSupport's plugin
+/// cache is not meant for several threads at once.
+fn started() -> std::sync::MutexGuard<'static, ()> {
+    static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let guard = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
     let folder = bundle_path().parent().expect("bundle folder");
     hostsupport::start(folder, true).expect("HostSupport host");
+    guard
 }
 
 /// What a host at `depth` hands the plugin: values stored at that depth.
@@ -207,7 +212,7 @@ fn footage(frames: &[Frame], depth: Depth) -> Footage {
 
 #[test]
 fn finds_describes_and_instantiates_all_four_effects_in_both_contexts() {
-    started();
+    let _host = started();
     let mut found = hostsupport::plugins();
     found.sort();
     let mut want = vec![MASK, REMOVE, RELIGHT, REANGLE];
@@ -218,9 +223,21 @@ fn finds_describes_and_instantiates_all_four_effects_in_both_contexts() {
         "HostSupport messages: {:?}",
         hostsupport::take_messages()
     );
+    // The bundle's README lists every effect and where models are found.
+    let readme = std::fs::read_to_string(bundle_path().join("Contents/Resources/README.txt"))
+        .expect("bundle README");
+    for label in [
+        "Retake Mask",
+        "Retake Remove",
+        "Retake Relight",
+        "Retake Reangle",
+    ] {
+        assert!(readme.contains(label), "README.txt lacks {label}");
+    }
+    assert!(readme.contains("RETAKE_MODELS") && readme.contains("retake models fetch"));
     for id in [MASK, REMOVE, RELIGHT, REANGLE] {
         for context in [Context::Filter, Context::General] {
-            let inst = HsInstance::new(id, context, false);
+            let inst = HsInstance::new(id, context, Quirks::default());
             assert!(inst.is_ok(), "{id} in {context:?}: status {:?}", inst.err());
         }
     }
@@ -228,7 +245,7 @@ fn finds_describes_and_instantiates_all_four_effects_in_both_contexts() {
 
 #[test]
 fn every_effect_matches_the_cli_in_both_contexts_at_three_depths() {
-    started();
+    let _host = started();
     let dir = tempfile::tempdir().unwrap();
     let mattes: Vec<Frame> = (0..N).map(|i| matte(i, W, H)).collect();
     let mask_file = write_exr(dir.path(), "mask", &mattes);
@@ -242,7 +259,7 @@ fn every_effect_matches_the_cli_in_both_contexts_at_three_depths() {
                 .iter()
                 .map(|f| quantised(f, depth))
                 .collect();
-            let mut inst = HsInstance::new(case.id, case.context, false)
+            let mut inst = HsInstance::new(case.id, case.context, Quirks::default())
                 .unwrap_or_else(|s| panic!("{what}: instance status {s}"));
             inst.connect("Source", Some(&footage(&frames, depth)));
             if case.mask_input {
@@ -302,4 +319,92 @@ fn every_effect_matches_the_cli_in_both_contexts_at_three_depths() {
             }
         }
     }
+}
+
+fn render_all(inst: &HsInstance, what: &str) -> Vec<Frame> {
+    (0..N)
+        .map(|t| {
+            let r = inst.render(t as f64);
+            assert_eq!(
+                r.status,
+                kOfxStatOK,
+                "{what}: render {t}: {:?}",
+                hostsupport::take_messages()
+            );
+            r.frame.expect("output")
+        })
+        .collect()
+}
+
+/// DaVinci Resolve reports every clip as connected and gives no image for
+/// an unconnected one: Relight and Reangle then render as without it.
+#[test]
+fn inputs_reported_connected_without_images_render_as_unconnected() {
+    let _host = started();
+    let frames = source(false);
+    for id in [RELIGHT, REANGLE] {
+        let render = |quirks: Quirks| {
+            let mut inst = HsInstance::new(id, Context::General, quirks).expect("instance");
+            inst.connect("Source", Some(&footage(&frames, Depth::Float)));
+            if id == REANGLE {
+                inst.set("truck", &[0.1]);
+                inst.choose("depth_model", "builtin");
+                inst.choose("fill", "smooth");
+                inst.set("window", &[1.0]);
+            }
+            render_all(&inst, id)
+        };
+        let plain = render(Quirks::default());
+        let resolve = render(Quirks {
+            unconnected_reported_connected: true,
+            ..Quirks::default()
+        });
+        for (a, b) in plain.iter().zip(&resolve) {
+            assert_eq!(max_difference(a, b, 3), 0.0, "{id} frame {}", a.index);
+        }
+    }
+}
+
+/// Without a clip frame range, Reangle's named move runs over the effect's
+/// duration; without that either, it says once (not per instance) what it
+/// assumed.
+#[test]
+fn named_moves_without_a_clip_frame_range() {
+    let _host = started();
+    let frames = source(false);
+    let render = |quirks: Quirks| {
+        let mut inst = HsInstance::new(REANGLE, Context::Filter, quirks).expect("instance");
+        inst.connect("Source", Some(&footage(&frames, Depth::Float)));
+        inst.choose("move", "orbit");
+        inst.set("amount", &[0.5]);
+        inst.choose("depth_model", "builtin");
+        inst.choose("fill", "smooth");
+        inst.set("window", &[1.0]);
+        render_all(&inst, "orbit")
+    };
+    hostsupport::take_messages();
+    let ranged = render(Quirks::default());
+    let by_duration = render(Quirks {
+        no_clip_frame_range: true,
+        ..Quirks::default()
+    });
+    for (a, b) in ranged.iter().zip(&by_duration) {
+        assert_eq!(max_difference(a, b, 3), 0.0, "frame {}", a.index);
+    }
+    assert!(hostsupport::take_messages().is_empty());
+    // Neither: two instances (hosts that make one per frame), one warning.
+    let none = Quirks {
+        no_clip_frame_range: true,
+        no_effect_duration: true,
+        ..Quirks::default()
+    };
+    render(none);
+    render(none);
+    let said: Vec<String> = hostsupport::take_messages();
+    let warnings: Vec<&String> = said
+        .iter()
+        .filter(|m| m.contains("no frame range"))
+        .collect();
+    assert_eq!(warnings.len(), 1, "{said:?}");
+    assert!(warnings[0].starts_with("OfxMessageWarning"), "{said:?}");
 }

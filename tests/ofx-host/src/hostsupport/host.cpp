@@ -114,7 +114,14 @@ struct Quirks {
   /// Report optional clips as connected and return no image for them
   /// (DaVinci Resolve does this).
   bool unconnected_reported_connected = false;
+  /// Give no frame range for clips (the property read fails).
+  bool no_clip_frame_range = false;
+  /// Give no effect duration either (0).
+  bool no_effect_duration = false;
 };
+
+/// Bits of the `quirks` argument of retake_hs_instance.
+enum { QUIRK_RESOLVE = 1, QUIRK_NO_CLIP_RANGE = 2, QUIRK_NO_DURATION = 4 };
 
 // ---------------------------------------------------------------- clips
 
@@ -145,6 +152,7 @@ class Clip : public Ie::ClipInstance {
   double getAspectRatio() const override { return 1.0; }
   double getFrameRate() const override { return 24.0; }
   void getFrameRange(double &a, double &b) const override {
+    if (_quirks.no_clip_frame_range) throw Hs::Property::Exception(kOfxStatErrUnknown);
     const Footage *f = footage ? footage.get() : nullptr;
     a = f ? f->first : 0;
     b = f ? f->first + (double)f->frames.size() - 1 : 0;
@@ -372,6 +380,7 @@ class Effect : public Ie::Instance {
   void getProjectExtent(double &w, double &h) const override { size(w, h); }
   double getProjectPixelAspectRatio() const override { return 1.0; }
   double getEffectDuration() const override {
+    if (quirks.no_effect_duration) return 0.0;
     Clip *s = clip(kOfxImageEffectSimpleSourceClipName);
     return s && s->footage ? (double)s->footage->frames.size() : 1.0;
   }
@@ -494,9 +503,10 @@ void retake_hs_take_messages(char *out, size_t len) {
   g_messages.clear();
 }
 
-/// Describe (load, describe, describe in `context`) and instantiate; null
-/// and the status in `status` if any step failed.
-void *retake_hs_instance(const char *id, const char *context, int resolve_quirk, int *status) {
+/// Describe (load, describe, describe in `context`) and instantiate with
+/// the host behaviours in `quirks` (QUIRK_* bits); null and the status in
+/// `status` if any step failed.
+void *retake_hs_instance(const char *id, const char *context, int quirks, int *status) {
   *status = kOfxStatErrUnknown;
   if (!g_cache) return nullptr;
   try {
@@ -507,7 +517,9 @@ void *retake_hs_instance(const char *id, const char *context, int resolve_quirk,
     Ie::Instance *raw = plugin->createInstance(context, nullptr);
     Effect *effect = dynamic_cast<Effect *>(raw);
     if (!effect) return nullptr;
-    effect->quirks.unconnected_reported_connected = resolve_quirk != 0;
+    effect->quirks.unconnected_reported_connected = (quirks & QUIRK_RESOLVE) != 0;
+    effect->quirks.no_clip_frame_range = (quirks & QUIRK_NO_CLIP_RANGE) != 0;
+    effect->quirks.no_effect_duration = (quirks & QUIRK_NO_DURATION) != 0;
     *status = effect->createInstanceAction();
     if (*status != kOfxStatOK && *status != kOfxStatReplyDefault) {
       delete effect;
