@@ -62,8 +62,9 @@ fn main() {
     text = text
         .lines()
         .filter(|l| {
-            !(l.starts_with("pub const kOfx") && l.contains(": &[u8;"))
-                && !l.trim_start().starts_with("b\"")
+            let byte_string = l.starts_with("pub const kOfx") && l.contains(": &[u8;");
+            let continued = l.trim_start().starts_with("b\"");
+            !(byte_string || continued)
         })
         .collect::<Vec<_>>()
         .join("\n");
