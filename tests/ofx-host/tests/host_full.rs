@@ -18,8 +18,9 @@ fn config() -> HostConfig {
     }
 }
 
-/// Models folder given through RETAKE_MODELS: a manifest whose model file
-/// is missing (a studio model not yet copied), set before any plugin loads.
+/// Models folder given through RETAKE_MODELS, set before any plugin
+/// loads: a studio model (a copy of u2netp under another name) that a test
+/// deletes after choosing it, as when a model goes missing from a project.
 fn models_dir() -> &'static std::path::Path {
     static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
     DIR.get_or_init(|| {
@@ -30,6 +31,11 @@ fn models_dir() -> &'static std::path::Path {
             .replace("name = \"u2netp\"", "name = \"ghost-matte\"")
             .replace("u2netp.onnx", "ghost-matte.onnx");
         std::fs::write(dir.path().join("ghost-matte.toml"), ghost).expect("write manifest");
+        std::fs::copy(
+            checkout().join("models/u2netp.onnx"),
+            dir.path().join("ghost-matte.onnx"),
+        )
+        .expect("copy the model");
         // SAFETY (edition 2021 API): set once, before any thread reads it.
         std::env::set_var("RETAKE_MODELS", dir.path());
         dir
@@ -106,9 +112,18 @@ fn describes_every_effect_in_both_contexts() {
     let p = loaded(MASK);
     let inst = p.instance(Context::Filter).expect("instance");
     assert!(inst.options("model").contains(&"u2netp".to_string()));
+    // RETAKE_MODELS is searched: its model is offered while its file is
+    // there (a test below deletes it), else named as not installed.
+    let offered = inst.options("model").contains(&"ghost-matte".to_string());
+    let d = p.describe_in_context(Context::Filter).unwrap();
+    let hint = retake_ofx_host::suites::lock(&d.params.params)
+        .iter()
+        .find(|p| p.name == "model")
+        .and_then(|p| p.props.string("OfxParamPropHint"))
+        .unwrap_or_default();
     assert!(
-        inst.options("model").contains(&"ghost-matte".to_string()),
-        "RETAKE_MODELS is searched"
+        offered || hint.contains("ghost-matte"),
+        "RETAKE_MODELS is searched: {hint}"
     );
     let relight = loaded(RELIGHT);
     let d = relight.describe_in_context(Context::General).unwrap();
@@ -446,6 +461,8 @@ fn a_missing_model_is_reported_and_the_host_keeps_running() {
     let inst = p.instance(Context::Filter).expect("instance");
     inst.connect("Source", Some(Footage::float(shot(2, 3))));
     inst.choose("model", "ghost-matte");
+    // The model goes missing after it was chosen.
+    let _ = std::fs::remove_file(models_dir().join("ghost-matte.onnx"));
     let r = inst.render(0.0, 1.0);
     assert_eq!(r.status, kOfxStatFailed);
     let shown = inst
@@ -539,4 +556,38 @@ fn messages_name_parameters_by_their_labels_not_cli_flags() {
     assert!(shown.contains("covers the whole frame"), "{shown}");
     assert!(shown.contains("\"Dilate\""), "{shown}");
     assert!(!shown.contains("--"), "{shown}");
+}
+
+/// Model menus offer what can run: catalogue models whose file is not in
+/// the bundle (or a model folder) are left out, and the menu's help names
+/// them and says how to install them.
+#[test]
+fn model_menus_list_installed_models_and_say_how_to_install_the_rest() {
+    let p = loaded(REMOVE);
+    let d = p.describe_in_context(Context::General).expect("general");
+    let hint = {
+        let params = retake_ofx_host::suites::lock(&d.params.params);
+        params
+            .iter()
+            .find(|p| p.name == "fill")
+            .and_then(|p| p.props.string("OfxParamPropHint"))
+            .expect("fill has a hint")
+    };
+    let inst = p.instance(Context::General).expect("instance");
+    let fills = inst.options("fill");
+    assert_eq!(fills[..3], ["auto", "patchmatch", "smooth"]);
+    for model in ["lama", "migan"] {
+        assert!(!fills.contains(&model.to_string()), "{fills:?}");
+        assert!(hint.contains(model), "{hint}");
+    }
+    assert!(hint.contains("retake models fetch"), "{hint}");
+    let r = loaded(RELIGHT);
+    let inst = r.instance(Context::General).expect("instance");
+    let depth = inst.options("depth_model");
+    assert!(
+        !depth
+            .iter()
+            .any(|m| m == "midas-v2.1-small" || m == "depth-anything-v2-small"),
+        "{depth:?}"
+    );
 }
