@@ -91,9 +91,21 @@ cat > "$tmp/Contents/Info.plist" <<PLIST
 PLIST
 
 cat > "$tmp/Contents/Resources/README.txt" <<TEXT
-Retake $version OpenFX plugin: Retake Mask, Retake Remove, Retake Relight.
-Models are searched in \$RETAKE_MODELS, ~/.local/share/retake/models (or
-\$XDG_DATA_HOME/retake/models) and Resources/models of this bundle.
+Retake $version OpenFX plugin. Effects (group "Retake"), each with its own
+version (major.minor; a new major means saved settings may not carry over):
+  Retake Mask     subject matte from a segmentation model (retake mask)
+  Retake Remove   paints out what a matte marks, from other frames (retake remove)
+  Retake Relight  adds and moves light in linear light (retake relight)
+  Retake Reangle  moves the camera after the fact through depth (retake reangle)
+Contexts: filter and general (optional Mask input; Relight and Reangle also
+an optional Depth input). Pixels: float, 16-bit and 8-bit RGBA/RGB.
+
+Models are found, first match wins, in: \$RETAKE_MODELS,
+~/.local/share/retake/models (or \$XDG_DATA_HOME/retake/models), then
+Resources/models of this bundle. A model is a .onnx file beside its .toml
+manifest; model menus list installed models only and each menu's help names
+the catalogue models not installed (install with \`retake models fetch NAME\`
+and copy both files into one of those folders, then reload the plugin).
 ONNX Runtime is loaded from \$ORT_DYLIB_PATH or Linux-x86-64/ of this bundle.
 Execution providers: \$RETAKE_PROVIDERS (default tensorrt,cuda,cpu).
 TEXT

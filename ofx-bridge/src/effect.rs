@@ -6,7 +6,6 @@
 
 use std::collections::BTreeMap;
 use std::ffi::{c_int, c_void, CStr, CString};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use ofx_abi::*;
@@ -31,10 +30,10 @@ pub enum Context {
 impl Context {
     fn parse(name: &str) -> PResult<Context> {
         match name {
-            "OfxImageEffectContextFilter" => Ok(Context::Filter),
-            "OfxImageEffectContextGeneral" => Ok(Context::General),
+            x if same(x, kOfxImageEffectContextFilter) => Ok(Context::Filter),
+            x if same(x, kOfxImageEffectContextGeneral) => Ok(Context::General),
             other => Err(PluginError {
-                status: STAT_ERR_UNSUPPORTED,
+                status: kOfxStatErrUnsupported,
                 message: format!("context `{other}` is not supported (filter and general are)"),
             }),
         }
@@ -104,8 +103,18 @@ pub trait Effect: Send + Sync + 'static {
     const ID: &'static CStr;
     const LABEL: &'static CStr;
     const DESCRIPTION: &'static CStr;
+    /// The effect's version (major, minor) declared to hosts. The major
+    /// changes when a parameter is removed, renamed, retyped or changes
+    /// meaning, or a choice loses or reorders options, so that a host
+    /// project saved with the old one cannot load the same settings; any
+    /// other change (a new parameter with a default that renders as before,
+    /// new options at the end of a menu, a fix) bumps the minor.
+    const VERSION: (u32, u32);
     /// Optional inputs in the general context.
     const INPUTS: &'static [Input];
+    /// Some settings run over the whole shot (Reangle's named moves), so
+    /// the effect needs the shot's frame range.
+    const USES_SHOT_RANGE: bool = false;
     type Params: Serialize + Clone + Send;
     type Op: Operation + 'static;
 
@@ -171,8 +180,6 @@ struct State<O: Operation> {
 pub struct Instance<E: Effect> {
     clips: Clips,
     state: Mutex<State<E::Op>>,
-    /// The spatial-only fallback has been announced.
-    said_spatial_only: AtomicBool,
     /// The error last reported, so a version-1 host (no persistent
     /// messages) shows each problem once, not on every frame.
     last_error: Mutex<Option<String>>,
@@ -186,14 +193,14 @@ unsafe impl<E: Effect> Sync for Instance<E> {}
 fn clip_props(s: &Suites, clip: OfxImageClipHandle) -> PResult<Props> {
     let mut h: OfxPropertySetHandle = std::ptr::null_mut();
     // SAFETY: a clip handle of this instance and a slot.
-    unsafe { ofx_call!(s.effect, clip_get_property_set(clip, &mut h))? };
+    unsafe { ofx_call!(s.effect, clipGetPropertySet(clip, &mut h))? };
     Ok(Props::new(s, h))
 }
 
 fn connected(s: &Suites, clip: Option<OfxImageClipHandle>) -> bool {
     clip.is_some_and(|c| {
         clip_props(s, c)
-            .and_then(|p| p.int(CLIP_PROP_CONNECTED, 0))
+            .and_then(|p| p.int(kOfxImageClipPropConnected, 0))
             .is_ok_and(|v| v != 0)
     })
 }
@@ -201,12 +208,7 @@ fn connected(s: &Suites, clip: Option<OfxImageClipHandle>) -> bool {
 fn clip_rod(s: &Suites, clip: OfxImageClipHandle, time: f64) -> PResult<OfxRectD> {
     let mut rod = OfxRectD::default();
     // SAFETY: a clip handle of this instance and a slot.
-    unsafe {
-        ofx_call!(
-            s.effect,
-            clip_get_region_of_definition(clip, time, &mut rod)
-        )?
-    };
+    unsafe { ofx_call!(s.effect, clipGetRegionOfDefinition(clip, time, &mut rod))? };
     Ok(rod)
 }
 
@@ -231,17 +233,17 @@ pub fn dispatch<E: Effect>(
     in_args: OfxPropertySetHandle,
     out_args: OfxPropertySetHandle,
 ) -> OfxStatus {
-    if action == ACTION_LOAD {
+    if action == kOfxActionLoad {
         return match crate::host::load() {
-            Ok(()) => STAT_OK,
+            Ok(()) => kOfxStatOK,
             Err(e) => {
                 eprintln!("Retake: {e}");
                 e.status
             }
         };
     }
-    if action == ACTION_UNLOAD {
-        return STAT_OK;
+    if action == kOfxActionUnload {
+        return kOfxStatOK;
     }
     let s = match crate::host::suites() {
         Ok(s) => s,
@@ -250,34 +252,34 @@ pub fn dispatch<E: Effect>(
             return e.status;
         }
     };
-    let result = if action == ACTION_DESCRIBE {
-        describe::<E>(&s, handle).map(|_| STAT_OK)
-    } else if action == ACTION_DESCRIBE_IN_CONTEXT {
-        describe_in_context::<E>(&s, handle, in_args).map(|_| STAT_OK)
-    } else if action == ACTION_CREATE_INSTANCE {
-        create_instance::<E>(&s, handle).map(|_| STAT_OK)
-    } else if action == ACTION_DESTROY_INSTANCE {
-        destroy_instance::<E>(&s, handle).map(|_| STAT_OK)
+    let result = if action == kOfxActionDescribe {
+        describe::<E>(&s, handle).map(|_| kOfxStatOK)
+    } else if action == kOfxImageEffectActionDescribeInContext {
+        describe_in_context::<E>(&s, handle, in_args).map(|_| kOfxStatOK)
+    } else if action == kOfxActionCreateInstance {
+        create_instance::<E>(&s, handle).map(|_| kOfxStatOK)
+    } else if action == kOfxActionDestroyInstance {
+        destroy_instance::<E>(&s, handle).map(|_| kOfxStatOK)
     } else {
         let instance = match instance::<E>(&s, handle) {
             Ok(i) => i,
             Err(e) => return e.status,
         };
-        let r = if action == ACTION_RENDER {
-            render::<E>(&s, handle, instance, in_args).map(|_| STAT_OK)
-        } else if action == ACTION_GET_REGION_OF_DEFINITION {
-            region_of_definition(&s, instance, in_args, out_args).map(|_| STAT_OK)
-        } else if action == ACTION_GET_REGIONS_OF_INTEREST {
-            regions_of_interest(&s, instance, in_args, out_args).map(|_| STAT_OK)
-        } else if action == ACTION_GET_FRAMES_NEEDED {
-            frames_needed::<E>(&s, handle, instance, in_args, out_args).map(|_| STAT_OK)
-        } else if action == ACTION_GET_CLIP_PREFERENCES {
-            clip_preferences::<E>(&s, handle, instance, out_args).map(|_| STAT_OK)
-        } else if action == ACTION_PURGE_CACHES {
+        let r = if action == kOfxImageEffectActionRender {
+            render::<E>(&s, handle, instance, in_args).map(|_| kOfxStatOK)
+        } else if action == kOfxImageEffectActionGetRegionOfDefinition {
+            region_of_definition(&s, instance, in_args, out_args).map(|_| kOfxStatOK)
+        } else if action == kOfxImageEffectActionGetRegionsOfInterest {
+            regions_of_interest(&s, instance, in_args, out_args).map(|_| kOfxStatOK)
+        } else if action == kOfxImageEffectActionGetFramesNeeded {
+            frames_needed::<E>(&s, handle, instance, in_args, out_args).map(|_| kOfxStatOK)
+        } else if action == kOfxImageEffectActionGetClipPreferences {
+            clip_preferences::<E>(&s, handle, instance, out_args).map(|_| kOfxStatOK)
+        } else if action == kOfxActionPurgeCaches {
             instance.purge();
-            Ok(STAT_OK)
+            Ok(kOfxStatOK)
         } else {
-            Ok(STAT_REPLY_DEFAULT)
+            Ok(kOfxStatReplyDefault)
         };
         if let Err(e) = &r {
             instance.report(&s, handle, e);
@@ -287,7 +289,7 @@ pub fn dispatch<E: Effect>(
     match result {
         Ok(status) => status,
         Err(e) => {
-            if action != ACTION_RENDER {
+            if action != kOfxImageEffectActionRender {
                 eprintln!("Retake ({}): {e}", action.to_string_lossy());
             }
             e.status
@@ -295,45 +297,74 @@ pub fn dispatch<E: Effect>(
     }
 }
 
+/// A property the host refused to set: skipped, and logged once per
+/// process (hosts differ in what they know); only properties the effect
+/// cannot work without fail the action.
+fn optional(name: &CStr, result: PResult<()>) {
+    if let Err(e) = result {
+        if crate::host::first_time(&format!("refused {name:?}")) {
+            eprintln!("Retake: {e}; continuing without it");
+        }
+    }
+}
+
 fn describe<E: Effect>(s: &Suites, effect: OfxImageEffectHandle) -> PResult<()> {
     let p = s.effect_props(effect)?;
-    p.set_string(PROP_LABEL, 0, &E::LABEL.to_string_lossy())?;
-    p.set_string(
-        PROP_PLUGIN_DESCRIPTION,
-        0,
-        &E::DESCRIPTION.to_string_lossy(),
-    )?;
-    p.set_string(EFFECT_PLUGIN_PROP_GROUPING, 0, "Retake")?;
+    // Essential: what the effect is called, where and on what it runs.
+    p.set_string(kOfxPropLabel, 0, &E::LABEL.to_string_lossy())?;
     p.set_strings(
-        EFFECT_PROP_SUPPORTED_CONTEXTS,
-        &[CONTEXT_FILTER, CONTEXT_GENERAL],
+        kOfxImageEffectPropSupportedContexts,
+        &[kOfxImageEffectContextFilter, kOfxImageEffectContextGeneral],
     )?;
     p.set_strings(
-        EFFECT_PROP_SUPPORTED_PIXEL_DEPTHS,
-        &[BIT_DEPTH_FLOAT, BIT_DEPTH_SHORT, BIT_DEPTH_BYTE],
+        kOfxImageEffectPropSupportedPixelDepths,
+        &[kOfxBitDepthFloat, kOfxBitDepthShort, kOfxBitDepthByte],
     )?;
+    // The rest refines how a host treats the effect; a host that does not
+    // know one of them keeps its default.
+    let description = E::DESCRIPTION.to_string_lossy();
+    optional(
+        kOfxPropPluginDescription,
+        p.set_string(kOfxPropPluginDescription, 0, &description),
+    );
+    optional(
+        kOfxImageEffectPluginPropGrouping,
+        p.set_string(kOfxImageEffectPluginPropGrouping, 0, "Retake"),
+    );
+    let (major, minor) = E::VERSION;
+    optional(
+        kOfxPropVersionLabel,
+        p.set_string(kOfxPropVersionLabel, 0, &format!("{major}.{minor}")),
+    );
     // Operations look at the whole frame (flow, the subject model), and
     // every input must match the Source's size: no tiles, one resolution.
-    p.set_int(EFFECT_PROP_SUPPORTS_TILES, 0, 0)?;
-    p.set_int(EFFECT_PROP_SUPPORTS_MULTI_RESOLUTION, 0, 0)?;
-    p.set_int(EFFECT_PROP_SUPPORTS_MULTIPLE_CLIP_DEPTHS, 0, 0)?;
-    p.set_int(EFFECT_PROP_TEMPORAL_CLIP_ACCESS, 0, 1)?;
+    for (name, value) in [
+        (kOfxImageEffectPropSupportsTiles, 0),
+        (kOfxImageEffectPropSupportsMultiResolution, 0),
+        (kOfxImageEffectPropSupportsMultipleClipDepths, 0),
+        (kOfxImageEffectPropTemporalClipAccess, 1),
+        // Core parallelises inside a frame; the host must not split frames.
+        (kOfxImageEffectPluginPropHostFrameThreading, 0),
+    ] {
+        optional(name, p.set_int(name, 0, value));
+    }
     // Different instances may render at once; one instance renders one
     // frame at a time (its analysed frames are shared between renders).
-    p.set_string(
-        EFFECT_PLUGIN_RENDER_THREAD_SAFETY,
-        0,
-        &RENDER_INSTANCE_SAFE.to_string_lossy(),
-    )?;
-    // Core parallelises inside a frame; the host must not split frames.
-    p.set_int(EFFECT_PLUGIN_PROP_HOST_FRAME_THREADING, 0, 0)?;
+    optional(
+        kOfxImageEffectPluginRenderThreadSafety,
+        p.set_string(
+            kOfxImageEffectPluginRenderThreadSafety,
+            0,
+            &kOfxImageEffectRenderInstanceSafe.to_string_lossy(),
+        ),
+    );
     Ok(())
 }
 
 fn define_clip(s: &Suites, effect: OfxImageEffectHandle, name: &CStr) -> PResult<Props> {
     let mut h: OfxPropertySetHandle = std::ptr::null_mut();
     // SAFETY: a descriptor handle, a NUL-terminated name and a slot.
-    unsafe { ofx_call!(s.effect, clip_define(effect, name.as_ptr(), &mut h))? };
+    unsafe { ofx_call!(s.effect, clipDefine(effect, name.as_ptr(), &mut h))? };
     Ok(Props::new(s, h))
 }
 
@@ -342,31 +373,35 @@ fn describe_in_context<E: Effect>(
     effect: OfxImageEffectHandle,
     in_args: OfxPropertySetHandle,
 ) -> PResult<()> {
-    let context = Context::parse(&Props::new(s, in_args).string(EFFECT_PROP_CONTEXT, 0)?)?;
-    let source = define_clip(s, effect, CLIP_SOURCE)?;
+    let context = Context::parse(&Props::new(s, in_args).string(kOfxImageEffectPropContext, 0)?)?;
+    let source = define_clip(s, effect, kOfxImageEffectSimpleSourceClipName)?;
     source.set_strings(
-        EFFECT_PROP_SUPPORTED_COMPONENTS,
-        &[COMPONENT_RGBA, COMPONENT_RGB],
+        kOfxImageEffectPropSupportedComponents,
+        &[kOfxImageComponentRGBA, kOfxImageComponentRGB],
     )?;
-    source.set_int(EFFECT_PROP_TEMPORAL_CLIP_ACCESS, 0, 1)?;
-    source.set_int(EFFECT_PROP_SUPPORTS_TILES, 0, 0)?;
-    let output = define_clip(s, effect, CLIP_OUTPUT)?;
+    source.set_int(kOfxImageEffectPropTemporalClipAccess, 0, 1)?;
+    source.set_int(kOfxImageEffectPropSupportsTiles, 0, 0)?;
+    let output = define_clip(s, effect, kOfxImageEffectOutputClipName)?;
     output.set_strings(
-        EFFECT_PROP_SUPPORTED_COMPONENTS,
-        &[COMPONENT_RGBA, COMPONENT_RGB],
+        kOfxImageEffectPropSupportedComponents,
+        &[kOfxImageComponentRGBA, kOfxImageComponentRGB],
     )?;
-    output.set_int(EFFECT_PROP_SUPPORTS_TILES, 0, 0)?;
+    output.set_int(kOfxImageEffectPropSupportsTiles, 0, 0)?;
     if context == Context::General {
         for input in E::INPUTS {
             let c = define_clip(s, effect, input.name())?;
             c.set_strings(
-                EFFECT_PROP_SUPPORTED_COMPONENTS,
-                &[COMPONENT_ALPHA, COMPONENT_RGBA, COMPONENT_RGB],
+                kOfxImageEffectPropSupportedComponents,
+                &[
+                    kOfxImageComponentAlpha,
+                    kOfxImageComponentRGBA,
+                    kOfxImageComponentRGB,
+                ],
             )?;
-            c.set_int(CLIP_PROP_OPTIONAL, 0, 1)?;
-            c.set_int(CLIP_PROP_IS_MASK, 0, (*input == Input::Mask) as c_int)?;
-            c.set_int(EFFECT_PROP_TEMPORAL_CLIP_ACCESS, 0, 1)?;
-            c.set_int(EFFECT_PROP_SUPPORTS_TILES, 0, 0)?;
+            c.set_int(kOfxImageClipPropOptional, 0, 1)?;
+            c.set_int(kOfxImageClipPropIsMask, 0, (*input == Input::Mask) as c_int)?;
+            c.set_int(kOfxImageEffectPropTemporalClipAccess, 0, 1)?;
+            c.set_int(kOfxImageEffectPropSupportsTiles, 0, 0)?;
         }
     }
     E::define(&ParamDefs::new(s, effect)?, context)
@@ -383,7 +418,7 @@ fn clip_handle(
     unsafe {
         ofx_call!(
             s.effect,
-            clip_get_handle(effect, name.as_ptr(), &mut clip, std::ptr::null_mut())
+            clipGetHandle(effect, name.as_ptr(), &mut clip, std::ptr::null_mut())
         )?
     };
     if clip.is_null() {
@@ -397,7 +432,7 @@ fn clip_handle(
 
 fn create_instance<E: Effect>(s: &Suites, effect: OfxImageEffectHandle) -> PResult<()> {
     let props = s.effect_props(effect)?;
-    let context = Context::parse(&props.string(EFFECT_PROP_CONTEXT, 0)?)?;
+    let context = Context::parse(&props.string(kOfxImageEffectPropContext, 0)?)?;
     let optional = |input: Input| -> PResult<Option<OfxImageClipHandle>> {
         if context == Context::General && E::INPUTS.contains(&input) {
             clip_handle(s, effect, input.name()).map(Some)
@@ -406,8 +441,8 @@ fn create_instance<E: Effect>(s: &Suites, effect: OfxImageEffectHandle) -> PResu
         }
     };
     let clips = Clips {
-        source: clip_handle(s, effect, CLIP_SOURCE)?,
-        output: clip_handle(s, effect, CLIP_OUTPUT)?,
+        source: clip_handle(s, effect, kOfxImageEffectSimpleSourceClipName)?,
+        output: clip_handle(s, effect, kOfxImageEffectOutputClipName)?,
         mask: optional(Input::Mask)?,
         depth: optional(Input::Depth)?,
     };
@@ -419,11 +454,10 @@ fn create_instance<E: Effect>(s: &Suites, effect: OfxImageEffectHandle) -> PResu
             op: None,
             items: BTreeMap::new(),
         }),
-        said_spatial_only: AtomicBool::new(false),
         last_error: Mutex::new(None),
     });
     let raw = Box::into_raw(instance);
-    if let Err(e) = props.set_pointer(PROP_INSTANCE_DATA, 0, raw.cast()) {
+    if let Err(e) = props.set_pointer(kOfxPropInstanceData, 0, raw.cast()) {
         // SAFETY: `raw` came from Box::into_raw just above and was not shared.
         drop(unsafe { Box::from_raw(raw) });
         return Err(e);
@@ -433,9 +467,9 @@ fn create_instance<E: Effect>(s: &Suites, effect: OfxImageEffectHandle) -> PResu
 
 fn destroy_instance<E: Effect>(s: &Suites, effect: OfxImageEffectHandle) -> PResult<()> {
     let props = s.effect_props(effect)?;
-    let raw = props.pointer(PROP_INSTANCE_DATA, 0)? as *mut Instance<E>;
+    let raw = props.pointer(kOfxPropInstanceData, 0)? as *mut Instance<E>;
     if !raw.is_null() {
-        props.set_pointer(PROP_INSTANCE_DATA, 0, std::ptr::null_mut())?;
+        props.set_pointer(kOfxPropInstanceData, 0, std::ptr::null_mut())?;
         // SAFETY: the pointer was made by `create_instance` for this effect
         // type and is dropped once, here.
         drop(unsafe { Box::from_raw(raw) });
@@ -444,11 +478,11 @@ fn destroy_instance<E: Effect>(s: &Suites, effect: OfxImageEffectHandle) -> PRes
 }
 
 fn instance<'a, E: Effect>(s: &Suites, effect: OfxImageEffectHandle) -> PResult<&'a Instance<E>> {
-    let raw = s.effect_props(effect)?.pointer(PROP_INSTANCE_DATA, 0)? as *const Instance<E>;
+    let raw = s.effect_props(effect)?.pointer(kOfxPropInstanceData, 0)? as *const Instance<E>;
     // SAFETY: set by `create_instance` for this effect type (each effect
     // has its own entry point) and alive until `destroy_instance`.
     unsafe { raw.as_ref() }.ok_or_else(|| PluginError {
-        status: STAT_ERR_BAD_HANDLE,
+        status: kOfxStatErrBadHandle,
         message: "an action on an instance the plugin did not create".into(),
     })
 }
@@ -463,22 +497,35 @@ impl<E: Effect> Instance<E> {
         }
     }
 
-    fn inputs_connected(&self, s: &Suites) -> (bool, bool) {
-        (
-            connected(s, self.clips.mask),
-            connected(s, self.clips.depth),
-        )
+    /// Whether the Mask and Depth inputs are connected. At render time
+    /// (`probe_at`), a clip reported connected must also yield an image:
+    /// some hosts (DaVinci Resolve) report every clip as connected and
+    /// return no image for one that is not, and the effect then renders
+    /// as it does without that input.
+    fn inputs_connected(&self, s: &Suites, probe_at: Option<f64>) -> (bool, bool) {
+        let usable = |clip: Option<OfxImageClipHandle>| {
+            connected(s, clip)
+                && match (probe_at, clip) {
+                    (Some(time), Some(c)) => matches!(Image::fetch(s, c, time), Ok(Some(_))),
+                    _ => true,
+                }
+        };
+        (usable(self.clips.mask), usable(self.clips.depth))
     }
 
+    /// The parameters at `time`; `probe`: check that connected inputs
+    /// yield images (at render time only: strict hosts lend images only
+    /// inside a render).
     fn setup(
         &self,
         s: &Suites,
         effect: OfxImageEffectHandle,
         time: f64,
         scale: f64,
+        probe: bool,
     ) -> PResult<Setup<E::Params>> {
         let values = ParamValues::new(s, effect)?;
-        let (mask_connected, depth_connected) = self.inputs_connected(s);
+        let (mask_connected, depth_connected) = self.inputs_connected(s, probe.then_some(time));
         let rod = clip_rod(s, self.clips.source, time)?;
         let mut setup = E::read(&At {
             values: &values,
@@ -487,7 +534,7 @@ impl<E: Effect> Instance<E> {
             full_size: (rod.x2 - rod.x1, rod.y2 - rod.y1),
             mask_connected,
             depth_connected,
-            frame_range: frame_range(s, self.clips.source),
+            frame_range: frame_range(s, effect, self.clips.source),
         })?;
         if !s.temporal_access {
             E::spatial_only(&mut setup.params);
@@ -498,14 +545,19 @@ impl<E: Effect> Instance<E> {
     /// Tell the user why a render failed: a persistent message where the
     /// host keeps them, else one message per distinct problem.
     fn report(&self, s: &Suites, effect: OfxImageEffectHandle, e: &PluginError) {
-        let text = format!("{}: {}", E::LABEL.to_string_lossy(), e.message);
+        // Core's messages name CLI flags; the host shows parameter labels.
+        let message = match ParamValues::new(s, effect) {
+            Ok(values) => values.in_host_words(&e.message),
+            Err(_) => e.message.clone(),
+        };
+        let text = format!("{}: {message}", E::LABEL.to_string_lossy());
         let mut last = self.last_error.lock().unwrap_or_else(|p| p.into_inner());
-        if s.set_persistent(effect, MESSAGE_ERROR, &text) {
+        if s.set_persistent(effect, kOfxMessageError, &text) {
             *last = Some(text);
             return;
         }
         if last.as_deref() != Some(text.as_str()) {
-            s.message(effect, MESSAGE_ERROR, &text);
+            s.message(effect, kOfxMessageError, &text);
             *last = Some(text);
         }
     }
@@ -524,10 +576,10 @@ fn region_of_definition<E: Effect>(
     in_args: OfxPropertySetHandle,
     out_args: OfxPropertySetHandle,
 ) -> PResult<()> {
-    let time = Props::new(s, in_args).double(PROP_TIME, 0)?;
+    let time = Props::new(s, in_args).double(kOfxPropTime, 0)?;
     let rod = clip_rod(s, instance.clips.source, time)?;
     Props::new(s, out_args).set_doubles(
-        EFFECT_PROP_REGION_OF_DEFINITION,
+        kOfxImageEffectPropRegionOfDefinition,
         &[rod.x1, rod.y1, rod.x2, rod.y2],
     )
 }
@@ -542,10 +594,10 @@ fn regions_of_interest<E: Effect>(
     in_args: OfxPropertySetHandle,
     out_args: OfxPropertySetHandle,
 ) -> PResult<()> {
-    let time = Props::new(s, in_args).double(PROP_TIME, 0)?;
+    let time = Props::new(s, in_args).double(kOfxPropTime, 0)?;
     let out = Props::new(s, out_args);
     // Every input is needed whole, whatever part of the output is asked for.
-    let mut clips = vec![(CLIP_SOURCE, instance.clips.source)];
+    let mut clips = vec![(kOfxImageEffectSimpleSourceClipName, instance.clips.source)];
     for (input, clip) in [
         (Input::Mask, instance.clips.mask),
         (Input::Depth, instance.clips.depth),
@@ -564,19 +616,39 @@ fn regions_of_interest<E: Effect>(
     Ok(())
 }
 
-/// The source's frame range, when the host says.
-fn frame_range(s: &Suites, clip: OfxImageClipHandle) -> Option<(f64, f64)> {
+/// The shot's frames: the Source clip's frame range, else (hosts that
+/// give none) the effect's duration on the host's timeline, from 0.
+fn frame_range(
+    s: &Suites,
+    effect: OfxImageEffectHandle,
+    clip: OfxImageClipHandle,
+) -> Option<(f64, f64)> {
+    let valid = |(a, b): (f64, f64)| a.is_finite() && b.is_finite() && a <= b;
     clip_props(s, clip)
-        .and_then(|p| p.doubles::<2>(EFFECT_PROP_FRAME_RANGE))
+        .and_then(|p| p.doubles::<2>(kOfxImageEffectPropFrameRange))
         .ok()
         .map(|[a, b]| (a, b))
+        .filter(|r| valid(*r))
+        .or_else(|| {
+            s.effect_props(effect)
+                .and_then(|p| p.double(kOfxImageEffectInstancePropEffectDuration, 0))
+                .ok()
+                .filter(|d| *d >= 1.0)
+                .map(|d| (0.0, d - 1.0))
+        })
 }
 
 /// Times of the window around `time`, inside the source's range.
-fn window_times(s: &Suites, clip: OfxImageClipHandle, time: f64, radius: usize) -> (f64, f64) {
+fn window_times(
+    s: &Suites,
+    effect: OfxImageEffectHandle,
+    clip: OfxImageClipHandle,
+    time: f64,
+    radius: usize,
+) -> (f64, f64) {
     let r = radius as f64;
     let (mut lo, mut hi) = (time - r, time + r);
-    if let Some((first, last)) = frame_range(s, clip) {
+    if let Some((first, last)) = frame_range(s, effect, clip) {
         lo = lo.max(first.min(time));
         hi = hi.min(last.max(time));
     }
@@ -590,15 +662,18 @@ fn frames_needed<E: Effect>(
     in_args: OfxPropertySetHandle,
     out_args: OfxPropertySetHandle,
 ) -> PResult<()> {
-    let time = Props::new(s, in_args).double(PROP_TIME, 0)?;
+    let time = Props::new(s, in_args).double(kOfxPropTime, 0)?;
     // Parameters that cannot render (reported by the render) need no
     // neighbours.
     let radius = instance
-        .setup(s, effect, time, 1.0)
+        .setup(s, effect, time, 1.0, false)
         .map_or(0, |setup| E::radius(&setup.params));
-    let (lo, hi) = window_times(s, instance.clips.source, time, radius);
+    let (lo, hi) = window_times(s, effect, instance.clips.source, time, radius);
     let out = Props::new(s, out_args);
-    out.set_doubles(&prefixed(CLIP_FRAME_RANGE_PREFIX, CLIP_SOURCE), &[lo, hi])?;
+    out.set_doubles(
+        &prefixed(CLIP_FRAME_RANGE_PREFIX, kOfxImageEffectSimpleSourceClipName),
+        &[lo, hi],
+    )?;
     for (input, clip) in [
         (Input::Mask, instance.clips.mask),
         (Input::Depth, instance.clips.depth),
@@ -617,23 +692,27 @@ fn clip_preferences<E: Effect>(
     out_args: OfxPropertySetHandle,
 ) -> PResult<()> {
     let source = clip_props(s, instance.clips.source)?;
-    let components =
-        Components::parse(&source.string(EFFECT_PROP_COMPONENTS, 0)?).unwrap_or(Components::Rgba);
-    let depth = source.string(EFFECT_PROP_PIXEL_DEPTH, 0)?;
+    let components = Components::parse(&source.string(kOfxImageEffectPropComponents, 0)?)
+        .unwrap_or(Components::Rgba);
+    let depth = source.string(kOfxImageEffectPropPixelDepth, 0)?;
     let out = Props::new(s, out_args);
     // Parameters that cannot render keep the Source's components; the
     // render says what is wrong with them.
     let wanted = instance
-        .setup(s, effect, 0.0, 1.0)
+        .setup(s, effect, 0.0, 1.0, false)
         .map_or(components, |setup| {
             E::output_components(&setup.params, components)
         });
     out.set_string(
-        &prefixed(CLIP_COMPONENTS_PREFIX, CLIP_OUTPUT),
+        &prefixed(CLIP_COMPONENTS_PREFIX, kOfxImageEffectOutputClipName),
         0,
         &wanted.name().to_string_lossy(),
     )?;
-    out.set_string(&prefixed(CLIP_DEPTH_PREFIX, CLIP_OUTPUT), 0, &depth)?;
+    out.set_string(
+        &prefixed(CLIP_DEPTH_PREFIX, kOfxImageEffectOutputClipName),
+        0,
+        &depth,
+    )?;
     Ok(())
 }
 
@@ -716,9 +795,9 @@ fn render<E: Effect>(
     in_args: OfxPropertySetHandle,
 ) -> PResult<()> {
     let args = Props::new(s, in_args);
-    let time = args.double(PROP_TIME, 0)?;
+    let time = args.double(kOfxPropTime, 0)?;
     let scale = args
-        .doubles::<2>(EFFECT_PROP_RENDER_SCALE)
+        .doubles::<2>(kOfxImageEffectPropRenderScale)
         .map(|[x, _]| x)
         .unwrap_or(1.0);
     if !(scale.is_finite() && scale > 0.0) {
@@ -726,19 +805,35 @@ fn render<E: Effect>(
             "render scale {scale} is not usable"
         )));
     }
-    let [x1, y1, x2, y2] = args.ints::<4>(EFFECT_PROP_RENDER_WINDOW)?;
+    let [x1, y1, x2, y2] = args.ints::<4>(kOfxImageEffectPropRenderWindow)?;
     let window = OfxRectI { x1, y1, x2, y2 };
 
-    let setup = instance.setup(s, effect, time, scale)?;
-    if !s.temporal_access && !instance.said_spatial_only.swap(true, Ordering::SeqCst) {
+    let setup = instance.setup(s, effect, time, scale, true)?;
+    // One-time warnings live per process, not per instance: some hosts
+    // create an instance per frame.
+    if !s.temporal_access && crate::host::first_time(&format!("spatial-only {:?}", E::ID)) {
         s.message(
             effect,
-            MESSAGE_WARNING,
+            kOfxMessageWarning,
             &format!(
                 "{}: {} grants no temporal clip access, so Retake works on each frame alone: {}",
                 E::LABEL.to_string_lossy(),
                 s.host_name,
                 E::spatial_only_note()
+            ),
+        );
+    }
+    if E::USES_SHOT_RANGE
+        && frame_range(s, effect, instance.clips.source).is_none()
+        && crate::host::first_time(&format!("no frame range {:?}", E::ID))
+    {
+        s.message(
+            effect,
+            kOfxMessageWarning,
+            &format!(
+                "{}: {} gives no frame range for the Source clip or the effect, so named moves cannot ease over the shot and apply in full on every frame; set Move to none and key the camera values instead",
+                E::LABEL.to_string_lossy(),
+                s.host_name,
             ),
         );
     }
@@ -749,7 +844,7 @@ fn render<E: Effect>(
     let centre = time.round() as i64;
 
     // The window's frames, fetched from the host, contiguous around `time`.
-    let (lo, hi) = window_times(s, instance.clips.source, time, radius);
+    let (lo, hi) = window_times(s, effect, instance.clips.source, time, radius);
     let mut frames: Vec<(i64, Frame)> = Vec::new();
     let mut bounds = None;
     for k in -(radius as i64)..=radius as i64 {
@@ -860,7 +955,7 @@ pub unsafe extern "C" fn main_entry<E: Effect>(
     out_args: OfxPropertySetHandle,
 ) -> OfxStatus {
     if action.is_null() {
-        return STAT_ERR_BAD_HANDLE;
+        return kOfxStatErrBadHandle;
     }
     // SAFETY: the host passes a NUL-terminated action name.
     let action = unsafe { CStr::from_ptr(action) };
@@ -881,12 +976,12 @@ pub unsafe extern "C" fn main_entry<E: Effect>(
             );
             let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                 if let Ok(s) = crate::host::suites() {
-                    s.message(effect, MESSAGE_ERROR, &text);
+                    s.message(effect, kOfxMessageError, &text);
                 } else {
                     eprintln!("Retake: {text}");
                 }
             }));
-            STAT_FAILED
+            kOfxStatFailed
         }
     }
 }

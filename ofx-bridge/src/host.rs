@@ -7,9 +7,10 @@
 //! plugin never fetches the memory, multi-thread or progress suites: core
 //! allocates its own frames and parallelises inside a frame with rayon.
 
+use std::collections::BTreeSet;
 use std::ffi::{c_char, c_int, c_void, CStr, CString};
 use std::sync::atomic::{AtomicPtr, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 
 use ofx_abi::*;
 
@@ -25,7 +26,7 @@ impl PluginError {
     /// A failure the user should read (bad parameter, missing model).
     pub fn failed(message: impl Into<String>) -> Self {
         PluginError {
-            status: STAT_FAILED,
+            status: kOfxStatFailed,
             message: message.into(),
         }
     }
@@ -33,8 +34,8 @@ impl PluginError {
     /// A host call that returned an error status.
     pub fn host_call(function: &str, status: OfxStatus) -> Self {
         PluginError {
-            status: if status == STAT_OK {
-                STAT_FAILED
+            status: if status == kOfxStatOK {
+                kOfxStatFailed
             } else {
                 status
             },
@@ -42,10 +43,18 @@ impl PluginError {
         }
     }
 
+    /// The same error, saying what it was about (a property, a parameter).
+    pub fn about(self, what: impl std::fmt::Display) -> Self {
+        PluginError {
+            status: self.status,
+            message: format!("{what}: {}", self.message),
+        }
+    }
+
     /// A host suite entry left null.
     pub fn missing(function: &str) -> Self {
         PluginError {
-            status: STAT_ERR_MISSING_HOST_FEATURE,
+            status: kOfxStatErrMissingHostFeature,
             message: format!("the host does not provide {function}"),
         }
     }
@@ -72,7 +81,7 @@ macro_rules! ofx_call {
         match $suite.$function {
             Some(f) => {
                 let status = f($($arg),*);
-                if status == ofx_abi::STAT_OK {
+                if status == ofx_abi::kOfxStatOK {
                     Ok(())
                 } else {
                     Err($crate::host::PluginError::host_call(stringify!($function), status))
@@ -118,7 +127,7 @@ pub fn suites() -> PResult<Arc<Suites>> {
         .map_err(|_| PluginError::failed("plugin state poisoned"))?
         .clone()
         .ok_or_else(|| PluginError {
-            status: STAT_ERR_FATAL,
+            status: kOfxStatErrFatal,
             message: "the plugin was used before the host loaded it".into(),
         })
 }
@@ -129,14 +138,14 @@ pub fn load() -> PResult<()> {
     let host = HOST.load(Ordering::SeqCst);
     if host.is_null() {
         return Err(PluginError {
-            status: STAT_ERR_FATAL,
+            status: kOfxStatErrFatal,
             message: "the host did not call setHost before load".into(),
         });
     }
     // SAFETY: the host pointer came from setHost and stays valid while the
     // plugin is loaded.
     let host = unsafe { &*host };
-    let Some(fetch) = host.fetch_suite else {
+    let Some(fetch) = host.fetchSuite else {
         return Err(PluginError::missing("fetchSuite"));
     };
     let get = |name: &CStr, version: c_int| -> *const c_void {
@@ -149,7 +158,7 @@ pub fn load() -> PResult<()> {
         let p = get(name, 1);
         if p.is_null() {
             Err(PluginError {
-                status: STAT_ERR_MISSING_HOST_FEATURE,
+                status: kOfxStatErrMissingHostFeature,
                 message: format!(
                     "Retake needs the host's {} version 1",
                     name.to_string_lossy()
@@ -159,20 +168,20 @@ pub fn load() -> PResult<()> {
             Ok(p)
         }
     };
-    let props = unsafe { &*(required(SUITE_PROPERTY)? as *const OfxPropertySuiteV1) };
-    let effect = unsafe { &*(required(SUITE_IMAGE_EFFECT)? as *const OfxImageEffectSuiteV1) };
-    let params = unsafe { &*(required(SUITE_PARAMETER)? as *const OfxParameterSuiteV1) };
-    let message_v2 = unsafe { (get(SUITE_MESSAGE, 2) as *const OfxMessageSuiteV2).as_ref() };
-    let message_v1 = unsafe { (get(SUITE_MESSAGE, 1) as *const OfxMessageSuiteV1).as_ref() };
+    let props = unsafe { &*(required(kOfxPropertySuite)? as *const OfxPropertySuiteV1) };
+    let effect = unsafe { &*(required(kOfxImageEffectSuite)? as *const OfxImageEffectSuiteV1) };
+    let params = unsafe { &*(required(kOfxParameterSuite)? as *const OfxParameterSuiteV1) };
+    let message_v2 = unsafe { (get(kOfxMessageSuite, 2) as *const OfxMessageSuiteV2).as_ref() };
+    let message_v1 = unsafe { (get(kOfxMessageSuite, 1) as *const OfxMessageSuiteV1).as_ref() };
     let host_props = Props {
         suite: props,
         handle: host.host,
     };
     let temporal_access = host_props
-        .int(EFFECT_PROP_TEMPORAL_CLIP_ACCESS, 0)
+        .int(kOfxImageEffectPropTemporalClipAccess, 0)
         .is_ok_and(|v| v != 0);
     let host_name = host_props
-        .string(PROP_NAME, 0)
+        .string(kOfxPropName, 0)
         .unwrap_or_else(|_| "the host".into());
     let suites = Suites {
         props,
@@ -210,8 +219,9 @@ impl Props {
         unsafe {
             ofx_call!(
                 self.suite,
-                prop_get_int(self.handle, name.as_ptr(), index, &mut v)
-            )?
+                propGetInt(self.handle, name.as_ptr(), index, &mut v)
+            )
+            .map_err(|e| e.about(format!("property {}", name.to_string_lossy())))?
         };
         Ok(v)
     }
@@ -222,8 +232,9 @@ impl Props {
         unsafe {
             ofx_call!(
                 self.suite,
-                prop_get_double(self.handle, name.as_ptr(), index, &mut v)
-            )?
+                propGetDouble(self.handle, name.as_ptr(), index, &mut v)
+            )
+            .map_err(|e| e.about(format!("property {}", name.to_string_lossy())))?
         };
         Ok(v)
     }
@@ -250,8 +261,9 @@ impl Props {
         unsafe {
             ofx_call!(
                 self.suite,
-                prop_get_string(self.handle, name.as_ptr(), index, &mut p)
-            )?;
+                propGetString(self.handle, name.as_ptr(), index, &mut p)
+            )
+            .map_err(|e| e.about(format!("property {}", name.to_string_lossy())))?;
             if p.is_null() {
                 return Ok(String::new());
             }
@@ -265,8 +277,9 @@ impl Props {
         unsafe {
             ofx_call!(
                 self.suite,
-                prop_get_pointer(self.handle, name.as_ptr(), index, &mut p)
-            )?
+                propGetPointer(self.handle, name.as_ptr(), index, &mut p)
+            )
+            .map_err(|e| e.about(format!("property {}", name.to_string_lossy())))?
         };
         Ok(p)
     }
@@ -277,8 +290,9 @@ impl Props {
         unsafe {
             ofx_call!(
                 self.suite,
-                prop_get_dimension(self.handle, name.as_ptr(), &mut n)
-            )?
+                propGetDimension(self.handle, name.as_ptr(), &mut n)
+            )
+            .map_err(|e| e.about(format!("property {}", name.to_string_lossy())))?
         };
         Ok(n)
     }
@@ -286,10 +300,8 @@ impl Props {
     pub fn set_int(&self, name: &CStr, index: c_int, v: c_int) -> PResult<()> {
         // SAFETY: a valid property set and a NUL-terminated name.
         unsafe {
-            ofx_call!(
-                self.suite,
-                prop_set_int(self.handle, name.as_ptr(), index, v)
-            )
+            ofx_call!(self.suite, propSetInt(self.handle, name.as_ptr(), index, v))
+                .map_err(|e| e.about(format!("property {}", name.to_string_lossy())))
         }
     }
 
@@ -298,8 +310,9 @@ impl Props {
         unsafe {
             ofx_call!(
                 self.suite,
-                prop_set_double(self.handle, name.as_ptr(), index, v)
+                propSetDouble(self.handle, name.as_ptr(), index, v)
             )
+            .map_err(|e| e.about(format!("property {}", name.to_string_lossy())))
         }
     }
 
@@ -316,8 +329,9 @@ impl Props {
         unsafe {
             ofx_call!(
                 self.suite,
-                prop_set_string(self.handle, name.as_ptr(), index, v.as_ptr())
+                propSetString(self.handle, name.as_ptr(), index, v.as_ptr())
             )
+            .map_err(|e| e.about(format!("property {}", name.to_string_lossy())))
         }
     }
 
@@ -327,8 +341,9 @@ impl Props {
             unsafe {
                 ofx_call!(
                     self.suite,
-                    prop_set_string(self.handle, name.as_ptr(), i as c_int, v.as_ptr())
-                )?
+                    propSetString(self.handle, name.as_ptr(), i as c_int, v.as_ptr())
+                )
+                .map_err(|e| e.about(format!("property {}", name.to_string_lossy())))?
             };
         }
         Ok(())
@@ -339,10 +354,20 @@ impl Props {
         unsafe {
             ofx_call!(
                 self.suite,
-                prop_set_pointer(self.handle, name.as_ptr(), index, v)
+                propSetPointer(self.handle, name.as_ptr(), index, v)
             )
+            .map_err(|e| e.about(format!("property {}", name.to_string_lossy())))
         }
     }
+}
+
+/// True the first time `what` is asked in this process: one-time
+/// warnings are per process, since some hosts create an instance per frame.
+pub fn first_time(what: &str) -> bool {
+    static SAID: Mutex<BTreeSet<String>> = Mutex::new(BTreeSet::new());
+    SAID.lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .insert(what.to_string())
 }
 
 /// Text for C: interior NULs (which C cannot carry) become spaces.
@@ -392,7 +417,7 @@ impl Suites {
     /// A message that stays on the instance until cleared: how a failed
     /// render says why. Returns false when the host cannot keep messages.
     pub fn set_persistent(&self, effect: OfxImageEffectHandle, kind: &CStr, text: &str) -> bool {
-        let Some(f) = self.message_v2.and_then(|s| s.set_persistent_message) else {
+        let Some(f) = self.message_v2.and_then(|s| s.setPersistentMessage) else {
             return false;
         };
         let body = c_text(text);
@@ -410,7 +435,7 @@ impl Suites {
     }
 
     pub fn clear_persistent(&self, effect: OfxImageEffectHandle) {
-        if let Some(f) = self.message_v2.and_then(|s| s.clear_persistent_message) {
+        if let Some(f) = self.message_v2.and_then(|s| s.clearPersistentMessage) {
             // SAFETY: an instance handle the host gave us.
             unsafe { f(effect.cast()) };
         }
@@ -420,7 +445,7 @@ impl Suites {
     pub fn effect_props(&self, effect: OfxImageEffectHandle) -> PResult<Props> {
         let mut h: OfxPropertySetHandle = std::ptr::null_mut();
         // SAFETY: an effect handle the host gave us and a slot.
-        unsafe { ofx_call!(self.effect, get_property_set(effect, &mut h))? };
+        unsafe { ofx_call!(self.effect, getPropertySet(effect, &mut h))? };
         Ok(Props::new(self, h))
     }
 

@@ -21,11 +21,11 @@ pub enum Depth {
 impl Depth {
     pub fn parse(name: &str) -> PResult<Depth> {
         match name {
-            "OfxBitDepthByte" => Ok(Depth::Byte),
-            "OfxBitDepthShort" => Ok(Depth::Short),
-            "OfxBitDepthFloat" => Ok(Depth::Float),
+            x if same(x, kOfxBitDepthByte) => Ok(Depth::Byte),
+            x if same(x, kOfxBitDepthShort) => Ok(Depth::Short),
+            x if same(x, kOfxBitDepthFloat) => Ok(Depth::Float),
             other => Err(PluginError {
-                status: STAT_ERR_IMAGE_FORMAT,
+                status: kOfxStatErrImageFormat,
                 message: format!(
                     "pixel depth `{other}` is not supported (float, 16-bit and 8-bit are)"
                 ),
@@ -53,11 +53,11 @@ pub enum Components {
 impl Components {
     pub fn parse(name: &str) -> PResult<Components> {
         match name {
-            "OfxImageComponentRGBA" => Ok(Components::Rgba),
-            "OfxImageComponentRGB" => Ok(Components::Rgb),
-            "OfxImageComponentAlpha" => Ok(Components::Alpha),
+            x if same(x, kOfxImageComponentRGBA) => Ok(Components::Rgba),
+            x if same(x, kOfxImageComponentRGB) => Ok(Components::Rgb),
+            x if same(x, kOfxImageComponentAlpha) => Ok(Components::Alpha),
             other => Err(PluginError {
-                status: STAT_ERR_IMAGE_FORMAT,
+                status: kOfxStatErrImageFormat,
                 message: format!(
                     "components `{other}` are not supported (RGBA, RGB and alpha are)"
                 ),
@@ -75,9 +75,9 @@ impl Components {
 
     pub fn name(self) -> &'static std::ffi::CStr {
         match self {
-            Components::Rgba => COMPONENT_RGBA,
-            Components::Rgb => COMPONENT_RGB,
-            Components::Alpha => COMPONENT_ALPHA,
+            Components::Rgba => kOfxImageComponentRGBA,
+            Components::Rgb => kOfxImageComponentRGB,
+            Components::Alpha => kOfxImageComponentAlpha,
         }
     }
 }
@@ -102,7 +102,7 @@ impl<'a> Image<'a> {
         let got = unsafe {
             ofx_call!(
                 suites.effect,
-                clip_get_image(clip, time, std::ptr::null(), &mut handle)
+                clipGetImage(clip, time, std::ptr::null(), &mut handle)
             )
         };
         if got.is_err() || handle.is_null() {
@@ -119,12 +119,12 @@ impl<'a> Image<'a> {
         };
         // From here on `image` releases the handle whatever happens.
         let props = Props::new(suites, handle);
-        image.data = props.pointer(IMAGE_PROP_DATA, 0)?.cast();
-        let [x1, y1, x2, y2] = props.ints::<4>(IMAGE_PROP_BOUNDS)?;
+        image.data = props.pointer(kOfxImagePropData, 0)?.cast();
+        let [x1, y1, x2, y2] = props.ints::<4>(kOfxImagePropBounds)?;
         image.bounds = OfxRectI { x1, y1, x2, y2 };
-        image.row_bytes = props.int(IMAGE_PROP_ROW_BYTES, 0)? as isize;
-        image.depth = Depth::parse(&props.string(EFFECT_PROP_PIXEL_DEPTH, 0)?)?;
-        image.components = Components::parse(&props.string(EFFECT_PROP_COMPONENTS, 0)?)?;
+        image.row_bytes = props.int(kOfxImagePropRowBytes, 0)? as isize;
+        image.depth = Depth::parse(&props.string(kOfxImageEffectPropPixelDepth, 0)?)?;
+        image.components = Components::parse(&props.string(kOfxImageEffectPropComponents, 0)?)?;
         image.check()?;
         Ok(Some(image))
     }
@@ -273,7 +273,7 @@ impl<'a> Image<'a> {
 impl Drop for Image<'_> {
     fn drop(&mut self) {
         // SAFETY: a handle clipGetImage returned and not yet released.
-        let _ = unsafe { ofx_call!(self.suites.effect, clip_release_image(self.handle)) };
+        let _ = unsafe { ofx_call!(self.suites.effect, clipReleaseImage(self.handle)) };
     }
 }
 

@@ -22,22 +22,19 @@ mod remove;
 
 use std::ffi::{c_int, CStr};
 
-use ofx_abi::{OfxHost, OfxPlugin, IMAGE_EFFECT_PLUGIN_API};
+use ofx_abi::{kOfxImageEffectPluginApi, OfxHost, OfxPlugin};
 
 use effect::{main_entry, Effect};
 
-/// Plugin version (major, minor) reported to hosts: the crate's.
-const VERSION: (u32, u32) = (0, 1);
-
 const fn plugin<E: Effect>() -> OfxPlugin {
     OfxPlugin {
-        plugin_api: IMAGE_EFFECT_PLUGIN_API.as_ptr(),
-        api_version: 1,
-        plugin_identifier: E::ID.as_ptr(),
-        plugin_version_major: VERSION.0,
-        plugin_version_minor: VERSION.1,
-        set_host: Some(set_host),
-        main_entry: Some(main_entry::<E>),
+        pluginApi: kOfxImageEffectPluginApi.as_ptr(),
+        apiVersion: 1,
+        pluginIdentifier: E::ID.as_ptr(),
+        pluginVersionMajor: E::VERSION.0,
+        pluginVersionMinor: E::VERSION.1,
+        setHost: Some(set_host),
+        mainEntry: Some(main_entry::<E>),
     }
 }
 
@@ -61,7 +58,7 @@ pub fn plugin_identifiers() -> Vec<&'static CStr> {
         .0
         .iter()
         // SAFETY: identifiers are static C strings set above.
-        .map(|p| unsafe { CStr::from_ptr(p.plugin_identifier) })
+        .map(|p| unsafe { CStr::from_ptr(p.pluginIdentifier) })
         .collect()
 }
 

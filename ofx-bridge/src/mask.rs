@@ -35,6 +35,7 @@ impl Effect for Mask {
     const LABEL: &'static std::ffi::CStr = c"Retake Mask";
     const DESCRIPTION: &'static std::ffi::CStr =
         c"Subject mask from a segmentation model, steady in time and snapped to the picture's edges (retake mask).";
+    const VERSION: (u32, u32) = (1, 0);
     const INPUTS: &'static [Input] = &[];
     type Params = MaskParams;
     type Op = SubjectMask;
@@ -49,7 +50,10 @@ impl Effect for Mask {
         d.choice(
             c"model",
             "Model",
-            "Segmentation model (installed manifests of role `mask`)",
+            &models::menu_hint(
+                Role::Mask,
+                "Segmentation model (installed manifests of role `mask`)",
+            ),
             &names,
             default,
         )?;

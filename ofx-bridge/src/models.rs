@@ -55,15 +55,35 @@ pub fn model_context() -> retake_core::Result<ModelContext> {
     })
 }
 
-/// Names of the installed models for `role`, for a choice parameter.
-pub fn installed(role: Role) -> Vec<String> {
+/// Names of the models of `role` whose file is present (installed) or
+/// only catalogued (a manifest without its file), sorted.
+fn models_of(role: Role, present: bool) -> Vec<String> {
     let (found, _) = manifest::discover(&model_dirs());
     let mut names: Vec<String> = found
         .into_iter()
-        .filter(|m| m.role == role)
+        .filter(|m| m.role == role && m.model_path().is_file() == present)
         .map(|m| m.name)
         .collect();
     names.sort();
     names.dedup();
     names
+}
+
+/// Names of the installed models for `role`, for a choice parameter: a
+/// menu offers only what can run.
+pub fn installed(role: Role) -> Vec<String> {
+    models_of(role, true)
+}
+
+/// A menu's hint, plus the catalogue models of `role` that are not
+/// installed and how to install them.
+pub fn menu_hint(role: Role, hint: &str) -> String {
+    let missing = models_of(role, false);
+    if missing.is_empty() {
+        return hint.to_string();
+    }
+    format!(
+        "{hint}. Not installed: {}; install with `retake models fetch NAME` and put the model and its manifest in $RETAKE_MODELS, ~/.local/share/retake/models or this bundle's Contents/Resources/models, then reload the plugin",
+        missing.join(", ")
+    )
 }

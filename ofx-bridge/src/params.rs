@@ -3,7 +3,7 @@
 //! helpers and map the values onto core's parameter structs; nothing here
 //! knows what a parameter means.
 
-use std::ffi::{c_double, c_int, CStr};
+use std::ffi::{c_double, c_int, CStr, CString};
 
 use ofx_abi::*;
 
@@ -24,7 +24,7 @@ impl<'a> ParamDefs<'a> {
     pub fn new(suites: &'a Suites, effect: OfxImageEffectHandle) -> PResult<Self> {
         let mut set: OfxParamSetHandle = std::ptr::null_mut();
         // SAFETY: a descriptor handle the host gave us and a slot.
-        unsafe { ofx_call!(suites.effect, get_param_set(effect, &mut set))? };
+        unsafe { ofx_call!(suites.effect, getParamSet(effect, &mut set))? };
         Ok(ParamDefs { suites, set })
     }
 
@@ -34,16 +34,16 @@ impl<'a> ParamDefs<'a> {
         unsafe {
             ofx_call!(
                 self.suites.params,
-                param_define(self.set, kind.as_ptr(), name.as_ptr(), &mut h)
+                paramDefine(self.set, kind.as_ptr(), name.as_ptr(), &mut h)
             )?
         };
         let props = Props::new(self.suites, h);
-        props.set_string(PROP_LABEL, 0, label)?;
+        props.set_string(kOfxPropLabel, 0, label)?;
         if !hint.is_empty() {
-            props.set_string(PARAM_PROP_HINT, 0, hint)?;
+            props.set_string(kOfxParamPropHint, 0, hint)?;
         }
         // Hosts that script parameters (Nuke, Natron) use this name.
-        props.set_string(PARAM_PROP_SCRIPT_NAME, 0, &name.to_string_lossy())?;
+        props.set_string(kOfxParamPropScriptName, 0, &name.to_string_lossy())?;
         Ok(ParamDesc { props })
     }
 
@@ -59,13 +59,14 @@ impl<'a> ParamDefs<'a> {
         display: (f64, f64),
         animates: bool,
     ) -> PResult<ParamDesc> {
-        let d = self.define(PARAM_TYPE_DOUBLE, name, label, hint)?;
-        d.props.set_double(PARAM_PROP_DEFAULT, 0, default)?;
-        d.props.set_double(PARAM_PROP_MIN, 0, range.0)?;
-        d.props.set_double(PARAM_PROP_MAX, 0, range.1)?;
-        d.props.set_double(PARAM_PROP_DISPLAY_MIN, 0, display.0)?;
-        d.props.set_double(PARAM_PROP_DISPLAY_MAX, 0, display.1)?;
-        d.props.set_int(PARAM_PROP_ANIMATES, 0, animates as c_int)?;
+        let d = self.define(kOfxParamTypeDouble, name, label, hint)?;
+        d.props.set_double(kOfxParamPropDefault, 0, default)?;
+        d.props.set_double(kOfxParamPropMin, 0, range.0)?;
+        d.props.set_double(kOfxParamPropMax, 0, range.1)?;
+        d.props.set_double(kOfxParamPropDisplayMin, 0, display.0)?;
+        d.props.set_double(kOfxParamPropDisplayMax, 0, display.1)?;
+        d.props
+            .set_int(kOfxParamPropAnimates, 0, animates as c_int)?;
         Ok(d)
     }
 
@@ -82,9 +83,9 @@ impl<'a> ParamDefs<'a> {
     ) -> PResult<ParamDesc> {
         let d = self.double(name, label, hint, default, range, display, true)?;
         d.props.set_string(
-            PARAM_PROP_DOUBLE_TYPE,
+            kOfxParamPropDoubleType,
             0,
-            &PARAM_DOUBLE_TYPE_ANGLE.to_string_lossy(),
+            &kOfxParamDoubleTypeAngle.to_string_lossy(),
         )?;
         Ok(d)
     }
@@ -98,13 +99,14 @@ impl<'a> ParamDefs<'a> {
         range: (i32, i32),
         animates: bool,
     ) -> PResult<ParamDesc> {
-        let d = self.define(PARAM_TYPE_INTEGER, name, label, hint)?;
-        d.props.set_int(PARAM_PROP_DEFAULT, 0, default)?;
-        d.props.set_int(PARAM_PROP_MIN, 0, range.0)?;
-        d.props.set_int(PARAM_PROP_MAX, 0, range.1)?;
-        d.props.set_int(PARAM_PROP_DISPLAY_MIN, 0, range.0)?;
-        d.props.set_int(PARAM_PROP_DISPLAY_MAX, 0, range.1)?;
-        d.props.set_int(PARAM_PROP_ANIMATES, 0, animates as c_int)?;
+        let d = self.define(kOfxParamTypeInteger, name, label, hint)?;
+        d.props.set_int(kOfxParamPropDefault, 0, default)?;
+        d.props.set_int(kOfxParamPropMin, 0, range.0)?;
+        d.props.set_int(kOfxParamPropMax, 0, range.1)?;
+        d.props.set_int(kOfxParamPropDisplayMin, 0, range.0)?;
+        d.props.set_int(kOfxParamPropDisplayMax, 0, range.1)?;
+        d.props
+            .set_int(kOfxParamPropAnimates, 0, animates as c_int)?;
         Ok(d)
     }
 
@@ -115,9 +117,9 @@ impl<'a> ParamDefs<'a> {
         hint: &str,
         default: bool,
     ) -> PResult<ParamDesc> {
-        let d = self.define(PARAM_TYPE_BOOLEAN, name, label, hint)?;
-        d.props.set_int(PARAM_PROP_DEFAULT, 0, default as c_int)?;
-        d.props.set_int(PARAM_PROP_ANIMATES, 0, 0)?;
+        let d = self.define(kOfxParamTypeBoolean, name, label, hint)?;
+        d.props.set_int(kOfxParamPropDefault, 0, default as c_int)?;
+        d.props.set_int(kOfxParamPropAnimates, 0, 0)?;
         Ok(d)
     }
 
@@ -130,13 +132,13 @@ impl<'a> ParamDefs<'a> {
         options: &[String],
         default: usize,
     ) -> PResult<ParamDesc> {
-        let d = self.define(PARAM_TYPE_CHOICE, name, label, hint)?;
+        let d = self.define(kOfxParamTypeChoice, name, label, hint)?;
         for (i, o) in options.iter().enumerate() {
             d.props
-                .set_string(PARAM_PROP_CHOICE_OPTION, i as c_int, o)?;
+                .set_string(kOfxParamPropChoiceOption, i as c_int, o)?;
         }
-        d.props.set_int(PARAM_PROP_DEFAULT, 0, default as c_int)?;
-        d.props.set_int(PARAM_PROP_ANIMATES, 0, 0)?;
+        d.props.set_int(kOfxParamPropDefault, 0, default as c_int)?;
+        d.props.set_int(kOfxParamPropAnimates, 0, 0)?;
         Ok(d)
     }
 
@@ -147,9 +149,9 @@ impl<'a> ParamDefs<'a> {
         hint: &str,
         default: [f64; 3],
     ) -> PResult<ParamDesc> {
-        let d = self.define(PARAM_TYPE_RGB, name, label, hint)?;
-        d.props.set_doubles(PARAM_PROP_DEFAULT, &default)?;
-        d.props.set_int(PARAM_PROP_ANIMATES, 0, 1)?;
+        let d = self.define(kOfxParamTypeRGB, name, label, hint)?;
+        d.props.set_doubles(kOfxParamPropDefault, &default)?;
+        d.props.set_int(kOfxParamPropAnimates, 0, 1)?;
         Ok(d)
     }
 }
@@ -164,8 +166,55 @@ impl<'a> ParamValues<'a> {
     pub fn new(suites: &'a Suites, effect: OfxImageEffectHandle) -> PResult<Self> {
         let mut set: OfxParamSetHandle = std::ptr::null_mut();
         // SAFETY: an instance handle the host gave us and a slot.
-        unsafe { ofx_call!(suites.effect, get_param_set(effect, &mut set))? };
+        unsafe { ofx_call!(suites.effect, getParamSet(effect, &mut set))? };
         Ok(ParamValues { suites, set })
+    }
+
+    /// How the host shows parameter `name`: its label, with its script name.
+    fn shown(&self, name: &CStr) -> String {
+        let script = name.to_string_lossy();
+        match self.label(name) {
+            Some(label) => format!("parameter \"{label}\" ({script})"),
+            None => format!("parameter {script}"),
+        }
+    }
+
+    /// The label the host shows for parameter `name`.
+    pub fn label(&self, name: &CStr) -> Option<String> {
+        let (_, props) = self.handle(name).ok()?;
+        props
+            .string(kOfxPropLabel, 0)
+            .ok()
+            .filter(|l| !l.is_empty())
+    }
+
+    /// A message from core in the host's words: a CLI flag (`--dilate`)
+    /// becomes the label of the parameter that sets it ("Dilate").
+    pub fn in_host_words(&self, text: &str) -> String {
+        let mut out = String::with_capacity(text.len());
+        let mut rest = text;
+        while let Some(at) = rest.find("--") {
+            out.push_str(&rest[..at]);
+            let after = &rest[at + 2..];
+            let len = after
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '-'))
+                .unwrap_or(after.len());
+            let flag = &after[..len];
+            let label = CString::new(flag.replace('-', "_"))
+                .ok()
+                .filter(|_| !flag.is_empty())
+                .and_then(|name| self.label(&name));
+            match label {
+                Some(label) => out.push_str(&format!("\"{label}\"")),
+                None => {
+                    out.push_str("--");
+                    out.push_str(flag);
+                }
+            }
+            rest = &after[len..];
+        }
+        out.push_str(rest);
+        out
     }
 
     fn handle(&self, name: &CStr) -> PResult<(OfxParamHandle, Props)> {
@@ -175,7 +224,7 @@ impl<'a> ParamValues<'a> {
         unsafe {
             ofx_call!(
                 self.suites.params,
-                param_get_handle(self.set, name.as_ptr(), &mut h, &mut p)
+                paramGetHandle(self.set, name.as_ptr(), &mut h, &mut p)
             )
         }
         .map_err(|e| {
@@ -195,8 +244,9 @@ impl<'a> ParamValues<'a> {
         unsafe {
             ofx_call!(
                 self.suites.params,
-                param_get_value_at_time(h, time, &mut v as *mut c_double)
-            )?
+                paramGetValueAtTime(h, time, &mut v as *mut c_double)
+            )
+            .map_err(|e| e.about(self.shown(name)))?
         };
         if !v.is_finite() {
             return Err(PluginError::failed(format!(
@@ -215,8 +265,9 @@ impl<'a> ParamValues<'a> {
         unsafe {
             ofx_call!(
                 self.suites.params,
-                param_get_value_at_time(h, time, &mut v as *mut c_int)
-            )?
+                paramGetValueAtTime(h, time, &mut v as *mut c_int)
+            )
+            .map_err(|e| e.about(self.shown(name)))?
         };
         Ok(v)
     }
@@ -230,14 +281,14 @@ impl<'a> ParamValues<'a> {
     pub fn choice(&self, name: &CStr, time: f64) -> PResult<String> {
         let index = self.int(name, time)?;
         let (_, props) = self.handle(name)?;
-        let count = props.dimension(PARAM_PROP_CHOICE_OPTION)?;
+        let count = props.dimension(kOfxParamPropChoiceOption)?;
         if index < 0 || index >= count {
             return Err(PluginError::failed(format!(
                 "parameter `{}`: option {index} of {count}",
                 name.to_string_lossy()
             )));
         }
-        props.string(PARAM_PROP_CHOICE_OPTION, index)
+        props.string(kOfxParamPropChoiceOption, index)
     }
 
     pub fn rgb(&self, name: &CStr, time: f64) -> PResult<[f64; 3]> {
@@ -248,14 +299,15 @@ impl<'a> ParamValues<'a> {
         unsafe {
             ofx_call!(
                 self.suites.params,
-                param_get_value_at_time(
+                paramGetValueAtTime(
                     h,
                     time,
                     r as *mut c_double,
                     g as *mut c_double,
                     b as *mut c_double
                 )
-            )?
+            )
+            .map_err(|e| e.about(self.shown(name)))?
         };
         Ok(v)
     }

@@ -95,7 +95,9 @@ impl Effect for Reangle {
     const LABEL: &'static std::ffi::CStr = c"Retake Reangle";
     const DESCRIPTION: &'static std::ffi::CStr =
         c"Moves the camera after the fact: reprojects the shot through its depth and fills what the new view uncovers from neighbouring frames (retake reangle).";
+    const VERSION: (u32, u32) = (1, 0);
     const INPUTS: &'static [Input] = &[Input::Mask, Input::Depth];
+    const USES_SHOT_RANGE: bool = true;
     type Params = ReangleSetup;
     type Op = ReangleOp;
 
@@ -150,7 +152,7 @@ impl Effect for Reangle {
         d.choice(
             c"depth_model",
             "Depth model",
-            "Depth when no Depth input is connected: auto (an installed depth model, else the built-in layered estimate), builtin, or a named model",
+            &models::menu_hint(Role::Depth, "Depth when no Depth input is connected: auto (an installed depth model, else the built-in layered estimate), builtin, or a named model"),
             &depth_models,
             0,
         )?;
@@ -196,7 +198,7 @@ impl Effect for Reangle {
         d.choice(
             c"fill",
             "Fill",
-            "Spatial fill for what no frame saw: auto (an installed inpainting model, else PatchMatch), patchmatch, smooth, or a model",
+            &models::menu_hint(Role::Inpaint, "Spatial fill for what no frame saw: auto (an installed inpainting model, else PatchMatch), patchmatch, smooth, or a model"),
             &fills,
             0,
         )?;

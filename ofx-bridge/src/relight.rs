@@ -60,6 +60,7 @@ impl Effect for Relight {
     const LABEL: &'static std::ffi::CStr = c"Retake Relight";
     const DESCRIPTION: &'static std::ffi::CStr =
         c"Adds, moves and colours light as a ratio on the picture in linear light, from a depth pass or built-in geometry (retake relight).";
+    const VERSION: (u32, u32) = (1, 0);
     const INPUTS: &'static [Input] = &[Input::Mask, Input::Depth];
     type Params = RelightSetup;
     type Op = RelightOp;
@@ -269,7 +270,7 @@ impl Effect for Relight {
         d.choice(
             c"depth_model",
             "Depth model",
-            "Geometry when no Depth input is connected: auto (an installed depth model, else the built-in estimate), builtin, or a named model",
+            &models::menu_hint(Role::Depth, "Geometry when no Depth input is connected: auto (an installed depth model, else the built-in estimate), builtin, or a named model"),
             &depth_models,
             0,
         )?;

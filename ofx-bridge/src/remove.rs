@@ -34,6 +34,7 @@ impl Effect for Remove {
     const LABEL: &'static std::ffi::CStr = c"Retake Remove";
     const DESCRIPTION: &'static std::ffi::CStr =
         c"Paints a masked object out of a shot from the frames that see behind it, inventing only what no frame shows (retake remove).";
+    const VERSION: (u32, u32) = (1, 0);
     const INPUTS: &'static [Input] = &[Input::Mask];
     type Params = RemoveParams;
     type Op = RemoveOp;
@@ -72,7 +73,7 @@ impl Effect for Remove {
         d.int(c"window", "Window", "Frames on each side searched for the background behind the mask (0 = every frame on its own)", defaults.window as i32, (0, MAX_WINDOW as i32), false)?;
         let mut fills: Vec<String> = ["auto", "patchmatch", "smooth"].map(String::from).to_vec();
         fills.extend(models::installed(Role::Inpaint));
-        d.choice(c"fill", "Fill", "Spatial fill for what no frame shows: auto (an installed inpainting model, else PatchMatch), patchmatch, smooth, or a model", &fills, 0)?;
+        d.choice(c"fill", "Fill", &models::menu_hint(Role::Inpaint, "Spatial fill for what no frame shows: auto (an installed inpainting model, else PatchMatch), patchmatch, smooth, or a model"), &fills, 0)?;
         Ok(())
     }
 

@@ -308,37 +308,44 @@ impl Remove {
     fn with_cached<T: Clone>(
         map: &Shared<T>,
         key: i64,
-        keep_from: i64,
+        keep: &std::ops::RangeInclusive<i64>,
         make: impl FnOnce() -> T,
     ) -> T {
         let cell = {
             let mut m = map.lock().unwrap_or_else(|e| e.into_inner());
-            // Frames are rendered roughly in order: entries far behind are
-            // not needed again (and would be recomputed identically if so).
-            while let Some((&k, _)) = m.first_key_value() {
-                if k >= keep_from {
-                    break;
-                }
-                m.pop_first();
-            }
+            // Only frames near the one rendered are needed again, whichever
+            // way a host moves (scrubbing back renders in reverse): evict
+            // on both sides so memory stays flat in any order (an evicted
+            // entry is recomputed identically if needed).
+            m.retain(|k, _| keep.contains(k));
             m.entry(key).or_default().clone()
         };
         cell.get_or_init(make).clone()
+    }
+
+    /// Frames with cached flow or anchor fills (for memory tests).
+    pub fn cached_frames(&self) -> usize {
+        let len = |m: &Shared<_>| m.lock().map_or(0, |m| m.len());
+        len(&self.pairs) + self.anchors.lock().map_or(0, |m| m.len())
     }
 
     fn pair(
         &self,
         a: &Item<RemoveAnalysis>,
         b: &Item<RemoveAnalysis>,
-        keep_from: i64,
+        keep: &std::ops::RangeInclusive<i64>,
     ) -> Option<Arc<PairFlow>> {
-        Self::with_cached(&self.pairs, a.frame.index, keep_from, || {
+        Self::with_cached(&self.pairs, a.frame.index, keep, || {
             pair_flow(a, b, &self.flow_params).map(Arc::new)
         })
     }
 
-    fn anchor(&self, item: &Item<RemoveAnalysis>, keep_from: i64) -> Result<Arc<Anchor>> {
-        Self::with_cached(&self.anchors, item.frame.index, keep_from, || {
+    fn anchor(
+        &self,
+        item: &Item<RemoveAnalysis>,
+        keep: &std::ops::RangeInclusive<i64>,
+    ) -> Result<Arc<Anchor>> {
+        Self::with_cached(&self.anchors, item.frame.index, keep, || {
             self.fill_anchor(item)
                 .map(Arc::new)
                 .map_err(|e| e.to_string())
@@ -605,7 +612,7 @@ impl Operation for Remove {
         // The window's items by frame number.
         let items: BTreeMap<i64, &Item<RemoveAnalysis>> =
             window.iter().map(|(_, it)| (it.frame.index, it)).collect();
-        let keep_from = t - 2 * radius - 2;
+        let keep = (t - 2 * radius - 2)..=(t + 2 * radius + 2);
 
         // Work region: the hole plus a rim used to measure colour mismatch.
         const RIM: usize = 2;
@@ -640,9 +647,9 @@ impl Operation for Remove {
                         break;
                     }
                     let pair = if dir > 0 {
-                        self.pair(a, b, keep_from)
+                        self.pair(a, b, &keep)
                     } else {
-                        self.pair(b, a, keep_from)
+                        self.pair(b, a, &keep)
                     };
                     let Some(pair) = pair else {
                         break;
@@ -755,7 +762,7 @@ impl Operation for Remove {
             let mut wsum = vec![0.0f32; unseen.len()];
             for (a, wgt) in anchors {
                 let Some(item) = items.get(&a) else { continue };
-                let anchor = self.anchor(item, t - 3 * spacing - 2)?;
+                let anchor = self.anchor(item, &((t - 3 * spacing - 2)..=(t + 3 * spacing + 2)))?;
                 let dir = if a >= t { 1 } else { -1 };
                 let mut pos: Vec<Option<(f32, f32)>> = unseen
                     .iter()
@@ -769,9 +776,9 @@ impl Operation for Remove {
                         break;
                     };
                     let pair = if dir > 0 {
-                        self.pair(x, y, keep_from)
+                        self.pair(x, y, &keep)
                     } else {
-                        self.pair(y, x, keep_from)
+                        self.pair(y, x, &keep)
                     };
                     let Some(pair) = pair else {
                         pos.iter_mut().for_each(|p| *p = None);

@@ -251,3 +251,62 @@ fn soft_masks_are_thresholded_at_one_half() {
     let out = remove(params(4), 2, None, &soft).unwrap();
     assert_eq!(hard, out);
 }
+
+/// Render every frame of a `n`-frame shot in `order` through the operation
+/// directly (as the plugin does: a window of analysed frames around each),
+/// and return the most frames the operation's caches held at once.
+fn peak_cache(order: &[i64], n: i64, window: usize) -> usize {
+    use retake_core::pipeline::Operation;
+    use retake_core::window::{Item, Window};
+    let fill = PatchMatch::new(PatchMatchParams::default()).unwrap();
+    let op = Remove::new(params(window), Box::new(fill), None).unwrap();
+    let r = window as i64;
+    let mut peak = 0;
+    for &t in order {
+        let items: Vec<Arc<Item<_>>> = ((t - r).max(0)..=(t + r).min(n - 1))
+            .map(|i| {
+                let frame = shot_frame(i, true, &occluder_mask);
+                let analysis = op.analyse(&frame).unwrap();
+                Arc::new(Item {
+                    frame: Arc::new(frame),
+                    analysis,
+                })
+            })
+            .collect();
+        let centre = (t - (t - r).max(0)) as usize;
+        op.render(&Window::new(items, centre)).unwrap();
+        peak = peak.max(op.cached_frames());
+    }
+    peak
+}
+
+/// Scrubbing back in a viewer renders frames in reverse; hosts also jump
+/// about. The flow and anchor caches must stay as small as forwards.
+#[test]
+fn caches_stay_flat_backwards_and_in_random_order() {
+    let n = 110;
+    let window = 2;
+    let forward: Vec<i64> = (0..n).collect();
+    let backward: Vec<i64> = (0..n).rev().collect();
+    // A fixed shuffle (linear congruential), so the test is repeatable.
+    let mut random = forward.clone();
+    let mut seed: u64 = 0x5eed;
+    for i in (1..random.len()).rev() {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        random.swap(i, (seed >> 33) as usize % (i + 1));
+    }
+    let f = peak_cache(&forward, n, window);
+    let b = peak_cache(&backward, n, window);
+    let r = peak_cache(&random, n, window);
+    eprintln!("peak cached frames: forward {f}, backward {b}, random {r}");
+    assert!(f > 0);
+    // Forwards the caches hold the window's neighbourhood, not the shot;
+    // other orders hold the same neighbourhood (pair flows are keyed by
+    // their first frame, so reverse order may keep one or two more).
+    let bound = f + f / 4;
+    assert!(b <= bound, "backwards held {b} frames, forwards {f}");
+    assert!(r <= bound, "random order held {r} frames, forwards {f}");
+    assert!(f < 4 * (4 * window + 5), "forwards held {f} frames of {n}");
+}

@@ -283,7 +283,7 @@ pub fn start(config: HostConfig) -> &'static OfxHost {
         props.set_int("OfxParamHostPropMaxPages", &[0]);
         let host = Box::new(OfxHost {
             host: props.handle(),
-            fetch_suite: Some(fetch_suite),
+            fetchSuite: Some(fetch_suite),
         });
         HostState {
             config: config.clone(),
@@ -367,10 +367,10 @@ unsafe extern "C" fn get_property_set(
     out: *mut OfxPropertySetHandle,
 ) -> OfxStatus {
     let Some(e) = (unsafe { effect(e) }) else {
-        return STAT_ERR_BAD_HANDLE;
+        return kOfxStatErrBadHandle;
     };
     unsafe { *out = e.props.handle() };
-    STAT_OK
+    kOfxStatOK
 }
 
 unsafe extern "C" fn get_param_set(
@@ -378,10 +378,10 @@ unsafe extern "C" fn get_param_set(
     out: *mut OfxParamSetHandle,
 ) -> OfxStatus {
     let Some(e) = (unsafe { effect(e) }) else {
-        return STAT_ERR_BAD_HANDLE;
+        return kOfxStatErrBadHandle;
     };
     unsafe { *out = e.params.handle() };
-    STAT_OK
+    kOfxStatOK
 }
 
 unsafe extern "C" fn clip_define(
@@ -390,17 +390,17 @@ unsafe extern "C" fn clip_define(
     out: *mut OfxPropertySetHandle,
 ) -> OfxStatus {
     let Some(e) = (unsafe { effect(e) }) else {
-        return STAT_ERR_BAD_HANDLE;
+        return kOfxStatErrBadHandle;
     };
     if name.is_null() {
-        return STAT_ERR_BAD_HANDLE;
+        return kOfxStatErrBadHandle;
     }
     let name = unsafe { CStr::from_ptr(name) }
         .to_string_lossy()
         .into_owned();
     let mut clips = lock(&e.clips);
     if clips.iter().any(|c| c.name == name) {
-        return STAT_ERR_EXISTS;
+        return kOfxStatErrExists;
     }
     let c = Box::new(ClipData {
         name: name.clone(),
@@ -415,7 +415,7 @@ unsafe extern "C" fn clip_define(
         unsafe { *out = c.props.handle() };
     }
     clips.push(c);
-    STAT_OK
+    kOfxStatOK
 }
 
 unsafe extern "C" fn clip_get_handle(
@@ -425,14 +425,14 @@ unsafe extern "C" fn clip_get_handle(
     props: *mut OfxPropertySetHandle,
 ) -> OfxStatus {
     let Some(e) = (unsafe { effect(e) }) else {
-        return STAT_ERR_BAD_HANDLE;
+        return kOfxStatErrBadHandle;
     };
     if name.is_null() {
-        return STAT_ERR_BAD_HANDLE;
+        return kOfxStatErrBadHandle;
     }
     let name = unsafe { CStr::from_ptr(name) }.to_string_lossy();
     let Some(c) = e.clip(&name) else {
-        return STAT_ERR_UNKNOWN;
+        return kOfxStatErrUnknown;
     };
     if !out.is_null() {
         unsafe { *out = c as *const ClipData as OfxImageClipHandle };
@@ -440,7 +440,7 @@ unsafe extern "C" fn clip_get_handle(
     if !props.is_null() {
         unsafe { *props = c.props.handle() };
     }
-    STAT_OK
+    kOfxStatOK
 }
 
 unsafe extern "C" fn clip_get_property_set(
@@ -448,10 +448,10 @@ unsafe extern "C" fn clip_get_property_set(
     out: *mut OfxPropertySetHandle,
 ) -> OfxStatus {
     let Some(c) = (unsafe { clip(c) }) else {
-        return STAT_ERR_BAD_HANDLE;
+        return kOfxStatErrBadHandle;
     };
     unsafe { *out = c.props.handle() };
-    STAT_OK
+    kOfxStatOK
 }
 
 /// Full-resolution size of what the instance shows: the Source's.
@@ -468,7 +468,7 @@ unsafe extern "C" fn clip_get_region_of_definition(
     out: *mut OfxRectD,
 ) -> OfxStatus {
     let Some(c) = (unsafe { clip(c) }) else {
-        return STAT_ERR_BAD_HANDLE;
+        return kOfxStatErrBadHandle;
     };
     let size = if c.name == "Output" {
         source_size(unsafe { &*c.effect })
@@ -486,7 +486,7 @@ unsafe extern "C" fn clip_get_region_of_definition(
             y2: h as f64,
         }
     };
-    STAT_OK
+    kOfxStatOK
 }
 
 /// Pack a top-down float frame into bottom-up rows of `depth`.
@@ -598,7 +598,7 @@ unsafe extern "C" fn clip_get_image(
     out: *mut OfxPropertySetHandle,
 ) -> OfxStatus {
     let Some(c) = (unsafe { clip(c) }) else {
-        return STAT_ERR_BAD_HANDLE;
+        return kOfxStatErrBadHandle;
     };
     let e = unsafe { &*c.effect };
     lock(&c.fetched).push(time);
@@ -610,10 +610,10 @@ unsafe extern "C" fn clip_get_image(
             render
                 .violations
                 .push(format!("Output image at {time} during the render of {at}"));
-            return STAT_FAILED;
+            return kOfxStatFailed;
         }
         let Some((words, bounds, row_bytes, depth)) = render.output.as_mut() else {
-            return STAT_FAILED;
+            return kOfxStatFailed;
         };
         let data = words.as_mut_ptr() as *mut c_void;
         let comps = c
@@ -623,7 +623,7 @@ unsafe extern "C" fn clip_get_image(
         let (b, rb, d) = (*bounds, *row_bytes, *depth);
         drop(render);
         unsafe { *out = lend((Vec::new(), rb), b, d, &comps, data) };
-        return STAT_OK;
+        return kOfxStatOK;
     }
     let temporal = state().config.temporal_access;
     if time != render.time {
@@ -632,7 +632,7 @@ unsafe extern "C" fn clip_get_image(
                 "{} at {time}: no temporal access was granted",
                 c.name
             ));
-            return STAT_FAILED;
+            return kOfxStatFailed;
         }
         match render.allowed {
             Some((lo, hi)) if time >= lo && time <= hi => {}
@@ -641,17 +641,17 @@ unsafe extern "C" fn clip_get_image(
                     "{} at {time} outside the frames needed {other:?}",
                     c.name
                 ));
-                return STAT_FAILED;
+                return kOfxStatFailed;
             }
         }
     }
     drop(render);
     let footage = lock(&c.footage);
     let Some(footage) = footage.as_ref() else {
-        return STAT_FAILED;
+        return kOfxStatFailed;
     };
     let Some(frame) = footage.frames.get(&(time.round() as i64)) else {
-        return STAT_FAILED;
+        return kOfxStatFailed;
     };
     let frame = downscale(frame, k);
     let bounds = [0, 0, frame.width as i32, frame.height as i32];
@@ -666,13 +666,13 @@ unsafe extern "C" fn clip_get_image(
             data,
         )
     };
-    STAT_OK
+    kOfxStatOK
 }
 
 unsafe extern "C" fn clip_release_image(image: OfxPropertySetHandle) -> OfxStatus {
     match lock(&state().images).remove(&(image as usize)) {
-        Some(_) => STAT_OK,
-        None => STAT_ERR_BAD_HANDLE,
+        Some(_) => kOfxStatOK,
+        None => kOfxStatErrBadHandle,
     }
 }
 
@@ -687,15 +687,15 @@ unsafe extern "C" fn image_memory_alloc(
 ) -> OfxStatus {
     let block: Box<Vec<u64>> = Box::new(vec![0u64; bytes.div_ceil(8)]);
     unsafe { *out = Box::into_raw(block) as OfxImageMemoryHandle };
-    STAT_OK
+    kOfxStatOK
 }
 
 unsafe extern "C" fn image_memory_free(m: OfxImageMemoryHandle) -> OfxStatus {
     if m.is_null() {
-        return STAT_ERR_BAD_HANDLE;
+        return kOfxStatErrBadHandle;
     }
     drop(unsafe { Box::from_raw(m as *mut Vec<u64>) });
-    STAT_OK
+    kOfxStatOK
 }
 
 unsafe extern "C" fn image_memory_lock(
@@ -703,30 +703,30 @@ unsafe extern "C" fn image_memory_lock(
     out: *mut *mut c_void,
 ) -> OfxStatus {
     let Some(v) = (unsafe { (m as *mut Vec<u64>).as_mut() }) else {
-        return STAT_ERR_BAD_HANDLE;
+        return kOfxStatErrBadHandle;
     };
     unsafe { *out = v.as_mut_ptr().cast() };
-    STAT_OK
+    kOfxStatOK
 }
 
 unsafe extern "C" fn image_memory_unlock(_m: OfxImageMemoryHandle) -> OfxStatus {
-    STAT_OK
+    kOfxStatOK
 }
 
 static IMAGE_EFFECT_SUITE: OfxImageEffectSuiteV1 = OfxImageEffectSuiteV1 {
-    get_property_set: Some(get_property_set),
-    get_param_set: Some(get_param_set),
-    clip_define: Some(clip_define),
-    clip_get_handle: Some(clip_get_handle),
-    clip_get_property_set: Some(clip_get_property_set),
-    clip_get_image: Some(clip_get_image),
-    clip_release_image: Some(clip_release_image),
-    clip_get_region_of_definition: Some(clip_get_region_of_definition),
+    getPropertySet: Some(get_property_set),
+    getParamSet: Some(get_param_set),
+    clipDefine: Some(clip_define),
+    clipGetHandle: Some(clip_get_handle),
+    clipGetPropertySet: Some(clip_get_property_set),
+    clipGetImage: Some(clip_get_image),
+    clipReleaseImage: Some(clip_release_image),
+    clipGetRegionOfDefinition: Some(clip_get_region_of_definition),
     abort: Some(abort),
-    image_memory_alloc: Some(image_memory_alloc),
-    image_memory_free: Some(image_memory_free),
-    image_memory_lock: Some(image_memory_lock),
-    image_memory_unlock: Some(image_memory_unlock),
+    imageMemoryAlloc: Some(image_memory_alloc),
+    imageMemoryFree: Some(image_memory_free),
+    imageMemoryLock: Some(image_memory_lock),
+    imageMemoryUnlock: Some(image_memory_unlock),
 };
 
 /// Prepare the Output buffer of a render.

@@ -10,7 +10,11 @@
 //! It checks what a strict host checks: images fetched only at the times
 //! the effect said it needs, handles valid, types right.
 
+// Status codes keep the official headers' names (kOfxStatOK), also in patterns.
+#![allow(non_upper_case_globals)]
+
 pub mod host;
+pub mod hostsupport;
 pub mod params;
 pub mod props;
 pub mod suites;
@@ -59,6 +63,11 @@ pub fn bundle_executable(bundle: &Path) -> Result<String, String> {
     Ok(after[start..end].trim().to_string())
 }
 
+/// `OfxGetNumberOfPlugins` and `OfxGetPlugin` as a binary exports them
+/// (ofxCore.h declares them as functions, so bindgen makes no pointer type).
+type OfxGetNumberOfPluginsFn = unsafe extern "C" fn() -> c_int;
+type OfxGetPluginFn = unsafe extern "C" fn(nth: c_int) -> *mut OfxPlugin;
+
 impl Bundle {
     /// Load a bundle as a host does: `Info.plist` names the binary in
     /// `Contents/Linux-x86-64/`, which exports `OfxGetNumberOfPlugins` and
@@ -100,7 +109,7 @@ impl Bundle {
             .iter()
             // SAFETY: non-null plugin structs with static identifiers.
             .map(|p| {
-                unsafe { CStr::from_ptr((**p).plugin_identifier) }
+                unsafe { CStr::from_ptr((**p).pluginIdentifier) }
                     .to_string_lossy()
                     .into_owned()
             })
@@ -117,11 +126,11 @@ impl Bundle {
         let raw = self.plugins[i];
         // SAFETY: a plugin struct from OfxGetPlugin.
         let p = unsafe { &*raw };
-        let api = unsafe { CStr::from_ptr(p.plugin_api) };
-        if api != IMAGE_EFFECT_PLUGIN_API || p.api_version != 1 {
-            return Err(format!("{id}: API {api:?} version {}", p.api_version));
+        let api = unsafe { CStr::from_ptr(p.pluginApi) };
+        if api != kOfxImageEffectPluginApi || p.apiVersion != 1 {
+            return Err(format!("{id}: API {api:?} version {}", p.apiVersion));
         }
-        let set_host = p.set_host.ok_or("setHost is null")?;
+        let set_host = p.setHost.ok_or("setHost is null")?;
         // SAFETY: the host lives for the whole process.
         unsafe { set_host(host as *const OfxHost as *mut OfxHost) };
         let plugin = Plugin {
@@ -129,12 +138,12 @@ impl Bundle {
             id: id.to_string(),
         };
         let status = plugin.call(
-            ACTION_LOAD,
+            kOfxActionLoad,
             std::ptr::null(),
             std::ptr::null_mut(),
             std::ptr::null_mut(),
         );
-        if status != STAT_OK && status != STAT_REPLY_DEFAULT {
+        if status != kOfxStatOK && status != kOfxStatReplyDefault {
             return Err(format!("{id}: load failed with status {status}"));
         }
         Ok(plugin)
@@ -181,9 +190,9 @@ impl Plugin {
         out_args: OfxPropertySetHandle,
     ) -> OfxStatus {
         // SAFETY: a plugin struct from OfxGetPlugin with its entry point.
-        match unsafe { (*self.raw).main_entry } {
+        match unsafe { (*self.raw).mainEntry } {
             Some(f) => unsafe { f(action.as_ptr(), handle, in_args, out_args) },
-            None => STAT_ERR_MISSING_HOST_FEATURE,
+            None => kOfxStatErrMissingHostFeature,
         }
     }
 
@@ -192,12 +201,12 @@ impl Plugin {
         let d = EffectData::new();
         d.props.set_str("OfxPropType", &["OfxTypeImageEffect"]);
         let s = self.call(
-            ACTION_DESCRIBE,
+            kOfxActionDescribe,
             d.handle() as *const c_void,
             std::ptr::null_mut(),
             std::ptr::null_mut(),
         );
-        if s != STAT_OK {
+        if s != kOfxStatOK {
             return Err(s);
         }
         Ok(d)
@@ -209,12 +218,12 @@ impl Plugin {
         let args = PropertySet::new();
         args.set_str("OfxImageEffectPropContext", &[context.name()]);
         let s = self.call(
-            ACTION_DESCRIBE_IN_CONTEXT,
+            kOfxImageEffectActionDescribeInContext,
             d.handle() as *const c_void,
             args.handle(),
             std::ptr::null_mut(),
         );
-        if s != STAT_OK {
+        if s != kOfxStatOK {
             return Err(s);
         }
         Ok(d)
@@ -249,11 +258,11 @@ impl Plugin {
             // SAFETY: defining clips on our own effect data through the suite.
             let mut props: OfxPropertySetHandle = std::ptr::null_mut();
             let st = unsafe { define_clip(&e, &name_c, &mut props) };
-            if st != STAT_OK {
+            if st != kOfxStatOK {
                 return Err(st);
             }
             let (Some(from), Some(to)) = (desc.clip(&name), e.clip(&name)) else {
-                return Err(STAT_ERR_UNKNOWN);
+                return Err(kOfxStatErrUnknown);
             };
             for (k, v) in from.props.snapshot() {
                 to.props.set(&k, v);
@@ -274,12 +283,12 @@ impl Plugin {
             effect: e,
         };
         let s = self.call(
-            ACTION_CREATE_INSTANCE,
+            kOfxActionCreateInstance,
             instance.effect.handle() as *const c_void,
             std::ptr::null_mut(),
             std::ptr::null_mut(),
         );
-        if s != STAT_OK {
+        if s != kOfxStatOK {
             return Err(s);
         }
         Ok(instance)
@@ -289,11 +298,11 @@ impl Plugin {
 unsafe fn define_clip(e: &EffectData, name: &CStr, props: &mut OfxPropertySetHandle) -> OfxStatus {
     let suite = &*std::ptr::addr_of!(host_image_effect_suite::SUITE);
     match suite.get() {
-        Some(s) => match s.clip_define {
+        Some(s) => match s.clipDefine {
             Some(f) => unsafe { f(e.handle(), name.as_ptr(), props) },
-            None => STAT_ERR_MISSING_HOST_FEATURE,
+            None => kOfxStatErrMissingHostFeature,
         },
-        None => STAT_ERR_MISSING_HOST_FEATURE,
+        None => kOfxStatErrMissingHostFeature,
     }
 }
 
@@ -309,7 +318,7 @@ mod host_image_effect_suite {
                 let host = super::host::start_existing();
                 // SAFETY: our own fetchSuite, asked for a suite it has.
                 unsafe {
-                    let f = host.fetch_suite.expect("fetchSuite");
+                    let f = host.fetchSuite.expect("fetchSuite");
                     &*(f(host.host, c"OfxImageEffectSuite".as_ptr(), 1)
                         as *const ofx_abi::OfxImageEffectSuiteV1)
                 }
@@ -448,11 +457,11 @@ impl Instance<'_> {
         let (i, o) = (PropertySet::new(), PropertySet::new());
         i.set_double("OfxPropTime", &[time]);
         i.set_double("OfxImageEffectPropRenderScale", &[scale, scale]);
-        match self.action(ACTION_GET_REGION_OF_DEFINITION, &i, &o) {
-            STAT_OK => o
+        match self.action(kOfxImageEffectActionGetRegionOfDefinition, &i, &o) {
+            kOfxStatOK => o
                 .doubles("OfxImageEffectPropRegionOfDefinition")
                 .and_then(|v| v.try_into().ok())
-                .ok_or(STAT_ERR_VALUE),
+                .ok_or(kOfxStatErrValue),
             s => Err(s),
         }
     }
@@ -468,8 +477,8 @@ impl Instance<'_> {
         i.set_double("OfxPropTime", &[time]);
         i.set_double("OfxImageEffectPropRenderScale", &[scale, scale]);
         i.set_double("OfxImageEffectPropRegionOfInterest", &region);
-        match self.action(ACTION_GET_REGIONS_OF_INTEREST, &i, &o) {
-            STAT_OK => Ok(prefixed(&o, CLIP_ROI_PREFIX)),
+        match self.action(kOfxImageEffectActionGetRegionsOfInterest, &i, &o) {
+            kOfxStatOK => Ok(prefixed(&o, CLIP_ROI_PREFIX)),
             s => Err(s),
         }
     }
@@ -478,9 +487,9 @@ impl Instance<'_> {
     pub fn frames_needed(&self, time: f64) -> Result<BTreeMap<String, Vec<f64>>, OfxStatus> {
         let (i, o) = (PropertySet::new(), PropertySet::new());
         i.set_double("OfxPropTime", &[time]);
-        match self.action(ACTION_GET_FRAMES_NEEDED, &i, &o) {
-            STAT_OK => Ok(prefixed(&o, CLIP_FRAME_RANGE_PREFIX)),
-            STAT_REPLY_DEFAULT => Ok(BTreeMap::new()),
+        match self.action(kOfxImageEffectActionGetFramesNeeded, &i, &o) {
+            kOfxStatOK => Ok(prefixed(&o, CLIP_FRAME_RANGE_PREFIX)),
+            kOfxStatReplyDefault => Ok(BTreeMap::new()),
             s => Err(s),
         }
     }
@@ -489,7 +498,7 @@ impl Instance<'_> {
     /// host does before rendering.
     pub fn clip_preferences(&self) -> Result<(String, String), OfxStatus> {
         let (i, o) = (PropertySet::new(), PropertySet::new());
-        let src = self.effect.clip("Source").ok_or(STAT_ERR_UNKNOWN)?;
+        let src = self.effect.clip("Source").ok_or(kOfxStatErrUnknown)?;
         let mut components = src
             .props
             .string("OfxImageEffectPropComponents")
@@ -498,8 +507,8 @@ impl Instance<'_> {
             .props
             .string("OfxImageEffectPropPixelDepth")
             .unwrap_or_default();
-        match self.action(ACTION_GET_CLIP_PREFERENCES, &i, &o) {
-            STAT_OK => {
+        match self.action(kOfxImageEffectActionGetClipPreferences, &i, &o) {
+            kOfxStatOK => {
                 if let Some(c) = o.string("OfxImageClipPropComponents_Output") {
                     components = c;
                 }
@@ -507,10 +516,10 @@ impl Instance<'_> {
                     depth = d;
                 }
             }
-            STAT_REPLY_DEFAULT => {}
+            kOfxStatReplyDefault => {}
             s => return Err(s),
         }
-        let out = self.effect.clip("Output").ok_or(STAT_ERR_UNKNOWN)?;
+        let out = self.effect.clip("Output").ok_or(kOfxStatErrUnknown)?;
         out.props
             .set_str("OfxImageEffectPropComponents", &[&components]);
         out.props.set_str("OfxImageEffectPropPixelDepth", &[&depth]);
@@ -541,7 +550,7 @@ impl Instance<'_> {
         };
         let Some((w, h, channels, _)) = host::begin_render(&self.effect, time, scale, allowed)
         else {
-            return failed(STAT_ERR_UNKNOWN);
+            return failed(kOfxStatErrUnknown);
         };
         let (i, o) = (PropertySet::new(), PropertySet::new());
         i.set_double("OfxPropTime", &[time]);
@@ -553,11 +562,11 @@ impl Instance<'_> {
         i.set_str("OfxImageEffectPropFieldToRender", &["OfxImageFieldNone"]);
         i.set_int("OfxImageEffectPropSequentialRenderStatus", &[0]);
         i.set_int("OfxImageEffectPropInteractiveRenderStatus", &[0]);
-        let status = self.action(ACTION_RENDER, &i, &o);
+        let status = self.action(kOfxImageEffectActionRender, &i, &o);
         let frame = host::end_render(&self.effect, time.round() as i64, channels);
         Rendered {
             status,
-            frame: if status == STAT_OK { frame } else { None },
+            frame: if status == kOfxStatOK { frame } else { None },
         }
     }
 }
@@ -565,7 +574,7 @@ impl Instance<'_> {
 impl Drop for Instance<'_> {
     fn drop(&mut self) {
         let _ = self.plugin.call(
-            ACTION_DESTROY_INSTANCE,
+            kOfxActionDestroyInstance,
             self.handle(),
             std::ptr::null_mut(),
             std::ptr::null_mut(),

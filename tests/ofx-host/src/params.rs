@@ -72,7 +72,7 @@ impl Param {
             let mut st = p.lock();
             match p
                 .props
-                .get(std::str::from_utf8(PARAM_PROP_DEFAULT.to_bytes()).unwrap_or_default())
+                .get(std::str::from_utf8(kOfxParamPropDefault.to_bytes()).unwrap_or_default())
             {
                 Some(Value::Int(v)) => st.value = v.iter().map(|x| *x as f64).collect(),
                 Some(Value::Double(v)) => st.value = v,
@@ -199,11 +199,11 @@ unsafe extern "C" fn param_define(
             text(name)
         })
     else {
-        return STAT_ERR_BAD_HANDLE;
+        return kOfxStatErrBadHandle;
     };
     let mut list = set.params.lock().unwrap_or_else(|p| p.into_inner());
     if list.iter().any(|p| p.name == name) {
-        return STAT_ERR_EXISTS;
+        return kOfxStatErrExists;
     }
     let p = Param::new(&name, &kind);
     p.props.set_str("OfxPropType", &["OfxTypeParameter"]);
@@ -213,7 +213,7 @@ unsafe extern "C" fn param_define(
         unsafe { *props = p.props.handle() };
     }
     list.push(p);
-    STAT_OK
+    kOfxStatOK
 }
 
 unsafe extern "C" fn param_get_handle(
@@ -223,11 +223,11 @@ unsafe extern "C" fn param_get_handle(
     props: *mut OfxPropertySetHandle,
 ) -> OfxStatus {
     let (Some(set), Some(name)) = (unsafe { param_set(set) }, unsafe { text(name) }) else {
-        return STAT_ERR_BAD_HANDLE;
+        return kOfxStatErrBadHandle;
     };
     let list = set.params.lock().unwrap_or_else(|p| p.into_inner());
     let Some(p) = list.iter().find(|p| p.name == name) else {
-        return STAT_ERR_UNKNOWN;
+        return kOfxStatErrUnknown;
     };
     if !out.is_null() {
         unsafe { *out = p.handle() };
@@ -235,7 +235,7 @@ unsafe extern "C" fn param_get_handle(
     if !props.is_null() {
         unsafe { *props = p.props.handle() };
     }
-    STAT_OK
+    kOfxStatOK
 }
 
 unsafe extern "C" fn param_set_get_property_set(
@@ -243,10 +243,10 @@ unsafe extern "C" fn param_set_get_property_set(
     out: *mut OfxPropertySetHandle,
 ) -> OfxStatus {
     let Some(set) = (unsafe { param_set(set) }) else {
-        return STAT_ERR_BAD_HANDLE;
+        return kOfxStatErrBadHandle;
     };
     unsafe { *out = set.props.handle() };
-    STAT_OK
+    kOfxStatOK
 }
 
 unsafe extern "C" fn param_get_property_set(
@@ -254,18 +254,18 @@ unsafe extern "C" fn param_get_property_set(
     out: *mut OfxPropertySetHandle,
 ) -> OfxStatus {
     let Some(p) = (unsafe { param(p) }) else {
-        return STAT_ERR_BAD_HANDLE;
+        return kOfxStatErrBadHandle;
     };
     unsafe { *out = p.props.handle() };
-    STAT_OK
+    kOfxStatOK
 }
 
 unsafe extern "C" fn param_get_num_keys(p: OfxParamHandle, out: *mut c_uint) -> OfxStatus {
     let Some(p) = (unsafe { param(p) }) else {
-        return STAT_ERR_BAD_HANDLE;
+        return kOfxStatErrBadHandle;
     };
     unsafe { *out = p.lock().keys.len() as c_uint };
-    STAT_OK
+    kOfxStatOK
 }
 
 unsafe extern "C" fn param_get_key_time(
@@ -274,14 +274,14 @@ unsafe extern "C" fn param_get_key_time(
     out: *mut OfxTime,
 ) -> OfxStatus {
     let Some(p) = (unsafe { param(p) }) else {
-        return STAT_ERR_BAD_HANDLE;
+        return kOfxStatErrBadHandle;
     };
     match p.lock().keys.keys().nth(nth as usize) {
         Some(t) => {
             unsafe { *out = t.0 };
-            STAT_OK
+            kOfxStatOK
         }
-        None => STAT_ERR_BAD_INDEX,
+        None => kOfxStatErrBadIndex,
     }
 }
 
@@ -291,25 +291,25 @@ unsafe extern "C" fn param_get_key_index(
     _d: c_int,
     _out: *mut c_int,
 ) -> OfxStatus {
-    STAT_ERR_UNSUPPORTED
+    kOfxStatErrUnsupported
 }
 
 unsafe extern "C" fn param_delete_key(p: OfxParamHandle, t: OfxTime) -> OfxStatus {
     let Some(p) = (unsafe { param(p) }) else {
-        return STAT_ERR_BAD_HANDLE;
+        return kOfxStatErrBadHandle;
     };
     match p.lock().keys.remove(&OrderedTime(t)) {
-        Some(_) => STAT_OK,
-        None => STAT_ERR_BAD_INDEX,
+        Some(_) => kOfxStatOK,
+        None => kOfxStatErrBadIndex,
     }
 }
 
 unsafe extern "C" fn param_delete_all_keys(p: OfxParamHandle) -> OfxStatus {
     let Some(p) = (unsafe { param(p) }) else {
-        return STAT_ERR_BAD_HANDLE;
+        return kOfxStatErrBadHandle;
     };
     p.lock().keys.clear();
-    STAT_OK
+    kOfxStatOK
 }
 
 unsafe extern "C" fn param_copy(
@@ -318,15 +318,15 @@ unsafe extern "C" fn param_copy(
     _o: OfxTime,
     _r: *const OfxRangeD,
 ) -> OfxStatus {
-    STAT_ERR_UNSUPPORTED
+    kOfxStatErrUnsupported
 }
 
 unsafe extern "C" fn param_edit_begin(_s: OfxParamSetHandle, _n: *const c_char) -> OfxStatus {
-    STAT_OK
+    kOfxStatOK
 }
 
 unsafe extern "C" fn param_edit_end(_s: OfxParamSetHandle) -> OfxStatus {
-    STAT_OK
+    kOfxStatOK
 }
 
 // Called by the C shim with the variable arguments made fixed.
@@ -349,20 +349,20 @@ pub(crate) unsafe extern "C" fn get_callback(
     n: c_int,
 ) -> OfxStatus {
     let Some(p) = (unsafe { param(p as OfxParamHandle) }) else {
-        return STAT_ERR_BAD_HANDLE;
+        return kOfxStatErrBadHandle;
     };
     let kind = p.kind_code();
     if kind == KIND_STRING {
         // The string lives in the parameter until it is set again.
         let ptr = p.lock().text.as_ptr();
         unsafe { *(*out as *mut *const c_char) = ptr };
-        return STAT_OK;
+        return kOfxStatOK;
     }
     let v = p.value_at((at_time != 0).then_some(time));
     for (i, value) in v.iter().enumerate().take(n.max(0) as usize) {
         let slot = unsafe { *out.add(i) };
         if slot.is_null() {
-            return STAT_ERR_BAD_HANDLE;
+            return kOfxStatErrBadHandle;
         }
         if kind == KIND_INT {
             unsafe { *(slot as *mut c_int) = value.round() as c_int };
@@ -370,7 +370,7 @@ pub(crate) unsafe extern "C" fn get_callback(
             unsafe { *(slot as *mut c_double) = *value };
         }
     }
-    STAT_OK
+    kOfxStatOK
 }
 
 /// # Safety
@@ -384,12 +384,12 @@ pub(crate) unsafe extern "C" fn set_callback(
     text_value: *const c_char,
 ) -> OfxStatus {
     let Some(p) = (unsafe { param(p as OfxParamHandle) }) else {
-        return STAT_ERR_BAD_HANDLE;
+        return kOfxStatErrBadHandle;
     };
     if p.kind_code() == KIND_STRING {
         let t = unsafe { text(text_value) }.unwrap_or_default();
         p.lock().text = CString::new(t).unwrap_or_default();
-        return STAT_OK;
+        return kOfxStatOK;
     }
     let v: Vec<f64> = (0..n.max(0) as usize)
         .map(|i| unsafe { *values.add(i) })
@@ -399,7 +399,7 @@ pub(crate) unsafe extern "C" fn set_callback(
     } else {
         p.set_value(&v);
     }
-    STAT_OK
+    kOfxStatOK
 }
 
 extern "C" {
@@ -418,22 +418,22 @@ extern "C" {
 
 /// The parameter suite, version 1.
 pub static PARAMETER_SUITE: OfxParameterSuiteV1 = OfxParameterSuiteV1 {
-    param_define: Some(param_define),
-    param_get_handle: Some(param_get_handle),
-    param_set_get_property_set: Some(param_set_get_property_set),
-    param_get_property_set: Some(param_get_property_set),
-    param_get_value: Some(retake_host_param_get_value),
-    param_get_value_at_time: Some(retake_host_param_get_value_at_time),
-    param_get_derivative: Some(retake_host_param_get_derivative),
-    param_get_integral: Some(retake_host_param_get_integral),
-    param_set_value: Some(retake_host_param_set_value),
-    param_set_value_at_time: Some(retake_host_param_set_value_at_time),
-    param_get_num_keys: Some(param_get_num_keys),
-    param_get_key_time: Some(param_get_key_time),
-    param_get_key_index: Some(param_get_key_index),
-    param_delete_key: Some(param_delete_key),
-    param_delete_all_keys: Some(param_delete_all_keys),
-    param_copy: Some(param_copy),
-    param_edit_begin: Some(param_edit_begin),
-    param_edit_end: Some(param_edit_end),
+    paramDefine: Some(param_define),
+    paramGetHandle: Some(param_get_handle),
+    paramSetGetPropertySet: Some(param_set_get_property_set),
+    paramGetPropertySet: Some(param_get_property_set),
+    paramGetValue: Some(retake_host_param_get_value),
+    paramGetValueAtTime: Some(retake_host_param_get_value_at_time),
+    paramGetDerivative: Some(retake_host_param_get_derivative),
+    paramGetIntegral: Some(retake_host_param_get_integral),
+    paramSetValue: Some(retake_host_param_set_value),
+    paramSetValueAtTime: Some(retake_host_param_set_value_at_time),
+    paramGetNumKeys: Some(param_get_num_keys),
+    paramGetKeyTime: Some(param_get_key_time),
+    paramGetKeyIndex: Some(param_get_key_index),
+    paramDeleteKey: Some(param_delete_key),
+    paramDeleteAllKeys: Some(param_delete_all_keys),
+    paramCopy: Some(param_copy),
+    paramEditBegin: Some(param_edit_begin),
+    paramEditEnd: Some(param_edit_end),
 };

@@ -2,7 +2,7 @@
 //! values. Strict like a real host: a property read with the wrong type or
 //! an index past its end is an error status, not a guess.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::ffi::{c_char, c_double, c_int, c_void, CStr, CString};
 use std::sync::Mutex;
 
@@ -126,11 +126,47 @@ unsafe fn name_of(p: *const c_char) -> Option<String> {
     Some(unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned())
 }
 
+/// Every property name the plugin has read or written through the suite
+/// in this process, so tests can check each against the official headers.
+static NAMES_USED: Mutex<BTreeSet<String>> = Mutex::new(BTreeSet::new());
+
+fn note_name(name: &str) {
+    NAMES_USED
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .insert(name.to_string());
+}
+
+/// Property names this host refuses to set (status 3), as hosts that do
+/// not know a property do.
+static REFUSED: Mutex<BTreeSet<String>> = Mutex::new(BTreeSet::new());
+
+/// Refuse every later attempt to set property `name`.
+pub fn refuse(name: &str) {
+    REFUSED
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .insert(name.to_string());
+}
+
+/// The property names the plugin used so far (see [`NAMES_USED`]).
+pub fn names_used() -> BTreeSet<String> {
+    NAMES_USED.lock().unwrap_or_else(|p| p.into_inner()).clone()
+}
+
 /// Write `value` at `index` of a property of the same type (created or
 /// re-typed as needed, padded with defaults).
 fn store(set: &PropertySet, name: &str, index: c_int, value: Value) -> OfxStatus {
+    note_name(name);
+    if REFUSED
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .contains(name)
+    {
+        return kOfxStatErrUnknown;
+    }
     if index < 0 {
-        return STAT_ERR_BAD_INDEX;
+        return kOfxStatErrBadIndex;
     }
     let i = index as usize;
     let mut map = set.lock();
@@ -167,7 +203,7 @@ fn store(set: &PropertySet, name: &str, index: c_int, value: Value) -> OfxStatus
             return store(set, name, index, value);
         }
     }
-    STAT_OK
+    kOfxStatOK
 }
 
 unsafe extern "C" fn prop_set_pointer(
@@ -177,7 +213,7 @@ unsafe extern "C" fn prop_set_pointer(
     v: *mut c_void,
 ) -> OfxStatus {
     let (Some(s), Some(n)) = (unsafe { set_of(h) }, unsafe { name_of(n) }) else {
-        return STAT_ERR_BAD_HANDLE;
+        return kOfxStatErrBadHandle;
     };
     store(s, &n, i, Value::Pointer(vec![v as usize]))
 }
@@ -189,10 +225,10 @@ unsafe extern "C" fn prop_set_string(
     v: *const c_char,
 ) -> OfxStatus {
     let (Some(s), Some(n)) = (unsafe { set_of(h) }, unsafe { name_of(n) }) else {
-        return STAT_ERR_BAD_HANDLE;
+        return kOfxStatErrBadHandle;
     };
     let Some(v) = (unsafe { name_of(v) }) else {
-        return STAT_ERR_VALUE;
+        return kOfxStatErrValue;
     };
     store(
         s,
@@ -209,7 +245,7 @@ unsafe extern "C" fn prop_set_double(
     v: c_double,
 ) -> OfxStatus {
     let (Some(s), Some(n)) = (unsafe { set_of(h) }, unsafe { name_of(n) }) else {
-        return STAT_ERR_BAD_HANDLE;
+        return kOfxStatErrBadHandle;
     };
     store(s, &n, i, Value::Double(vec![v]))
 }
@@ -221,7 +257,7 @@ unsafe extern "C" fn prop_set_int(
     v: c_int,
 ) -> OfxStatus {
     let (Some(s), Some(n)) = (unsafe { set_of(h) }, unsafe { name_of(n) }) else {
-        return STAT_ERR_BAD_HANDLE;
+        return kOfxStatErrBadHandle;
     };
     store(s, &n, i, Value::Int(vec![v]))
 }
@@ -234,11 +270,11 @@ unsafe extern "C" fn prop_set_pointer_n(
 ) -> OfxStatus {
     for i in 0..count.max(0) {
         let st = unsafe { prop_set_pointer(h, n, i, *v.add(i as usize)) };
-        if st != STAT_OK {
+        if st != kOfxStatOK {
             return st;
         }
     }
-    STAT_OK
+    kOfxStatOK
 }
 
 unsafe extern "C" fn prop_set_string_n(
@@ -249,11 +285,11 @@ unsafe extern "C" fn prop_set_string_n(
 ) -> OfxStatus {
     for i in 0..count.max(0) {
         let st = unsafe { prop_set_string(h, n, i, *v.add(i as usize)) };
-        if st != STAT_OK {
+        if st != kOfxStatOK {
             return st;
         }
     }
-    STAT_OK
+    kOfxStatOK
 }
 
 unsafe extern "C" fn prop_set_double_n(
@@ -264,11 +300,11 @@ unsafe extern "C" fn prop_set_double_n(
 ) -> OfxStatus {
     for i in 0..count.max(0) {
         let st = unsafe { prop_set_double(h, n, i, *v.add(i as usize)) };
-        if st != STAT_OK {
+        if st != kOfxStatOK {
             return st;
         }
     }
-    STAT_OK
+    kOfxStatOK
 }
 
 unsafe extern "C" fn prop_set_int_n(
@@ -279,11 +315,11 @@ unsafe extern "C" fn prop_set_int_n(
 ) -> OfxStatus {
     for i in 0..count.max(0) {
         let st = unsafe { prop_set_int(h, n, i, *v.add(i as usize)) };
-        if st != STAT_OK {
+        if st != kOfxStatOK {
             return st;
         }
     }
-    STAT_OK
+    kOfxStatOK
 }
 
 /// Read one value of a property of the expected type.
@@ -294,14 +330,15 @@ fn fetch<T>(
     read: impl FnOnce(&Value, usize) -> Option<T>,
 ) -> Result<T, OfxStatus> {
     let (Some(s), Some(n)) = (unsafe { set_of(h) }, unsafe { name_of(n) }) else {
-        return Err(STAT_ERR_BAD_HANDLE);
+        return Err(kOfxStatErrBadHandle);
     };
+    note_name(&n);
     let map = s.lock();
     let Some(v) = map.get(&n) else {
-        return Err(STAT_ERR_UNKNOWN);
+        return Err(kOfxStatErrUnknown);
     };
     if i < 0 {
-        return Err(STAT_ERR_BAD_INDEX);
+        return Err(kOfxStatErrBadIndex);
     }
     let len = match v {
         Value::Int(x) => x.len(),
@@ -310,9 +347,9 @@ fn fetch<T>(
         Value::Pointer(x) => x.len(),
     };
     if i as usize >= len {
-        return Err(STAT_ERR_BAD_INDEX);
+        return Err(kOfxStatErrBadIndex);
     }
-    read(v, i as usize).ok_or(STAT_ERR_VALUE)
+    read(v, i as usize).ok_or(kOfxStatErrValue)
 }
 
 /// [`fetch`] one value and store it through the plugin's `out` pointer:
@@ -328,7 +365,7 @@ unsafe fn get_one<T>(
         Ok(p) => {
             // SAFETY: the plugin passes a valid pointer for one value.
             unsafe { *out = p };
-            STAT_OK
+            kOfxStatOK
         }
         Err(e) => e,
     }
@@ -400,11 +437,11 @@ unsafe extern "C" fn prop_get_pointer_n(
 ) -> OfxStatus {
     for i in 0..count.max(0) {
         let st = unsafe { prop_get_pointer(h, n, i, out.add(i as usize)) };
-        if st != STAT_OK {
+        if st != kOfxStatOK {
             return st;
         }
     }
-    STAT_OK
+    kOfxStatOK
 }
 
 unsafe extern "C" fn prop_get_string_n(
@@ -415,11 +452,11 @@ unsafe extern "C" fn prop_get_string_n(
 ) -> OfxStatus {
     for i in 0..count.max(0) {
         let st = unsafe { prop_get_string(h, n, i, out.add(i as usize)) };
-        if st != STAT_OK {
+        if st != kOfxStatOK {
             return st;
         }
     }
-    STAT_OK
+    kOfxStatOK
 }
 
 unsafe extern "C" fn prop_get_double_n(
@@ -430,11 +467,11 @@ unsafe extern "C" fn prop_get_double_n(
 ) -> OfxStatus {
     for i in 0..count.max(0) {
         let st = unsafe { prop_get_double(h, n, i, out.add(i as usize)) };
-        if st != STAT_OK {
+        if st != kOfxStatOK {
             return st;
         }
     }
-    STAT_OK
+    kOfxStatOK
 }
 
 unsafe extern "C" fn prop_get_int_n(
@@ -445,20 +482,20 @@ unsafe extern "C" fn prop_get_int_n(
 ) -> OfxStatus {
     for i in 0..count.max(0) {
         let st = unsafe { prop_get_int(h, n, i, out.add(i as usize)) };
-        if st != STAT_OK {
+        if st != kOfxStatOK {
             return st;
         }
     }
-    STAT_OK
+    kOfxStatOK
 }
 
 unsafe extern "C" fn prop_reset(h: OfxPropertySetHandle, n: *const c_char) -> OfxStatus {
     let (Some(s), Some(n)) = (unsafe { set_of(h) }, unsafe { name_of(n) }) else {
-        return STAT_ERR_BAD_HANDLE;
+        return kOfxStatErrBadHandle;
     };
     match s.lock().remove(&n) {
-        Some(_) => STAT_OK,
-        None => STAT_ERR_UNKNOWN,
+        Some(_) => kOfxStatOK,
+        None => kOfxStatErrUnknown,
     }
 }
 
@@ -468,37 +505,37 @@ unsafe extern "C" fn prop_get_dimension(
     out: *mut c_int,
 ) -> OfxStatus {
     let (Some(s), Some(n)) = (unsafe { set_of(h) }, unsafe { name_of(n) }) else {
-        return STAT_ERR_BAD_HANDLE;
+        return kOfxStatErrBadHandle;
     };
     let len = match s.lock().get(&n) {
         Some(Value::Int(x)) => x.len(),
         Some(Value::Double(x)) => x.len(),
         Some(Value::Str(x)) => x.len(),
         Some(Value::Pointer(x)) => x.len(),
-        None => return STAT_ERR_UNKNOWN,
+        None => return kOfxStatErrUnknown,
     };
     unsafe { *out = len as c_int };
-    STAT_OK
+    kOfxStatOK
 }
 
 /// The property suite, version 1.
 pub static PROPERTY_SUITE: OfxPropertySuiteV1 = OfxPropertySuiteV1 {
-    prop_set_pointer: Some(prop_set_pointer),
-    prop_set_string: Some(prop_set_string),
-    prop_set_double: Some(prop_set_double),
-    prop_set_int: Some(prop_set_int),
-    prop_set_pointer_n: Some(prop_set_pointer_n),
-    prop_set_string_n: Some(prop_set_string_n),
-    prop_set_double_n: Some(prop_set_double_n),
-    prop_set_int_n: Some(prop_set_int_n),
-    prop_get_pointer: Some(prop_get_pointer),
-    prop_get_string: Some(prop_get_string),
-    prop_get_double: Some(prop_get_double),
-    prop_get_int: Some(prop_get_int),
-    prop_get_pointer_n: Some(prop_get_pointer_n),
-    prop_get_string_n: Some(prop_get_string_n),
-    prop_get_double_n: Some(prop_get_double_n),
-    prop_get_int_n: Some(prop_get_int_n),
-    prop_reset: Some(prop_reset),
-    prop_get_dimension: Some(prop_get_dimension),
+    propSetPointer: Some(prop_set_pointer),
+    propSetString: Some(prop_set_string),
+    propSetDouble: Some(prop_set_double),
+    propSetInt: Some(prop_set_int),
+    propSetPointerN: Some(prop_set_pointer_n),
+    propSetStringN: Some(prop_set_string_n),
+    propSetDoubleN: Some(prop_set_double_n),
+    propSetIntN: Some(prop_set_int_n),
+    propGetPointer: Some(prop_get_pointer),
+    propGetString: Some(prop_get_string),
+    propGetDouble: Some(prop_get_double),
+    propGetInt: Some(prop_get_int),
+    propGetPointerN: Some(prop_get_pointer_n),
+    propGetStringN: Some(prop_get_string_n),
+    propGetDoubleN: Some(prop_get_double_n),
+    propGetIntN: Some(prop_get_int_n),
+    propReset: Some(prop_reset),
+    propGetDimension: Some(prop_get_dimension),
 };

@@ -64,12 +64,12 @@ pub(crate) unsafe extern "C" fn message_callback(
         p.push((m.effect, m.text.clone()));
     }
     lock(&JOURNAL.messages).push(m);
-    STAT_OK
+    kOfxStatOK
 }
 
 unsafe extern "C" fn clear_persistent_message(handle: *mut c_void) -> OfxStatus {
     lock(&JOURNAL.persistent).retain(|(e, _)| *e != handle as usize);
-    STAT_OK
+    kOfxStatOK
 }
 
 extern "C" {
@@ -95,8 +95,8 @@ pub static MESSAGE_SUITE_V1: OfxMessageSuiteV1 = OfxMessageSuiteV1 {
 
 pub static MESSAGE_SUITE_V2: OfxMessageSuiteV2 = OfxMessageSuiteV2 {
     message: Some(retake_host_message),
-    set_persistent_message: Some(retake_host_set_persistent_message),
-    clear_persistent_message: Some(clear_persistent_message),
+    setPersistentMessage: Some(retake_host_set_persistent_message),
+    clearPersistentMessage: Some(clear_persistent_message),
 };
 
 // Memory: blocks carry their size in front so `free` can rebuild the layout.
@@ -109,23 +109,23 @@ unsafe extern "C" fn memory_alloc(
     out: *mut *mut c_void,
 ) -> OfxStatus {
     let Ok(layout) = std::alloc::Layout::from_size_align(bytes + HEADER, HEADER) else {
-        return STAT_ERR_MEMORY;
+        return kOfxStatErrMemory;
     };
     let p = unsafe { std::alloc::alloc(layout) };
     if p.is_null() {
-        return STAT_ERR_MEMORY;
+        return kOfxStatErrMemory;
     }
     unsafe {
         (p as *mut usize).write(bytes);
         *out = p.add(HEADER).cast();
     }
     JOURNAL.allocations.fetch_add(1, Ordering::SeqCst);
-    STAT_OK
+    kOfxStatOK
 }
 
 unsafe extern "C" fn memory_free(data: *mut c_void) -> OfxStatus {
     if data.is_null() {
-        return STAT_ERR_BAD_HANDLE;
+        return kOfxStatErrBadHandle;
     }
     unsafe {
         let p = (data as *mut u8).sub(HEADER);
@@ -135,12 +135,12 @@ unsafe extern "C" fn memory_free(data: *mut c_void) -> OfxStatus {
         }
     }
     JOURNAL.allocations.fetch_sub(1, Ordering::SeqCst);
-    STAT_OK
+    kOfxStatOK
 }
 
 pub static MEMORY_SUITE: OfxMemorySuiteV1 = OfxMemorySuiteV1 {
-    memory_alloc: Some(memory_alloc),
-    memory_free: Some(memory_free),
+    memoryAlloc: Some(memory_alloc),
+    memoryFree: Some(memory_free),
 };
 
 // Multi-thread: real threads; mutexes are parking_lot-free std mutexes
@@ -160,6 +160,9 @@ unsafe extern "C" fn multi_thread(
     n: c_uint,
     arg: *mut c_void,
 ) -> OfxStatus {
+    let Some(f) = f else {
+        return kOfxStatErrBadHandle;
+    };
     let n = n.max(1);
     let arg = PassPtr(arg);
     std::thread::scope(|s| {
@@ -171,17 +174,17 @@ unsafe extern "C" fn multi_thread(
             });
         }
     });
-    STAT_OK
+    kOfxStatOK
 }
 
 unsafe extern "C" fn num_cpus(out: *mut c_uint) -> OfxStatus {
     unsafe { *out = std::thread::available_parallelism().map_or(1, |n| n.get()) as c_uint };
-    STAT_OK
+    kOfxStatOK
 }
 
 unsafe extern "C" fn thread_index(out: *mut c_uint) -> OfxStatus {
     unsafe { *out = THREAD_INDEX.with(|t| t.get()).unwrap_or(0) };
-    STAT_OK
+    kOfxStatOK
 }
 
 unsafe extern "C" fn is_spawned_thread() -> c_int {
@@ -200,20 +203,20 @@ unsafe extern "C" fn mutex_create(out: *mut OfxMutexHandle, _count: c_int) -> Of
         freed: std::sync::Condvar::new(),
     });
     unsafe { *out = Box::into_raw(m) as OfxMutexHandle };
-    STAT_OK
+    kOfxStatOK
 }
 
 unsafe extern "C" fn mutex_destroy(m: OfxMutexHandle) -> OfxStatus {
     if m.is_null() {
-        return STAT_ERR_BAD_HANDLE;
+        return kOfxStatErrBadHandle;
     }
     drop(unsafe { Box::from_raw(m as *mut HostMutex) });
-    STAT_OK
+    kOfxStatOK
 }
 
 unsafe extern "C" fn mutex_lock(m: OfxMutexHandle) -> OfxStatus {
     let Some(m) = (unsafe { (m as *const HostMutex).as_ref() }) else {
-        return STAT_ERR_BAD_HANDLE;
+        return kOfxStatErrBadHandle;
     };
     let me = std::thread::current().id();
     let mut g = lock(&m.count);
@@ -221,71 +224,71 @@ unsafe extern "C" fn mutex_lock(m: OfxMutexHandle) -> OfxStatus {
         g = m.freed.wait(g).unwrap_or_else(|p| p.into_inner());
     }
     *g = (Some(me), g.1 + 1);
-    STAT_OK
+    kOfxStatOK
 }
 
 unsafe extern "C" fn mutex_unlock(m: OfxMutexHandle) -> OfxStatus {
     let Some(m) = (unsafe { (m as *const HostMutex).as_ref() }) else {
-        return STAT_ERR_BAD_HANDLE;
+        return kOfxStatErrBadHandle;
     };
     let mut g = lock(&m.count);
     if g.1 == 0 {
-        return STAT_ERR_UNKNOWN;
+        return kOfxStatErrUnknown;
     }
     g.1 -= 1;
     if g.1 == 0 {
         g.0 = None;
         m.freed.notify_one();
     }
-    STAT_OK
+    kOfxStatOK
 }
 
 unsafe extern "C" fn mutex_try_lock(m: OfxMutexHandle) -> OfxStatus {
     let Some(h) = (unsafe { (m as *const HostMutex).as_ref() }) else {
-        return STAT_ERR_BAD_HANDLE;
+        return kOfxStatErrBadHandle;
     };
     let me = std::thread::current().id();
     let mut g = lock(&h.count);
     if g.1 > 0 && g.0 != Some(me) {
-        return STAT_FAILED;
+        return kOfxStatFailed;
     }
     *g = (Some(me), g.1 + 1);
-    STAT_OK
+    kOfxStatOK
 }
 
 pub static MULTI_THREAD_SUITE: OfxMultiThreadSuiteV1 = OfxMultiThreadSuiteV1 {
-    multi_thread: Some(multi_thread),
-    multi_thread_num_cpus: Some(num_cpus),
-    multi_thread_index: Some(thread_index),
-    multi_thread_is_spawned_thread: Some(is_spawned_thread),
-    mutex_create: Some(mutex_create),
-    mutex_destroy: Some(mutex_destroy),
-    mutex_lock: Some(mutex_lock),
-    mutex_unlock: Some(mutex_unlock),
-    mutex_try_lock: Some(mutex_try_lock),
+    multiThread: Some(multi_thread),
+    multiThreadNumCPUs: Some(num_cpus),
+    multiThreadIndex: Some(thread_index),
+    multiThreadIsSpawnedThread: Some(is_spawned_thread),
+    mutexCreate: Some(mutex_create),
+    mutexDestroy: Some(mutex_destroy),
+    mutexLock: Some(mutex_lock),
+    mutexUnLock: Some(mutex_unlock),
+    mutexTryLock: Some(mutex_try_lock),
 };
 
 // Progress: recorded.
 
 unsafe extern "C" fn progress_start(_e: *mut c_void, label: *const c_char) -> OfxStatus {
     lock(&JOURNAL.progress).push(format!("start {}", unsafe { text(label) }));
-    STAT_OK
+    kOfxStatOK
 }
 
 unsafe extern "C" fn progress_update(_e: *mut c_void, p: c_double) -> OfxStatus {
     lock(&JOURNAL.progress).push(format!("update {p}"));
-    STAT_OK
+    kOfxStatOK
 }
 
 unsafe extern "C" fn progress_end(_e: *mut c_void) -> OfxStatus {
     lock(&JOURNAL.progress).push("end".into());
-    STAT_OK
+    kOfxStatOK
 }
 
 pub static PROGRESS_SUITE: OfxProgressSuiteV1 = OfxProgressSuiteV1 {
-    progress_start: Some(progress_start),
-    progress_update: Some(progress_update),
-    progress_end: Some(progress_end),
+    progressStart: Some(progress_start),
+    progressUpdate: Some(progress_update),
+    progressEnd: Some(progress_end),
 };
 
 #[cfg(test)]
@@ -296,9 +299,9 @@ mod tests {
     fn memory_blocks_round_trip() {
         let mut p: *mut c_void = std::ptr::null_mut();
         unsafe {
-            assert_eq!(memory_alloc(std::ptr::null_mut(), 1000, &mut p), STAT_OK);
+            assert_eq!(memory_alloc(std::ptr::null_mut(), 1000, &mut p), kOfxStatOK);
             std::ptr::write_bytes(p as *mut u8, 7, 1000);
-            assert_eq!(memory_free(p), STAT_OK);
+            assert_eq!(memory_free(p), kOfxStatOK);
         }
     }
 
@@ -313,24 +316,24 @@ mod tests {
         let hits: [AtomicUsize; 4] = Default::default();
         unsafe {
             assert_eq!(
-                multi_thread(count, 4, &hits as *const _ as *mut c_void),
-                STAT_OK
+                multi_thread(Some(count), 4, &hits as *const _ as *mut c_void),
+                kOfxStatOK
             );
         }
         assert!(hits.iter().all(|h| h.load(Ordering::SeqCst) == 1));
         let mut m: OfxMutexHandle = std::ptr::null_mut();
         unsafe {
             mutex_create(&mut m, 0);
-            assert_eq!(mutex_lock(m), STAT_OK);
+            assert_eq!(mutex_lock(m), kOfxStatOK);
             let other = std::thread::spawn({
                 let m = m as usize;
                 move || mutex_try_lock(m as OfxMutexHandle)
             })
             .join()
             .unwrap();
-            assert_eq!(other, STAT_FAILED, "another thread took a held mutex");
-            assert_eq!(mutex_unlock(m), STAT_OK);
-            assert_eq!(mutex_destroy(m), STAT_OK);
+            assert_eq!(other, kOfxStatFailed, "another thread took a held mutex");
+            assert_eq!(mutex_unlock(m), kOfxStatOK);
+            assert_eq!(mutex_destroy(m), kOfxStatOK);
         }
     }
 }

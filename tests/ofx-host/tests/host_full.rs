@@ -8,7 +8,7 @@ mod common;
 use std::sync::OnceLock;
 
 use common::*;
-use ofx_abi::{STAT_FAILED, STAT_OK};
+use ofx_abi::{kOfxStatFailed, kOfxStatOK};
 use retake_ofx_host::{Context, Depth, Footage, HostConfig, Plugin, SuiteLevel};
 
 fn config() -> HostConfig {
@@ -18,8 +18,9 @@ fn config() -> HostConfig {
     }
 }
 
-/// Models folder given through RETAKE_MODELS: a manifest whose model file
-/// is missing (a studio model not yet copied), set before any plugin loads.
+/// Models folder given through RETAKE_MODELS, set before any plugin
+/// loads: a studio model (a copy of u2netp under another name) that a test
+/// deletes after choosing it, as when a model goes missing from a project.
 fn models_dir() -> &'static std::path::Path {
     static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
     DIR.get_or_init(|| {
@@ -30,6 +31,11 @@ fn models_dir() -> &'static std::path::Path {
             .replace("name = \"u2netp\"", "name = \"ghost-matte\"")
             .replace("u2netp.onnx", "ghost-matte.onnx");
         std::fs::write(dir.path().join("ghost-matte.toml"), ghost).expect("write manifest");
+        std::fs::copy(
+            checkout().join("models/u2netp.onnx"),
+            dir.path().join("ghost-matte.onnx"),
+        )
+        .expect("copy the model");
         // SAFETY (edition 2021 API): set once, before any thread reads it.
         std::env::set_var("RETAKE_MODELS", dir.path());
         dir
@@ -106,9 +112,18 @@ fn describes_every_effect_in_both_contexts() {
     let p = loaded(MASK);
     let inst = p.instance(Context::Filter).expect("instance");
     assert!(inst.options("model").contains(&"u2netp".to_string()));
+    // RETAKE_MODELS is searched: its model is offered while its file is
+    // there (a test below deletes it), else named as not installed.
+    let offered = inst.options("model").contains(&"ghost-matte".to_string());
+    let d = p.describe_in_context(Context::Filter).unwrap();
+    let hint = retake_ofx_host::suites::lock(&d.params.params)
+        .iter()
+        .find(|p| p.name == "model")
+        .and_then(|p| p.props.string("OfxParamPropHint"))
+        .unwrap_or_default();
     assert!(
-        inst.options("model").contains(&"ghost-matte".to_string()),
-        "RETAKE_MODELS is searched"
+        offered || hint.contains("ghost-matte"),
+        "RETAKE_MODELS is searched: {hint}"
     );
     let relight = loaded(RELIGHT);
     let d = relight.describe_in_context(Context::General).unwrap();
@@ -180,7 +195,7 @@ fn remove_needs_its_window_and_matches_the_cli() {
     let mut rendered = Vec::new();
     for t in 0..n {
         let r = inst.render(t as f64, 1.0);
-        assert_eq!(r.status, STAT_OK, "render {t}: {:?}", inst.messages());
+        assert_eq!(r.status, kOfxStatOK, "render {t}: {:?}", inst.messages());
         rendered.push(r.frame.expect("output"));
         let times = inst.take_fetched("Source");
         // Neighbour frames were fetched at other times.
@@ -233,7 +248,7 @@ fn mask_matches_the_cli_and_follows_its_parameters() {
     let rendered: Vec<_> = (0..n)
         .map(|t| {
             let r = inst.render(t as f64, 1.0);
-            assert_eq!(r.status, STAT_OK, "{:?}", inst.messages());
+            assert_eq!(r.status, kOfxStatOK, "{:?}", inst.messages());
             r.frame.expect("output")
         })
         .collect();
@@ -296,7 +311,7 @@ fn relight_matches_the_cli_with_a_matte_keyframes_and_a_preset() {
     ]);
     let cli = read_sequence(&out);
     for (r, b) in rendered.iter().zip(&cli) {
-        assert_eq!(r.status, STAT_OK, "{:?}", inst.messages());
+        assert_eq!(r.status, kOfxStatOK, "{:?}", inst.messages());
         let a = r.frame.as_ref().expect("output");
         let d = max_difference(a, b, 3);
         assert!(
@@ -353,7 +368,7 @@ fn half_render_scale_matches_the_cli_on_half_size_frames() {
     let rendered: Vec<_> = (0..n)
         .map(|t| {
             let r = inst.render(t as f64, 0.5);
-            assert_eq!(r.status, STAT_OK, "{:?}", inst.messages());
+            assert_eq!(r.status, kOfxStatOK, "{:?}", inst.messages());
             r.frame.expect("output")
         })
         .collect();
@@ -422,7 +437,7 @@ fn byte_and_short_images_render_like_float() {
                 }),
             );
             let r = inst.render(1.0, 1.0);
-            assert_eq!(r.status, STAT_OK, "{:?}", inst.messages());
+            assert_eq!(r.status, kOfxStatOK, "{:?}", inst.messages());
             r.frame.expect("output")
         };
         let integer = render(depth);
@@ -446,8 +461,10 @@ fn a_missing_model_is_reported_and_the_host_keeps_running() {
     let inst = p.instance(Context::Filter).expect("instance");
     inst.connect("Source", Some(Footage::float(shot(2, 3))));
     inst.choose("model", "ghost-matte");
+    // The model goes missing after it was chosen.
+    let _ = std::fs::remove_file(models_dir().join("ghost-matte.onnx"));
     let r = inst.render(0.0, 1.0);
-    assert_eq!(r.status, STAT_FAILED);
+    assert_eq!(r.status, kOfxStatFailed);
     let shown = inst
         .persistent_message()
         .expect("a persistent message says why");
@@ -460,7 +477,7 @@ fn a_missing_model_is_reported_and_the_host_keeps_running() {
     inst.choose("model", "u2netp");
     assert_eq!(
         inst.render(0.0, 1.0).status,
-        STAT_OK,
+        kOfxStatOK,
         "{:?}",
         inst.messages()
     );
@@ -481,7 +498,7 @@ fn a_mask_of_the_wrong_size_is_reported() {
         Some(Footage::float((0..3).map(|i| matte(i, W / 2, H)))),
     );
     let r = inst.render(1.0, 1.0);
-    assert_eq!(r.status, STAT_FAILED);
+    assert_eq!(r.status, kOfxStatFailed);
     let shown = inst
         .persistent_message()
         .expect("a persistent message says why");
@@ -491,7 +508,7 @@ fn a_mask_of_the_wrong_size_is_reported() {
     );
     // Disconnected Mask while the matte comes from it: also said, not a crash.
     inst.connect("Mask", None);
-    assert_eq!(inst.render(1.0, 1.0).status, STAT_FAILED);
+    assert_eq!(inst.render(1.0, 1.0).status, kOfxStatFailed);
     let shown = inst.persistent_message().unwrap_or_default();
     assert!(shown.contains("connect the Mask input"), "{shown}");
 }
@@ -518,4 +535,59 @@ fn instances_render_at_the_same_time_as_they_do_alone() {
     for run in together {
         assert_eq!(run, alone);
     }
+}
+
+/// Core's messages name CLI flags; the host shows the parameter's label.
+#[test]
+fn messages_name_parameters_by_their_labels_not_cli_flags() {
+    let p = loaded(REMOVE);
+    let inst = p.instance(Context::General).expect("instance");
+    inst.connect("Source", Some(Footage::float(shot(3, 3))));
+    let white = (0..3).map(|i| {
+        let mut m = matte(i, W, H);
+        m.data.iter_mut().for_each(|v| *v = 1.0);
+        m
+    });
+    inst.connect("Mask", Some(Footage::float(white)));
+    assert_eq!(inst.render(1.0, 1.0).status, kOfxStatFailed);
+    let shown = inst
+        .persistent_message()
+        .expect("a persistent message says why");
+    assert!(shown.contains("covers the whole frame"), "{shown}");
+    assert!(shown.contains("\"Dilate\""), "{shown}");
+    assert!(!shown.contains("--"), "{shown}");
+}
+
+/// Model menus offer what can run: catalogue models whose file is not in
+/// the bundle (or a model folder) are left out, and the menu's help names
+/// them and says how to install them.
+#[test]
+fn model_menus_list_installed_models_and_say_how_to_install_the_rest() {
+    let p = loaded(REMOVE);
+    let d = p.describe_in_context(Context::General).expect("general");
+    let hint = {
+        let params = retake_ofx_host::suites::lock(&d.params.params);
+        params
+            .iter()
+            .find(|p| p.name == "fill")
+            .and_then(|p| p.props.string("OfxParamPropHint"))
+            .expect("fill has a hint")
+    };
+    let inst = p.instance(Context::General).expect("instance");
+    let fills = inst.options("fill");
+    assert_eq!(fills[..3], ["auto", "patchmatch", "smooth"]);
+    for model in ["lama", "migan"] {
+        assert!(!fills.contains(&model.to_string()), "{fills:?}");
+        assert!(hint.contains(model), "{hint}");
+    }
+    assert!(hint.contains("retake models fetch"), "{hint}");
+    let r = loaded(RELIGHT);
+    let inst = r.instance(Context::General).expect("instance");
+    let depth = inst.options("depth_model");
+    assert!(
+        !depth
+            .iter()
+            .any(|m| m == "midas-v2.1-small" || m == "depth-anything-v2-small"),
+        "{depth:?}"
+    );
 }

@@ -6,7 +6,7 @@
 mod common;
 
 use common::*;
-use ofx_abi::STAT_OK;
+use ofx_abi::kOfxStatOK;
 use retake_ofx_host::{Context, Footage, HostConfig, Instance, SuiteLevel};
 
 const W: usize = 96;
@@ -27,7 +27,7 @@ fn render_all(inst: &Instance, n: i64) -> Vec<retake_core::Frame> {
     (0..n)
         .map(|t| {
             let r = inst.render(t as f64, 1.0);
-            assert_eq!(r.status, STAT_OK, "render {t}: {:?}", inst.messages());
+            assert_eq!(r.status, kOfxStatOK, "render {t}: {:?}", inst.messages());
             r.frame.expect("output")
         })
         .collect()

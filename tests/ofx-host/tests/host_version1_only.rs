@@ -5,7 +5,7 @@
 mod common;
 
 use common::*;
-use ofx_abi::{STAT_FAILED, STAT_OK};
+use ofx_abi::{kOfxStatFailed, kOfxStatOK};
 use retake_ofx_host::{Context, Footage, HostConfig, SuiteLevel};
 
 #[test]
@@ -36,7 +36,7 @@ fn loads_renders_and_reports_with_only_version_1_suites() {
     inst.connect("Source", Some(Footage::float(frames.clone())));
     for (t, source) in frames.iter().enumerate() {
         let r = inst.render(t as f64, 1.0);
-        assert_eq!(r.status, STAT_OK, "{:?}", inst.messages());
+        assert_eq!(r.status, kOfxStatOK, "{:?}", inst.messages());
         assert!(max_difference(r.frame.as_ref().unwrap(), source, 3) > 0.01);
     }
     assert!(inst.violations().is_empty(), "{:?}", inst.violations());
@@ -45,7 +45,7 @@ fn loads_renders_and_reports_with_only_version_1_suites() {
     let inst = remove.instance(Context::General).expect("instance");
     inst.connect("Source", Some(Footage::float(frames)));
     for t in 0..3 {
-        assert_eq!(inst.render(t as f64, 1.0).status, STAT_FAILED);
+        assert_eq!(inst.render(t as f64, 1.0).status, kOfxStatFailed);
     }
     let errors: Vec<_> = inst
         .messages()

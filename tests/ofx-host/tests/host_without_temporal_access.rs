@@ -5,7 +5,7 @@
 mod common;
 
 use common::*;
-use ofx_abi::STAT_OK;
+use ofx_abi::kOfxStatOK;
 use retake_ofx_host::{Context, Footage, HostConfig, SuiteLevel};
 
 #[test]
@@ -27,7 +27,7 @@ fn remove_falls_back_to_spatial_fill_and_says_so_once() {
     let mut rendered = Vec::new();
     for t in 0..n {
         let r = inst.render(t as f64, 1.0);
-        assert_eq!(r.status, STAT_OK, "{:?}", inst.messages());
+        assert_eq!(r.status, kOfxStatOK, "{:?}", inst.messages());
         rendered.push(r.frame.expect("output"));
         assert_eq!(
             inst.take_fetched("Source"),
