@@ -91,6 +91,7 @@ say "wrote $tarball"
 if [ "$deb" = 1 ]; then
   command -v cargo-deb >/dev/null 2>&1 \
     || die "cargo-deb not found: install it with \`cargo install cargo-deb --locked\`"
-  (cd "$root" && cargo deb -p retake-cli --no-build --profile "$profile" --output "$out")
+  cargo_profile=$profile; [ "$profile" = debug ] && cargo_profile=dev
+  (cd "$root" && cargo deb -p retake-cli --no-build --profile "$cargo_profile" --output "$out")
   say "wrote $(ls -t "$out"/*.deb | head -n1)"
 fi

@@ -626,3 +626,71 @@ fn the_package_runs_from_anywhere_with_a_clean_environment() {
     let ort = top.join("lib/libonnxruntime.so.1.31.1");
     assert!(doctor.contains(ort.to_str().unwrap()), "{doctor}");
 }
+
+/// The .deb (cargo-deb): extracted with dpkg into a temporary place, its
+/// `retake` runs with a clean environment and finds its own ONNX Runtime
+/// and model. cargo-deb is not installed by setup (building it takes
+/// minutes): without it this test says so and checks nothing.
+#[test]
+fn the_deb_runs_from_a_temporary_place_with_a_clean_environment() {
+    let has_cargo_deb = Command::new("cargo")
+        .args(["deb", "--version"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !has_cargo_deb {
+        eprintln!("SKIPPED: cargo-deb is not installed (cargo install cargo-deb --locked)");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let dist = dir.path().join("dist");
+    let o = Command::new("bash")
+        .arg(checkout().join("scripts/package.sh"))
+        .args(["--no-build", "--debug", "--deb", "--out"])
+        .arg(&dist)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    let deb = std::fs::read_dir(&dist)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "deb"))
+        .expect("a .deb");
+    let info = Command::new("dpkg-deb")
+        .arg("-I")
+        .arg(&deb)
+        .output()
+        .unwrap();
+    assert!(
+        stdout(&info).contains("libavcodec59"),
+        "runtime dependencies: {}",
+        stdout(&info)
+    );
+    let root = dir.path().join("root");
+    let ok = Command::new("dpkg")
+        .arg("-x")
+        .arg(&deb)
+        .arg(&root)
+        .status()
+        .unwrap();
+    assert!(ok.success());
+    let shot = clip(dir.path(), 2);
+    let work = dir.path().join("work");
+    std::fs::create_dir(&work).unwrap();
+    let o = Command::new("env")
+        .arg("-i")
+        .arg(root.join("usr/bin/retake"))
+        .arg("mask")
+        .arg(&shot)
+        .args(["-o", "m.####.png", "-q"])
+        .current_dir(&work)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        listing(&work)
+            .iter()
+            .filter(|f| f.ends_with(".png"))
+            .count(),
+        2
+    );
+}
