@@ -154,4 +154,11 @@ PY
   mv "$config.partial" "$config"
 fi
 
+# 7. cargo-deb, for the .deb package and its test (built once, minutes).
+if ! cargo deb --version 2>/dev/null | grep -q '^cargo-deb 3\.8\.0'; then
+  say "installing cargo-deb 3.8.0 from crates.io (builds once)"
+  cargo install --quiet --locked cargo-deb --version 3.8.0 \
+    || die "could not install cargo-deb 3.8.0 from crates.io"
+fi
+
 say "ready: ONNX Runtime in .deps/onnxruntime, models/u2netp.onnx, samples/*.mp4, .deps/openjd, Slurm, OCIO config in .deps/ocio"

@@ -155,16 +155,28 @@ fn frame_hashes(movie: &Path) -> Vec<String> {
         .collect()
 }
 
-/// Replace the job's shot by the same pictures tagged BT.709 throughout.
-/// The assembly step reads an EXR sequence, which carries no matrix or
-/// primaries and is taken as BT.709; an untagged SD source (read as BT.601)
-/// would be encoded with other tags until `convert --media-from` exists.
+/// Replace the job's shot by the same pictures tagged BT.709 throughout,
+/// with a sound track and a start timecode. The assembly step reads an EXR
+/// sequence, which carries no matrix or primaries and is taken as BT.709
+/// (`--media-from` brings back sound, timecode and rate, not colour tags).
 fn tag_bt709(dir: &Path) {
     let shot = dir.join("shot.mkv");
     let tagged = dir.join("tagged.mkv");
     common::ffmpeg(&[
         "-i",
         shot.to_str().unwrap(),
+        "-f",
+        "lavfi",
+        "-i",
+        "sine=frequency=440:sample_rate=48000:duration=0.25",
+        "-map",
+        "0:v",
+        "-map",
+        "1:a",
+        "-c:a",
+        "flac",
+        "-timecode",
+        "01:00:00:00",
         "-c:v",
         "ffv1",
         "-color_primaries",
@@ -228,6 +240,30 @@ fn openjd_movie_job_renders_frames_then_assembles_the_same_movie() {
     let (a, b) = (frame_hashes(&movie), frame_hashes(&whole));
     assert_eq!(a.len(), 6);
     assert_eq!(a, b, "assembled movie differs from a whole render");
+    // The assembly takes the shot's sound, timecode and rate (--media-from),
+    // as the whole render does.
+    assert_eq!(media_facts(&movie), media_facts(&whole));
+    let facts = media_facts(&movie);
+    assert!(facts.contains("audio"), "{facts}");
+    assert!(facts.contains("01:00:00:00"), "{facts}");
+}
+
+/// Stream kinds, frame rate and start timecode as ffprobe reports them.
+fn media_facts(movie: &Path) -> String {
+    let o = std::process::Command::new("ffprobe")
+        .args([
+            "-v",
+            "error",
+            "-show_entries",
+            "stream=codec_type,r_frame_rate:stream_tags=timecode:format_tags=timecode",
+            "-of",
+            "compact",
+        ])
+        .arg(movie)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    stdout(&o)
 }
 
 /// `retake farm ENGINE` for a fixed job, with the machine's paths replaced
@@ -629,18 +665,17 @@ fn the_package_runs_from_anywhere_with_a_clean_environment() {
 
 /// The .deb (cargo-deb): extracted with dpkg into a temporary place, its
 /// `retake` runs with a clean environment and finds its own ONNX Runtime
-/// and model. cargo-deb is not installed by setup (building it takes
-/// minutes): without it this test says so and checks nothing.
+/// and model. scripts/setup.sh installs cargo-deb.
 #[test]
 fn the_deb_runs_from_a_temporary_place_with_a_clean_environment() {
     let has_cargo_deb = Command::new("cargo")
         .args(["deb", "--version"])
         .output()
         .is_ok_and(|o| o.status.success());
-    if !has_cargo_deb {
-        eprintln!("SKIPPED: cargo-deb is not installed (cargo install cargo-deb --locked)");
-        return;
-    }
+    assert!(
+        has_cargo_deb,
+        "cargo-deb is not installed: run scripts/setup.sh"
+    );
     let dir = tempfile::tempdir().unwrap();
     let dist = dir.path().join("dist");
     let o = Command::new("bash")

@@ -54,6 +54,9 @@ pub struct Assembly {
     /// render chooses it, so alpha still selects ProRes 4444).
     pub codec: Option<String>,
     pub crf: Option<u32>,
+    /// The job's `--fps`, which a whole render would encode at; without it
+    /// the movie takes the shot's rate through `--media-from`.
+    pub fps: Option<String>,
     /// The curve the whole render would encode with: the job's, or the
     /// input's (the EXR sequence itself is linear).
     pub transfer: String,
@@ -81,6 +84,7 @@ impl Plan {
                 frames: frames_beside(&io.output),
                 codec: io.codec.clone(),
                 crf: io.crf,
+                fps: io.fps.clone(),
                 transfer: match &io.output_transfer {
                     Some(t) => t.clone(),
                     None => retake_media::probe(&io.input)?
@@ -149,8 +153,15 @@ impl Plan {
     }
 
     /// The one command that turns the chunks' sequence into the delivered
-    /// movie; every engine's assembly step runs it.
-    pub fn assembly_command(&self, retake: &str, frames: &str, movie: &str) -> Option<Vec<String>> {
+    /// movie; every engine's assembly step runs it. `source` is the shot,
+    /// whose sound, timecode, reel name and frame rate the movie takes.
+    pub fn assembly_command(
+        &self,
+        retake: &str,
+        frames: &str,
+        movie: &str,
+        source: &str,
+    ) -> Option<Vec<String>> {
         let a = self.assembly.as_ref()?;
         let mut cmd: Vec<String> = [retake, "convert", frames, "-o", movie]
             .map(String::from)
@@ -162,9 +173,10 @@ impl Plan {
             cmd.extend(["--crf".to_string(), crf.to_string()]);
         }
         cmd.extend(["--output-transfer".to_string(), a.transfer.clone()]);
-        // MEDIA-FROM: once `retake convert --media-from SOURCE` exists (issue
-        // 13 part B), add `--media-from <self.input>` here so the movie keeps
-        // the source's audio, timecode, reel name and frame rate.
+        if let Some(fps) = &a.fps {
+            cmd.extend(["--fps".to_string(), fps.clone()]);
+        }
+        cmd.extend(["--media-from".to_string(), source.to_string()]);
         Some(cmd)
     }
 }

@@ -193,6 +193,7 @@ pub fn template(plan: &Plan, folder: &Path) -> String {
         "{{Param.RetakeExecutable}}",
         "{{Param.FrameSequence}}",
         "{{Param.Output}}",
+        "{{Param.Input}}",
     ) {
         let _ = writeln!(
             t,

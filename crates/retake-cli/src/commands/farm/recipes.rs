@@ -46,7 +46,7 @@ fn render(plan: &Plan, frames: &str, progress: &str) -> Vec<String> {
 
 /// The movie's assembly as one shell line, for a movie job.
 fn assembly(plan: &Plan) -> Option<String> {
-    plan.assembly_command(&plan.retake, plan.chunk_output(), &plan.output)
+    plan.assembly_command(&plan.retake, plan.chunk_output(), &plan.output, &plan.input)
         .map(|c| words(&c))
 }
 

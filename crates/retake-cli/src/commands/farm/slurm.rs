@@ -180,7 +180,7 @@ exit "$code"
 
 fn assembly_script(plan: &Plan, files: &Files) -> Option<String> {
     let frames = plan.chunk_output();
-    let command = plan.assembly_command(&plan.retake, frames, &plan.output)?;
+    let command = plan.assembly_command(&plan.retake, frames, &plan.output, &plan.input)?;
     Some(format!(
         r#"#!/bin/bash
 # Written by `retake farm slurm`: encodes the chunks' frames into the movie
