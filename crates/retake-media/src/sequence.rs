@@ -50,6 +50,10 @@ pub(crate) fn is_image_path(path: &str) -> bool {
     Pattern::parse(path).is_some() || ImageKind::from_path(path).is_some()
 }
 
+/// The widest frame number a pattern may ask for: no file name holds more
+/// (and formatting wider numbers panics; the fuzzer found `%44444d`).
+const MAX_PADDING: usize = 64;
+
 /// A parsed sequence pattern: folder, the text around the number, and the
 /// zero padding of the number.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -80,7 +84,7 @@ impl Pattern {
         };
         if let Some(start) = name.find('#') {
             let len = name[start..].chars().take_while(|&c| c == '#').count();
-            return Some(make(start, start + len, len));
+            return Some(make(start, start + len, len)).filter(|p| p.padding <= MAX_PADDING);
         }
         let mut search = 0;
         while let Some(off) = name[search..].find('%') {
@@ -93,6 +97,9 @@ impl Pattern {
                 } else {
                     rest[..digits].parse().ok()?
                 };
+                if padding > MAX_PADDING {
+                    return None;
+                }
                 return Some(make(start, start + 1 + digits + 1, padding));
             }
             search = start + 1;
@@ -1077,6 +1084,10 @@ mod tests {
         assert_eq!(p.path_for(3), PathBuf::from("./x_3.png"));
         assert!(Pattern::parse("plain.mov").is_none());
         assert!(Pattern::parse("100%.png").is_none());
+        // Absurd padding is not a pattern (it once panicked in path_for).
+        assert!(Pattern::parse("x_%444444d.png").is_none());
+        assert!(Pattern::parse(&format!("x_{}.png", "#".repeat(100))).is_none());
+        assert!(Pattern::parse("x_%064d.png").is_some());
     }
 
     #[test]
