@@ -128,3 +128,31 @@ fn finds_the_subject_and_follows_its_edge() {
         );
     }
 }
+
+/// A host that makes an instance per frame opens the model each time: the
+/// second opening shares the first one's session (verified and opened once
+/// per process), while other settings get a session of their own.
+#[test]
+fn opening_a_model_again_shares_its_session() {
+    let ctx = context();
+    let a = retake_core::model::open("u2netp", Role::Mask, &ctx).unwrap();
+    let b = retake_core::model::open("u2netp", Role::Mask, &ctx).unwrap();
+    assert!(a.shares_session_with(&b));
+    let other = ModelContext {
+        threads: 1,
+        ..context()
+    };
+    let c = retake_core::model::open("u2netp", Role::Mask, &other).unwrap();
+    assert!(!a.shares_session_with(&c));
+    // The shared session still runs: both give the same subject.
+    let input = vec![0.5f32; 3 * 320 * 320];
+    let run = |m: &retake_core::model::Model| {
+        m.run(vec![retake_core::model::Tensor::f32(
+            vec![1, 3, 320, 320],
+            input.clone(),
+        )])
+        .unwrap()[0]
+            .to_f32()
+    };
+    assert_eq!(run(&a), run(&b));
+}

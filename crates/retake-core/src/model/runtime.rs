@@ -287,22 +287,91 @@ pub struct Model {
     pub manifest: Manifest,
     /// The provider the session runs on.
     pub provider: Provider,
-    session: Mutex<Session>,
+    /// Shared by every `Model` of the same file and settings in this
+    /// process (see [`SessionCache`]).
+    session: Arc<Mutex<Session>>,
     /// How its pictures are converted from the working space (set by
     /// [`super::open`] from the context); `None`: the built-in sRGB curve.
     pub colour: Option<Arc<dyn ModelColour>>,
 }
 
+/// What makes two opened sessions interchangeable: the same file (by
+/// path, size and modification time), the same promised sha256, and the
+/// same provider preference and thread count.
+#[derive(Clone, PartialEq, Eq, Hash)]
+struct SessionKey {
+    path: PathBuf,
+    len: u64,
+    modified: Option<std::time::SystemTime>,
+    sha256: String,
+    providers: Vec<&'static str>,
+    threads: usize,
+}
+
+impl SessionKey {
+    fn of(manifest: &Manifest, providers: &[Provider], threads: usize) -> Option<SessionKey> {
+        let path = manifest.model_path();
+        let meta = std::fs::metadata(&path).ok()?;
+        Some(SessionKey {
+            path: path.canonicalize().unwrap_or(path),
+            len: meta.len(),
+            modified: meta.modified().ok(),
+            sha256: manifest.sha256.clone(),
+            providers: providers.iter().map(|p| p.name()).collect(),
+            threads,
+        })
+    }
+}
+
+/// Sessions opened in this process, kept for its lifetime: a host that
+/// makes a plugin instance per frame, or several effects on one model,
+/// verify and open each model once, not once per instance. Entries are
+/// never evicted; a studio's model set is small next to its frames.
+struct SessionCache;
+
+type CachedSession = (Provider, Arc<Mutex<Session>>);
+
+impl SessionCache {
+    fn map() -> &'static Mutex<std::collections::HashMap<SessionKey, CachedSession>> {
+        static MAP: OnceLock<Mutex<std::collections::HashMap<SessionKey, CachedSession>>> =
+            OnceLock::new();
+        MAP.get_or_init(Default::default)
+    }
+
+    fn get(key: &SessionKey) -> Option<CachedSession> {
+        let map = Self::map().lock().unwrap_or_else(|p| p.into_inner());
+        map.get(key).cloned()
+    }
+
+    /// Keep `value` unless another thread opened the same model meanwhile;
+    /// returns the one kept, so every opening shares a single session.
+    fn put(key: SessionKey, value: CachedSession) -> CachedSession {
+        let mut map = Self::map().lock().unwrap_or_else(|p| p.into_inner());
+        map.entry(key).or_insert(value).clone()
+    }
+}
+
 impl Model {
     /// Verify the file against the manifest's sha256, open a session on the
     /// first provider that works, and check the graph's inputs and outputs
-    /// against the manifest.
+    /// against the manifest. A session this process already opened for the
+    /// same file and settings is shared instead.
     pub fn load(
         manifest: Manifest,
         rt: &Runtime,
         providers: &[Provider],
         threads: usize,
     ) -> Result<Model> {
+        let key = SessionKey::of(&manifest, providers, threads);
+        if let Some((provider, session)) = key.as_ref().and_then(SessionCache::get) {
+            log::debug!("{}: session shared with an earlier opening", manifest.name);
+            return Ok(Model {
+                manifest,
+                provider,
+                session,
+                colour: None,
+            });
+        }
         manifest.verify_file()?;
         let path = manifest.model_path();
         let mut last_err = String::from("no execution provider was asked for");
@@ -342,10 +411,15 @@ impl Model {
                     } else {
                         log::info!("{line}");
                     }
+                    let opened = (p, Arc::new(Mutex::new(session)));
+                    let (provider, session) = match key {
+                        Some(key) => SessionCache::put(key, opened),
+                        None => opened,
+                    };
                     return Ok(Model {
                         manifest,
-                        provider: p,
-                        session: Mutex::new(session),
+                        provider,
+                        session,
                         colour: None,
                     });
                 }
@@ -360,6 +434,12 @@ impl Model {
             path.display(),
             format!("ONNX Runtime could not open the model: {last_err}"),
         ))
+    }
+
+    /// Whether `self` and `other` run on one session (opened once in this
+    /// process).
+    pub fn shares_session_with(&self, other: &Model) -> bool {
+        Arc::ptr_eq(&self.session, &other.session)
     }
 
     /// Run the model on inputs given in manifest order; returns the
