@@ -932,7 +932,20 @@ fn render<E: Effect>(
         // Keep only what the next frame's window can reuse.
         let keep = (centre - radius as i64 - 1)..=(centre + radius as i64 + 1);
         st.items.retain(|i, _| keep.contains(i));
-        op.render(&Window::new(items, centre_at))?
+        // The host's abort is also asked between the long steps inside the
+        // frame (flows, anchor fills), not only between frame fetches.
+        let suites = crate::host::suites()?;
+        let handle = effect as usize;
+        let rendered = retake_core::cancel::with_check(
+            move || suites.aborted(handle as OfxImageEffectHandle),
+            || op.render(&Window::new(items, centre_at)),
+        );
+        match rendered {
+            Err(retake_core::Error::Cancelled) => {
+                return Err(PluginError::failed("render aborted by the host"))
+            }
+            other => other?,
+        }
     };
 
     let mut output = Image::fetch(s, instance.clips.output, time)?.ok_or_else(|| {

@@ -216,8 +216,16 @@ pub fn run<O: Operation>(
             let rx = job_rx.clone();
             let tx = done_tx.clone();
             let (fail, aborted) = (&fail, &aborted);
+            // The cancel flag also stops a frame between its long steps.
+            let flag = opts.cancel.clone();
             let started = spawn().spawn_scoped(s, move || {
-                stage(rx, tx, aborted, fail, |window| op.render(&window))
+                let render = || stage(rx, tx, aborted, fail, |window| op.render(&window));
+                match flag {
+                    Some(flag) => {
+                        crate::cancel::with_check(move || flag.load(Ordering::Relaxed), render)
+                    }
+                    None => render(),
+                }
             });
             if let Err(e) = started {
                 no_thread(e);

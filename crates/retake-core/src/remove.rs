@@ -639,6 +639,9 @@ impl Operation for Remove {
                     .map(|&i| Some(((region.x + i % rw) as f32, (region.y + i / rw) as f32)))
                     .collect();
                 for k in 1..=radius {
+                    // Each step may estimate a flow: a host's abort or a
+                    // signal is honoured here, not only between frames.
+                    crate::cancel::check()?;
                     let (from, to) = (t + dir * (k - 1), t + dir * k);
                     let (Some(a), Some(b)) = (items.get(&from), items.get(&to)) else {
                         break;
@@ -762,6 +765,7 @@ impl Operation for Remove {
             let mut wsum = vec![0.0f32; unseen.len()];
             for (a, wgt) in anchors {
                 let Some(item) = items.get(&a) else { continue };
+                crate::cancel::check()?;
                 let anchor = self.anchor(item, &((t - 3 * spacing - 2)..=(t + 3 * spacing + 2)))?;
                 let dir = if a >= t { 1 } else { -1 };
                 let mut pos: Vec<Option<(f32, f32)>> = unseen
@@ -770,6 +774,7 @@ impl Operation for Remove {
                     .collect();
                 let mut from = t;
                 while from != a {
+                    crate::cancel::check()?;
                     let to = from + dir;
                     let (Some(x), Some(y)) = (items.get(&from), items.get(&to)) else {
                         pos.iter_mut().for_each(|p| *p = None);

@@ -676,8 +676,30 @@ unsafe extern "C" fn clip_release_image(image: OfxPropertySetHandle) -> OfxStatu
     }
 }
 
+/// Calls of the image effect suite's `abort` so far.
+static ABORT_CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+/// From which call on `abort` answers yes (`usize::MAX`: never), as a user
+/// pressing Escape during a render.
+static ABORT_FROM: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(usize::MAX);
+
+/// Make `abort` answer yes from its `call`-th call on (counting from 0 at
+/// the start of the process), or never.
+pub fn abort_from_call(call: Option<usize>) {
+    ABORT_FROM.store(
+        call.unwrap_or(usize::MAX),
+        std::sync::atomic::Ordering::SeqCst,
+    );
+}
+
+/// How many times the plugin has asked `abort` so far.
+pub fn abort_calls() -> usize {
+    ABORT_CALLS.load(std::sync::atomic::Ordering::SeqCst)
+}
+
 unsafe extern "C" fn abort(_e: OfxImageEffectHandle) -> c_int {
-    0
+    use std::sync::atomic::Ordering;
+    let call = ABORT_CALLS.fetch_add(1, Ordering::SeqCst);
+    c_int::from(call >= ABORT_FROM.load(Ordering::SeqCst))
 }
 
 unsafe extern "C" fn image_memory_alloc(
