@@ -39,6 +39,9 @@ t0=$(now); c0=$(busy)
 whole_wall=$(echo "$(now) - $t0" | bc -l); whole_cpu=$(echo "$(busy) - $c0" | bc -l)
 
 cluster="$work/cluster"
+# The cluster's daemons run as other users (munge, slurm): they must be able
+# to pass through the benchmark's private temporary folder.
+chmod 755 "$work"
 bash scripts/slurm_cluster.sh start "$cluster"
 trap 'bash scripts/slurm_cluster.sh stop "$cluster"; rm -rf "$work"' EXIT
 export SLURM_CONF="$cluster/slurm.conf"
