@@ -188,6 +188,7 @@ pub struct Instance<E: Effect> {
 // SAFETY: clip handles are opaque host tokens, valid on any thread for the
 // instance's life; all mutable state is behind mutexes or atomics.
 unsafe impl<E: Effect> Send for Instance<E> {}
+// SAFETY: as for Send: shared access goes through those mutexes and atomics.
 unsafe impl<E: Effect> Sync for Instance<E> {}
 
 fn clip_props(s: &Suites, clip: OfxImageClipHandle) -> PResult<Props> {

@@ -110,6 +110,7 @@ pub struct Suites {
 // SAFETY: the suites are tables of function pointers that the host keeps
 // alive and callable from any thread for as long as the plugin is loaded.
 unsafe impl Send for Suites {}
+// SAFETY: as for Send: the tables are only read, never written.
 unsafe impl Sync for Suites {}
 
 static HOST: AtomicPtr<OfxHost> = AtomicPtr::new(std::ptr::null_mut());
@@ -168,10 +169,16 @@ pub fn load() -> PResult<()> {
             Ok(p)
         }
     };
+    // SAFETY: `fetchSuite` returned a non-null table of the version asked
+    // for; the host keeps it alive while the plugin is loaded.
     let props = unsafe { &*(required(kOfxPropertySuite)? as *const OfxPropertySuiteV1) };
+    // SAFETY: as above.
     let effect = unsafe { &*(required(kOfxImageEffectSuite)? as *const OfxImageEffectSuiteV1) };
+    // SAFETY: as above.
     let params = unsafe { &*(required(kOfxParameterSuite)? as *const OfxParameterSuiteV1) };
+    // SAFETY: null (version not offered) becomes None; otherwise as above.
     let message_v2 = unsafe { (get(kOfxMessageSuite, 2) as *const OfxMessageSuiteV2).as_ref() };
+    // SAFETY: as for version 2.
     let message_v1 = unsafe { (get(kOfxMessageSuite, 1) as *const OfxMessageSuiteV1).as_ref() };
     let host_props = Props {
         suite: props,

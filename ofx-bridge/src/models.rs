@@ -10,6 +10,7 @@ use retake_core::model::{manifest, runtime, ModelContext, Provider, Role};
 /// The file this plugin was loaded from, asked of the dynamic loader so
 /// that it is right wherever the host found the bundle.
 pub fn plugin_binary() -> Option<PathBuf> {
+    // SAFETY: Dl_info is plain pointers and integers; all zeros is valid.
     let mut info: libc::Dl_info = unsafe { std::mem::zeroed() };
     let here = plugin_binary as *const libc::c_void;
     // SAFETY: dladdr only reads the address and fills `info`.

@@ -116,6 +116,25 @@ pub(crate) struct PixFmtFacts {
     pub name: String,
 }
 
+/// The pixel format a raw `format` field names, matched against the formats
+/// libavutil describes: a value none of them has (a damaged or hostile file)
+/// becomes `AV_PIX_FMT_NONE`, never an enum value that does not exist.
+pub(crate) fn pixel_format(raw: i32) -> ffi::AVPixelFormat {
+    let mut desc = std::ptr::null();
+    loop {
+        // SAFETY: the iterator takes null or the descriptor it returned last.
+        desc = unsafe { ffi::av_pix_fmt_desc_next(desc) };
+        if desc.is_null() {
+            return ffi::AVPixelFormat::AV_PIX_FMT_NONE;
+        }
+        // SAFETY: `desc` is a descriptor libavutil just returned.
+        let id = unsafe { ffi::av_pix_fmt_desc_get_id(desc) };
+        if id as i32 == raw {
+            return id;
+        }
+    }
+}
+
 pub(crate) fn pix_fmt_facts(fmt: ffi::AVPixelFormat) -> PixFmtFacts {
     // SAFETY: av_pix_fmt_desc_get returns null or a static descriptor.
     unsafe {
@@ -213,8 +232,7 @@ fn clip_info(
     let par = unsafe { &*(*stream.as_ptr()).codecpar };
     let width = par.width.max(0) as usize;
     let height = par.height.max(0) as usize;
-    // SAFETY: `format` of a video codecpar holds an AVPixelFormat value.
-    let pix_fmt: ffi::AVPixelFormat = unsafe { std::mem::transmute(par.format) };
+    let pix_fmt = pixel_format(par.format);
     let facts = pix_fmt_facts(pix_fmt);
     let mut colour = stream_colour(par, &facts, height);
     if let Some(t) = opts.transfer {
@@ -491,8 +509,7 @@ impl VideoSource {
         let width = self.decoded.width() as usize;
         let height = self.decoded.height() as usize;
         // SAFETY: reading the format field of a decoded frame.
-        let format: ffi::AVPixelFormat =
-            unsafe { std::mem::transmute((*self.decoded.as_ptr()).format) };
+        let format = pixel_format(unsafe { (*self.decoded.as_ptr()).format });
         let key = ScalerKey {
             width,
             height,
@@ -707,5 +724,22 @@ impl FrameSource for VideoSource {
             self.next_index += 1;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn raw_pixel_formats_are_matched_not_transmuted() {
+        let yuv = ffi::AVPixelFormat::AV_PIX_FMT_YUV420P;
+        assert_eq!(pixel_format(yuv as i32), yuv);
+        let gbr = ffi::AVPixelFormat::AV_PIX_FMT_GBRP16LE;
+        assert_eq!(pixel_format(gbr as i32), gbr);
+        // Values a damaged file may carry: no such format exists.
+        for raw in [-7, -1, 100_000, i32::MAX] {
+            assert_eq!(pixel_format(raw), ffi::AVPixelFormat::AV_PIX_FMT_NONE);
+        }
     }
 }

@@ -30,6 +30,7 @@ pub struct Config {
 // SAFETY: a ConstConfigRcPtr is immutable, and OpenColorIO documents its
 // const config queries and processor creation as thread-safe.
 unsafe impl Send for Config {}
+// SAFETY: as for Send: shared access only calls OpenColorIO's const queries.
 unsafe impl Sync for Config {}
 
 impl Drop for Config {
@@ -124,7 +125,10 @@ impl Config {
         // SAFETY: `raw` is a live config; indices stay below the count.
         let n = unsafe { ffi::rtk_ocio_count(self.raw.as_ptr(), which) };
         (0..n)
-            .filter_map(|i| owned(unsafe { ffi::rtk_ocio_name(self.raw.as_ptr(), which, i) }))
+            .filter_map(|i| {
+                // SAFETY: as above; the index is below the count just read.
+                owned(unsafe { ffi::rtk_ocio_name(self.raw.as_ptr(), which, i) })
+            })
             .collect()
     }
 
@@ -158,6 +162,7 @@ impl Config {
         let n = unsafe { ffi::rtk_ocio_view_count(self.raw.as_ptr(), d.as_ptr()) };
         (0..n)
             .filter_map(|i| {
+                // SAFETY: live config, valid C string, index below the count.
                 owned(unsafe { ffi::rtk_ocio_view_name(self.raw.as_ptr(), d.as_ptr(), i) })
             })
             .collect()

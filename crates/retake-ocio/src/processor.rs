@@ -26,6 +26,7 @@ pub struct Processor {
 // SAFETY: a ConstCPUProcessorRcPtr is immutable; OpenColorIO documents
 // `apply` on it as safe from several threads at once.
 unsafe impl Send for Processor {}
+// SAFETY: as for Send: shared access only calls `apply` and const queries.
 unsafe impl Sync for Processor {}
 
 impl Drop for Processor {

@@ -296,7 +296,8 @@ impl Plugin {
 }
 
 unsafe fn define_clip(e: &EffectData, name: &CStr, props: &mut OfxPropertySetHandle) -> OfxStatus {
-    let suite = &*std::ptr::addr_of!(host_image_effect_suite::SUITE);
+    // SAFETY: the suite is a static set once before any effect is described.
+    let suite = unsafe { &*std::ptr::addr_of!(host_image_effect_suite::SUITE) };
     match suite.get() {
         Some(s) => match s.clipDefine {
             Some(f) => unsafe { f(e.handle(), name.as_ptr(), props) },
