@@ -21,26 +21,31 @@ fn config() -> HostConfig {
 /// Models folder given through RETAKE_MODELS, set before any plugin
 /// loads: a studio model (a copy of u2netp under another name) that a test
 /// deletes after choosing it, as when a model goes missing from a project.
+/// It lives under `target/` and the next run replaces it (a temporary
+/// folder held in a static is never dropped).
 fn models_dir() -> &'static std::path::Path {
-    static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
+    static DIR: OnceLock<std::path::PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
-        let dir = tempfile::tempdir().expect("temp dir");
+        let dir = profile_dir().join("ofx-test-models");
+        if dir.exists() {
+            std::fs::remove_dir_all(&dir).expect("remove the previous models folder");
+        }
+        std::fs::create_dir_all(&dir).expect("models folder");
         let manifest = std::fs::read_to_string(checkout().join("models/u2netp.toml"))
             .expect("u2netp manifest");
         let ghost = manifest
             .replace("name = \"u2netp\"", "name = \"ghost-matte\"")
             .replace("u2netp.onnx", "ghost-matte.onnx");
-        std::fs::write(dir.path().join("ghost-matte.toml"), ghost).expect("write manifest");
+        std::fs::write(dir.join("ghost-matte.toml"), ghost).expect("write manifest");
         std::fs::copy(
             checkout().join("models/u2netp.onnx"),
-            dir.path().join("ghost-matte.onnx"),
+            dir.join("ghost-matte.onnx"),
         )
         .expect("copy the model");
         // SAFETY (edition 2021 API): set once, before any thread reads it.
-        std::env::set_var("RETAKE_MODELS", dir.path());
+        std::env::set_var("RETAKE_MODELS", &dir);
         dir
     })
-    .path()
 }
 
 fn loaded(id: &str) -> Plugin {

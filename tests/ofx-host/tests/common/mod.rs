@@ -40,27 +40,33 @@ pub fn retake_binary() -> PathBuf {
     built("retake", "cargo build -p retake-cli")
 }
 
-/// Assemble the bundle with scripts/ofx_bundle.sh into a temporary folder,
-/// once per test process.
+/// Assemble the bundle with scripts/ofx_bundle.sh, once per test process,
+/// into `target/<profile>/ofx-test-bundles/<test binary>/`: a folder the next
+/// run replaces (a temporary folder held in a static is never dropped, so
+/// each run used to leave a 100 MB bundle behind in /tmp).
 pub fn bundle_path() -> &'static Path {
-    static PATH: OnceLock<(tempfile::TempDir, PathBuf)> = OnceLock::new();
-    &PATH
-        .get_or_init(|| {
-            let lib = built("libretake_ofx.so", "cargo build -p retake-ofx");
-            let dir = tempfile::tempdir().expect("temp dir");
-            let out = dir.path().join("Retake.ofx.bundle");
-            let st = Command::new("bash")
-                .arg(checkout().join("scripts/ofx_bundle.sh"))
-                .args(["--no-build", "--lib"])
-                .arg(&lib)
-                .arg("--out")
-                .arg(&out)
-                .status()
-                .expect("run scripts/ofx_bundle.sh");
-            assert!(st.success(), "scripts/ofx_bundle.sh failed");
-            (dir, out)
-        })
-        .1
+    static PATH: OnceLock<PathBuf> = OnceLock::new();
+    PATH.get_or_init(|| {
+        let lib = built("libretake_ofx.so", "cargo build -p retake-ofx");
+        let exe = std::env::current_exe().expect("test binary path");
+        let name = exe.file_stem().expect("test binary name");
+        let dir = profile_dir().join("ofx-test-bundles").join(name);
+        if dir.exists() {
+            std::fs::remove_dir_all(&dir).expect("remove the previous test bundle");
+        }
+        std::fs::create_dir_all(&dir).expect("test bundle folder");
+        let out = dir.join("Retake.ofx.bundle");
+        let st = Command::new("bash")
+            .arg(checkout().join("scripts/ofx_bundle.sh"))
+            .args(["--no-build", "--lib"])
+            .arg(&lib)
+            .arg("--out")
+            .arg(&out)
+            .status()
+            .expect("run scripts/ofx_bundle.sh");
+        assert!(st.success(), "scripts/ofx_bundle.sh failed");
+        out
+    })
 }
 
 pub fn bundle() -> &'static Bundle {
