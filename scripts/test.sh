@@ -4,6 +4,12 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/setup.sh
+# A build and the suite need several GB; say so plainly before a compiler
+# fails halfway with "No space left on device".
+free_kb=$(df -Pk . | awk 'NR == 2 { print $4 }')
+if [ "${free_kb:-0}" -lt 8000000 ]; then
+  echo "test.sh: warning: only $((free_kb / 1024)) MiB free here; the build and tests need about 8 GB" >&2
+fi
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings
 # The OpenFX host tests load the plugin bundle and run the CLI beside it.
