@@ -4,6 +4,7 @@
 mod args;
 mod commands;
 mod context;
+mod exit;
 mod progress;
 mod signals;
 
@@ -67,7 +68,7 @@ fn run(cli: &args::Cli) -> i32 {
             if let Some(line) = progress::failure_line(style, &e.to_string()) {
                 println!("{line}");
             }
-            e.exit_code()
+            exit::code(&e)
         }
     }
 }
@@ -80,8 +81,7 @@ fn main() {
     if cli.global.verbose >= 2 {
         retake_media::show_ffmpeg_log();
     }
-    let code = std::panic::catch_unwind(AssertUnwindSafe(|| run(&cli)))
-        .unwrap_or_else(|_| retake_core::Error::Internal(String::new()).exit_code());
+    let code = std::panic::catch_unwind(AssertUnwindSafe(|| run(&cli))).unwrap_or(exit::INTERNAL);
     std::process::exit(code);
 }
 
@@ -90,7 +90,7 @@ fn main() {
 fn cancelled() -> i32 {
     let (code, by) = match signals::received() {
         Some((signal, name)) => (signals::exit_code(signal), format!(" by {name}")),
-        None => (retake_core::Error::Cancelled.exit_code(), String::new()),
+        None => (exit::CANCELLED, String::new()),
     };
     eprintln!(
         "retake: cancelled{by}: finished frames are kept, the unfinished output was removed; \

@@ -1,5 +1,6 @@
 //! One error type for the core, so both faces (CLI, plugin) can map it to exit
-//! codes or host messages without string matching.
+//! codes or host messages without string matching. The core itself knows no
+//! exit codes: the CLI owns them (`retake-cli/src/exit.rs`).
 
 use std::path::{Path, PathBuf};
 
@@ -64,18 +65,6 @@ impl Error {
         Error::Model {
             context: context.to_string(),
             problem: problem.to_string(),
-        }
-    }
-
-    /// Stable process exit code per error class, shared by every binary.
-    pub fn exit_code(&self) -> i32 {
-        match self {
-            Error::Input { .. } | Error::Range { .. } => 3,
-            Error::Output { .. } => 4,
-            Error::Parameter { .. } => 2,
-            Error::Model { .. } => 5,
-            Error::Cancelled => 130,
-            Error::Internal(_) => 70,
         }
     }
 }

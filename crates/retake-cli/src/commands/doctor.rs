@@ -92,6 +92,6 @@ pub fn run(_global: &GlobalArgs) -> Result<i32> {
         Ok(0)
     } else {
         println!("{problems} problem(s) found");
-        Ok(1)
+        Ok(crate::exit::DOCTOR_PROBLEM)
     }
 }
