@@ -315,7 +315,7 @@ fn a_reference_frame_is_used_as_painted_and_bad_ones_are_refused() {
         "-f",
         "lavfi",
         "-i",
-        "color=c=gray:size=80x45",
+        "color=c=gray:size=80x40",
         "-frames:v",
         "1",
         d.join("small.png").to_str().unwrap(),
@@ -324,7 +324,7 @@ fn a_reference_frame_is_used_as_painted_and_bad_ones_are_refused() {
     let path = |n: &str| d.join(n).to_string_lossy().into_owned();
     let cases: [(String, i32, &str); 6] = [
         (format!("3={}", path("missing.png")), 3, "missing.png"),
-        (format!("3={}", path("small.png")), 3, "80x45"),
+        (format!("3={}", path("small.png")), 3, "80x40"),
         (format!("3={}", path("broken.png")), 3, "broken.png"),
         ("clean.png".to_string(), 2, "reference"),
         (format!("x={clean}"), 2, "reference"),
