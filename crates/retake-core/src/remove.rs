@@ -61,8 +61,8 @@ pub struct RemoveParams {
     /// A clean frame painted by hand, `FRAME=IMAGE` (repeatable; frame
     /// numbers as the shot's): its picture is carried along the flow to the
     /// frames within `window` of it and fills their hole wherever it
-    /// reaches, weighed with the other frames by distance in time, before
-    /// anything is invented. On its own frame it is used as painted.
+    /// reaches and no nearer frame shows the background, before anything
+    /// is invented. On its own frame it is used as painted.
     #[cfg_attr(feature = "cli", arg(long = "reference", value_name = "FRAME=IMAGE"))]
     pub reference: Vec<String>,
 }
@@ -297,33 +297,6 @@ impl Anchor {
 
 /// The nearest frame (distance in frames) that shows a pixel, and its colour there.
 type Found = Option<(i64, [f32; 3])>;
-
-/// What the other frames (and references) showed of one pixel: colours
-/// weighed by nearness in time, or a reference painted on this very frame.
-#[derive(Clone, Copy, Default)]
-struct Seen {
-    sum: [f32; 3],
-    weight: f32,
-    exact: Option<[f32; 3]>,
-}
-
-impl Seen {
-    fn add(&mut self, weight: f32, c: &[f32; 3]) {
-        for (s, v) in self.sum.iter_mut().zip(c) {
-            *s += weight * v;
-        }
-        self.weight += weight;
-    }
-
-    fn exact(&mut self, c: [f32; 3]) {
-        self.exact = Some(c);
-    }
-
-    fn colour(&self) -> Option<[f32; 3]> {
-        self.exact
-            .or_else(|| (self.weight > 0.0).then(|| self.sum.map(|s| s / self.weight)))
-    }
-}
 
 type Shared<T> = Mutex<BTreeMap<i64, Arc<OnceLock<T>>>>;
 
@@ -769,9 +742,8 @@ impl Operation for Remove {
         // 1. Follow each pixel forward and backward until a frame shows it.
         let mut fill = vec![0.0f32; rw * rh * 3];
         let mut got = vec![0.0f32; rw * rh];
-        let mut seen = vec![Seen::default(); wanted.len()];
+        let mut found: Vec<[Found; 2]> = vec![[None, None]; wanted.len()];
         if radius > 0 {
-            let mut found: Vec<[Found; 2]> = vec![[None, None]; wanted.len()];
             for (dir_index, dir) in [1i64, -1].into_iter().enumerate() {
                 let mut pos: Vec<Option<(f32, f32)>> = wanted
                     .iter()
@@ -823,13 +795,12 @@ impl Operation for Remove {
                     }
                 }
             }
-            for (n, found) in found.iter().enumerate() {
-                for (k, c) in found.iter().flatten() {
-                    seen[n].add(1.0 / *k as f32, c);
-                }
-            }
         }
-        // Hand-painted references: frames that show the background everywhere.
+        // Hand-painted references: frames that show the background
+        // everywhere. On each side the nearest frame that shows a pixel
+        // gives it, as above: a reference replaces a farther observation,
+        // never a nearer one (a flow chain through the hole drifts).
+        let mut painted: Vec<Option<[f32; 3]>> = vec![None; wanted.len()];
         for (&r, reference) in self.references.range(t - radius..=t + radius) {
             if !items.contains_key(&r) {
                 continue;
@@ -855,16 +826,33 @@ impl Operation for Remove {
                     continue;
                 }
                 let c = flow::sample_cubic(&rf.data, w, h, rf.channels, x, y);
-                if r == t {
-                    seen[n].exact(c);
-                } else {
-                    seen[n].add(1.0 / (r - t).abs() as f32, &c);
+                let (k, side) = ((r - t).abs(), usize::from(r < t));
+                if k == 0 {
+                    painted[n] = Some(c);
+                } else if found[n][side].is_none_or(|(nearest, _)| k < nearest) {
+                    found[n][side] = Some((k, c));
                 }
             }
         }
         for (n, &i) in wanted.iter().enumerate() {
-            if let Some(c) = seen[n].colour() {
+            if let Some(c) = painted[n] {
                 fill[i * 3..i * 3 + 3].copy_from_slice(&c);
+                got[i] = 1.0;
+                continue;
+            }
+            let mut sum = [0.0f32; 3];
+            let mut wsum = 0.0;
+            for (k, c) in found[n].iter().flatten() {
+                let wgt = 1.0 / *k as f32;
+                for ch in 0..3 {
+                    sum[ch] += wgt * c[ch];
+                }
+                wsum += wgt;
+            }
+            if wsum > 0.0 {
+                for ch in 0..3 {
+                    fill[i * 3 + ch] = sum[ch] / wsum;
+                }
                 got[i] = 1.0;
             }
         }
