@@ -42,9 +42,10 @@ pub fn choose_fill(
                 Some(m) => learned(m),
                 None => {
                     // The membrane, solved on every frame against what the
-                    // other frames recovered, scores above PatchMatch on every
-                    // measure of scripts/eval_remove.sh and leaves no blobs or
-                    // seams; PatchMatch stays a choice for texture.
+                    // other frames recovered, scores above PatchMatch and the
+                    // anchored membrane on the means of every measure of
+                    // scripts/eval_remove.sh and leaves no blobs or seams;
+                    // PatchMatch stays a choice for texture.
                     log::info!("no inpainting model installed: filling unseen areas smoothly (--fill smooth)");
                     Ok(built_in(Box::new(Membrane)))
                 }
