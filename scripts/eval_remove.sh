@@ -5,7 +5,7 @@
 # scored by `retake eval` (PSNR, SSIM whole and in the hole, warping error).
 # Writes everything under out/eval/ and the tables to out/eval/remove.md.
 #
-# Usage: scripts/eval_remove.sh [--sets davis,places] [--methods ours,ours-smooth,telea,ns,removelogo,migan]
+# Usage: scripts/eval_remove.sh [--sets davis,places] [--methods ours,ours-smooth,ours-patchmatch,telea,ns,removelogo,migan]
 #                               [--frames N] [--images N] [--remove-args "--dilate 0 --feather 0"]
 # Data: $RETAKE_EVAL_DATA (default ../shared/eval): davis-sttn/, places2-512/.
 set -euo pipefail
@@ -30,4 +30,5 @@ mkdir -p "$out"
 "$venv/bin/python" scripts/eval/protocol.py --data "$data" --out "$out" \
   --retake "$PWD/target/release/retake" "$@"
 "$venv/bin/python" scripts/eval/report.py "$out/results.json" "$out/remove.md"
-echo "eval_remove: tables in $out/remove.md" >&2
+"$venv/bin/python" scripts/eval/sheets.py "$out"
+echo "eval_remove: tables in $out/remove.md, contact sheets in $out/sheets/" >&2

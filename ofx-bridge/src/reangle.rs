@@ -198,7 +198,7 @@ impl Effect for Reangle {
         d.choice(
             c"fill",
             "Fill",
-            &models::menu_hint(Role::Inpaint, "Spatial fill for what no frame saw: auto (an installed inpainting model, else PatchMatch), patchmatch, smooth, or a model"),
+            &models::menu_hint(Role::Inpaint, "Spatial fill for what no frame saw: auto (an installed inpainting model, else smooth), patchmatch, smooth, or a model"),
             &fills,
             0,
         )?;

@@ -73,7 +73,7 @@ impl Effect for Remove {
         d.int(c"window", "Window", "Frames on each side searched for the background behind the mask (0 = every frame on its own)", defaults.window as i32, (0, MAX_WINDOW as i32), false)?;
         let mut fills: Vec<String> = ["auto", "patchmatch", "smooth"].map(String::from).to_vec();
         fills.extend(models::installed(Role::Inpaint));
-        d.choice(c"fill", "Fill", &models::menu_hint(Role::Inpaint, "Spatial fill for what no frame shows: auto (an installed inpainting model, else PatchMatch), patchmatch, smooth, or a model"), &fills, 0)?;
+        d.choice(c"fill", "Fill", &models::menu_hint(Role::Inpaint, "Spatial fill for what no frame shows: auto (an installed inpainting model, else smooth), patchmatch, smooth, or a model"), &fills, 0)?;
         Ok(())
     }
 
@@ -98,6 +98,8 @@ impl Effect for Remove {
             feather: scaled_pixels(v.int(c"feather", t)?.max(0) as u32, at.scale),
             window: v.int(c"window", t)?.max(0) as usize,
             fill: v.choice(c"fill", t)?,
+            // Reference frames are files: the CLI and job files take them.
+            reference: Vec::new(),
         };
         params.validate()?;
         Ok(Setup { params, alpha })

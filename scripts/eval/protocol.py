@@ -28,9 +28,10 @@ import cv2
 import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-VIDEO_METHODS = ["ours", "ours-smooth", "telea", "ns"]
-STATIC_METHODS = ["ours", "ours-smooth", "telea", "ns", "removelogo"]
-IMAGE_METHODS = ["ours", "ours-smooth", "telea", "ns", "migan"]
+VIDEO_METHODS = ["ours", "ours-smooth", "ours-patchmatch", "telea", "ns"]
+STATIC_METHODS = ["ours", "ours-smooth", "ours-patchmatch", "telea", "ns", "removelogo"]
+IMAGE_METHODS = ["ours", "ours-smooth", "ours-patchmatch", "telea", "ns", "migan"]
+OURS_FILLS = {"ours": [], "ours-smooth": ["--fill", "smooth"], "ours-patchmatch": ["--fill", "patchmatch"]}
 
 
 def log(msg):
@@ -185,9 +186,9 @@ class Methods:
             log(f"skipping ours: {self.ours_missing}")
 
     def ours(self, method, inp, mask, out):
-        # `ours` is the default fill (PatchMatch without a learned model);
-        # `ours-smooth` the membrane fill for what no frame shows.
-        extra = ["--fill", "smooth"] if method == "ours-smooth" else []
+        # `ours` is the default fill (`auto`: without a learned model, the
+        # membrane); the others name the fill for what no frame shows.
+        extra = OURS_FILLS[method]
         run([self.retake, "-q", "remove", inp, "--mask", mask, "-o", out, "--codec", "png8", "-y",
              *self.remove_args, *extra])
 
@@ -342,7 +343,7 @@ def main():
     p.add_argument("--out", required=True)
     p.add_argument("--retake", required=True)
     p.add_argument("--sets", default="davis,places", help="comma list of davis, places")
-    p.add_argument("--methods", default="ours,ours-smooth,telea,ns,removelogo,migan")
+    p.add_argument("--methods", default="ours,ours-smooth,ours-patchmatch,telea,ns,removelogo,migan")
     p.add_argument("--frames", type=int, default=0, help="use at most this many frames per clip (0 = all)")
     p.add_argument("--images", type=int, default=0, help="use at most this many images (0 = all)")
     p.add_argument("--remove-args", default="--dilate 0 --feather 0",

@@ -9,15 +9,16 @@ import math
 import sys
 
 NAMES = {
-    "ours": "retake remove (PatchMatch fill)",
+    "ours": "retake remove (default fill)",
     "ours-smooth": "retake remove --fill smooth",
+    "ours-patchmatch": "retake remove --fill patchmatch",
     "telea": "OpenCV Telea (per frame)",
     "ns": "OpenCV Navier-Stokes (per frame)",
     "removelogo": "FFmpeg removelogo",
     "migan": "MI-GAN (published fills, reference)",
     "ground truth": "ground truth (floor)",
 }
-ORDER = ["ground truth", "ours", "ours-smooth", "telea", "ns", "removelogo", "migan"]
+ORDER = ["ground truth", "ours", "ours-smooth", "ours-patchmatch", "telea", "ns", "removelogo", "migan"]
 
 
 def fmt(v, digits):

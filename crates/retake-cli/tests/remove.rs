@@ -241,3 +241,117 @@ fn auto_mask_and_job_files() {
     assert_ne!(o.status.code(), Some(0));
     assert!(stderr(&o).contains("[remove]"), "{}", stderr(&o));
 }
+
+/// The shot as a PNG sequence `shot.%04d.png` from 0, so a frame of it is
+/// also a clean reference picture in the same colour.
+fn png_shot(dir: &Path, frames: u32) -> String {
+    let p = dir.join("shot.%04d.png");
+    ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=size=160x90:rate=24",
+        "-frames:v",
+        &frames.to_string(),
+        "-start_number",
+        "0",
+        p.to_str().unwrap(),
+    ]);
+    p.to_string_lossy().into_owned()
+}
+
+/// PSNR inside the mask of `out` against `truth` (one PNG each).
+fn psnr_in_mask(out: &Path, truth: &Path, mask: &Path) -> f64 {
+    let o = retake(&[
+        "eval",
+        out.to_str().unwrap(),
+        truth.to_str().unwrap(),
+        "--mask",
+        mask.to_str().unwrap(),
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    match &j["psnr_mask"] {
+        serde_json::Value::String(s) => s.parse().unwrap(),
+        v => v.as_f64().unwrap(),
+    }
+}
+
+#[test]
+fn a_reference_frame_is_used_as_painted_and_bad_ones_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let shot = png_shot(d, 8);
+    let m = mask(d, "m.%04d.png", "160x90", 8, "black");
+    std::fs::copy(d.join("shot.0003.png"), d.join("clean.png")).unwrap();
+    let run = |out: &str, extra: &[&str]| {
+        let mut args = vec!["remove", &shot, "--mask", &m, "-o", out, "--window", "2"];
+        args.extend_from_slice(extra);
+        retake(&args)
+    };
+    let plain = d.join("plain.%04d.png").to_string_lossy().into_owned();
+    let o = run(&plain, &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let refd = d.join("ref.%04d.png").to_string_lossy().into_owned();
+    let clean = d.join("clean.png").to_string_lossy().into_owned();
+    let o = run(&refd, &["--reference", &format!("3={clean}")]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let prov = std::fs::read_to_string(d.join("ref.%04d.png.retake.json")).unwrap();
+    assert!(
+        prov.contains("\"reference\"") && prov.contains("clean.png"),
+        "{prov}"
+    );
+    let truth = d.join("shot.0003.png");
+    let mask3 = d.join("m.0003.png");
+    let with = psnr_in_mask(&d.join("ref.0003.png"), &truth, &mask3);
+    let without = psnr_in_mask(&d.join("plain.0003.png"), &truth, &mask3);
+    eprintln!("frame 3 in the mask: PSNR {with} with its reference, {without} without");
+    assert!(with > 45.0 && with > without + 10.0, "{with} vs {without}");
+
+    // Bad references: a clear message naming the file or flag, the
+    // documented exit code, nothing written.
+    ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "color=c=gray:size=80x40",
+        "-frames:v",
+        "1",
+        d.join("small.png").to_str().unwrap(),
+    ]);
+    std::fs::write(d.join("broken.png"), b"not a picture at all").unwrap();
+    let path = |n: &str| d.join(n).to_string_lossy().into_owned();
+    let cases: [(String, i32, &str); 6] = [
+        (format!("3={}", path("missing.png")), 3, "missing.png"),
+        (format!("3={}", path("small.png")), 3, "80x40"),
+        (format!("3={}", path("broken.png")), 3, "broken.png"),
+        ("clean.png".to_string(), 2, "reference"),
+        (format!("x={clean}"), 2, "reference"),
+        (format!("99={clean}"), 2, "frame 99"),
+    ];
+    let before = listing(d);
+    for (reference, code, needle) in cases {
+        let out = path("bad.%04d.png");
+        let o = run(&out, &["--reference", &reference]);
+        let e = stderr(&o);
+        assert_eq!(o.status.code(), Some(code), "{reference}: {e}");
+        assert!(e.contains(needle), "{reference}: {e}");
+        assert_eq!(listing(d), before, "{reference} left files");
+    }
+
+    // Job files take `reference` too, paths relative to the job file.
+    let job = d.join("job.toml");
+    std::fs::write(
+        &job,
+        "operation = \"remove\"\n[io]\ninput = \"shot.%04d.png\"\noutput = \"job.####.png\"\nframes = \"3\"\n\
+         [remove]\nmask = \"m.%04d.png\"\nwindow = 2\nreference = [\"3=clean.png\"]\n",
+    )
+    .unwrap();
+    let o = retake(&["run", job.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        std::fs::read(d.join("job.0003.png")).unwrap(),
+        std::fs::read(d.join("ref.0003.png")).unwrap()
+    );
+}

@@ -52,11 +52,19 @@ pub struct RemoveParams {
     #[cfg_attr(feature = "cli", arg(long, default_value_t = 12))]
     pub window: usize,
     /// Spatial fill for what no frame shows: `auto` (an installed
-    /// inpainting model, else PatchMatch), `patchmatch` (texture copied
-    /// from around the hole), `smooth` (a membrane from the hole's border:
-    /// no texture, but the steadiest and the best PSNR), or a model name.
+    /// inpainting model, else `smooth`), `smooth` (a membrane from the
+    /// border of what the frames recovered, solved on every frame: no
+    /// texture, but the steadiest and the best PSNR), `patchmatch`
+    /// (texture copied from around the hole), or a model name.
     #[cfg_attr(feature = "cli", arg(long, default_value = "auto"))]
     pub fill: String,
+    /// A clean frame painted by hand, `FRAME=IMAGE` (repeatable; frame
+    /// numbers as the shot's): its picture is carried along the flow to the
+    /// frames within `window` of it and fills their hole wherever it
+    /// reaches and no nearer frame shows the background, before anything
+    /// is invented. On its own frame it is used as painted.
+    #[cfg_attr(feature = "cli", arg(long = "reference", value_name = "FRAME=IMAGE"))]
+    pub reference: Vec<String>,
 }
 
 impl Default for RemoveParams {
@@ -67,6 +75,7 @@ impl Default for RemoveParams {
             feather: 2,
             window: 12,
             fill: "auto".into(),
+            reference: Vec::new(),
         }
     }
 }
@@ -104,13 +113,68 @@ impl RemoveParams {
                 format!("{} px is more than the 64 allowed", self.feather),
             ));
         }
+        let mut seen = std::collections::BTreeSet::new();
+        for (frame, _) in self.references()? {
+            if !seen.insert(frame) {
+                return Err(Error::parameter(
+                    "reference",
+                    format!("frame {frame} is given twice; give one clean image per frame"),
+                ));
+            }
+        }
         Ok(())
+    }
+
+    /// The reference frames: `(frame, image path)` per `FRAME=IMAGE`.
+    pub fn references(&self) -> Result<Vec<(i64, String)>> {
+        self.reference.iter().map(|r| parse_reference(r)).collect()
+    }
+
+    /// The reference images' paths rewritten by `f` (a job file's paths
+    /// are relative to the job file); entries that do not parse are kept
+    /// as they are, for `validate` to name.
+    pub fn map_reference_paths(&mut self, f: impl Fn(&str) -> String) {
+        for r in &mut self.reference {
+            if let Ok((frame, path)) = parse_reference(r) {
+                *r = format!("{frame}={}", f(&path));
+            }
+        }
     }
 
     /// Whether the mask is made by the subject model rather than read.
     pub fn auto_mask(&self) -> bool {
         self.mask.trim() == "auto"
     }
+}
+
+/// `FRAME=IMAGE`, split and checked.
+fn parse_reference(text: &str) -> Result<(i64, String)> {
+    let bad = |why: &str| {
+        Error::parameter(
+            "reference",
+            format!("`{text}`: {why}; write FRAME=IMAGE, e.g. `--reference 1012=clean.1012.png`"),
+        )
+    };
+    let (frame, path) = text
+        .split_once('=')
+        .ok_or_else(|| bad("no `=` between the frame and the image"))?;
+    let frame: i64 = frame
+        .trim()
+        .parse()
+        .map_err(|_| bad("the frame is not a whole number"))?;
+    if path.trim().is_empty() {
+        return Err(bad("the image is missing"));
+    }
+    Ok((frame, path.to_string()))
+}
+
+/// A clean frame painted by hand, already read and in the shot's colour.
+pub struct ReferenceFrame {
+    /// The shot's frame it shows.
+    pub index: i64,
+    /// Where it came from, for messages.
+    pub path: String,
+    pub frame: Frame,
 }
 
 /// The hole of one frame.
@@ -245,6 +309,7 @@ pub struct Remove {
     flow_params: FlowParams,
     pairs: Shared<Option<Arc<PairFlow>>>,
     anchors: Shared<std::result::Result<Arc<Anchor>, String>>,
+    references: BTreeMap<i64, ReferenceFrame>,
 }
 
 impl Remove {
@@ -274,7 +339,16 @@ impl Remove {
             },
             pairs: Mutex::new(BTreeMap::new()),
             anchors: Mutex::new(BTreeMap::new()),
+            references: BTreeMap::new(),
         })
+    }
+
+    /// Hand-painted clean frames (see [`RemoveParams::reference`]), read by
+    /// the caller; each must be the shot's size, which is checked again on
+    /// the frames it serves.
+    pub fn with_references(mut self, references: Vec<ReferenceFrame>) -> Self {
+        self.references = references.into_iter().map(|r| (r.index, r)).collect();
+        self
     }
 
     pub fn params(&self) -> &RemoveParams {
@@ -351,6 +425,43 @@ impl Remove {
                 .map_err(|e| e.to_string())
         })
         .map_err(|e| Error::Internal(format!("spatial fill ({}): {e}", self.spatial.name())))
+    }
+
+    /// Where points of frame `t` are in frame `to`, followed along the flow
+    /// one frame at a time: `None` for a point whose flow cannot be trusted
+    /// on the way, and for every point when a frame on the way is missing.
+    fn follow(
+        &self,
+        items: &BTreeMap<i64, &Item<RemoveAnalysis>>,
+        t: i64,
+        to: i64,
+        mut pos: Vec<Option<(f32, f32)>>,
+        keep: &std::ops::RangeInclusive<i64>,
+    ) -> Result<Vec<Option<(f32, f32)>>> {
+        let dir = if to >= t { 1 } else { -1 };
+        let mut from = t;
+        while from != to {
+            crate::cancel::check()?;
+            let next = from + dir;
+            let (Some(x), Some(y)) = (items.get(&from), items.get(&next)) else {
+                pos.fill(None);
+                break;
+            };
+            let pair = if dir > 0 {
+                self.pair(x, y, keep)
+            } else {
+                self.pair(y, x, keep)
+            };
+            let Some(pair) = pair else {
+                pos.fill(None);
+                break;
+            };
+            for p in pos.iter_mut() {
+                *p = p.and_then(|(x, y)| pair.step(dir > 0, x, y));
+            }
+            from = next;
+        }
+        Ok(pos)
     }
 
     fn fill_anchor(&self, item: &Item<RemoveAnalysis>) -> Result<Anchor> {
@@ -631,8 +742,8 @@ impl Operation for Remove {
         // 1. Follow each pixel forward and backward until a frame shows it.
         let mut fill = vec![0.0f32; rw * rh * 3];
         let mut got = vec![0.0f32; rw * rh];
+        let mut found: Vec<[Found; 2]> = vec![[None, None]; wanted.len()];
         if radius > 0 {
-            let mut found: Vec<[Found; 2]> = vec![[None, None]; wanted.len()];
             for (dir_index, dir) in [1i64, -1].into_iter().enumerate() {
                 let mut pos: Vec<Option<(f32, f32)>> = wanted
                     .iter()
@@ -684,22 +795,65 @@ impl Operation for Remove {
                     }
                 }
             }
-            for (n, &i) in wanted.iter().enumerate() {
-                let mut sum = [0.0f32; 3];
-                let mut wsum = 0.0;
-                for (k, c) in found[n].iter().flatten() {
-                    let wgt = 1.0 / *k as f32;
-                    for ch in 0..3 {
-                        sum[ch] += wgt * c[ch];
-                    }
-                    wsum += wgt;
+        }
+        // Hand-painted references: frames that show the background
+        // everywhere. On each side the nearest frame that shows a pixel
+        // gives it, as above: a reference replaces a farther observation,
+        // never a nearer one (a flow chain through the hole drifts).
+        let mut painted: Vec<Option<[f32; 3]>> = vec![None; wanted.len()];
+        for (&r, reference) in self.references.range(t - radius..=t + radius) {
+            if !items.contains_key(&r) {
+                continue;
+            }
+            let rf = &reference.frame;
+            if (rf.width, rf.height) != (w, h) {
+                return Err(Error::input(
+                    &reference.path,
+                    format!(
+                        "the reference for frame {r} is {}x{}, the shot is {w}x{h}; paint it on the shot's frame",
+                        rf.width, rf.height
+                    ),
+                ));
+            }
+            let start = wanted
+                .iter()
+                .map(|&i| Some(((region.x + i % rw) as f32, (region.y + i / rw) as f32)))
+                .collect();
+            let pos = self.follow(&items, t, r, start, &keep)?;
+            for (n, p) in pos.into_iter().enumerate() {
+                let Some((x, y)) = p else { continue };
+                if !(x >= 0.0 && y >= 0.0 && x <= (w - 1) as f32 && y <= (h - 1) as f32) {
+                    continue;
                 }
-                if wsum > 0.0 {
-                    for ch in 0..3 {
-                        fill[i * 3 + ch] = sum[ch] / wsum;
-                    }
-                    got[i] = 1.0;
+                let c = flow::sample_cubic(&rf.data, w, h, rf.channels, x, y);
+                let (k, side) = ((r - t).abs(), usize::from(r < t));
+                if k == 0 {
+                    painted[n] = Some(c);
+                } else if found[n][side].is_none_or(|(nearest, _)| k < nearest) {
+                    found[n][side] = Some((k, c));
                 }
+            }
+        }
+        for (n, &i) in wanted.iter().enumerate() {
+            if let Some(c) = painted[n] {
+                fill[i * 3..i * 3 + 3].copy_from_slice(&c);
+                got[i] = 1.0;
+                continue;
+            }
+            let mut sum = [0.0f32; 3];
+            let mut wsum = 0.0;
+            for (k, c) in found[n].iter().flatten() {
+                let wgt = 1.0 / *k as f32;
+                for ch in 0..3 {
+                    sum[ch] += wgt * c[ch];
+                }
+                wsum += wgt;
+            }
+            if wsum > 0.0 {
+                for ch in 0..3 {
+                    fill[i * 3 + ch] = sum[ch] / wsum;
+                }
+                got[i] = 1.0;
             }
         }
 
@@ -751,7 +905,9 @@ impl Operation for Remove {
             .filter(|&i| local_hole[i] && got[i] == 0.0)
             .collect();
         let mut unfilled = Vec::new();
-        if !unseen.is_empty() {
+        if !self.spatial.invents_texture() {
+            unfilled = unseen;
+        } else if !unseen.is_empty() {
             let spacing = self.spacing();
             let a0 = t.div_euclid(spacing) * spacing;
             let anchors: Vec<(i64, f32)> = [
@@ -767,33 +923,11 @@ impl Operation for Remove {
                 let Some(item) = items.get(&a) else { continue };
                 crate::cancel::check()?;
                 let anchor = self.anchor(item, &((t - 3 * spacing - 2)..=(t + 3 * spacing + 2)))?;
-                let dir = if a >= t { 1 } else { -1 };
-                let mut pos: Vec<Option<(f32, f32)>> = unseen
+                let start = unseen
                     .iter()
                     .map(|&i| Some(((region.x + i % rw) as f32, (region.y + i / rw) as f32)))
                     .collect();
-                let mut from = t;
-                while from != a {
-                    crate::cancel::check()?;
-                    let to = from + dir;
-                    let (Some(x), Some(y)) = (items.get(&from), items.get(&to)) else {
-                        pos.iter_mut().for_each(|p| *p = None);
-                        break;
-                    };
-                    let pair = if dir > 0 {
-                        self.pair(x, y, &keep)
-                    } else {
-                        self.pair(y, x, &keep)
-                    };
-                    let Some(pair) = pair else {
-                        pos.iter_mut().for_each(|p| *p = None);
-                        break;
-                    };
-                    for p in pos.iter_mut() {
-                        *p = p.and_then(|(x, y)| pair.step(dir > 0, x, y));
-                    }
-                    from = to;
-                }
+                let pos = self.follow(&items, t, a, start, &keep)?;
                 for (n, p) in pos.iter().enumerate() {
                     let Some((x, y)) = *p else { continue };
                     if !(x >= 0.0 && y >= 0.0 && x <= (w - 1) as f32 && y <= (h - 1) as f32) {

@@ -7,8 +7,10 @@ mod common;
 use std::sync::{Arc, Mutex};
 
 use retake_core::inpaint::patchmatch::{PatchMatch, PatchMatchParams};
+use retake_core::inpaint::smooth::Membrane;
+use retake_core::inpaint::SpatialFill;
 use retake_core::pipeline::{self, PipelineOptions};
-use retake_core::remove::{Remove, RemoveParams};
+use retake_core::remove::{ReferenceFrame, Remove, RemoveParams};
 use retake_core::{ClipInfo, Error, Frame, FrameRange, FrameSource, Result};
 
 use common::Collect;
@@ -64,6 +66,8 @@ struct Shot<'a> {
     info: ClipInfo,
     mask: &'a (dyn Fn(i64, usize, usize) -> f32 + Sync),
     occluded: bool,
+    /// Paint the masked pixels red, so a fill that read them would show.
+    paint_mask: bool,
 }
 
 impl FrameSource for Shot<'_> {
@@ -75,7 +79,16 @@ impl FrameSource for Shot<'_> {
             return Ok(None);
         }
         self.next += 1;
-        Ok(Some(shot_frame(self.next - 1, self.occluded, self.mask)))
+        let t = self.next - 1;
+        let mut f = shot_frame(t, self.occluded, self.mask);
+        if self.paint_mask {
+            for (i, p) in f.data.chunks_exact_mut(4).enumerate() {
+                if (self.mask)(t, i % W, i / W) > 0.5 {
+                    p[..3].copy_from_slice(&[0.9, 0.1, 0.1]);
+                }
+            }
+        }
+        Ok(Some(f))
     }
     fn seek(&mut self, index: i64) -> Result<()> {
         self.next = index;
@@ -94,13 +107,47 @@ fn remove(
     mask: &(dyn Fn(i64, usize, usize) -> f32 + Sync),
 ) -> Result<Vec<Frame>> {
     let fill = PatchMatch::new(PatchMatchParams::default())?;
-    let op = Remove::new(params, Box::new(fill), None)?;
+    remove_with(Setup {
+        params,
+        workers,
+        frames,
+        mask,
+        fill: Box::new(fill),
+        references: Vec::new(),
+        paint_mask: false,
+    })
+}
+
+/// A removal run on the synthetic pan, with any fill and reference frames.
+struct Setup<'a> {
+    params: RemoveParams,
+    workers: usize,
+    frames: Option<&'a str>,
+    mask: &'a (dyn Fn(i64, usize, usize) -> f32 + Sync),
+    fill: Box<dyn SpatialFill>,
+    references: Vec<ReferenceFrame>,
+    /// Paint what the mask covers red in the input.
+    paint_mask: bool,
+}
+
+fn remove_with(setup: Setup<'_>) -> Result<Vec<Frame>> {
+    let Setup {
+        params,
+        workers,
+        frames,
+        mask,
+        fill,
+        references,
+        paint_mask,
+    } = setup;
+    let op = Remove::new(params, fill, None)?.with_references(references);
     let mut shot = Shot {
         next: 0,
         info: ClipInfo::in_memory("synthetic-pan", W, H, Some(FRAMES as u64)),
         mask,
         // A mask that is not the occluder's is a logo over the clean plate.
         occluded: mask(0, 40, 48) > 0.5,
+        paint_mask,
     };
     let out = Arc::new(Mutex::new(Vec::new()));
     pipeline::run(
@@ -309,4 +356,217 @@ fn caches_stay_flat_backwards_and_in_random_order() {
     assert!(b <= bound, "backwards held {b} frames, forwards {f}");
     assert!(r <= bound, "random order held {r} frames, forwards {f}");
     assert!(f < 4 * (4 * window + 5), "forwards held {f} frames of {n}");
+}
+
+/// An object stuck to the background (it moves with the pan): no frame
+/// ever shows what it hides, so only an invented fill or a reference can.
+fn stuck(t: i64, x: usize, y: usize) -> f32 {
+    let (cx, cy) = (70.0 + PAN.0 * t as f32, 40.0 + PAN.1 * t as f32);
+    let (dx, dy) = (x as f32 - cx, y as f32 - cy);
+    (dx * dx + dy * dy <= 14.0 * 14.0) as u8 as f32
+}
+
+/// The true background of frame `t` as a reference image.
+fn truth_frame(t: i64) -> ReferenceFrame {
+    let mut data = Vec::with_capacity(W * H * 3);
+    for y in 0..H {
+        for x in 0..W {
+            data.extend_from_slice(&truth(t, x, y));
+        }
+    }
+    ReferenceFrame {
+        index: t,
+        path: format!("truth.{t}.exr"),
+        frame: Frame::from_data(t, W, H, 3, data).unwrap(),
+    }
+}
+
+/// Mean absolute error against the truth over the pixels `hidden` covers in
+/// frame `f`, and the same for `paste` (any other picture) put in its place.
+fn hidden_error(
+    f: &Frame,
+    hidden: &dyn Fn(i64, usize, usize) -> f32,
+    paste: Option<&Frame>,
+) -> f32 {
+    let (mut sum, mut n) = (0.0f32, 0.0f32);
+    for y in 0..H {
+        for x in 0..W {
+            if hidden(f.index, x, y) > 0.5 {
+                let t = truth(f.index, x, y);
+                let p = paste.unwrap_or(f).pixel(x, y);
+                sum += (0..3).map(|c| (p[c] - t[c]).abs()).sum::<f32>() / 3.0;
+                n += 1.0;
+            }
+        }
+    }
+    sum / n
+}
+
+fn stuck_run(references: Vec<ReferenceFrame>, workers: usize, frames: Option<&str>) -> Vec<Frame> {
+    remove_with(Setup {
+        params: params(6),
+        workers,
+        frames,
+        mask: &stuck,
+        fill: Box::new(Membrane),
+        references,
+        paint_mask: true,
+    })
+    .unwrap()
+}
+
+#[test]
+fn a_reference_frame_fills_what_no_frame_shows_and_follows_the_motion() {
+    let without = stuck_run(Vec::new(), 2, None);
+    let with = stuck_run(vec![truth_frame(8)], 2, None);
+    let reference = truth_frame(8).frame;
+    for t in 0..FRAMES as usize {
+        let (ours, invented) = (
+            hidden_error(&with[t], &stuck, None),
+            hidden_error(&without[t], &stuck, None),
+        );
+        // The reference pasted where the object is now, without following
+        // the pan: what a fill that ignores the motion would give.
+        let pasted = hidden_error(&with[t], &stuck, Some(&reference));
+        eprintln!("frame {t}: with reference {ours:.5}, invented {invented:.5}, pasted in place {pasted:.5}");
+        let distance = (t as i64 - 8).abs();
+        if distance == 0 {
+            assert!(ours < 1e-4, "frame 8 is not the reference: {ours}");
+        } else if distance <= 6 {
+            assert!(
+                ours * 4.0 < invented,
+                "frame {t}: {ours} vs invented {invented}"
+            );
+            assert!(
+                ours * 3.0 < pasted,
+                "frame {t}: {ours} vs pasted in place {pasted}"
+            );
+            assert!(ours < 0.01, "frame {t}: {ours}");
+        } else {
+            // Out of the reference's reach: as without it.
+            assert_eq!(with[t], without[t], "frame {t} changed beyond the window");
+        }
+    }
+}
+
+#[test]
+fn references_give_identical_frames_with_any_threads_and_chunks() {
+    let one = stuck_run(vec![truth_frame(5), truth_frame(11)], 1, None);
+    let two = stuck_run(vec![truth_frame(5), truth_frame(11)], 2, None);
+    assert_eq!(one, two, "1 and 2 threads differ");
+    let mut chunks = stuck_run(vec![truth_frame(5), truth_frame(11)], 2, Some("0-7"));
+    chunks.extend(stuck_run(
+        vec![truth_frame(5), truth_frame(11)],
+        2,
+        Some("8-15"),
+    ));
+    assert_eq!(one, chunks, "chunked render differs from whole");
+}
+
+#[test]
+fn a_reference_of_the_wrong_size_is_an_error_naming_it() {
+    let small = ReferenceFrame {
+        index: 3,
+        path: "clean.0003.png".into(),
+        frame: Frame::from_data(3, 8, 8, 3, vec![0.5; 8 * 8 * 3]).unwrap(),
+    };
+    let err = remove_with(Setup {
+        params: params(2),
+        workers: 1,
+        frames: None,
+        mask: &stuck,
+        fill: Box::new(Membrane),
+        references: vec![small],
+        paint_mask: true,
+    })
+    .unwrap_err();
+    assert!(matches!(err, Error::Input { .. }), "{err}");
+    assert!(err.to_string().contains("clean.0003.png"), "{err}");
+}
+
+#[test]
+fn reference_flags_are_checked() {
+    let with = |r: &[&str]| RemoveParams {
+        mask: "m.png".into(),
+        reference: r.iter().map(|s| s.to_string()).collect(),
+        ..RemoveParams::default()
+    };
+    assert_eq!(
+        with(&["12=clean.png", "-3=a=b.png"]).references().unwrap(),
+        vec![(12, "clean.png".to_string()), (-3, "a=b.png".to_string())]
+    );
+    for bad in [
+        &["clean.png"][..],
+        &["x=clean.png"],
+        &["4="],
+        &["4=a.png", "4=b.png"],
+    ] {
+        let err = with(bad).validate().unwrap_err();
+        assert!(matches!(err, Error::Parameter { .. }), "{bad:?}: {err}");
+        assert!(err.to_string().contains("reference"), "{err}");
+    }
+    let mut p = with(&["7=clean.png"]);
+    p.map_reference_paths(|path| format!("/shots/{path}"));
+    assert_eq!(p.reference, vec!["7=/shots/clean.png".to_string()]);
+}
+
+/// The membrane run as texture fills run: on anchor frames, carried along
+/// the flow to the frames between (how `smooth` worked before).
+struct AnchoredMembrane;
+
+impl SpatialFill for AnchoredMembrane {
+    fn name(&self) -> &str {
+        "anchored smooth"
+    }
+    fn fill(&self, image: &mut retake_core::inpaint::HoleImage) -> Result<()> {
+        Membrane.fill(image)
+    }
+}
+
+/// Mean absolute error against the truth inside the logo box.
+fn logo_error(out: &[Frame]) -> f32 {
+    let (mut sum, mut n) = (0.0f32, 0.0f32);
+    for f in out {
+        for y in LOGO_Y {
+            for x in LOGO_X {
+                let (p, t) = (f.pixel(x, y), truth(f.index, x, y));
+                sum += (0..3).map(|c| (p[c] - t[c]).abs()).sum::<f32>() / 3.0;
+                n += 1.0;
+            }
+        }
+    }
+    sum / n
+}
+
+#[test]
+fn the_smooth_fill_solved_on_each_frame_beats_carrying_anchors() {
+    // A logo over a pan with a short window: its rim is recovered from
+    // other frames, its middle is never seen and must be invented.
+    let logo =
+        |_t: i64, x: usize, y: usize| (LOGO_X.contains(&x) && LOGO_Y.contains(&y)) as u8 as f32;
+    let run = |fill: Box<dyn SpatialFill>| {
+        remove_with(Setup {
+            params: params(3),
+            workers: 2,
+            frames: None,
+            mask: &logo,
+            fill,
+            references: Vec::new(),
+            paint_mask: true,
+        })
+        .unwrap()
+    };
+    let per_frame = run(Box::new(Membrane));
+    let anchored = run(Box::new(AnchoredMembrane));
+    let (e_frame, e_anchor) = (logo_error(&per_frame), logo_error(&anchored));
+    let (f_frame, f_anchor) = (flicker(&per_frame), flicker(&anchored));
+    eprintln!(
+        "logo, window 3: error per frame {e_frame:.5} vs anchored {e_anchor:.5}; \
+         flicker {f_frame:.5} vs {f_anchor:.5}"
+    );
+    assert!(e_frame < e_anchor, "error {e_frame} vs anchored {e_anchor}");
+    assert!(
+        f_frame < f_anchor,
+        "flicker {f_frame} vs anchored {f_anchor}"
+    );
 }

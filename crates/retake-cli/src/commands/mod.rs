@@ -269,13 +269,10 @@ pub fn alpha_input<'a>(mask: Option<&'a str>, depth: Option<&'a str>) -> Result<
     })
 }
 
-/// The input shot, with its matte (or depth pass) attached as alpha when
-/// one is given; both are recorded as inputs of the output's provenance.
-pub fn open_input(
-    io: &IoArgs,
-    matte: Option<(&str, MatteValues)>,
-    provenance: &mut Provenance,
-) -> Result<Box<dyn retake_core::FrameSource>> {
+/// `path` opened as the input shot is (frame rate, transfer, colour
+/// config), so pictures made from the shot, such as remove's reference
+/// frames, arrive in the same colour as its frames.
+pub fn open_like_input(io: &IoArgs, path: &str) -> Result<Box<dyn retake_core::FrameSource>> {
     let colour = colour::plan(io)?;
     let source_opts = SourceOptions {
         layer: None,
@@ -290,9 +287,22 @@ pub fn open_input(
                 .transpose()?,
         },
     };
-    let mut source = retake_media::open_source(&io.input, &source_opts)?;
+    let mut source = retake_media::open_source(path, &source_opts)?;
     if let Some(c) = &colour {
         source = Box::new(retake_ocio::ConvertedSource::new(source, c.decode()));
+    }
+    Ok(source)
+}
+
+/// The input shot, with its matte (or depth pass) attached as alpha when
+/// one is given; both are recorded as inputs of the output's provenance.
+pub fn open_input(
+    io: &IoArgs,
+    matte: Option<(&str, MatteValues)>,
+    provenance: &mut Provenance,
+) -> Result<Box<dyn retake_core::FrameSource>> {
+    let mut source = open_like_input(io, &io.input)?;
+    if let Some(c) = colour::plan(io)? {
         provenance.colour = Some(c.record());
     }
     provenance.inputs.push(InputRecord::new("shot", &io.input));

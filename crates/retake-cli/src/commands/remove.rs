@@ -2,11 +2,11 @@
 
 use retake_core::inpaint::choose::choose_fill;
 use retake_core::matte::MatteValues;
-use retake_core::provenance::Provenance;
-use retake_core::remove::{Remove, RemoveParams};
-use retake_core::Result;
+use retake_core::provenance::{InputRecord, Provenance};
+use retake_core::remove::{ReferenceFrame, Remove, RemoveParams};
+use retake_core::{Error, Result};
 
-use super::{run_operation, OutputPlan};
+use super::{open_like_input, run_operation, OutputPlan};
 use crate::args::{GlobalArgs, IoArgs, RemoveArgs};
 use crate::context::Models;
 
@@ -43,5 +43,52 @@ fn build(
     } else {
         None
     };
-    Remove::new(params.clone(), chosen.fill, subject)
+    let references = read_references(params, io, record)?;
+    Ok(Remove::new(params.clone(), chosen.fill, subject)?.with_references(references))
+}
+
+/// The `--reference FRAME=IMAGE` pictures, read in the shot's colour and
+/// checked against it before anything is written: each must be readable,
+/// the shot's size, and name one of its frames.
+fn read_references(
+    params: &RemoveParams,
+    io: &IoArgs,
+    record: &mut Provenance,
+) -> Result<Vec<ReferenceFrame>> {
+    let wanted = params.references()?;
+    if wanted.is_empty() {
+        return Ok(Vec::new());
+    }
+    let shot = open_like_input(io, &io.input)?.info().clone();
+    let mut out = Vec::with_capacity(wanted.len());
+    for (index, path) in wanted {
+        let past_end = shot.last_frame().is_some_and(|last| index > last);
+        if index < shot.first_frame || past_end {
+            let last = shot
+                .last_frame()
+                .map_or_else(|| "its end".to_string(), |l| l.to_string());
+            return Err(Error::parameter(
+                "reference",
+                format!(
+                    "`{index}={path}`: frame {index} is not in {} (frames {} to {last})",
+                    io.input, shot.first_frame
+                ),
+            ));
+        }
+        let frame = open_like_input(io, &path)?.next_frame()?.ok_or_else(|| {
+            Error::input(&path, "holds no picture; give a clean frame as an image")
+        })?;
+        if (frame.width, frame.height) != (shot.width, shot.height) {
+            return Err(Error::input(
+                &path,
+                format!(
+                    "the reference for frame {index} is {}x{}, but {} is {}x{}; paint it on a frame of the shot at full size",
+                    frame.width, frame.height, io.input, shot.width, shot.height
+                ),
+            ));
+        }
+        record.inputs.push(InputRecord::new("reference", &path));
+        out.push(ReferenceFrame { index, path, frame });
+    }
+    Ok(out)
 }

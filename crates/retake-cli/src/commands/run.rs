@@ -155,6 +155,7 @@ pub fn run(a: &RunArgs, global: &GlobalArgs) -> Result<i32> {
             if !params.auto_mask() {
                 params.mask = resolve(base, &params.mask);
             }
+            params.map_reference_paths(|p| resolve(base, p));
             super::remove::run(&RemoveArgs { io, params }, global)
         }
         Operation::Relight => {

@@ -73,4 +73,14 @@ pub trait SpatialFill: Send + Sync {
     /// must come back unchanged. Deterministic: the same image gives the
     /// same result on any thread.
     fn fill(&self, image: &mut HoleImage) -> Result<()>;
+
+    /// Whether the fill invents texture. Invented texture re-invented on
+    /// every frame flickers, so such a fill runs on anchor frames and the
+    /// frames between follow it along the flow. A fill without texture (the
+    /// membrane) changes little when its border changes little, so it is
+    /// solved on each frame against what the other frames recovered there:
+    /// a smaller hole with a truer border, and no cross-fade between anchors.
+    fn invents_texture(&self) -> bool {
+        true
+    }
 }

@@ -15,6 +15,10 @@ impl SpatialFill for Membrane {
         "smooth"
     }
 
+    fn invents_texture(&self) -> bool {
+        false
+    }
+
     fn fill(&self, image: &mut HoleImage) -> Result<()> {
         let (w, h) = (image.width, image.height);
         if image.rgb.len() != w * h * 3 || image.hole.len() != w * h {

@@ -441,6 +441,7 @@ impl Reangle {
                 feather: 0,
                 window: params.window,
                 fill: params.fill.clone(),
+                reference: Vec::new(),
             },
             spatial,
             None,
