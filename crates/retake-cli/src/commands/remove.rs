@@ -12,6 +12,9 @@ use crate::context::Models;
 
 pub fn run(a: &RemoveArgs, global: &GlobalArgs) -> Result<i32> {
     a.params.validate()?;
+    if retake_core::track::is_keyframe_list(&a.params.mask) {
+        retake_core::track::parse_keyframes(&a.params.mask, "mask")?;
+    }
     let mut record = Provenance::new("remove", &a.params);
     let op = build(&a.params, &a.io, global, &mut record)?;
     let matte = (!a.params.auto_mask()).then_some((a.params.mask.as_str(), MatteValues::Coverage));
