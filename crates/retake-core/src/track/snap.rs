@@ -58,10 +58,6 @@ impl Work {
             gray,
         }
     }
-
-    fn diagonal(&self) -> f32 {
-        ((self.width * self.width + self.height * self.height) as f32).sqrt()
-    }
 }
 
 /// Colour histograms (8 levels per channel) of the object and of the
@@ -167,37 +163,38 @@ pub fn warp(mask: &[f32], flow: &Flow) -> Vec<f32> {
     out
 }
 
-/// How far the colour evidence may move the carried mask: the prior is
-/// never more certain than this near the edge, and the evidence is capped,
-/// so colour decides where the flow is unsure and cannot invent objects.
-const PRIOR_CERTAINTY: f32 = 0.9;
-const EVIDENCE_CAP: f32 = 3.0;
+/// How far the colour evidence may move the carried mask. The carried
+/// mask, blurred over the flow's typical error at an outline, is the prior,
+/// never more certain than `PRIOR_CERTAINTY`; the colour evidence is capped
+/// below what it takes to overturn a certain prior. So colour decides only
+/// in the blurred edge zone, a pixel or two either side of the carried
+/// edge, and cannot grow the mask into look-alike surroundings by more than
+/// that per frame.
+const PRIOR_CERTAINTY: f32 = 0.95;
+const EVIDENCE_CAP: f32 = 2.5;
+const EDGE_BLUR: usize = 1;
 
-/// Snap a carried mask to the picture: colour evidence in a band around
-/// its edge, then a guided filter against the picture, then a steep
-/// re-shaping so the edge does not soften step after step.
+/// Snap a carried mask to the picture: colour evidence in the zone where
+/// the carried edge is unsure, then a guided filter against the picture,
+/// then a steep re-shaping so the edge does not soften step after step.
 pub fn snap(carried: &[f32], work: &Work, model: Option<&ColourModel>) -> Vec<f32> {
     let (w, h) = (work.width, work.height);
-    // The band reaches as far as flow errors at an outline typically do.
-    let band = ((0.015 * work.diagonal()).round() as usize).max(2);
-    let near = box_mean(carried, w, h, band);
-    let mut q = carried.to_vec();
+    let mut q = box_mean(carried, w, h, EDGE_BLUR);
     if let Some(model) = model {
         let cap = PRIOR_CERTAINTY;
         for (i, v) in q.iter_mut().enumerate() {
-            if near[i] > 0.001 && near[i] < 0.999 {
-                let p = v.clamp(1.0 - cap, cap);
-                let logit = (p / (1.0 - p)).ln()
-                    + model.evidence(work, i).clamp(-EVIDENCE_CAP, EVIDENCE_CAP);
-                *v = 1.0 / (1.0 + (-logit).exp());
-            }
+            let p = v.clamp(1.0 - cap, cap);
+            let logit =
+                (p / (1.0 - p)).ln() + model.evidence(work, i).clamp(-EVIDENCE_CAP, EVIDENCE_CAP);
+            *v = 1.0 / (1.0 + (-logit).exp());
         }
     }
     let guided = guided_upsample(&work.gray.data, w, h, &q, w, h, 2, 1e-3);
-    guided.iter().map(|v| smoothstep(0.3, 0.7, *v)).collect()
+    guided.iter().map(|v| smoothstep(0.4, 0.6, *v)).collect()
 }
 
-/// One step: the previous mask carried along `flow` and snapped.
+/// One step: the previous mask carried along `flow` (from `work` to the
+/// previous picture) and snapped.
 pub fn propagate(
     previous: &[f32],
     work: &Work,
