@@ -20,7 +20,7 @@ $retake doctor
 $retake convert samples/bikes.mp4 --frames 187-216 -o "$out/shot.mkv" --codec ffv1 -y
 # Masks, once each: the passer-by tracked from the keyframe through the
 # shot; the subject (the model, u2netp) for relight's and reangle's geometry.
-$retake track "$out/shot.mkv" --keyframes 0=samples/passerby_key.png \
+$retake track "$out/shot.mkv" --keyframes 0=samples/passerby_key.png,10=samples/passerby_key_10.png,20=samples/passerby_key_20.png \
   -o "$out/passerby_mask.####.png" -y
 $retake mask "$out/shot.mkv" -o "$out/subject_mask.####.png" -y
 # The three operations.
