@@ -378,3 +378,23 @@ fn bad_keyframes_fail_clearly_and_leave_nothing() {
         b"keep me"
     );
 }
+
+#[test]
+fn a_job_file_takes_keyframes_relative_to_itself() {
+    let dir = tempfile::tempdir().unwrap();
+    let shots = dir.path().join("shots");
+    std::fs::create_dir(&shots).unwrap();
+    shot(&shots);
+    key(&shots, 0);
+    let job = shots.join("job.toml");
+    std::fs::write(
+        &job,
+        "operation = \"remove\"\n[io]\ninput = \"shot.%04d.png\"\noutput = \"clean.%04d.png\"\n\
+         [remove]\nmask = \"0=key0.png,6=box:25,18,26,26\"\nwindow = 3\n",
+    )
+    .unwrap();
+    // Run from elsewhere: the paths must come from the job file's folder.
+    let o = retake(&["run", job.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(shots.join(format!("clean.{:04}.png", FRAMES - 1)).is_file());
+}
