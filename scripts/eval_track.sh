@@ -4,7 +4,7 @@
 # per-frame masks, (a) from the first frame's mask alone and (b) with a
 # keyframe every 10 frames, beside the baselines "hold the first mask
 # still" and "hold the latest keyframe's mask", computed in the same run.
-# Writes masks under out/eval/track/ and the table to out/eval/track.md.
+# Masks go to a temporary folder (deleted); the table to out/eval/track.md.
 #
 # Usage: scripts/eval_track.sh [--clips dogs_jump,schoolgirls] [--every 10]
 # Data: $RETAKE_EVAL_DATA (default ../shared/eval): davis-sttn/CLIP_orig.mp4
