@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Sets up, builds, and shows what Retake is for, on one shot of the sample
 # clip samples/bikes.mp4 (frames 187-216: a passer-by walks past a parked
-# bike): the passer-by removed, tracked from one keyframe mask
-# (samples/passerby_key.png, for the shot's first frame); the shot relit
+# bike): the passer-by removed, tracked from keyframe masks on the shot's
+# frames 0, 10 and 20 (samples/passerby_key*.png); the shot relit
 # (golden hour) and seen from a new angle (an orbit); all side by side in
 # one preview video, out/demo/preview.mp4 (original | removed / relit | new
 # angle). Each mask is computed once and reused from its file: the tracked
