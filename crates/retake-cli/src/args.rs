@@ -7,6 +7,7 @@ use retake_core::mask::MaskParams;
 use retake_core::reangle::ReangleParams;
 use retake_core::relight::{NormalEncoding, RelightParams};
 use retake_core::remove::RemoveParams;
+use retake_core::track::TrackParams;
 use serde::Deserialize;
 
 use crate::progress::ProgressMode;
@@ -66,6 +67,11 @@ pub enum Command {
     Models(ModelsCommand),
     /// Make subject masks (automatic segmentation, stable over time).
     Mask(MaskArgs),
+    /// Track an object through a shot from masks (or boxes) painted on a
+    /// few keyframes: carried along optical flow forwards and backwards,
+    /// snapped to the picture, re-anchored at every keyframe. Writes a
+    /// mask sequence or video that `remove --mask` takes.
+    Track(TrackArgs),
     /// Remove an object, rig or logo from a shot: fill the mask from the
     /// frames that see behind it, and invent only what no frame shows.
     Remove(RemoveArgs),
@@ -393,6 +399,14 @@ pub struct RelightInputs {
     /// middle and last frames.
     #[arg(long)]
     pub preview: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct TrackArgs {
+    #[command(flatten)]
+    pub io: IoArgs,
+    #[command(flatten)]
+    pub params: TrackParams,
 }
 
 #[derive(Debug, Args)]

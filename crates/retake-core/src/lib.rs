@@ -25,6 +25,7 @@ pub mod range;
 pub mod reangle;
 pub mod relight;
 pub mod remove;
+pub mod track;
 pub mod window;
 
 pub use clip::{ClipInfo, Rational};

@@ -6,6 +6,7 @@ use crate::clip::ClipInfo;
 use crate::error::{Error, Result};
 use crate::frame::Frame;
 use crate::io::FrameSource;
+use crate::track::Tracker;
 
 /// Where a shot's matte comes from.
 pub enum Matte {
@@ -22,6 +23,9 @@ pub enum Matte {
         /// Number of the matte frame `source` gives next.
         next: i64,
     },
+    /// Tracked from keyframes through the shot (`retake track`'s masks,
+    /// made during the run that uses them).
+    Tracked(Box<Tracker>),
 }
 
 /// Which frame of a pass (a matte, depth or normal pass) goes with which
@@ -129,6 +133,7 @@ impl Matte {
     fn path(&self) -> &str {
         match self {
             Matte::Still { path, .. } | Matte::Clip { path, .. } => path,
+            Matte::Tracked(t) => t.path(),
         }
     }
 
@@ -142,6 +147,8 @@ impl Matte {
     /// Check size and length against the shot before any frame is made.
     pub fn check(&self, shot: &ClipInfo) -> Result<()> {
         let (w, h) = match self {
+            // Checked against its own decoder of the shot when made.
+            Matte::Tracked(_) => return Ok(()),
             Matte::Still { mask, .. } => (mask.width, mask.height),
             Matte::Clip { source, .. } => {
                 let i = source.info();
@@ -163,9 +170,11 @@ impl Matte {
         Ok(())
     }
 
-    /// The matte of the next shot frame (`index` is only for messages).
-    fn next(&mut self, index: i64) -> Result<Frame> {
+    /// The matte of the shot frame `frame` (frames come in shot order).
+    fn next(&mut self, frame: &Frame) -> Result<Frame> {
+        let index = frame.index;
         match self {
+            Matte::Tracked(t) => t.mask(frame),
             Matte::Still { mask, .. } => {
                 let mut m = mask.clone();
                 m.index = index;
@@ -276,7 +285,7 @@ impl FrameSource for MattedSource {
         let Some(frame) = self.shot.next_frame()? else {
             return Ok(None);
         };
-        let mask = self.matte.next(frame.index)?;
+        let mask = self.matte.next(&frame)?;
         if (mask.width, mask.height) != (frame.width, frame.height) {
             return Err(Error::input(
                 self.matte.path(),

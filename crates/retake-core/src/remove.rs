@@ -36,8 +36,9 @@ use crate::window::{Item, Window};
 #[serde(default, deny_unknown_fields)]
 pub struct RemoveParams {
     /// What to remove (white = remove): an image sequence (`m.####.png`),
-    /// a mask video, one still image for every frame, or `auto` for the
-    /// subject that `retake mask` finds.
+    /// a mask video, one still image for every frame, `auto` for the
+    /// subject that `retake mask` finds, or keyframes tracked through the
+    /// shot as `retake track --keyframes` takes them (`0=dog.png,40=box:X,Y,W,H`).
     #[cfg_attr(feature = "cli", arg(long))]
     pub mask: String,
     /// Grow the mask by this many pixels, to cover edges, shadows and motion blur.

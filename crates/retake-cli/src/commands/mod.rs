@@ -6,6 +6,7 @@ mod convert;
 mod doctor;
 mod eval;
 mod farm;
+pub mod keyframes;
 mod mask;
 mod models;
 mod probe;
@@ -13,6 +14,7 @@ mod reangle;
 mod relight;
 mod remove;
 mod run;
+mod track;
 
 use std::path::Path;
 
@@ -36,6 +38,7 @@ pub fn dispatch(cli: &Cli) -> Result<i32> {
         Command::Models(c) => models::run(c, &cli.global),
         Command::Mask(a) => mask::run(a, &cli.global),
         Command::Remove(a) => remove::run(a, &cli.global),
+        Command::Track(a) => track::run(a, &cli.global),
         Command::Relight(a) => relight::run(a, &cli.global),
         Command::Reangle(a) => reangle::run(a, &cli.global),
         Command::Convert(a) => convert::run(a, &cli.global),
@@ -294,19 +297,31 @@ pub fn open_like_input(io: &IoArgs, path: &str) -> Result<Box<dyn retake_core::F
     Ok(source)
 }
 
+/// The input shot alone, decoded (and colour-converted) as every
+/// operation sees it.
+pub fn open_shot(io: &IoArgs) -> Result<Box<dyn retake_core::FrameSource>> {
+    open_like_input(io, &io.input)
+}
+
 /// The input shot, with its matte (or depth pass) attached as alpha when
 /// one is given; both are recorded as inputs of the output's provenance.
+/// A matte written as keyframes (`0=dog.png,40=box:...`) is tracked
+/// through the shot during the run.
 pub fn open_input(
     io: &IoArgs,
     matte: Option<(&str, MatteValues)>,
     provenance: &mut Provenance,
 ) -> Result<Box<dyn retake_core::FrameSource>> {
-    let mut source = open_like_input(io, &io.input)?;
+    let mut source = open_shot(io)?;
     if let Some(c) = colour::plan(io)? {
         provenance.colour = Some(c.record());
     }
     provenance.inputs.push(InputRecord::new("shot", &io.input));
     if let Some((path, values)) = matte {
+        if values == MatteValues::Coverage && retake_core::track::is_keyframe_list(path) {
+            let matte = keyframes::tracked_matte(path, "mask", io, provenance)?;
+            return Ok(Box::new(MattedSource::new(source, matte)?));
+        }
         // Mattes are data: read them without a colour curve; a depth pass
         // from a multi-layer EXR is its Z channel.
         let opts = match values {

@@ -6,12 +6,15 @@ use retake_core::provenance::{InputRecord, Provenance};
 use retake_core::remove::{ReferenceFrame, Remove, RemoveParams};
 use retake_core::{Error, Result};
 
-use super::{open_like_input, run_operation, OutputPlan};
+use super::{open_like_input, open_shot, run_operation, OutputPlan};
 use crate::args::{GlobalArgs, IoArgs, RemoveArgs};
 use crate::context::Models;
 
 pub fn run(a: &RemoveArgs, global: &GlobalArgs) -> Result<i32> {
     a.params.validate()?;
+    if retake_core::track::is_keyframe_list(&a.params.mask) {
+        retake_core::track::parse_keyframes(&a.params.mask, "mask")?;
+    }
     let mut record = Provenance::new("remove", &a.params);
     let op = build(&a.params, &a.io, global, &mut record)?;
     let matte = (!a.params.auto_mask()).then_some((a.params.mask.as_str(), MatteValues::Coverage));
@@ -59,7 +62,7 @@ fn read_references(
     if wanted.is_empty() {
         return Ok(Vec::new());
     }
-    let shot = open_like_input(io, &io.input)?.info().clone();
+    let shot = open_shot(io)?.info().clone();
     let mut out = Vec::with_capacity(wanted.len());
     for (index, path) in wanted {
         let past_end = shot.last_frame().is_some_and(|last| index > last);

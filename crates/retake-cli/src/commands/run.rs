@@ -65,6 +65,15 @@ fn resolve(base: &Path, path: &str) -> String {
     }
 }
 
+/// A mask path, or each file of a keyframe list, resolved as [`resolve`].
+fn resolve_mask(base: &Path, mask: &str) -> String {
+    if retake_core::track::is_keyframe_list(mask) {
+        super::keyframes::resolve_paths(mask, |p| resolve(base, p))
+    } else {
+        resolve(base, mask)
+    }
+}
+
 fn load(path: &Path) -> Result<Job> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::input(path, e))?;
     let job: Job =
@@ -153,16 +162,20 @@ pub fn run(a: &RunArgs, global: &GlobalArgs) -> Result<i32> {
                 )
             })?;
             if !params.auto_mask() {
-                params.mask = resolve(base, &params.mask);
+                params.mask = resolve_mask(base, &params.mask);
             }
             params.map_reference_paths(|p| resolve(base, p));
             super::remove::run(&RemoveArgs { io, params }, global)
         }
         Operation::Relight => {
             let mut inputs = job.inputs.unwrap_or_default();
-            inputs.mask = inputs
-                .mask
-                .map(|m| if m == "auto" { m } else { resolve(base, &m) });
+            inputs.mask = inputs.mask.map(|m| {
+                if m == "auto" {
+                    m
+                } else {
+                    resolve_mask(base, &m)
+                }
+            });
             inputs.depth = inputs.depth.map(|d| resolve(base, &d));
             inputs.normals = inputs.normals.map(|n| resolve(base, &n));
             inputs.passes = inputs.passes.map(|p| resolve(base, &p));
@@ -175,9 +188,13 @@ pub fn run(a: &RunArgs, global: &GlobalArgs) -> Result<i32> {
         }
         Operation::Reangle => {
             let mut inputs = job.reangle_inputs.unwrap_or_default();
-            inputs.mask = inputs
-                .mask
-                .map(|m| if m == "auto" { m } else { resolve(base, &m) });
+            inputs.mask = inputs.mask.map(|m| {
+                if m == "auto" {
+                    m
+                } else {
+                    resolve_mask(base, &m)
+                }
+            });
             inputs.depth = inputs.depth.map(|d| resolve(base, &d));
             inputs.passes = inputs.passes.map(|p| resolve(base, &p));
             let args = ReangleArgs {
