@@ -192,7 +192,7 @@ mod tests {
                 msg.contains("keyframes") && msg.contains(needle),
                 "{text}: {msg}"
             );
-            assert_eq!(e.exit_code(), 2);
+            assert!(matches!(e, crate::Error::Parameter { .. }), "{text}: {e}");
         }
     }
 
