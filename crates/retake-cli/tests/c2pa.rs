@@ -359,6 +359,18 @@ fn a_retake_output_fed_back_in_becomes_the_parent_ingredient() {
         "{text}"
     );
     assert_eq!(verify(&second).status.code(), Some(0));
+
+    // A job file names the identity in [io], relative to the job file.
+    let job = d.join("job.toml");
+    std::fs::write(
+        &job,
+        "operation = \"convert\"\n[io]\ninput = \"shot.mkv\"\noutput = \"job.mov\"\n\
+         sign-cert = \"id/cert.pem\"\nsign-key = \"id/key.pem\"\n",
+    )
+    .unwrap();
+    let o = retake_signed(&["run", s(&job), "-q"], None);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(verify(&d.join("job.mov")).status.code(), Some(0));
 }
 
 #[test]

@@ -170,10 +170,9 @@ pub fn run_operation<O: Operation>(
     provenance.frames = opts.frames.as_ref().map(|r| r.text().to_string());
     provenance.frames_written = stats.frames_written;
     write_provenance(&io.output, &provenance)?;
-    if let Some(identity) = &identity {
-        let written = provenance::written_files(&io.output, source.info(), opts.frames.as_ref())?;
-        provenance::sign_outputs(identity, &provenance, &written)?;
-    }
+    provenance::sign_outputs(identity.as_ref(), &provenance, || {
+        provenance::written_files(&io.output, source.info(), opts.frames.as_ref())
+    })?;
     if let Some(folders) = new_folders {
         folders.keep();
     }

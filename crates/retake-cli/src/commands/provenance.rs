@@ -26,33 +26,37 @@ pub fn run(c: &ProvenanceCommand) -> Result<i32> {
     }
 }
 
-/// The signing identity for a run, checked before anything is rendered;
-/// without one, a single warning says the output goes unsigned.
+/// The signing identity for a run, checked before anything is rendered.
 pub fn signing_identity(io: &IoArgs) -> Result<Option<Identity>> {
-    let identity = Identity::configured(io.sign_cert.as_deref(), io.sign_key.as_deref())?;
-    if identity.is_none() {
-        log::warn!(
-            "no signing identity ({} and {} unset): {} gets the unsigned {} only, no Content \
-             Credentials",
-            retake_c2pa::CERT_VAR,
-            retake_c2pa::KEY_VAR,
-            io.output,
-            "OUTPUT.retake.json"
-        );
-    }
-    Ok(identity)
+    Ok(Identity::configured(
+        io.sign_cert.as_deref(),
+        io.sign_key.as_deref(),
+    )?)
 }
 
-/// Sign every file this run wrote. A failure leaves the unsigned file as
-/// it was and names it (exit 4).
+/// Once the output is written: sign every file this run wrote, or, with
+/// no identity, say once that the output goes without Content
+/// Credentials. A signing failure leaves the unsigned files as they were
+/// and names the file (exit 4).
 pub fn sign_outputs(
-    identity: &Identity,
+    identity: Option<&Identity>,
     record: &Provenance,
-    outputs: &[OutputFile],
+    outputs: impl FnOnce() -> Result<Vec<OutputFile>>,
 ) -> Result<()> {
-    let plan = ManifestPlan::new(record, &input_files(record)?)?;
+    let Some(identity) = identity else {
+        log::warn!(
+            "no signing identity ({} and {} unset): {} has no Content Credentials, only the \
+             unsigned provenance sidecar (.retake.json)",
+            retake_c2pa::CERT_VAR,
+            retake_c2pa::KEY_VAR,
+            record.output,
+        );
+        return Ok(());
+    };
+    let outputs = outputs()?;
+    let plan = ManifestPlan::new(record, &input_files(record))?;
     let signer = identity.signer()?;
-    for out in outputs {
+    for out in &outputs {
         retake_c2pa::sign_output(&plan, out, signer.as_ref())?;
     }
     log::info!(
@@ -90,8 +94,8 @@ pub fn written_files(
 
 /// Each input the record names, as its files (a sequence's frames; none
 /// for an input that is not a file, which is then named but not hashed).
-fn input_files(record: &Provenance) -> Result<Vec<InputFiles>> {
-    Ok(record
+fn input_files(record: &Provenance) -> Vec<InputFiles> {
+    record
         .inputs
         .iter()
         .map(|i| InputFiles {
@@ -99,7 +103,7 @@ fn input_files(record: &Provenance) -> Result<Vec<InputFiles>> {
             path: i.path.clone(),
             files: files_of(&i.path).unwrap_or_default(),
         })
-        .collect())
+        .collect()
 }
 
 /// A file, or the frames of a sequence pattern in order.

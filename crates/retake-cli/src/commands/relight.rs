@@ -172,13 +172,12 @@ fn preview(
     );
     record.frames_written = 1;
     super::write_provenance(&a.io.output, &record)?;
-    if let Some(identity) = &identity {
-        let sheet = retake_c2pa::OutputFile {
+    super::provenance::sign_outputs(identity.as_ref(), &record, || {
+        Ok(vec![retake_c2pa::OutputFile {
             path: a.io.output.clone().into(),
             frame: None,
-        };
-        super::provenance::sign_outputs(identity, &record, &[sheet])?;
-    }
+        }])
+    })?;
     let columns: Vec<String> = frames.iter().map(|f| f.index.to_string()).collect();
     eprintln!(
         "relight: wrote {}: rows original, {}; columns frames {}",
