@@ -162,7 +162,7 @@ impl Verdict {
                 text(&g["version"])
             );
         }
-        let _ = writeln!(s, "  title: {} ({})", text(&m["title"]), text(&m["format"]));
+        let _ = writeln!(s, "  title: {}", text(&m["title"]));
         let _ = writeln!(s, "  actions:");
         for a in actions(m) {
             let mut line = format!("    {}", text(&a["action"]));
@@ -205,6 +205,12 @@ impl Verdict {
                 let _ = writeln!(s, "  frame {frame}, sha256 {}", text(&f["sha256"]));
             } else {
                 let _ = writeln!(s, "  file sha256 {}", text(&f["sha256"]));
+            }
+            if matches!(self.carrier, Some(Carrier::Embedded { .. })) {
+                let _ = writeln!(
+                    s,
+                    "  (the sha256 of the file as rendered, before its manifest was embedded)"
+                );
             }
         }
         let problems = self.problems();
