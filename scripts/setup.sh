@@ -16,6 +16,9 @@
 #   - OpenColorIO 2.1 (Debian: library, headers, ociocheck) and, for the
 #     colour tests, a venv with the PyPI opencolorio package -> .deps/ocio/venv
 #     and the ACES CG config it ships -> .deps/ocio/cg-config-v1.0.0_aces-v1.3_ocio-v2.1.ocio
+#   - the official C2PA Python bindings (c2pa-python 0.38.1 from PyPI, a
+#     separate build of the C2PA SDK) in a venv -> .deps/c2pa/bin/python,
+#     the independent reader of Retake's Content Credentials in the tests
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -154,11 +157,22 @@ PY
   mv "$config.partial" "$config"
 fi
 
-# 7. cargo-deb, for the .deb package and its test (built once, minutes).
+# 7. The official C2PA Python bindings, in their own venv: the independent
+# reader that checks Retake's signed manifests (tests/c2pa_check.py).
+c2pa_venv="$deps/c2pa"
+if ! "$c2pa_venv/bin/python" -c 'import c2pa, importlib.metadata as m; assert m.version("c2pa-python") == "0.38.1"' >/dev/null 2>&1; then
+  say "installing c2pa-python 0.38.1 from PyPI into .deps/c2pa"
+  rm -rf "$c2pa_venv"
+  python3 -m venv "$c2pa_venv" || die "could not create the venv .deps/c2pa (install python3-venv)"
+  "$c2pa_venv/bin/python" -m pip install --quiet --disable-pip-version-check c2pa-python==0.38.1 \
+    || die "could not install c2pa-python 0.38.1 from PyPI (check network access to the package registry)"
+fi
+
+# 8. cargo-deb, for the .deb package and its test (built once, minutes).
 if ! cargo deb --version 2>/dev/null | grep -q '^cargo-deb 3\.8\.0'; then
   say "installing cargo-deb 3.8.0 from crates.io (builds once)"
   cargo install --quiet --locked cargo-deb --version 3.8.0 \
     || die "could not install cargo-deb 3.8.0 from crates.io"
 fi
 
-say "ready: ONNX Runtime in .deps/onnxruntime, models/u2netp.onnx, samples/*.mp4, .deps/openjd, Slurm, OCIO config in .deps/ocio"
+say "ready: ONNX Runtime in .deps/onnxruntime, models/u2netp.onnx, samples/*.mp4, .deps/openjd, Slurm, OCIO config in .deps/ocio, c2pa-python in .deps/c2pa"

@@ -95,6 +95,10 @@ pub enum Command {
     Farm(FarmCommand),
     /// List an OpenColorIO config's colour spaces, roles, displays and views.
     Colorspaces(ColorspacesArgs),
+    /// Content Credentials (C2PA): make a test signing identity, show an
+    /// output's signed manifest in words, verify it.
+    #[command(subcommand)]
+    Provenance(ProvenanceCommand),
     /// Measure a result against ground truth: PSNR, SSIM (whole frame and
     /// inside a mask) and the temporal warping error.
     ///
@@ -134,6 +138,35 @@ pub struct RunArgs {
     /// chunks write a float EXR sequence first).
     #[arg(long)]
     pub codec: Option<String>,
+}
+
+/// `retake provenance ACTION`.
+#[derive(Debug, Subcommand)]
+pub enum ProvenanceCommand {
+    /// Make a test signing identity: DIR/cert.pem (a signer certificate
+    /// and the small test CA that issued it), DIR/key.pem and DIR/ca.pem.
+    /// No validator trusts it: readers report its signatures as untrusted.
+    Keygen {
+        /// Folder to write the identity into (made when missing).
+        dir: PathBuf,
+        /// Replace an identity already there.
+        #[arg(short = 'y', long)]
+        overwrite: bool,
+    },
+    /// Print an output's Content Credentials in words: signer, generator,
+    /// actions, ingredients (inputs, passes, models) and validation.
+    Show {
+        /// A movie, an image, one frame of a sequence, or a sequence pattern.
+        output: String,
+    },
+    /// Check an output's Content Credentials: the signature is valid, the
+    /// content hash matches the picture data, and every input and model is
+    /// an ingredient. Exit 0 when it verifies, 6 when there are none
+    /// (unsigned output, missing sidecar), 7 when they do not verify.
+    Verify {
+        /// A movie, an image, one frame of a sequence, or a sequence pattern.
+        output: String,
+    },
 }
 
 /// `retake farm ENGINE`.
@@ -344,6 +377,16 @@ pub struct IoArgs {
     #[arg(long, allow_hyphen_values = true)]
     #[serde(default, alias = "mask-offset")]
     pub mask_offset: Option<i64>,
+    /// Sign the output's Content Credentials (C2PA) with this certificate
+    /// chain (PEM; default: $RETAKE_SIGN_CERT). Without an identity only
+    /// the unsigned OUTPUT.retake.json is written.
+    #[arg(long, value_name = "PEM", requires = "sign_key")]
+    #[serde(default, alias = "sign-cert")]
+    pub sign_cert: Option<String>,
+    /// The signing certificate's private key (PEM; default: $RETAKE_SIGN_KEY).
+    #[arg(long, value_name = "PEM", requires = "sign_cert")]
+    #[serde(default, alias = "sign-key")]
+    pub sign_key: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -13,6 +13,13 @@ pub const INPUT: i32 = 3;
 pub const OUTPUT: i32 = 4;
 /// A model, its manifest or ONNX Runtime is missing or does not match.
 pub const MODEL: i32 = 5;
+/// `provenance show`/`verify`: the file carries no Content Credentials
+/// (unsigned, or its sidecar is missing).
+pub const NO_CREDENTIALS: i32 = 6;
+/// `provenance verify`: the Content Credentials do not verify (tampered
+/// picture data, another file's manifest, a bad signature, a missing
+/// ingredient).
+pub const NOT_VERIFIED: i32 = 7;
 /// A bug: reported in one line, never a panic trace.
 pub const INTERNAL: i32 = 70;
 /// Cancelled by SIGINT or a host abort (SIGTERM has its own, see signals).

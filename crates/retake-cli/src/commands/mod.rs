@@ -10,6 +10,7 @@ pub mod keyframes;
 mod mask;
 mod models;
 mod probe;
+pub mod provenance;
 mod reangle;
 mod relight;
 mod remove;
@@ -46,6 +47,7 @@ pub fn dispatch(cli: &Cli) -> Result<i32> {
         Command::Eval(a) => eval::run(a, &cli.global),
         Command::Farm(c) => farm::run(c, &cli.global),
         Command::Colorspaces(a) => colorspaces::run(a),
+        Command::Provenance(c) => provenance::run(c),
     }
 }
 
@@ -108,6 +110,7 @@ pub fn run_operation<O: Operation>(
         .transpose()?;
     let colour = colour::plan(io)?;
     check_output(&io.output, io.overwrite || io.resume)?;
+    let identity = provenance::signing_identity(io)?;
     let fps = frame_rate(io)?;
     let mut source = open_input(io, matte, &mut provenance)?;
     if !(io.overwrite || io.resume) {
@@ -170,6 +173,9 @@ pub fn run_operation<O: Operation>(
     provenance.frames = opts.frames.as_ref().map(|r| r.text().to_string());
     provenance.frames_written = stats.frames_written;
     write_provenance(&io.output, &provenance)?;
+    provenance::sign_outputs(identity.as_ref(), &provenance, || {
+        provenance::written_files(&io.output, source.info(), opts.frames.as_ref())
+    })?;
     if let Some(folders) = new_folders {
         folders.keep();
     }
@@ -445,7 +451,7 @@ pub fn check_output(output: &str, overwrite: bool) -> Result<()> {
 
 /// The frames of `clip` this run renders (`range` within the clip), as a
 /// filter; a clip of unknown length counts every frame from its first.
-fn in_render_range<'a>(
+pub(crate) fn in_render_range<'a>(
     clip: &ClipInfo,
     range: Option<&'a FrameRange>,
 ) -> impl Fn(i64) -> bool + 'a {

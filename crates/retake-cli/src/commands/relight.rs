@@ -123,6 +123,7 @@ fn preview(
         ));
     }
     check_output(&a.io.output, a.io.overwrite)?;
+    let identity = super::provenance::signing_identity(&a.io)?;
     let mut source = open_input(&a.io, matte, &mut record)?;
     let info = source.info().clone();
     let first = info.first_frame;
@@ -171,6 +172,12 @@ fn preview(
     );
     record.frames_written = 1;
     super::write_provenance(&a.io.output, &record)?;
+    super::provenance::sign_outputs(identity.as_ref(), &record, || {
+        Ok(vec![retake_c2pa::OutputFile {
+            path: a.io.output.clone().into(),
+            frame: None,
+        }])
+    })?;
     let columns: Vec<String> = frames.iter().map(|f| f.index.to_string()).collect();
     eprintln!(
         "relight: wrote {}: rows original, {}; columns frames {}",

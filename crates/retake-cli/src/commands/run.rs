@@ -115,6 +115,8 @@ fn resolved_io(job: &Job, base: &Path) -> IoArgs {
     io.output = resolve(base, &io.output);
     io.media_from = io.media_from.map(|m| resolve(base, &m));
     io.ocio = io.ocio.map(|c| resolve(base, &c));
+    io.sign_cert = io.sign_cert.map(|c| resolve(base, &c));
+    io.sign_key = io.sign_key.map(|k| resolve(base, &k));
     io
 }
 
