@@ -649,8 +649,9 @@ fn refine(level: &Level, flow: &mut Flow, params: &FlowParams) {
     }
 }
 
-/// `b` sampled at `p + flow(p)`: the second picture pulled onto the first.
-fn warp(b: &[f32], flow: &Flow, w: usize, h: usize) -> Vec<f32> {
+/// `b` (one channel) sampled at `p + flow(p)`: the second picture pulled
+/// onto the first. Also carries a tracked mask from one frame to the next.
+pub fn warp(b: &[f32], flow: &Flow, w: usize, h: usize) -> Vec<f32> {
     let mut out = vec![0.0f32; w * h];
     let mut s = [0.0f32];
     for y in 0..h {

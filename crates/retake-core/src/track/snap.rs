@@ -7,7 +7,7 @@
 
 use crate::colour::Transfer;
 use crate::filter::{box_mean, guided_upsample, resize, smoothstep};
-use crate::flow::{sample, Flow, Gray};
+use crate::flow::{Flow, Gray};
 use crate::frame::Frame;
 
 use super::spec::KeyBox;
@@ -139,30 +139,6 @@ impl ColourModel {
     }
 }
 
-/// `mask` (on the previous picture) pulled onto `work` along `flow`, which
-/// goes from `work` to the previous picture.
-pub fn warp(mask: &[f32], flow: &Flow) -> Vec<f32> {
-    let (w, h) = (flow.width, flow.height);
-    let mut out = vec![0.0f32; w * h];
-    let mut s = [0.0f32];
-    for y in 0..h {
-        for x in 0..w {
-            let i = y * w + x;
-            sample(
-                mask,
-                w,
-                h,
-                1,
-                x as f32 + flow.u[i],
-                y as f32 + flow.v[i],
-                &mut s,
-            );
-            out[i] = s[0];
-        }
-    }
-    out
-}
-
 /// How far the colour evidence may move the carried mask. The carried
 /// mask, blurred over the flow's typical error at an outline, is the prior,
 /// never more certain than `PRIOR_CERTAINTY`; the colour evidence is capped
@@ -201,7 +177,11 @@ pub fn propagate(
     flow: &Flow,
     model: Option<&ColourModel>,
 ) -> Vec<f32> {
-    snap(&warp(previous, flow), work, model)
+    snap(
+        &crate::flow::warp(previous, flow, flow.width, flow.height),
+        work,
+        model,
+    )
 }
 
 /// The object inside a box: GrabCut's idea without the graph cut. Colour
