@@ -201,7 +201,13 @@ impl Provider {
     fn dispatch(self) -> ep::ExecutionProviderDispatch {
         match self {
             Provider::TensorRt => ep::TensorRT::default().build().error_on_failure(),
-            Provider::Cuda => ep::CUDA::default().build().error_on_failure(),
+            // TF32 (on by default in ONNX Runtime's CUDA provider) rounds
+            // every convolution's inputs to 10 mantissa bits: mattes then
+            // drift from the CPU's. Full float32 keeps the providers close.
+            Provider::Cuda => ep::CUDA::default()
+                .with_tf32(false)
+                .build()
+                .error_on_failure(),
             Provider::Cpu => ep::CPU::default().build().error_on_failure(),
         }
     }
