@@ -20,7 +20,6 @@
 use std::sync::{Arc, Mutex};
 
 use retake_core::colour::{EncodeTable, Transfer};
-use retake_core::flow::{self, Flow, FlowParams, Gray};
 use retake_core::inpaint::patchmatch::PatchMatch;
 use retake_core::metrics::{psnr, ssim};
 use retake_core::pipeline::{self, PipelineOptions};
@@ -30,6 +29,7 @@ use retake_core::reangle::{
 use retake_core::relight::geometry::{back_project, focal_length};
 use retake_core::relight::Keyframes;
 use retake_core::{ClipInfo, ColourTags, Error, Frame, FrameSink, FrameSource, Result};
+use retake_imageops::flow::{self, Flow, FlowParams, Gray};
 use retake_media::{SinkOptions, SourceOptions};
 
 struct Frames {

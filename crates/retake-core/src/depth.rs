@@ -6,10 +6,10 @@
 //! by relight (normals, shadows) and reangle (reprojection).
 
 use crate::error::{Error, Result};
-use crate::filter::resize;
 use crate::frame::Frame;
 use crate::model::image::{fixed_input_size, ModelImage};
 use crate::model::{self, Model, ModelContext, Role, TensorData};
+use retake_imageops::filter::resize;
 
 /// Default ratio of the farthest to the nearest surface a relative depth
 /// map is stretched to: a room or a street, not a landscape.

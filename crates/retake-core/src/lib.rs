@@ -8,8 +8,6 @@ pub mod clip;
 pub mod colour;
 pub mod depth;
 pub mod error;
-pub mod filter;
-pub mod flow;
 pub mod folders;
 pub mod frame;
 pub mod inpaint;

@@ -8,12 +8,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::colour::{EncodeTable, Transfer};
 use crate::error::{Error, Result};
-use crate::filter::{box_mean, guided_upsample, resize, smoothstep};
 use crate::frame::Frame;
 use crate::model::image::{fixed_input_size, output_map, ModelImage};
 use crate::model::{Model, Role};
 use crate::pipeline::Operation;
 use crate::window::Window;
+use retake_imageops::filter::{box_mean, guided_upsample, resize, smoothstep};
 
 /// What `retake mask` writes.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

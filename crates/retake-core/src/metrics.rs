@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
-use crate::flow::{self, Flow, FlowParams, Gray};
+use retake_imageops::flow::{self, Flow, FlowParams, Gray};
 
 /// Mean squared difference over every sample (or over the samples of the
 /// pixels in `mask`); NaN when nothing is counted.

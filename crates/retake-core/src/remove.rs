@@ -21,14 +21,14 @@ use std::sync::{Arc, Mutex, OnceLock};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::filter::{resize, smoothstep};
-use crate::flow::{self, sample, Flow, FlowParams, Gray};
 use crate::frame::Frame;
 use crate::inpaint::smooth::Membrane;
 use crate::inpaint::{HoleImage, Rect, SpatialFill};
 use crate::mask::SubjectMask;
 use crate::pipeline::Operation;
 use crate::window::{Item, Window};
+use retake_imageops::filter::{resize, smoothstep};
+use retake_imageops::flow::{self, sample, Flow, FlowParams, Gray};
 
 /// Parameters of object removal, shared by the CLI, job files and the plugin.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -7,13 +7,13 @@
 use super::{HoleImage, Rect, SpatialFill};
 use crate::colour::Transfer;
 use crate::error::{Error, Result};
-use crate::filter::resize;
 use crate::frame::Frame;
 use crate::model::image::{fixed_input_size, ModelImage};
 use crate::model::manifest::{
     DType, Layout, Manifest, MaskConvention, PixelEncoding, Role, SizeRules, TensorSpec,
 };
 use crate::model::runtime::{Model, Tensor};
+use retake_imageops::filter::resize;
 
 /// Context kept around the hole on each side, at least: a model needs to
 /// see what surrounds a small hole to continue it.

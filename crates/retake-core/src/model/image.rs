@@ -6,8 +6,8 @@ use super::manifest::{DType, Layout, PixelEncoding, TensorSpec};
 use super::runtime::{Tensor, TensorData};
 use crate::colour::{EncodeTable, Transfer};
 use crate::error::{Error, Result};
-use crate::filter::resize;
 use crate::frame::Frame;
+use retake_imageops::filter::resize;
 
 /// A frame resized to the model's size and encoded as the model expects,
 /// before normalisation: kept so operations can reuse it (e.g. to compare

@@ -37,7 +37,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::depth::DepthModel;
 use crate::error::{Error, Result};
-use crate::filter::resize;
 use crate::frame::Frame;
 use crate::inpaint::SpatialFill;
 use crate::mask::SubjectMask;
@@ -46,6 +45,7 @@ use crate::relight::geometry::focal_length;
 use crate::relight::{DepthEncoding, Keyframes};
 use crate::remove::{Remove, RemoveAnalysis, RemoveParams};
 use crate::window::{Item, Window};
+use retake_imageops::filter::resize;
 
 pub use camera::{CameraValues, NamedMove, Pose};
 pub use depth::{depth_from_relative_inverse, layered_depth, LayeredOptions};

@@ -16,8 +16,8 @@
 use rayon::prelude::*;
 
 use super::camera::Pose;
-use crate::flow::sample_cubic;
 use crate::relight::geometry::back_project;
+use retake_imageops::flow::sample_cubic;
 
 /// A picture seen from the virtual camera.
 #[derive(Clone, Debug)]

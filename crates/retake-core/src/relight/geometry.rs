@@ -16,9 +16,9 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::filter::{box_mean, resize};
-use crate::flow::{self, sample, Flow, FlowParams, Gray};
 use crate::frame::Frame;
+use retake_imageops::filter::{box_mean, resize};
+use retake_imageops::flow::{self, sample, Flow, FlowParams, Gray};
 
 /// Depth and normals of one frame (or of a working-resolution version).
 #[derive(Clone, Debug, PartialEq)]

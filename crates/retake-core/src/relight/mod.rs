@@ -26,11 +26,11 @@ use crate::depth::{self, DepthModel, DEFAULT_DEPTH_RANGE};
 use rayon::prelude::*;
 
 use crate::error::{Error, Result};
-use crate::flow::Gray;
 use crate::frame::Frame;
 use crate::mask::SubjectMask;
 use crate::pipeline::Operation;
 use crate::window::{Item, Window};
+use retake_imageops::flow::Gray;
 
 pub use geometry::{
     built_in_geometry, normals_from_depth, stabilise, DepthEncoding, EstimateOptions, Geometry,

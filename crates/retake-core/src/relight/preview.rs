@@ -5,9 +5,9 @@ use std::sync::Arc;
 
 use super::{presets, Relight};
 use crate::error::{Error, Result};
-use crate::filter::resize;
 use crate::frame::Frame;
 use crate::window::{Item, Window};
+use retake_imageops::filter::resize;
 
 /// Rows: the original, then each preset in [`presets::PRESETS`] order;
 /// columns: the given frames, each scaled to `thumb_width`. Everything the

@@ -25,8 +25,8 @@ use rayon::prelude::*;
 use super::geometry::{back_project, focal_length, normalize, project, Geometry};
 use super::light::{Light, LightSource, Lighting};
 use crate::error::{Error, Result};
-use crate::filter::{box_mean, resize};
 use crate::frame::Frame;
+use retake_imageops::filter::{box_mean, resize};
 
 /// Keeps a point light's falloff finite next to the light.
 pub const POINT_SOFTENING: f32 = 0.05;

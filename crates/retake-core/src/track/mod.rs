@@ -29,12 +29,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::colour::Transfer;
 use crate::error::{Error, Result};
-use crate::filter::{guided_upsample, resize};
-use crate::flow::{self, FlowParams};
 use crate::frame::Frame;
 use crate::io::FrameSource;
 use crate::pipeline::Operation;
 use crate::window::Window;
+use retake_imageops::filter::{guided_upsample, resize};
+use retake_imageops::flow::{self, FlowParams};
 
 use snap::{ColourModel, Work};
 pub use spec::{is_keyframe_list, keyframes_text, parse_keyframes, KeyBox, KeySpec, KeyframeSpec};

@@ -6,9 +6,9 @@
 //! filter lines the edge up with the picture's own edges.
 
 use crate::colour::Transfer;
-use crate::filter::{box_mean, guided_upsample, resize, smoothstep};
-use crate::flow::{Flow, Gray};
 use crate::frame::Frame;
+use retake_imageops::filter::{box_mean, guided_upsample, resize, smoothstep};
+use retake_imageops::flow::{Flow, Gray};
 
 use super::spec::KeyBox;
 
@@ -178,7 +178,7 @@ pub fn propagate(
     model: Option<&ColourModel>,
 ) -> Vec<f32> {
     snap(
-        &crate::flow::warp(previous, flow, flow.width, flow.height),
+        &retake_imageops::flow::warp(previous, flow, flow.width, flow.height),
         work,
         model,
     )
