@@ -24,13 +24,13 @@ use retake_core::pipeline::{self, PipelineOptions};
 use retake_core::{ClipInfo, ColourTags, Error, Frame, FrameSink, FrameSource, Result};
 use retake_eval::{psnr, ssim};
 use retake_imageops::flow::{self, Flow, FlowParams, Gray};
+use retake_imageops::keyframes::Keyframes;
+use retake_imageops::pinhole::{back_project, focal_length};
 use retake_media::{SinkOptions, SourceOptions};
 use retake_ops::inpaint::patchmatch::PatchMatch;
 use retake_ops3d::reangle::{
     CameraValues, Pose, Reangle, ReangleAlpha, ReangleParams, ReanglePasses,
 };
-use retake_ops3d::relight::geometry::{back_project, focal_length};
-use retake_ops3d::relight::Keyframes;
 
 struct Frames {
     frames: Vec<Frame>,

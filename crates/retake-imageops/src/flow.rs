@@ -5,6 +5,9 @@
 //! carry no data term, so the smoothness term fills the flow there from
 //! the hole's border: flow completion comes from the same solver.
 
+use crate::filter::binomial3;
+use crate::luma::luma;
+
 /// A single-channel picture (luminance), row-major.
 #[derive(Clone, Debug)]
 pub struct Gray {
@@ -16,11 +19,7 @@ pub struct Gray {
 impl Gray {
     /// Luminance of interleaved RGB (Rec. 709 weights).
     pub fn from_rgb(rgb: &[f32], width: usize, height: usize) -> Gray {
-        let data = rgb
-            .chunks_exact(3)
-            .take(width * height)
-            .map(|p| 0.2126 * p[0] + 0.7152 * p[1] + 0.0722 * p[2])
-            .collect();
+        let data = rgb.chunks_exact(3).take(width * height).map(luma).collect();
         Gray {
             width,
             height,
@@ -340,28 +339,10 @@ fn erode(k: &[f32], w: usize, h: usize) -> Vec<f32> {
 /// 3x3 binomial blur: derivatives of slightly smoothed pictures are far
 /// less noisy.
 fn blur3(g: &Gray) -> Gray {
-    let (w, h) = (g.width, g.height);
-    let mut tmp = vec![0.0f32; w * h];
-    for y in 0..h {
-        for x in 0..w {
-            let l = g.at(x.saturating_sub(1), y);
-            let r = g.at((x + 1).min(w - 1), y);
-            tmp[y * w + x] = 0.25 * l + 0.5 * g.at(x, y) + 0.25 * r;
-        }
-    }
-    let mut data = vec![0.0f32; w * h];
-    for y in 0..h {
-        let up = y.saturating_sub(1);
-        let down = (y + 1).min(h - 1);
-        for x in 0..w {
-            data[y * w + x] =
-                0.25 * tmp[up * w + x] + 0.5 * tmp[y * w + x] + 0.25 * tmp[down * w + x];
-        }
-    }
     Gray {
-        width: w,
-        height: h,
-        data,
+        width: g.width,
+        height: g.height,
+        data: binomial3(&g.data, g.width, g.height),
     }
 }
 

@@ -11,7 +11,8 @@ use retake_core::error::{Error, Result};
 use retake_core::frame::Frame;
 use retake_core::pipeline::Operation;
 use retake_core::window::Window;
-use retake_imageops::filter::{box_mean, guided_upsample, resize, smoothstep};
+use retake_imageops::filter::{box_mean_interleaved, guided_upsample, resize, smoothstep};
+use retake_imageops::luma::luma;
 use retake_model::image::{fixed_input_size, output_map, ModelImage};
 use retake_model::{Model, Role};
 
@@ -192,7 +193,8 @@ impl SubjectMask {
         } else {
             resize(&map, w, h, 1, self.width, self.height)
         };
-        let thumb = blur3(&img.rgb, self.width, self.height);
+        // A 3x3 box blur keeps sensor noise from reading as motion.
+        let thumb = box_mean_interleaved(&img.rgb, self.width, self.height, 3, 1);
         Ok(MaskAnalysis {
             saliency: saliency.into_iter().map(|v| v.clamp(0.0, 1.0)).collect(),
             thumb,
@@ -303,20 +305,6 @@ fn temporal_blend(
     num.iter().zip(&den).map(|(a, b)| a / b).collect()
 }
 
-/// 3x3 box blur of an interleaved RGB image: keeps sensor noise from
-/// reading as motion.
-fn blur3(rgb: &[f32], w: usize, h: usize) -> Vec<f32> {
-    let mut out = vec![0.0; rgb.len()];
-    for c in 0..3 {
-        let plane: Vec<f32> = rgb.iter().skip(c).step_by(3).copied().collect();
-        let b = box_mean(&plane, w, h, 1);
-        for (k, v) in b.into_iter().enumerate() {
-            out[k * 3 + c] = v;
-        }
-    }
-    out
-}
-
 impl Operation for SubjectMask {
     type Analysis = MaskAnalysis;
 
@@ -349,7 +337,7 @@ impl Operation for SubjectMask {
 pub fn overlay(src: &Frame, mask: &Frame) -> Frame {
     let mut out = src.with_channels(3);
     for (p, &m) in out.data.chunks_exact_mut(3).zip(&mask.data) {
-        let grey = 0.2126 * p[0] + 0.7152 * p[1] + 0.0722 * p[2];
+        let grey = luma(p);
         for v in p.iter_mut() {
             let bg = 0.15 * grey + 0.05 * *v;
             *v = m * *v + (1.0 - m) * bg;

@@ -27,8 +27,10 @@ use retake_core::error::{Error, Result};
 use retake_core::frame::Frame;
 use retake_core::pipeline::Operation;
 use retake_core::window::{Item, Window};
+use retake_imageops::distance::{chamfer_to_set, chamfer_to_unset};
 use retake_imageops::filter::{resize, smoothstep};
 use retake_imageops::flow::{self, sample, Flow, FlowParams, Gray};
+use retake_imageops::luma::luma;
 
 /// Parameters of object removal, shared by the CLI, job files and the plugin.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -546,7 +548,7 @@ fn flow_input(item: &Item<RemoveAnalysis>, r: Rect, ww: usize, wh: usize) -> (Gr
     for y in r.y..r.y + r.height {
         for x in r.x..r.x + r.width {
             let p = (y * f.width + x) * f.channels;
-            let l = 0.2126 * f.data[p] + 0.7152 * f.data[p + 1] + 0.0722 * f.data[p + 2];
+            let l = luma(&f.data[p..p + 3]);
             lum.push(l.max(0.0).sqrt().min(2.0));
             known.push(if item.analysis.hole[y * f.width + x] {
                 0.0
@@ -613,70 +615,13 @@ fn dilate(mask: &mut [bool], w: usize, h: usize, r: u32) {
     if r == 0 {
         return;
     }
-    let dist = distance_outside(mask, w, h);
+    let dist = chamfer_to_set(mask, w, h);
     let limit = r as f32 + 0.5;
     for (m, d) in mask.iter_mut().zip(&dist) {
         if *d <= limit {
             *m = true;
         }
     }
-}
-
-/// Chamfer (3-4) distance in pixels from every pixel to the nearest `true`
-/// one (0 on `true` pixels). Close enough to Euclidean for dilation and
-/// feathering, and two passes whatever the radius.
-fn distance_outside(mask: &[bool], w: usize, h: usize) -> Vec<f32> {
-    chamfer(mask.iter().copied(), w, h)
-}
-
-/// Distance from every pixel to the nearest `false` one.
-fn distance_inside(mask: &[bool], w: usize, h: usize) -> Vec<f32> {
-    chamfer(mask.iter().map(|m| !*m), w, h)
-}
-
-fn chamfer(seeds: impl Iterator<Item = bool>, w: usize, h: usize) -> Vec<f32> {
-    const FAR: f32 = 1e9;
-    let mut d: Vec<f32> = seeds.map(|s| if s { 0.0 } else { FAR }).collect();
-    let (a, b) = (1.0f32, std::f32::consts::SQRT_2);
-    for y in 0..h {
-        for x in 0..w {
-            let i = y * w + x;
-            let mut v = d[i];
-            if x > 0 {
-                v = v.min(d[i - 1] + a);
-            }
-            if y > 0 {
-                v = v.min(d[i - w] + a);
-                if x > 0 {
-                    v = v.min(d[i - w - 1] + b);
-                }
-                if x + 1 < w {
-                    v = v.min(d[i - w + 1] + b);
-                }
-            }
-            d[i] = v;
-        }
-    }
-    for y in (0..h).rev() {
-        for x in (0..w).rev() {
-            let i = y * w + x;
-            let mut v = d[i];
-            if x + 1 < w {
-                v = v.min(d[i + 1] + a);
-            }
-            if y + 1 < h {
-                v = v.min(d[i + w] + a);
-                if x + 1 < w {
-                    v = v.min(d[i + w + 1] + b);
-                }
-                if x > 0 {
-                    v = v.min(d[i + w - 1] + b);
-                }
-            }
-            d[i] = v;
-        }
-    }
-    d
 }
 
 impl Operation for Remove {
@@ -734,7 +679,7 @@ impl Operation for Remove {
         let local_hole: Vec<bool> = (0..rw * rh)
             .map(|i| centre.analysis.hole[(region.y + i / rw) * w + region.x + i % rw])
             .collect();
-        let outside = distance_outside(&local_hole, rw, rh);
+        let outside = chamfer_to_set(&local_hole, rw, rh);
         // Pixels to follow through time: the hole and its rim.
         let wanted: Vec<usize> = (0..rw * rh)
             .filter(|&i| local_hole[i] || outside[i] <= RIM as f32 + 0.5)
@@ -985,7 +930,7 @@ impl Operation for Remove {
         }
 
         // 5. Composite with an inward feather.
-        let inside = distance_inside(&local_hole, rw, rh);
+        let inside = chamfer_to_unset(&local_hole, rw, rh);
         let feather = self.params.feather as f32;
         for i in 0..rw * rh {
             if !local_hole[i] {

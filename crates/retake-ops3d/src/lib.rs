@@ -2,5 +2,7 @@
 //! camera: relighting and alternate camera angles. Reangle fills what the
 //! new camera uncovers with removal's engine (`retake_ops::remove`).
 
+mod check;
+pub mod passes;
 pub mod reangle;
 pub mod relight;

@@ -9,9 +9,9 @@
 use std::path::PathBuf;
 
 use retake_core::Frame;
+use retake_imageops::pinhole::{back_project, focal_length};
 use retake_model::depth::{depth_from_disparity, normalise_disparity, DepthModel};
 use retake_model::{self as model, runtime, Model, ModelContext, Provider, Role};
-use retake_ops3d::relight::geometry::{back_project, focal_length};
 use retake_ops3d::relight::{Relight, RelightParams};
 
 fn checkout() -> PathBuf {

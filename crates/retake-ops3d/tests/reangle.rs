@@ -12,12 +12,12 @@ use std::sync::{Arc, Mutex};
 
 use retake_core::pipeline::{self, PipelineOptions};
 use retake_core::{ClipInfo, Frame, FrameRange, FrameSource, Result};
+use retake_imageops::keyframes::Keyframes;
+use retake_imageops::pinhole::focal_length;
 use retake_ops::inpaint::patchmatch::PatchMatch;
 use retake_ops::inpaint::smooth::Membrane;
 use retake_ops::inpaint::SpatialFill;
 use retake_ops3d::reangle::{warp, Pose, Reangle, ReangleAlpha, ReangleParams, ReanglePasses};
-use retake_ops3d::relight::geometry::focal_length;
-use retake_ops3d::relight::Keyframes;
 
 use common::Collect;
 

@@ -16,12 +16,13 @@ use std::sync::{Arc, Mutex};
 use retake_core::pipeline::{self, PipelineOptions};
 use retake_core::window::{Item, Window};
 use retake_core::{ClipInfo, Error, Frame, FrameSource, Result};
-use retake_ops3d::relight::geometry::{focal_length, EstimateOptions};
+use retake_imageops::keyframes::Keyframes;
+use retake_imageops::pinhole::focal_length;
+use retake_ops3d::relight::geometry::EstimateOptions;
 use retake_ops3d::relight::shading::{apply, point_falloff, shading, shadow_occlusion};
 use retake_ops3d::relight::{
     self, built_in_geometry, normals_from_depth, presets, stabilise, AlphaRole, DepthEncoding,
-    Geometry, Keyframes, LightKind, MaskMode, NormalEncoding, Relight, RelightParams, Rgb,
-    Stabilisation,
+    Geometry, LightKind, MaskMode, NormalEncoding, Relight, RelightParams, Rgb, Stabilisation,
 };
 
 use common::Collect;
@@ -545,7 +546,7 @@ fn every_preset_resolves_and_time_of_day_grades() {
     );
     let blue = at("blue-hour");
     assert!(blue.grade[2] > blue.grade[0], "cool grade {:?}", blue.grade);
-    let lum = |g: [f32; 3]| 0.2126 * g[0] + 0.7152 * g[1] + 0.0722 * g[2];
+    let lum = |g: [f32; 3]| retake_imageops::luma::luma(&g);
     assert!(lum(at("night").grade) < 0.25, "night darkens");
     assert!(lum(at("night").grade) < lum(blue.grade) && lum(blue.grade) < lum(at("noon").grade));
     // Spelling is forgiving; explicit values win over the preset's.

@@ -7,8 +7,8 @@
 //! translations are measured in: relative depth is put between 1 (the
 //! nearest surface) and the scene's depth range (the farthest).
 
-use crate::relight::geometry::distance_to_outside;
 use retake_core::error::{Error, Result};
+use retake_imageops::distance::euclidean_to_outside;
 pub use retake_model::depth::depth_from_relative_inverse;
 
 /// How the built-in estimate lays out the scene.
@@ -75,7 +75,7 @@ pub fn layered_depth(
         return Ok(depth);
     }
     // Per component: size, lowest row, largest distance to its edge.
-    let dist = distance_to_outside(&inside, w, h);
+    let dist = euclidean_to_outside(&inside, w, h);
     let mut size = vec![0usize; count];
     let mut lowest = vec![0usize; count];
     let mut r_max = vec![0.5f32; count];

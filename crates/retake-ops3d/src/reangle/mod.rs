@@ -35,13 +35,16 @@ use std::sync::Arc;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::relight::geometry::focal_length;
-use crate::relight::{DepthEncoding, Keyframes};
+use crate::check::{check_keys, check_value};
+use crate::passes::DepthEncoding;
 use retake_core::error::{Error, Result};
 use retake_core::frame::Frame;
 use retake_core::pipeline::Operation;
 use retake_core::window::{Item, Window};
+use retake_imageops::distance::euclidean_to_outside;
 use retake_imageops::filter::resize;
+use retake_imageops::keyframes::Keyframes;
+use retake_imageops::pinhole::focal_length;
 use retake_model::depth::DepthModel;
 use retake_ops::inpaint::SpatialFill;
 use retake_ops::mask::SubjectMask;
@@ -190,35 +193,6 @@ impl Default for ReangleParams {
 pub const MIN_COVERAGE: f64 = 0.5;
 /// Below this coverage a warning says how much will be invented.
 pub const WARN_COVERAGE: f64 = 0.8;
-
-fn check_value(name: &str, v: f32, range: std::ops::RangeInclusive<f32>, unit: &str) -> Result<()> {
-    if range.contains(&v) {
-        Ok(())
-    } else {
-        Err(Error::parameter(
-            name,
-            format!(
-                "{v}{unit} is outside {}..{}{unit}",
-                range.start(),
-                range.end()
-            ),
-        ))
-    }
-}
-
-fn check_keys(
-    name: &str,
-    k: &Option<Keyframes>,
-    range: std::ops::RangeInclusive<f32>,
-    unit: &str,
-) -> Result<()> {
-    match k {
-        Some(k) => k
-            .values()
-            .try_for_each(|v| check_value(name, v, range.clone(), unit)),
-        None => Ok(()),
-    }
-}
 
 impl ReangleParams {
     /// Reject values that cannot work, naming the parameter.
@@ -714,7 +688,7 @@ fn max_filter(v: &[f32], seen: &[bool], w: usize, h: usize, r: usize) -> Vec<f32
 /// Distance (pixels) from each seen pixel to the nearest pixel that is
 /// not: `near[i] = dist[i] <= r` marks the band of width `r` around holes.
 fn hole_distance(seen: &[bool], w: usize, h: usize) -> Vec<f32> {
-    crate::relight::geometry::distance_to_outside(seen, w, h)
+    euclidean_to_outside(seen, w, h)
 }
 
 /// Where a warped frame is filled, and how the removal engine sees it.

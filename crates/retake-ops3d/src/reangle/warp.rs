@@ -16,8 +16,8 @@
 use rayon::prelude::*;
 
 use super::camera::Pose;
-use crate::relight::geometry::back_project;
 use retake_imageops::flow::sample_cubic;
+use retake_imageops::pinhole::back_project;
 
 /// A picture seen from the virtual camera.
 #[derive(Clone, Debug)]

@@ -15,10 +15,13 @@ use std::path::Path;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::passes::DepthEncoding;
 use retake_core::error::{Error, Result};
 use retake_core::frame::Frame;
+use retake_imageops::distance::euclidean_to_outside;
 use retake_imageops::filter::{box_mean, resize};
 use retake_imageops::flow::{self, sample, Flow, FlowParams, Gray};
+use retake_imageops::pinhole::{back_project, focal_length};
 
 /// Depth and normals of one frame (or of a working-resolution version).
 #[derive(Clone, Debug, PartialEq)]
@@ -29,20 +32,6 @@ pub struct Geometry {
     pub depth: Vec<f32>,
     /// Unit normals in camera space.
     pub normals: Vec<[f32; 3]>,
-}
-
-/// How a depth pass stores depth.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
-#[serde(rename_all = "lowercase")]
-pub enum DepthEncoding {
-    /// Distance from the camera (a renderer's Z pass): larger = farther.
-    #[default]
-    Distance,
-    /// Inverse depth or disparity (what learned depth models give):
-    /// larger = nearer. Read as `1 / value`; a model's unknown offset is
-    /// not recovered.
-    Inverse,
 }
 
 /// How a normal pass stores normals (always camera space: x right, y up,
@@ -56,43 +45,6 @@ pub enum NormalEncoding {
     Signed,
     /// Components mapped to 0..1 as `(n + 1) / 2` (8- and 16-bit images).
     Unsigned,
-}
-
-/// Focal length in pixels of a pinhole `width` pixels wide with a
-/// horizontal field of view of `fov_deg`.
-pub fn focal_length(width: usize, fov_deg: f32) -> f32 {
-    let half = (fov_deg as f64).to_radians() / 2.0;
-    (width as f64 / 2.0 / half.tan()) as f32
-}
-
-/// Camera-space point seen at pixel `(x, y)` (pixel centres at integers,
-/// top row 0) at `depth`.
-#[inline]
-pub fn back_project(
-    x: f32,
-    y: f32,
-    depth: f32,
-    width: usize,
-    height: usize,
-    focal: f32,
-) -> [f32; 3] {
-    let u = x + 0.5 - width as f32 / 2.0;
-    let v = y + 0.5 - height as f32 / 2.0;
-    [u * depth / focal, -v * depth / focal, -depth]
-}
-
-/// Pixel position of a camera-space point (the inverse of
-/// [`back_project`]); `None` behind the camera.
-#[inline]
-pub fn project(p: [f32; 3], width: usize, height: usize, focal: f32) -> Option<(f32, f32)> {
-    let d = -p[2];
-    if d <= 0.0 {
-        return None;
-    }
-    Some((
-        p[0] * focal / d + width as f32 / 2.0 - 0.5,
-        -p[1] * focal / d + height as f32 / 2.0 - 0.5,
-    ))
 }
 
 #[inline]
@@ -581,7 +533,7 @@ fn inflate(mask: &[f32], w: usize, h: usize, f: f32, depth: &mut [f32]) {
     if count == 0 || count == w * h {
         return;
     }
-    let dist = distance_to_outside(&inside, w, h);
+    let dist = euclidean_to_outside(&inside, w, h);
     let r_max = dist.iter().copied().fold(0.0f32, f32::max).max(0.5);
     let mut height: Vec<f32> = dist
         .iter()
@@ -634,88 +586,6 @@ fn inflate(mask: &[f32], w: usize, h: usize, f: f32, depth: &mut [f32]) {
             *d = z;
         }
     });
-}
-
-/// Euclidean distance (pixels) from each inside pixel to the silhouette's
-/// edge: to the nearest outside pixel's centre, less half a pixel. The
-/// frame's border is not an edge (a subject cut by the frame goes on).
-/// Two passes of the exact squared distance transform of Felzenszwalb and
-/// Huttenlocher.
-pub fn distance_to_outside(inside: &[bool], w: usize, h: usize) -> Vec<f32> {
-    const INF: f64 = 1e12;
-    let mut grid: Vec<f64> = inside.iter().map(|&i| if i { INF } else { 0.0 }).collect();
-    // Columns.
-    let mut col = vec![0.0f64; h];
-    let mut out = vec![0.0f64; h.max(w)];
-    let mut v = Vec::new();
-    let mut z = Vec::new();
-    for x in 0..w {
-        for y in 0..h {
-            col[y] = grid[y * w + x];
-        }
-        dt1d(&col, &mut out[..h], &mut v, &mut z);
-        for y in 0..h {
-            grid[y * w + x] = out[y];
-        }
-    }
-    // Rows.
-    let mut row = vec![0.0f64; w];
-    for y in 0..h {
-        row.copy_from_slice(&grid[y * w..(y + 1) * w]);
-        dt1d(&row, &mut out[..w], &mut v, &mut z);
-        grid[y * w..(y + 1) * w].copy_from_slice(&out[..w]);
-    }
-    grid.iter()
-        .zip(inside)
-        .map(|(&d2, &i)| {
-            if i {
-                (d2.sqrt() - 0.5).max(0.0) as f32
-            } else {
-                0.0
-            }
-        })
-        .collect()
-}
-
-/// One-dimensional squared distance transform (lower envelope of parabolas).
-fn dt1d(f: &[f64], d: &mut [f64], v: &mut Vec<usize>, z: &mut Vec<f64>) {
-    let n = f.len();
-    if n == 0 {
-        return;
-    }
-    v.clear();
-    z.clear();
-    v.push(0);
-    z.push(f64::NEG_INFINITY);
-    z.push(f64::INFINITY);
-    let sq = |q: usize| (q * q) as f64;
-    for q in 1..n {
-        let mut k = v.len() - 1;
-        let mut s;
-        loop {
-            let p = v[k];
-            s = ((f[q] + sq(q)) - (f[p] + sq(p))) / (2.0 * (q as f64 - p as f64));
-            if s <= z[k] && k > 0 {
-                v.pop();
-                z.pop();
-                k -= 1;
-            } else {
-                break;
-            }
-        }
-        // z[k + 1] becomes s and a new +inf boundary closes the envelope.
-        z[k + 1] = s;
-        v.push(q);
-        z.push(f64::INFINITY);
-    }
-    let mut k = 0;
-    for (q, out) in d.iter_mut().enumerate().take(n) {
-        while z[k + 1] < q as f64 {
-            k += 1;
-        }
-        let p = v[k];
-        *out = (q as f64 - p as f64).powi(2) + f[p];
-    }
 }
 
 /// Fine normals from image structure, added to `g` (which must be the
@@ -948,34 +818,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn distance_transform_matches_brute_force() {
-        let (w, h) = (23, 17);
-        let inside: Vec<bool> = (0..w * h)
-            .map(|i| {
-                let (x, y) = ((i % w) as f32, (i / w) as f32);
-                (x - 10.0).powi(2) / 60.0 + (y - 8.0).powi(2) / 30.0 < 1.0 || (x > 18.0 && y < 5.0)
-            })
-            .collect();
-        let fast = distance_to_outside(&inside, w, h);
-        for i in 0..w * h {
-            if !inside[i] {
-                assert_eq!(fast[i], 0.0);
-                continue;
-            }
-            let (x, y) = ((i % w) as f32, (i / w) as f32);
-            let best = (0..w * h)
-                .filter(|&j| !inside[j])
-                .map(|j| (((j % w) as f32 - x).powi(2) + ((j / w) as f32 - y).powi(2)).sqrt())
-                .fold(f32::INFINITY, f32::min);
-            assert!(
-                (fast[i] - (best - 0.5)).abs() < 1e-4,
-                "{i}: {} vs {best}",
-                fast[i]
-            );
-        }
-    }
-
-    #[test]
     fn alignment_follows_a_moving_shape() {
         // A bump (depth) painted on a texture, moved by (4, 2) px in the
         // neighbour frame: aligned along the flow, the neighbour's depth
@@ -1017,13 +859,5 @@ mod tests {
         eprintln!("worst depth error: unaligned {before}, aligned {after}");
         assert!(before > 0.1, "{before}");
         assert!(after < 0.2 * before, "aligned {after}, unaligned {before}");
-    }
-
-    #[test]
-    fn projection_inverts_back_projection() {
-        let f = focal_length(64, 60.0);
-        let p = back_project(10.25, 40.5, 3.0, 64, 48, f);
-        let (x, y) = project(p, 64, 48, f).unwrap();
-        assert!((x - 10.25).abs() < 1e-4 && (y - 40.5).abs() < 1e-4);
     }
 }

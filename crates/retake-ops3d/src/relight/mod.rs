@@ -25,18 +25,21 @@ use serde::{Deserialize, Serialize};
 use rayon::prelude::*;
 use retake_model::depth::{self, DepthModel, DEFAULT_DEPTH_RANGE};
 
+use crate::check::{check_keys, check_value};
 use retake_core::error::{Error, Result};
 use retake_core::frame::Frame;
 use retake_core::pipeline::Operation;
 use retake_core::window::{Item, Window};
 use retake_imageops::flow::Gray;
+use retake_imageops::keyframes::Keyframes;
 use retake_ops::mask::SubjectMask;
 
+pub use crate::passes::DepthEncoding;
 pub use geometry::{
-    built_in_geometry, normals_from_depth, stabilise, DepthEncoding, EstimateOptions, Geometry,
-    NormalEncoding, Stabilisation,
+    built_in_geometry, normals_from_depth, stabilise, EstimateOptions, Geometry, NormalEncoding,
+    Stabilisation,
 };
-pub use light::{kelvin_rgb, Keyframes, Light, LightKind, LightSource, Lighting, Rgb};
+pub use light::{kelvin_rgb, Light, LightKind, LightSource, Lighting, Rgb};
 pub use presets::Preset;
 
 /// What the frames' alpha channel carries into relighting.
@@ -238,45 +241,6 @@ impl Default for RelightParams {
 
 /// Most frames blended on each side.
 pub const MAX_TEMPORAL_RADIUS: usize = 8;
-
-/// Check every key of a keyframed value against a range.
-fn check_keys(
-    name: &str,
-    k: &Option<Keyframes>,
-    range: std::ops::RangeInclusive<f32>,
-    unit: &str,
-) -> Result<()> {
-    if let Some(k) = k {
-        for v in k.values() {
-            if !range.contains(&v) {
-                return Err(Error::parameter(
-                    name,
-                    format!(
-                        "{v}{unit} is outside {}..{}{unit}",
-                        range.start(),
-                        range.end()
-                    ),
-                ));
-            }
-        }
-    }
-    Ok(())
-}
-
-fn check_value(name: &str, v: f32, range: std::ops::RangeInclusive<f32>, unit: &str) -> Result<()> {
-    if range.contains(&v) {
-        Ok(())
-    } else {
-        Err(Error::parameter(
-            name,
-            format!(
-                "{v}{unit} is outside {}..{}{unit}",
-                range.start(),
-                range.end()
-            ),
-        ))
-    }
-}
 
 impl RelightParams {
     /// The preset named by `preset`, or the defaults.

@@ -22,11 +22,12 @@
 
 use rayon::prelude::*;
 
-use super::geometry::{back_project, focal_length, normalize, project, Geometry};
+use super::geometry::{normalize, Geometry};
 use super::light::{Light, LightSource, Lighting};
 use retake_core::error::{Error, Result};
 use retake_core::frame::Frame;
 use retake_imageops::filter::{box_mean, resize};
+use retake_imageops::pinhole::{back_project, focal_length, project};
 
 /// Keeps a point light's falloff finite next to the light.
 pub const POINT_SOFTENING: f32 = 0.05;
