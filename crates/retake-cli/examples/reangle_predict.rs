@@ -26,6 +26,8 @@ use retake_eval::{psnr, ssim};
 use retake_imageops::flow::{self, Flow, FlowParams, Gray};
 use retake_imageops::keyframes::Keyframes;
 use retake_imageops::pinhole::{back_project, focal_length};
+use retake_imageops::plane::Plane;
+use retake_imageops::sample::sample;
 use retake_media::{SinkOptions, SourceOptions};
 use retake_ops::inpaint::patchmatch::PatchMatch;
 use retake_ops3d::reangle::{
@@ -354,7 +356,12 @@ fn main() -> Result<()> {
                 let i = y * w + x;
                 let (sx, sy) = (x as f32 - dx, y as f32 - dy);
                 let inside = sx >= 0.0 && sy >= 0.0 && sx <= (w - 1) as f32 && sy <= (h - 1) as f32;
-                flow::sample(&src, w, h, 3, sx, sy, &mut shifted[i * 3..i * 3 + 3]);
+                sample(
+                    Plane::new(&src, w, h, 3),
+                    sx,
+                    sy,
+                    &mut shifted[i * 3..i * 3 + 3],
+                );
                 if inside && fill[i] == 0.0 {
                     mask[i] = 1.0;
                 }

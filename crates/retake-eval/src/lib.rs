@@ -12,6 +12,8 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 
 use retake_imageops::flow::{self, Flow, FlowParams, Gray};
+use retake_imageops::plane::Plane;
+use retake_imageops::sample::sample;
 
 /// Mean squared difference over every sample (or over the samples of the
 /// pixels in `mask`); NaN when nothing is counted.
@@ -314,11 +316,8 @@ pub fn warping_error(
                     continue;
                 }
                 let (u, v) = (flow_fw.u[i], flow_fw.v[i]);
-                flow::sample(
-                    out_t1,
-                    width,
-                    height,
-                    channels,
+                sample(
+                    Plane::new(out_t1, width, height, channels),
                     x as f32 + u,
                     y as f32 + v,
                     &mut warped,

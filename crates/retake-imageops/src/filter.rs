@@ -5,6 +5,8 @@
 
 use rayon::prelude::*;
 
+use crate::plane::Plane;
+
 /// Weights of one output sample: first source index and its taps.
 struct Taps {
     start: usize,
@@ -41,9 +43,11 @@ fn taps(src: usize, dst: usize) -> Vec<Taps> {
         .collect()
 }
 
-/// Resample an interleaved image with `ch` channels from `sw`x`sh` to
-/// `dw`x`dh` (bilinear when enlarging, area-like when shrinking).
-pub fn resize(src: &[f32], sw: usize, sh: usize, ch: usize, dw: usize, dh: usize) -> Vec<f32> {
+/// Resample an interleaved picture to `dw`x`dh` (bilinear when enlarging, area-like when shrinking).
+pub fn resize(src: Plane, dw: usize, dh: usize) -> Vec<f32> {
+    let (sw, sh, ch) = (src.width(), src.height(), src.channels());
+    let src = src.packed();
+    let src: &[f32] = &src;
     if sw == dw && sh == dh {
         return src.to_vec();
     }
@@ -83,7 +87,11 @@ pub fn resize(src: &[f32], sw: usize, sh: usize, ch: usize, dw: usize, dh: usize
 
 /// Mean over a (2r+1)² square, clipped at the borders (each output is the
 /// mean of the samples that exist). Single channel.
-pub fn box_mean(src: &[f32], w: usize, h: usize, r: usize) -> Vec<f32> {
+pub fn box_mean(src: Plane, r: usize) -> Vec<f32> {
+    debug_assert_eq!(src.channels(), 1);
+    let (w, h) = (src.width(), src.height());
+    let src = src.packed();
+    let src: &[f32] = &src;
     // Horizontal running sums.
     let mut tmp = vec![0.0f32; w * h];
     tmp.par_chunks_mut(w).enumerate().for_each(|(y, out)| {
@@ -117,30 +125,24 @@ pub fn box_mean(src: &[f32], w: usize, h: usize, r: usize) -> Vec<f32> {
     dst
 }
 
-/// Edge-aware upsampling of a low-resolution map `p` (`pw`x`ph`) to the
-/// full-resolution single-channel `guide` (`w`x`h`): the fast guided filter
+/// Edge-aware upsampling of a low-resolution single-channel map `p` to the
+/// full-resolution single-channel `guide`: the fast guided filter
 /// (He & Sun 2015). The linear model `q = a·I + b` is fitted at low
 /// resolution in windows of radius `r` (in low-resolution pixels), then `a`
 /// and `b` are upsampled, so edges come from the guide and cost stays low.
-#[allow(clippy::too_many_arguments)]
-pub fn guided_upsample(
-    guide: &[f32],
-    w: usize,
-    h: usize,
-    p: &[f32],
-    pw: usize,
-    ph: usize,
-    r: usize,
-    eps: f32,
-) -> Vec<f32> {
-    let i_low = resize(guide, w, h, 1, pw, ph);
+pub fn guided_upsample(guide: Plane, p: Plane, r: usize, eps: f32) -> Vec<f32> {
+    debug_assert!(guide.channels() == 1 && p.channels() == 1);
+    let (w, h, pw, ph) = (guide.width(), guide.height(), p.width(), p.height());
+    let (guide, p) = (guide.packed(), p.packed());
+    let (guide, p): (&[f32], &[f32]) = (&guide, &p);
+    let i_low = resize(Plane::new(guide, w, h, 1), pw, ph);
     let n = pw * ph;
-    let mean_i = box_mean(&i_low, pw, ph, r);
-    let mean_p = box_mean(p, pw, ph, r);
+    let mean_i = box_mean(Plane::new(&i_low, pw, ph, 1), r);
+    let mean_p = box_mean(Plane::new(p, pw, ph, 1), r);
     let ip: Vec<f32> = i_low.iter().zip(p).map(|(a, b)| a * b).collect();
     let ii: Vec<f32> = i_low.iter().map(|a| a * a).collect();
-    let corr_ip = box_mean(&ip, pw, ph, r);
-    let corr_ii = box_mean(&ii, pw, ph, r);
+    let corr_ip = box_mean(Plane::new(&ip, pw, ph, 1), r);
+    let corr_ii = box_mean(Plane::new(&ii, pw, ph, 1), r);
     let mut a = vec![0.0f32; n];
     let mut b = vec![0.0f32; n];
     for k in 0..n {
@@ -149,8 +151,16 @@ pub fn guided_upsample(
         a[k] = cov / (var + eps);
         b[k] = mean_p[k] - a[k] * mean_i[k];
     }
-    let mean_a = resize(&box_mean(&a, pw, ph, r), pw, ph, 1, w, h);
-    let mean_b = resize(&box_mean(&b, pw, ph, r), pw, ph, 1, w, h);
+    let mean_a = resize(
+        Plane::new(&box_mean(Plane::new(&a, pw, ph, 1), r), pw, ph, 1),
+        w,
+        h,
+    );
+    let mean_b = resize(
+        Plane::new(&box_mean(Plane::new(&b, pw, ph, 1), r), pw, ph, 1),
+        w,
+        h,
+    );
     guide
         .par_iter()
         .zip(mean_a.par_iter().zip(mean_b.par_iter()))
@@ -169,7 +179,10 @@ pub fn smoothstep(lo: f32, hi: f32, x: f32) -> f32 {
 
 /// 3x3 binomial blur ([1 2 1] / 4 each way, edges repeated) of one
 /// single-channel picture.
-pub fn binomial3(src: &[f32], w: usize, h: usize) -> Vec<f32> {
+pub fn binomial3(src: Plane) -> Vec<f32> {
+    debug_assert_eq!(src.channels(), 1);
+    let (w, h) = (src.width(), src.height());
+    let src = src.packed();
     let at = |x: usize, y: usize| src[y * w + x];
     let mut tmp = vec![0.0f32; w * h];
     for y in 0..h {
@@ -192,17 +205,13 @@ pub fn binomial3(src: &[f32], w: usize, h: usize) -> Vec<f32> {
 }
 
 /// [`box_mean`] of each channel of an interleaved picture.
-pub fn box_mean_interleaved(
-    src: &[f32],
-    w: usize,
-    h: usize,
-    channels: usize,
-    r: usize,
-) -> Vec<f32> {
+pub fn box_mean_interleaved(src: Plane, r: usize) -> Vec<f32> {
+    let (w, h, channels) = (src.width(), src.height(), src.channels());
+    let src = src.packed();
     let mut out = vec![0.0; src.len()];
     for c in 0..channels {
         let plane: Vec<f32> = src.iter().skip(c).step_by(channels).copied().collect();
-        let b = box_mean(&plane, w, h, r);
+        let b = box_mean(Plane::new(&plane, w, h, 1), r);
         for (k, v) in b.into_iter().enumerate() {
             out[k * channels + c] = v;
         }
@@ -247,7 +256,7 @@ mod tests {
                         0.25 * tmp[up * w + x] + 0.5 * tmp[y * w + x] + 0.25 * tmp[down * w + x];
                 }
             }
-            let new = binomial3(&g, w, h);
+            let new = binomial3(Plane::new(&g, w, h, 1));
             assert!(old
                 .iter()
                 .zip(&new)
@@ -257,11 +266,14 @@ mod tests {
             let mut old = vec![0.0; rgb.len()];
             for c in 0..3 {
                 let plane: Vec<f32> = rgb.iter().skip(c).step_by(3).copied().collect();
-                for (k, v) in box_mean(&plane, w, h, 1).into_iter().enumerate() {
+                for (k, v) in box_mean(Plane::new(&plane, w, h, 1), 1)
+                    .into_iter()
+                    .enumerate()
+                {
                     old[k * 3 + c] = v;
                 }
             }
-            let new = box_mean_interleaved(&rgb, w, h, 3, 1);
+            let new = box_mean_interleaved(Plane::new(&rgb, w, h, 3), 1);
             assert!(old
                 .iter()
                 .zip(&new)
@@ -272,16 +284,16 @@ mod tests {
     #[test]
     fn resize_keeps_constants_and_means() {
         let src = vec![0.25f32; 37 * 23 * 3];
-        let out = resize(&src, 37, 23, 3, 10, 7);
+        let out = resize(Plane::new(&src, 37, 23, 3), 10, 7);
         assert!(out.iter().all(|v| (v - 0.25).abs() < 1e-6));
         // A ramp stays a ramp under upsampling.
         let ramp: Vec<f32> = (0..8).map(|x| x as f32).collect();
-        let up = resize(&ramp, 8, 1, 1, 16, 1);
+        let up = resize(Plane::new(&ramp, 8, 1, 1), 16, 1);
         for w in up[2..14].windows(2) {
             assert!(w[1] >= w[0]);
         }
         let mean_in: f32 = ramp.iter().sum::<f32>() / 8.0;
-        let down = resize(&ramp, 8, 1, 1, 2, 1);
+        let down = resize(Plane::new(&ramp, 8, 1, 1), 2, 1);
         let mean_out: f32 = down.iter().sum::<f32>() / 2.0;
         assert!((mean_in - mean_out).abs() < 0.3);
     }
@@ -290,7 +302,7 @@ mod tests {
     fn box_mean_matches_brute_force() {
         let (w, h, r) = (9, 7, 2);
         let src: Vec<f32> = (0..w * h).map(|i| ((i * 37) % 11) as f32).collect();
-        let fast = box_mean(&src, w, h, r);
+        let fast = box_mean(Plane::new(&src, w, h, 1), r);
         for y in 0..h {
             for x in 0..w {
                 let (mut s, mut n) = (0.0, 0.0);
@@ -317,7 +329,12 @@ mod tests {
         let p: Vec<f32> = (0..pw * ph)
             .map(|i| smoothstep(6.0, 14.0, (i % pw) as f32))
             .collect();
-        let q = guided_upsample(&guide, w, h, &p, pw, ph, 2, 1e-4);
+        let q = guided_upsample(
+            Plane::new(&guide, w, h, 1),
+            Plane::new(&p, pw, ph, 1),
+            2,
+            1e-4,
+        );
         let row = &q[20 * w..21 * w];
         // Most of the transition happens in one pixel, at the guide's edge,
         // although the low-res map ramps over 40 full-res pixels.

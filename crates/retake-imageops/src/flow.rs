@@ -7,6 +7,8 @@
 
 use crate::filter::binomial3;
 use crate::luma::luma;
+use crate::plane::Plane;
+use crate::sample::sample;
 
 /// A single-channel picture (luminance), row-major.
 #[derive(Clone, Debug)]
@@ -56,8 +58,18 @@ impl Flow {
     pub fn at(&self, x: f32, y: f32) -> (f32, f32) {
         let mut u = [0.0f32];
         let mut v = [0.0f32];
-        sample(&self.u, self.width, self.height, 1, x, y, &mut u);
-        sample(&self.v, self.width, self.height, 1, x, y, &mut v);
+        sample(
+            Plane::new(&self.u, self.width, self.height, 1),
+            x,
+            y,
+            &mut u,
+        );
+        sample(
+            Plane::new(&self.v, self.width, self.height, 1),
+            x,
+            y,
+            &mut v,
+        );
         (u[0], v[0])
     }
 }
@@ -88,89 +100,6 @@ impl Default for FlowParams {
             robust_epsilon: 0.02,
         }
     }
-}
-
-/// Bilinear sample of an interleaved picture at `(x, y)` (pixel centres at
-/// integers), clamped at the edges.
-pub fn sample(
-    data: &[f32],
-    width: usize,
-    height: usize,
-    channels: usize,
-    x: f32,
-    y: f32,
-    out: &mut [f32],
-) {
-    let xm = (width - 1) as f32;
-    let ym = (height - 1) as f32;
-    let x = if x.is_finite() { x.clamp(0.0, xm) } else { 0.0 };
-    let y = if y.is_finite() { y.clamp(0.0, ym) } else { 0.0 };
-    let x0 = x.floor() as usize;
-    let y0 = y.floor() as usize;
-    let x1 = (x0 + 1).min(width - 1);
-    let y1 = (y0 + 1).min(height - 1);
-    let fx = x - x0 as f32;
-    let fy = y - y0 as f32;
-    let i00 = (y0 * width + x0) * channels;
-    let i01 = (y0 * width + x1) * channels;
-    let i10 = (y1 * width + x0) * channels;
-    let i11 = (y1 * width + x1) * channels;
-    for (c, o) in out.iter_mut().enumerate().take(channels) {
-        let top = data[i00 + c] + (data[i01 + c] - data[i00 + c]) * fx;
-        let bottom = data[i10 + c] + (data[i11 + c] - data[i10 + c]) * fx;
-        *o = top + (bottom - top) * fy;
-    }
-}
-
-/// Catmull-Rom sample of the first three channels at `(x, y)` (pixel
-/// centres at integers), without overshoot beyond the four nearest pixels:
-/// sharper than bilinear, so texture carried
-/// from other frames or warped to a new view keeps its detail whatever the
-/// sub-pixel phase. Used by remove and reangle.
-pub fn sample_cubic(
-    data: &[f32],
-    width: usize,
-    height: usize,
-    channels: usize,
-    x: f32,
-    y: f32,
-) -> [f32; 3] {
-    let (w, h) = (width as isize, height as isize);
-    let (x0, y0) = (x.floor(), y.floor());
-    let (fx, fy) = (x - x0, y - y0);
-    let weights = |t: f32| {
-        let t2 = t * t;
-        let t3 = t2 * t;
-        [
-            0.5 * (-t3 + 2.0 * t2 - t),
-            0.5 * (3.0 * t3 - 5.0 * t2 + 2.0),
-            0.5 * (-3.0 * t3 + 4.0 * t2 + t),
-            0.5 * (t3 - t2),
-        ]
-    };
-    let (wx, wy) = (weights(fx), weights(fy));
-    let mut out = [0.0f32; 3];
-    let mut lo = [f32::INFINITY; 3];
-    let mut hi = [f32::NEG_INFINITY; 3];
-    for (j, wyj) in wy.iter().enumerate() {
-        let yy = (y0 as isize + j as isize - 1).clamp(0, h - 1) as usize;
-        for (i, wxi) in wx.iter().enumerate() {
-            let xx = (x0 as isize + i as isize - 1).clamp(0, w - 1) as usize;
-            let p = (yy * width + xx) * channels;
-            for c in 0..3 {
-                let v = data[p + c];
-                out[c] += wxi * wyj * v;
-                if (1..=2).contains(&i) && (1..=2).contains(&j) {
-                    lo[c] = lo[c].min(v);
-                    hi[c] = hi[c].max(v);
-                }
-            }
-        }
-    }
-    for c in 0..3 {
-        out[c] = out[c].clamp(lo[c], hi[c]);
-    }
-    out
 }
 
 /// Forward-backward disagreement per pixel of `forward`, in pixels:
@@ -342,7 +271,7 @@ fn blur3(g: &Gray) -> Gray {
     Gray {
         width: g.width,
         height: g.height,
-        data: binomial3(&g.data, g.width, g.height),
+        data: binomial3(Plane::new(&g.data, g.width, g.height, 1)),
     }
 }
 
@@ -380,8 +309,8 @@ fn global_affine(level: &Level, start: Affine) -> Affine {
                 if tx < 0.0 || ty < 0.0 || tx > (w - 1) as f32 || ty > (h - 1) as f32 {
                     continue;
                 }
-                sample(&level.b.data, w, h, 1, tx, ty, &mut warped);
-                sample(&level.kb, w, h, 1, tx, ty, &mut kb);
+                sample(Plane::new(&level.b.data, w, h, 1), tx, ty, &mut warped);
+                sample(Plane::new(&level.kb, w, h, 1), tx, ty, &mut kb);
                 let trust = (level.ka[i] * kb[0]) as f64;
                 if trust <= 0.0 {
                     continue;
@@ -562,7 +491,7 @@ fn refine(level: &Level, flow: &mut Flow, params: &FlowParams) {
                 let tx = x as f32 + flow.u[i];
                 let ty = y as f32 + flow.v[i];
                 let inside = tx >= 0.0 && ty >= 0.0 && tx <= (w - 1) as f32 && ty <= (h - 1) as f32;
-                sample(&level.kb, w, h, 1, tx, ty, &mut s);
+                sample(Plane::new(&level.kb, w, h, 1), tx, ty, &mut s);
                 trust[i] = if inside { level.ka[i] * s[0] } else { 0.0 };
                 ix[i] = 0.5 * (ax[i] + bx[i]);
                 iy[i] = 0.5 * (ay[i] + by[i]);
@@ -639,10 +568,7 @@ pub fn warp(b: &[f32], flow: &Flow, w: usize, h: usize) -> Vec<f32> {
         for x in 0..w {
             let i = y * w + x;
             sample(
-                b,
-                w,
-                h,
-                1,
+                Plane::new(b, w, h, 1),
                 x as f32 + flow.u[i],
                 y as f32 + flow.v[i],
                 &mut s,
@@ -774,18 +700,6 @@ mod tests {
         assert!(mid < 0.2, "{mid}");
         let c2 = consistency(&fw, &fw);
         assert!(c2[32 * 96 + 48] > 5.0);
-    }
-
-    #[test]
-    fn sampling_is_bilinear_and_clamped() {
-        let data = [0.0, 1.0, 2.0, 3.0];
-        let mut o = [0.0f32];
-        sample(&data, 2, 2, 1, 0.5, 0.5, &mut o);
-        assert!((o[0] - 1.5).abs() < 1e-6);
-        sample(&data, 2, 2, 1, -4.0, 9.0, &mut o);
-        assert_eq!(o[0], 2.0);
-        sample(&data, 2, 2, 1, f32::NAN, 0.0, &mut o);
-        assert_eq!(o[0], 0.0);
     }
 
     #[test]

@@ -9,3 +9,5 @@ pub mod flow;
 pub mod keyframes;
 pub mod luma;
 pub mod pinhole;
+pub mod plane;
+pub mod sample;

@@ -11,6 +11,7 @@ use crate::{Model, ModelContext, Role, TensorData};
 use retake_core::error::{Error, Result};
 use retake_core::frame::Frame;
 use retake_imageops::filter::resize;
+use retake_imageops::plane::Plane;
 
 /// Default ratio of the farthest to the nearest surface a relative depth
 /// map is stretched to: a room or a street, not a landscape.
@@ -125,7 +126,7 @@ impl DepthModel {
         Ok(Disparity {
             width: ww,
             height: wh,
-            data: resize(&raw, w, h, 1, ww, wh),
+            data: resize(Plane::new(&raw, w, h, 1), ww, wh),
         })
     }
 }

@@ -8,6 +8,7 @@ use retake_core::colour::{EncodeTable, Transfer};
 use retake_core::error::{Error, Result};
 use retake_core::frame::Frame;
 use retake_imageops::filter::resize;
+use retake_imageops::plane::Plane;
 
 /// A frame resized to the model's size and encoded as the model expects,
 /// before normalisation: kept so operations can reuse it (e.g. to compare
@@ -37,7 +38,11 @@ impl ModelImage {
             rgb_frame = frame.with_channels(3);
             &rgb_frame
         };
-        let mut rgb = resize(&src.data, src.width, src.height, 3, width, height);
+        let mut rgb = resize(
+            Plane::new(&src.data, src.width, src.height, 3),
+            width,
+            height,
+        );
         match (colour, spec.encoding) {
             (Some(c), encoding) => {
                 c.encode_for_model(encoding, &mut rgb)?;

@@ -13,6 +13,7 @@ use retake_core::pipeline::Operation;
 use retake_core::window::Window;
 use retake_imageops::filter::{box_mean_interleaved, guided_upsample, resize, smoothstep};
 use retake_imageops::luma::luma;
+use retake_imageops::plane::Plane;
 use retake_model::image::{fixed_input_size, output_map, ModelImage};
 use retake_model::{Model, Role};
 
@@ -191,10 +192,10 @@ impl SubjectMask {
         let saliency = if (w, h) == (self.width, self.height) {
             map
         } else {
-            resize(&map, w, h, 1, self.width, self.height)
+            resize(Plane::new(&map, w, h, 1), self.width, self.height)
         };
         // A 3x3 box blur keeps sensor noise from reading as motion.
-        let thumb = box_mean_interleaved(&img.rgb, self.width, self.height, 3, 1);
+        let thumb = box_mean_interleaved(Plane::new(&img.rgb, self.width, self.height, 3), 1);
         Ok(MaskAnalysis {
             saliency: saliency.into_iter().map(|v| v.clamp(0.0, 1.0)).collect(),
             thumb,
@@ -237,14 +238,10 @@ impl SubjectMask {
         let scale = (WORK_SIDE as f32 / w.max(h) as f32).min(1.0);
         let ww = ((w as f32 * scale).round() as usize).max(1);
         let wh = ((h as f32 * scale).round() as usize).max(1);
-        let p = resize(smooth, self.width, self.height, 1, ww, wh);
+        let p = resize(Plane::new(smooth, self.width, self.height, 1), ww, wh);
         let q = guided_upsample(
-            &guide,
-            w,
-            h,
-            &p,
-            ww,
-            wh,
+            Plane::new(&guide, w, h, 1),
+            Plane::new(&p, ww, wh, 1),
             self.params.edge_radius.max(1),
             self.params.edge_epsilon,
         );

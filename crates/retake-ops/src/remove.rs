@@ -29,8 +29,10 @@ use retake_core::pipeline::Operation;
 use retake_core::window::{Item, Window};
 use retake_imageops::distance::{chamfer_to_set, chamfer_to_unset};
 use retake_imageops::filter::{resize, smoothstep};
-use retake_imageops::flow::{self, sample, Flow, FlowParams, Gray};
+use retake_imageops::flow::{self, Flow, FlowParams, Gray};
 use retake_imageops::luma::luma;
+use retake_imageops::plane::Plane;
+use retake_imageops::sample::{self as sampling, sample};
 
 /// Parameters of object removal, shared by the CLI, job files and the plugin.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -260,7 +262,7 @@ impl PairFlow {
         };
         let (u, v) = flow.at(wx, wy);
         let mut e = [0.0f32];
-        sample(error, fw, fh, 1, wx, wy, &mut e);
+        sample(Plane::new(error, fw, fh, 1), wx, wy, &mut e);
         if e[0] > CONSISTENCY_PX + 0.05 * (u * u + v * v).sqrt() {
             return None;
         }
@@ -288,11 +290,16 @@ impl Anchor {
             && lx <= (r.width - 1) as f32
             && ly <= (r.height - 1) as f32;
         if inside {
-            sample(&self.rgb, r.width, r.height, 3, lx, ly, out);
+            sample(Plane::new(&self.rgb, r.width, r.height, 3), lx, ly, out);
         } else {
             let f = &self.frame;
             let mut px = [0.0f32; 4];
-            sample(&f.data, f.width, f.height, f.channels, x, y, &mut px);
+            sample(
+                Plane::new(&f.data, f.width, f.height, f.channels),
+                x,
+                y,
+                &mut px,
+            );
             out[..3].copy_from_slice(&px[..3]);
         }
     }
@@ -488,9 +495,9 @@ impl Remove {
     }
 }
 
-/// Catmull-Rom sample of a frame's RGB (see [`flow::sample_cubic`]).
+/// Catmull-Rom sample of a frame's RGB (see [`sampling::sample_cubic`]).
 fn sample_cubic(f: &Frame, x: f32, y: f32) -> [f32; 3] {
-    flow::sample_cubic(&f.data, f.width, f.height, f.channels, x, y)
+    sampling::sample_cubic(Plane::new(&f.data, f.width, f.height, f.channels), x, y)
 }
 
 /// Grow a rectangle by `m` on every side, inside `w x h`.
@@ -560,11 +567,11 @@ fn flow_input(item: &Item<RemoveAnalysis>, r: Rect, ww: usize, wh: usize) -> (Gr
     let (lum, known) = if (ww, wh) == (r.width, r.height) {
         (lum, known)
     } else {
-        let k = resize(&known, r.width, r.height, 1, ww, wh)
+        let k = resize(Plane::new(&known, r.width, r.height, 1), ww, wh)
             .into_iter()
             .map(|v| if v > 0.999 { 1.0 } else { 0.0 })
             .collect();
-        (resize(&lum, r.width, r.height, 1, ww, wh), k)
+        (resize(Plane::new(&lum, r.width, r.height, 1), ww, wh), k)
     };
     (
         Gray {
@@ -731,7 +738,7 @@ impl Operation for Remove {
                             } else {
                                 let mut px = [0.0f32; 4];
                                 let bf = &b.frame;
-                                sample(&bf.data, w, h, bf.channels, nx, ny, &mut px);
+                                sample(Plane::new(&bf.data, w, h, bf.channels), nx, ny, &mut px);
                                 [px[0], px[1], px[2]]
                             };
                             found[n][dir_index] = Some((k, colour));
@@ -771,7 +778,7 @@ impl Operation for Remove {
                 if !(x >= 0.0 && y >= 0.0 && x <= (w - 1) as f32 && y <= (h - 1) as f32) {
                     continue;
                 }
-                let c = flow::sample_cubic(&rf.data, w, h, rf.channels, x, y);
+                let c = sampling::sample_cubic(Plane::new(&rf.data, w, h, rf.channels), x, y);
                 let (k, side) = ((r - t).abs(), usize::from(r < t));
                 if k == 0 {
                     painted[n] = Some(c);

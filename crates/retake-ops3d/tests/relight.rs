@@ -964,7 +964,7 @@ fn the_same_shot_gives_bit_identical_frames_whatever_the_threads() {
 }
 
 /// Time of the built-in geometry and shading at 1920x1080 (release:
-/// `cargo test --release -p retake-core --test relight -- --ignored --nocapture`;
+/// `cargo test --release -p retake-ops3d --test relight -- --ignored --nocapture`;
 /// set RAYON_NUM_THREADS=1 for one core).
 #[test]
 #[ignore]

@@ -9,6 +9,7 @@ use retake_core::colour::Transfer;
 use retake_core::error::{Error, Result};
 use retake_core::frame::Frame;
 use retake_imageops::filter::resize;
+use retake_imageops::plane::Plane;
 use retake_model::image::{fixed_input_size, ModelImage};
 use retake_model::manifest::{
     DType, Layout, Manifest, MaskConvention, PixelEncoding, Role, SizeRules, TensorSpec,
@@ -326,7 +327,7 @@ impl SpatialFill for LearnedFill {
             Error::Internal(format!("{}: the run returned no RGB output", m.name))
         })?;
         let (ow, oh, filled) = self.decode_output(out)?;
-        let filled = resize(&filled, ow, oh, 3, cw, ch);
+        let filled = resize(Plane::new(&filled, ow, oh, 3), cw, ch);
 
         for (row, y) in (crop.y..crop.y + ch).enumerate() {
             for (col, x) in (crop.x..crop.x + cw).enumerate() {
@@ -346,7 +347,7 @@ impl SpatialFill for LearnedFill {
 /// hole pixel touches counts as hole, so no hole colour leaks into what the
 /// model takes as known.
 fn model_hole(hole: &[f32], cw: usize, ch: usize, mw: usize, mh: usize) -> Vec<bool> {
-    resize(hole, cw, ch, 1, mw, mh)
+    resize(Plane::new(hole, cw, ch, 1), mw, mh)
         .into_iter()
         .map(|c| c > 0.0)
         .collect()

@@ -35,6 +35,7 @@ use retake_core::pipeline::Operation;
 use retake_core::window::Window;
 use retake_imageops::filter::{guided_upsample, resize};
 use retake_imageops::flow::{self, FlowParams};
+use retake_imageops::plane::Plane;
 
 use snap::{ColourModel, Work};
 pub use spec::{is_keyframe_list, keyframes_text, parse_keyframes, KeyBox, KeySpec, KeyframeSpec};
@@ -303,7 +304,7 @@ impl Tracker {
             return vec![0.0; ww * wh];
         };
         match &key.shape {
-            KeyShape::Mask(m) => resize(&m.data, w, h, 1, ww, wh),
+            KeyShape::Mask(m) => resize(Plane::new(&m.data, w, h, 1), ww, wh),
             KeyShape::Box(b) => {
                 let b = *b;
                 self.box_masks
@@ -436,12 +437,8 @@ impl Tracker {
                 .map(|l| Transfer::Srgb.from_linear(l.clamp(0.0, 1.0)))
                 .collect();
             guided_upsample(
-                &guide,
-                w,
-                h,
-                small,
-                self.work_width,
-                self.work_height,
+                Plane::new(&guide, w, h, 1),
+                Plane::new(small, self.work_width, self.work_height, 1),
                 2,
                 1e-3,
             )

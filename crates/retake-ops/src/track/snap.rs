@@ -9,6 +9,7 @@ use retake_core::colour::Transfer;
 use retake_core::frame::Frame;
 use retake_imageops::filter::{box_mean, guided_upsample, resize, smoothstep};
 use retake_imageops::flow::{Flow, Gray};
+use retake_imageops::plane::Plane;
 
 use super::spec::KeyBox;
 
@@ -39,7 +40,11 @@ impl Work {
                 .flat_map(|p| [p[0], p[0], p[0]])
                 .collect(),
         };
-        let small = resize(&rgb, frame.width, frame.height, 3, width, height);
+        let small = resize(
+            Plane::new(&rgb, frame.width, frame.height, 3),
+            width,
+            height,
+        );
         let bytes = small
             .iter()
             .map(|v| (Transfer::Srgb.from_linear(v.clamp(0.0, 1.0)) * 255.0).round() as u8)
@@ -155,7 +160,7 @@ const EDGE_BLUR: usize = 1;
 /// then a steep re-shaping so the edge does not soften step after step.
 pub fn snap(carried: &[f32], work: &Work, model: Option<&ColourModel>) -> Vec<f32> {
     let (w, h) = (work.width, work.height);
-    let mut q = box_mean(carried, w, h, EDGE_BLUR);
+    let mut q = box_mean(Plane::new(carried, w, h, 1), EDGE_BLUR);
     if let Some(model) = model {
         let cap = PRIOR_CERTAINTY;
         for (i, v) in q.iter_mut().enumerate() {
@@ -165,7 +170,12 @@ pub fn snap(carried: &[f32], work: &Work, model: Option<&ColourModel>) -> Vec<f3
             *v = 1.0 / (1.0 + (-logit).exp());
         }
     }
-    let guided = guided_upsample(&work.gray.data, w, h, &q, w, h, 2, 1e-3);
+    let guided = guided_upsample(
+        Plane::new(&work.gray.data, w, h, 1),
+        Plane::new(&q, w, h, 1),
+        2,
+        1e-3,
+    );
     guided.iter().map(|v| smoothstep(0.4, 0.6, *v)).collect()
 }
 
@@ -245,7 +255,12 @@ pub fn segment_box(work: &Work, b: KeyBox, scale: f32) -> Vec<f32> {
                 q[i] = 1.0 / (1.0 + (-logit).exp());
             }
         }
-        let g = guided_upsample(&work.gray.data, w, h, &q, w, h, 2, 1e-3);
+        let g = guided_upsample(
+            Plane::new(&work.gray.data, w, h, 1),
+            Plane::new(&q, w, h, 1),
+            2,
+            1e-3,
+        );
         for y in 0..h {
             for x in 0..w {
                 let i = y * w + x;

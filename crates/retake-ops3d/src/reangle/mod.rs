@@ -45,6 +45,7 @@ use retake_imageops::distance::euclidean_to_outside;
 use retake_imageops::filter::resize;
 use retake_imageops::keyframes::Keyframes;
 use retake_imageops::pinhole::focal_length;
+use retake_imageops::plane::Plane;
 use retake_model::depth::DepthModel;
 use retake_ops::inpaint::SpatialFill;
 use retake_ops::mask::SubjectMask;
@@ -467,10 +468,7 @@ impl Reangle {
         self.with_depth(Box::new(move |frame: &Frame| {
             let d = model.disparity(frame)?;
             Ok(Some(resize(
-                &d.data,
-                d.width,
-                d.height,
-                1,
+                Plane::new(&d.data, d.width, d.height, 1),
                 frame.width,
                 frame.height,
             )))

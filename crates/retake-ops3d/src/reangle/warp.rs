@@ -16,8 +16,9 @@
 use rayon::prelude::*;
 
 use super::camera::Pose;
-use retake_imageops::flow::sample_cubic;
 use retake_imageops::pinhole::back_project;
+use retake_imageops::plane::Plane;
+use retake_imageops::sample::sample_cubic;
 
 /// A picture seen from the virtual camera.
 #[derive(Clone, Debug)]
@@ -179,7 +180,11 @@ pub fn warp(
                     continue;
                 }
                 let (sx, sy) = src[i];
-                row[x * 3..x * 3 + 3].copy_from_slice(&sample_cubic(data, w, h, channels, sx, sy));
+                row[x * 3..x * 3 + 3].copy_from_slice(&sample_cubic(
+                    Plane::new(data, w, h, channels),
+                    sx,
+                    sy,
+                ));
                 seen_row[x] = true;
             }
         });

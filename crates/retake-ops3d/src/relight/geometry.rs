@@ -20,8 +20,10 @@ use retake_core::error::{Error, Result};
 use retake_core::frame::Frame;
 use retake_imageops::distance::euclidean_to_outside;
 use retake_imageops::filter::{box_mean, resize};
-use retake_imageops::flow::{self, sample, Flow, FlowParams, Gray};
+use retake_imageops::flow::{self, Flow, FlowParams, Gray};
 use retake_imageops::pinhole::{back_project, focal_length};
+use retake_imageops::plane::Plane;
+use retake_imageops::sample::sample;
 
 /// Depth and normals of one frame (or of a working-resolution version).
 #[derive(Clone, Debug, PartialEq)]
@@ -330,9 +332,13 @@ impl Geometry {
         if n == 0 || width * height == 0 || self.depth.len() != n || self.normals.len() != n {
             return Geometry::flat(width, height);
         }
-        let depth = resize(&self.depth, self.width, self.height, 1, width, height);
+        let depth = resize(
+            Plane::new(&self.depth, self.width, self.height, 1),
+            width,
+            height,
+        );
         let flat: Vec<f32> = self.normals.iter().flatten().copied().collect();
-        let n = resize(&flat, self.width, self.height, 3, width, height);
+        let n = resize(Plane::new(&flat, self.width, self.height, 3), width, height);
         let normals = n
             .chunks_exact(3)
             .map(|c| normalize([c[0], c[1], c[2]]))
@@ -497,7 +503,7 @@ pub fn estimate_shape(
                 ),
             ));
         }
-        let low = resize(mask, w, h, 1, ww, wh);
+        let low = resize(Plane::new(mask, w, h, 1), ww, wh);
         inflate(&low, ww, wh, f, &mut depth);
     }
     Ok(Geometry::from_depth(depth, ww, wh, opts.fov_deg))
@@ -543,7 +549,10 @@ fn inflate(mask: &[f32], w: usize, h: usize, f: f32, depth: &mut [f32]) {
         })
         .collect();
     let blur = ((r_max / 8.0).round() as usize).max(1);
-    height = box_mean(&box_mean(&height, w, h, blur), w, h, blur);
+    height = box_mean(
+        Plane::new(&box_mean(Plane::new(&height, w, h, 1), blur), w, h, 1),
+        blur,
+    );
     // The subject's feet: its lowest row rests on the background there.
     let bottom = (0..h)
         .rev()
@@ -573,10 +582,7 @@ fn inflate(mask: &[f32], w: usize, h: usize, f: f32, depth: &mut [f32]) {
                 let s = z / base;
                 let mut hh = [0.0f32];
                 sample(
-                    &height,
-                    w,
-                    h,
-                    1,
+                    Plane::new(&height, w, h, 1),
                     cx + (x as f32 - cx) * s,
                     cy + (y as f32 - cy) * s,
                     &mut hh,
@@ -608,7 +614,7 @@ pub fn add_detail(g: &mut Geometry, frame: &Frame, strength: f32) -> Result<()> 
         .into_iter()
         .map(|l| (l.max(0.0) + 0.01).ln())
         .collect();
-    let low = box_mean(&log, w, h, 3);
+    let low = box_mean(Plane::new(&log, w, h, 1), 3);
     let hp: Vec<f32> = log.iter().zip(&low).map(|(a, b)| a - b).collect();
     g.normals
         .par_chunks_mut(w)
@@ -639,8 +645,8 @@ pub fn stabilisation_guide(frame: &Frame, w: usize, h: usize) -> Vec<f32> {
         .into_iter()
         .map(|l| l.max(0.0).powf(1.0 / 2.2))
         .collect();
-    let small = resize(&lum, frame.width, frame.height, 1, w, h);
-    box_mean(&small, w, h, 1)
+    let small = resize(Plane::new(&lum, frame.width, frame.height, 1), w, h);
+    box_mean(Plane::new(&small, w, h, 1), 1)
 }
 
 /// Long side of the pictures the stabilisation's flow is measured on:
@@ -662,7 +668,7 @@ pub fn alignment_guide(frame: &Frame) -> Gray {
     Gray {
         width: w,
         height: h,
-        data: resize(&lum, frame.width, frame.height, 1, w, h),
+        data: resize(Plane::new(&lum, frame.width, frame.height, 1), w, h),
     }
 }
 
@@ -704,13 +710,13 @@ pub fn align(geometry: &Geometry, guide: &[f32], flow: &Flow) -> (Geometry, Vec<
                 let (u, v) = flow.at((x as f32 + 0.5) * sx - 0.5, (y as f32 + 0.5) * sy - 0.5);
                 let (tx, ty) = (x as f32 + u / sx, y as f32 + v / sy);
                 let mut d = [0.0f32];
-                sample(&geometry.depth, w, h, 1, tx, ty, &mut d);
+                sample(Plane::new(&geometry.depth, w, h, 1), tx, ty, &mut d);
                 drow[x] = d[0];
                 let mut nn = [0.0f32; 3];
-                sample(&flat, w, h, 3, tx, ty, &mut nn);
+                sample(Plane::new(&flat, w, h, 3), tx, ty, &mut nn);
                 nrow[x] = normalize(nn);
                 let mut g = [0.0f32];
-                sample(guide, w, h, 1, tx, ty, &mut g);
+                sample(Plane::new(guide, w, h, 1), tx, ty, &mut g);
                 grow[x] = g[0];
             }
         });

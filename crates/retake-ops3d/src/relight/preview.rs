@@ -8,6 +8,7 @@ use retake_core::error::{Error, Result};
 use retake_core::frame::Frame;
 use retake_core::window::{Item, Window};
 use retake_imageops::filter::resize;
+use retake_imageops::plane::Plane;
 
 /// Rows: the original, then each preset in [`presets::PRESETS`] order;
 /// columns: the given frames, each scaled to `thumb_width`. Everything the
@@ -28,7 +29,7 @@ pub fn preset_grid(frames: &[Frame], op: &Relight, thumb_width: usize) -> Result
     let mut grid = Frame::filled(0, gw, gh, 3, 0.02);
     let mut put = |row: usize, col: usize, f: &Frame| {
         let rgb = f.with_channels(3);
-        let small = resize(&rgb.data, f.width, f.height, 3, tw, th);
+        let small = resize(Plane::new(&rgb.data, f.width, f.height, 3), tw, th);
         let (x0, y0) = (gap + col * (tw + gap), gap + row * (th + gap));
         for y in 0..th {
             let dst = ((y0 + y) * gw + x0) * 3;

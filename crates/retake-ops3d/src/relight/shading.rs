@@ -28,6 +28,7 @@ use retake_core::error::{Error, Result};
 use retake_core::frame::Frame;
 use retake_imageops::filter::{box_mean, resize};
 use retake_imageops::pinhole::{back_project, focal_length, project};
+use retake_imageops::plane::Plane;
 
 /// Keeps a point light's falloff finite next to the light.
 pub const POINT_SOFTENING: f32 = 0.05;
@@ -221,7 +222,7 @@ pub fn shadow_occlusion(g: &Geometry, light: &Light, fov_deg: f32) -> Vec<f32> {
     let depth = if (sw, sh) == (w, h) {
         g.depth.clone()
     } else {
-        resize(&g.depth, w, h, 1, sw, sh)
+        resize(Plane::new(&g.depth, w, h, 1), sw, sh)
     };
     let f = focal_length(sw, fov_deg);
     let scale = g.scale();
@@ -331,12 +332,12 @@ pub fn shadow_occlusion(g: &Geometry, light: &Light, fov_deg: f32) -> Vec<f32> {
     });
     let blur = (light.softness * sw.max(sh) as f32 / 200.0).round() as usize;
     if blur > 0 {
-        occ = box_mean(&occ, sw, sh, blur);
+        occ = box_mean(Plane::new(&occ, sw, sh, 1), blur);
     }
     if (sw, sh) == (w, h) {
         occ
     } else {
-        resize(&occ, sw, sh, 1, w, h)
+        resize(Plane::new(&occ, sw, sh, 1), w, h)
     }
 }
 
