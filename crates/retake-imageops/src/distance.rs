@@ -186,7 +186,7 @@ mod tests {
                 s ^= s << 13;
                 s ^= s >> 17;
                 s ^= s << 5;
-                s % 23 == 0
+                s.is_multiple_of(23)
             })
             .collect();
         let to_set = chamfer_to_set(&mask, w, h);
