@@ -6,16 +6,16 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use retake_core::mask::MaskParams;
-use retake_core::reangle::ReangleParams;
-use retake_core::relight::RelightParams;
-use retake_core::remove::RemoveParams;
+use retake_ops::mask::MaskParams;
+use retake_ops3d::reangle::ReangleParams;
+use retake_ops3d::relight::RelightParams;
+use retake_ops::remove::RemoveParams;
 
 fuzz_target!(|text: &str| {
     let _ = toml::from_str::<MaskParams>(text);
     let _ = toml::from_str::<RemoveParams>(text);
     if let Ok(p) = toml::from_str::<RelightParams>(text) {
-        let _ = retake_core::relight::Relight::new(p);
+        let _ = retake_ops3d::relight::Relight::new(p);
     }
     let _ = toml::from_str::<ReangleParams>(text);
     let _ = toml::from_str::<retake_core::FrameRange>(text);

@@ -765,7 +765,7 @@ fn input_frame<E: Effect>(
             frame = frame.with_channels(3);
             None
         }
-        Alpha::MaskInput => Some(retake_core::matte::to_mask(&attach(
+        Alpha::MaskInput => Some(retake_ops::matte::to_mask(&attach(
             Input::Mask,
             instance.clips.mask,
         )?)),

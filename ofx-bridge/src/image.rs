@@ -7,6 +7,7 @@ use std::ffi::c_int;
 
 use ofx_abi::*;
 use retake_core::Frame;
+use retake_imageops::luma::luma;
 
 use crate::host::{ofx_call, PResult, PluginError, Props, Suites};
 
@@ -224,16 +225,9 @@ impl<'a> Image<'a> {
                     match (p.len(), self.components) {
                         (1, Components::Alpha) => [p[0], 0.0, 0.0, 0.0],
                         (1, _) => [p[0]; 4],
-                        (_, Components::Alpha) => [
-                            if p.len() == 4 {
-                                p[3]
-                            } else {
-                                0.2126 * p[0] + 0.7152 * p[1] + 0.0722 * p[2]
-                            },
-                            0.0,
-                            0.0,
-                            0.0,
-                        ],
+                        (_, Components::Alpha) => {
+                            [if p.len() == 4 { p[3] } else { luma(p) }, 0.0, 0.0, 0.0]
+                        }
                         (3, _) => [p[0], p[1], p[2], 1.0],
                         _ => [p[0], p[1], p[2], p[3]],
                     }

@@ -1,7 +1,7 @@
 //! Retake's OpenFX plugin: Retake Mask, Retake Remove, Retake Relight and
 //! Retake Reangle inside Nuke, Resolve, Natron and other hosts.
 //!
-//! A thin adapter over `retake-core`: each effect maps the host's
+//! A thin adapter over the operation crates: each effect maps the host's
 //! parameters onto the same parameter struct the CLI and job files use,
 //! builds core's temporal window from the host's frames and calls the
 //! operation's own `analyse`/`render`. There is no second implementation

@@ -1,8 +1,8 @@
 //! Retake Mask: the subject mask of `retake mask`, as an effect. Parameters
 //! map onto [`MaskParams`], the struct behind the CLI's flags and job files.
 
-use retake_core::mask::{MaskOutput, MaskParams, SubjectMask};
-use retake_core::model::{self, Role};
+use retake_model::{self as model, Role};
+use retake_ops::mask::{MaskOutput, MaskParams, SubjectMask};
 
 use crate::effect::{Alpha, At, Context, Effect, Input, Setup};
 use crate::host::PResult;

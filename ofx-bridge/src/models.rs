@@ -5,7 +5,7 @@
 
 use std::path::PathBuf;
 
-use retake_core::model::{manifest, runtime, ModelContext, Provider, Role};
+use retake_model::{manifest, runtime, ModelContext, Provider, Role};
 
 /// The file this plugin was loaded from, asked of the dynamic loader so
 /// that it is right wherever the host found the bundle.

@@ -4,13 +4,13 @@
 //! and disocclusions are filled from the window of neighbouring frames by
 //! the remove engine, with the same spatial filler the CLI chooses.
 
-use retake_core::depth;
-use retake_core::inpaint::choose::choose_fill;
-use retake_core::mask::{MaskParams, SubjectMask};
-use retake_core::model::{self, Role};
-use retake_core::reangle::{NamedMove, Reangle as ReangleOp, ReangleAlpha, ReangleParams};
-use retake_core::relight::Keyframes;
-use retake_core::remove::MAX_WINDOW;
+use retake_imageops::keyframes::Keyframes;
+use retake_model::depth;
+use retake_model::{self as model, Role};
+use retake_ops::inpaint::choose::choose_fill;
+use retake_ops::mask::{MaskParams, SubjectMask};
+use retake_ops::remove::MAX_WINDOW;
+use retake_ops3d::reangle::{NamedMove, Reangle as ReangleOp, ReangleAlpha, ReangleParams};
 
 use serde::Serialize;
 

@@ -2,11 +2,12 @@
 //! Parameters map onto [`RelightParams`]; a matte or a depth pass travels
 //! as the frames' alpha, as the CLI's `--mask` and `--depth` do.
 
-use retake_core::depth;
-use retake_core::mask::{MaskParams, SubjectMask};
-use retake_core::model::{self, Role};
-use retake_core::relight::{
-    presets, AlphaRole, Keyframes, LightKind, MaskMode, Relight as RelightOp, RelightParams, Rgb,
+use retake_imageops::keyframes::Keyframes;
+use retake_model::depth;
+use retake_model::{self as model, Role};
+use retake_ops::mask::{MaskParams, SubjectMask};
+use retake_ops3d::relight::{
+    presets, AlphaRole, LightKind, MaskMode, Relight as RelightOp, RelightParams, Rgb,
     MAX_TEMPORAL_RADIUS,
 };
 

@@ -3,10 +3,10 @@
 //! alpha (from the Mask input or the Source's alpha) or comes from the
 //! subject model, exactly as the CLI hands it over.
 
-use retake_core::inpaint::choose::choose_fill;
-use retake_core::mask::{MaskParams, SubjectMask};
-use retake_core::model::{self, Role};
-use retake_core::remove::{Remove as RemoveOp, RemoveParams, MAX_WINDOW};
+use retake_model::{self as model, Role};
+use retake_ops::inpaint::choose::choose_fill;
+use retake_ops::mask::{MaskParams, SubjectMask};
+use retake_ops::remove::{Remove as RemoveOp, RemoveParams, MAX_WINDOW};
 
 use crate::effect::{Alpha, At, Context, Effect, Input, Setup};
 use crate::host::{PResult, PluginError};

@@ -2,7 +2,7 @@
 //!
 //! Studios and broadcasters ask what made a shot and whether a learned model
 //! altered it. `OUTPUT.retake.json` answers in Retake's own words; this crate
-//! says the same thing, from the same [`retake_core::provenance::Provenance`]
+//! says the same thing, from the same [`retake_model::provenance::Provenance`]
 //! record, as a signed C2PA manifest that every C2PA reader understands and
 //! that travels inside the file (MOV/MP4, PNG, TIFF) or beside it as a
 //! `.c2pa` sidecar (EXR, Matroska), one per file so a single frame of a

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use c2pa::assertions::DataHash;
 use c2pa::{Builder, Context, Signer};
-use retake_core::provenance::{ModelRecord, Provenance};
+use retake_model::provenance::{ModelRecord, Provenance};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 

@@ -42,7 +42,7 @@ fn main() -> Result<()> {
             let f = m.next_frame()?.ok_or_else(|| {
                 retake_core::Error::input(&m.info().path, "mask ends before the source")
             })?;
-            let mut mask = retake_core::matte::to_mask(&f);
+            let mut mask = retake_ops::matte::to_mask(&f);
             ms.push(std::mem::take(&mut mask.data));
         }
         if let Some((py, pms)) = &prev {

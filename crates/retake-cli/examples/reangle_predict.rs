@@ -20,17 +20,19 @@
 use std::sync::{Arc, Mutex};
 
 use retake_core::colour::{EncodeTable, Transfer};
-use retake_core::flow::{self, Flow, FlowParams, Gray};
-use retake_core::inpaint::patchmatch::PatchMatch;
-use retake_core::metrics::{psnr, ssim};
 use retake_core::pipeline::{self, PipelineOptions};
-use retake_core::reangle::{
+use retake_core::{ClipInfo, ColourTags, Error, Frame, FrameSink, FrameSource, Result};
+use retake_eval::{psnr, ssim};
+use retake_imageops::flow::{self, Flow, FlowParams, Gray};
+use retake_imageops::keyframes::Keyframes;
+use retake_imageops::pinhole::{back_project, focal_length};
+use retake_imageops::plane::Plane;
+use retake_imageops::sample::sample;
+use retake_media::{SinkOptions, SourceOptions};
+use retake_ops::inpaint::patchmatch::PatchMatch;
+use retake_ops3d::reangle::{
     CameraValues, Pose, Reangle, ReangleAlpha, ReangleParams, ReanglePasses,
 };
-use retake_core::relight::geometry::{back_project, focal_length};
-use retake_core::relight::Keyframes;
-use retake_core::{ClipInfo, ColourTags, Error, Frame, FrameSink, FrameSource, Result};
-use retake_media::{SinkOptions, SourceOptions};
 
 struct Frames {
     frames: Vec<Frame>,
@@ -354,7 +356,12 @@ fn main() -> Result<()> {
                 let i = y * w + x;
                 let (sx, sy) = (x as f32 - dx, y as f32 - dy);
                 let inside = sx >= 0.0 && sy >= 0.0 && sx <= (w - 1) as f32 && sy <= (h - 1) as f32;
-                flow::sample(&src, w, h, 3, sx, sy, &mut shifted[i * 3..i * 3 + 3]);
+                sample(
+                    Plane::new(&src, w, h, 3),
+                    sx,
+                    sy,
+                    &mut shifted[i * 3..i * 3 + 3],
+                );
                 if inside && fill[i] == 0.0 {
                     mask[i] = 1.0;
                 }

@@ -3,11 +3,11 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
-use retake_core::mask::MaskParams;
-use retake_core::reangle::ReangleParams;
-use retake_core::relight::{NormalEncoding, RelightParams};
-use retake_core::remove::RemoveParams;
-use retake_core::track::TrackParams;
+use retake_ops::mask::MaskParams;
+use retake_ops::remove::RemoveParams;
+use retake_ops::track::TrackParams;
+use retake_ops3d::reangle::ReangleParams;
+use retake_ops3d::relight::{NormalEncoding, RelightParams};
 use serde::Deserialize;
 
 use crate::progress::ProgressMode;

@@ -3,10 +3,10 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use retake_core::mask::{MaskParams, SubjectMask};
-use retake_core::model::{self, manifest, runtime, Model, ModelContext, Provider, Role};
-use retake_core::provenance::{ModelRecord, Provenance};
 use retake_core::Result;
+use retake_model::provenance::{ModelRecord, Provenance};
+use retake_model::{self as model, manifest, runtime, Model, ModelContext, Provider, Role};
+use retake_ops::mask::{MaskParams, SubjectMask};
 
 use crate::args::{GlobalArgs, IoArgs};
 

@@ -1,5 +1,6 @@
 //! The `retake` binary: parses flags, runs one command, maps errors to
-//! exit codes. The work is in retake-core and retake-media.
+//! exit codes. The work is in the operation crates (retake-ops, retake-ops3d),
+//! retake-core and retake-media.
 
 mod args;
 mod commands;

@@ -2,6 +2,7 @@
 //! scene-linear float; these curves are applied once at each edge
 //! (decode, encode) and nowhere else.
 
+use retake_imageops::luma::REC709_LUMA;
 use serde::{Deserialize, Serialize};
 
 /// BT.709 OETF constants to full precision (the rounded 1.099 / 0.018 of
@@ -184,7 +185,7 @@ impl Matrix {
     /// Luma weights (Kr, Kb).
     pub fn kr_kb(self) -> (f32, f32) {
         match self {
-            Matrix::Rgb | Matrix::Bt709 => (0.2126, 0.0722),
+            Matrix::Rgb | Matrix::Bt709 => (REC709_LUMA[0], REC709_LUMA[2]),
             Matrix::Bt601 => (0.299, 0.114),
             Matrix::Bt2020 => (0.2627, 0.0593),
         }

@@ -2,6 +2,8 @@
 
 use std::sync::Mutex;
 
+use retake_imageops::luma::luma;
+
 use crate::error::{Error, Result};
 
 /// Frame buffers dropped recently, kept for reuse: a decoder asking for a
@@ -128,11 +130,7 @@ impl Frame {
     pub fn luminance(&self) -> Vec<f32> {
         match self.channels {
             1 => self.data.clone(),
-            c => self
-                .data
-                .chunks_exact(c)
-                .map(|p| 0.2126 * p[0] + 0.7152 * p[1] + 0.0722 * p[2])
-                .collect(),
+            c => self.data.chunks_exact(c).map(luma).collect(),
         }
     }
 
@@ -150,7 +148,7 @@ impl Frame {
                 _ => ([p[0], p[1], p[2]], p[3]),
             };
             match channels {
-                1 => data.push(0.2126 * rgb[0] + 0.7152 * rgb[1] + 0.0722 * rgb[2]),
+                1 => data.push(luma(&rgb)),
                 3 => data.extend_from_slice(&rgb),
                 _ => {
                     data.extend_from_slice(&rgb);

@@ -17,9 +17,9 @@ use std::time::Duration;
 
 use retake_core::atomic::AtomicPath;
 use retake_core::folders::NewFolders;
-use retake_core::model::manifest::{hex, sha256_file};
-use retake_core::model::Manifest;
 use retake_core::{Error, Result};
+use retake_model::manifest::{hex, sha256_file};
+use retake_model::Manifest;
 use sha2::{Digest, Sha256};
 
 /// Environment variable naming a mirror base URL (`https://…`, `http://…`
@@ -456,8 +456,8 @@ fn percent_decode(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use retake_core::model::manifest::FetchSpec;
-    use retake_core::model::{DType, Role, TensorSpec};
+    use retake_model::manifest::FetchSpec;
+    use retake_model::{DType, Role, TensorSpec};
 
     fn manifest(file: &str, fetch: Option<&str>) -> Manifest {
         let t = |name: &str| TensorSpec {

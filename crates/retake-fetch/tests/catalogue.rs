@@ -4,8 +4,8 @@
 
 use std::path::PathBuf;
 
-use retake_core::model::{Manifest, Role};
 use retake_fetch::source_url;
+use retake_model::{Manifest, Role};
 
 fn models_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../models")

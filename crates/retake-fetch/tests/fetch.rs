@@ -10,9 +10,9 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use retake_core::model::manifest::hex;
-use retake_core::model::Manifest;
 use retake_fetch::{fetch, FetchOptions};
+use retake_model::manifest::hex;
+use retake_model::Manifest;
 use sha2::{Digest, Sha256};
 
 /// What the server does with one connection.

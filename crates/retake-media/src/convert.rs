@@ -8,6 +8,7 @@ use ffmpeg_next::ffi;
 use rayon::prelude::*;
 use retake_core::colour::EncodeTable;
 use retake_core::{Frame, Matrix, Transfer};
+use retake_imageops::luma::luma;
 
 /// Rows per rayon task: big enough that scheduling costs nothing next to
 /// the work, small enough that two cores share a 240-line frame.
@@ -232,7 +233,7 @@ fn encode_row<Q: Quantise>(
 ) {
     let c = |v: f32| Q::quantise(table.encode(v));
     let a = |v: f32| Q::quantise(v);
-    let lum = |p: &[f32]| 0.2126 * p[0] + 0.7152 * p[1] + 0.0722 * p[2];
+    let lum = luma;
     match (src_channels, layout) {
         (1, Layout::Grey) => out.iter_mut().zip(src).for_each(|(o, &s)| *o = c(s)),
         (1, Layout::GreyAlpha) => out.chunks_exact_mut(2).zip(src).for_each(|(o, &s)| {
@@ -444,7 +445,7 @@ pub(crate) unsafe fn frame_to_planes(frame: &Frame, planes: Planes16, table: &Qu
                     g.iter_mut().zip(src).for_each(|(o, &v)| *o = c(v));
                 } else {
                     for (o, p) in g.iter_mut().zip(src.chunks_exact(n)) {
-                        *o = c(0.2126 * p[0] + 0.7152 * p[1] + 0.0722 * p[2]);
+                        *o = c(luma(p));
                     }
                 }
                 return;

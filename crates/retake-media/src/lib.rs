@@ -1,6 +1,6 @@
 //! Media edges of Retake: FFmpeg decode/encode and EXR/PNG/TIFF image
 //! sequences, all turned into scene-linear float [`Frame`](retake_core::Frame)s
-//! so that operations in `retake-core` never see a file format.
+//! so that the operations never see a file format.
 //!
 //! [`open_source`] and [`create_sink`] pick the right backend from the
 //! path: a sequence pattern (`shot.####.exr`, `shot.%04d.png`) or a single

@@ -4,9 +4,9 @@
 
 use std::sync::Arc;
 
-use retake_core::model::manifest::PixelEncoding;
-use retake_core::model::ModelColour;
 use retake_core::{Error, Result};
+use retake_model::manifest::PixelEncoding;
+use retake_model::ModelColour;
 
 use crate::config::Config;
 use crate::processor::Processor;

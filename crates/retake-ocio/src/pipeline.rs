@@ -3,8 +3,8 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use retake_core::provenance::ColourRecord;
 use retake_core::{Error, Result};
+use retake_model::provenance::ColourRecord;
 
 use crate::config::{library_version, Config};
 use crate::model::ModelSpaces;

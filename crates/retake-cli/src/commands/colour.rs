@@ -6,8 +6,8 @@
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-use retake_core::model::ModelColour;
 use retake_core::{Error, FrameSink, Result};
+use retake_model::ModelColour;
 use retake_ocio::{ColourPipeline, ConvertedSink};
 
 use crate::args::IoArgs;

@@ -1,10 +1,10 @@
 //! `retake convert`: decode -> float linear -> encode, keeping the clip's
 //! facts. Also the pipeline's speed baseline against the `ffmpeg` tool.
 
-use retake_core::matte::MatteValues;
 use retake_core::pipeline::Identity;
-use retake_core::provenance::Provenance;
 use retake_core::Result;
+use retake_model::provenance::Provenance;
+use retake_ops::matte::MatteValues;
 
 use super::{run_operation, OutputPlan};
 use crate::args::{ConvertArgs, GlobalArgs};

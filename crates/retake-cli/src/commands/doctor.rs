@@ -1,7 +1,7 @@
 //! `retake doctor`: what this installation can do, and why not.
 
-use retake_core::model::{manifest, runtime, Provider};
 use retake_core::Result;
+use retake_model::{manifest, runtime, Provider};
 
 use crate::args::GlobalArgs;
 use crate::context::{library_candidates, model_dirs};

@@ -2,12 +2,12 @@
 //! video-completion papers report, so our fills can be placed beside
 //! theirs and beside baselines run on the same frames.
 
-use retake_core::flow::FlowParams;
-use retake_core::matte::to_mask;
-use retake_core::metrics::{self, WarpingError};
 use retake_core::pipeline::Progress;
 use retake_core::{ClipInfo, Error, Frame, FrameRange, FrameSource, Result};
+use retake_eval::{self as metrics, WarpingError};
+use retake_imageops::flow::FlowParams;
 use retake_media::SourceOptions;
+use retake_ops::matte::to_mask;
 use serde_json::{json, Value};
 
 use crate::args::{EvalArgs, GlobalArgs};

@@ -2,11 +2,11 @@
 //! matte: the masks are read and checked before anything is written, and
 //! the tracker gets its own decoder of the shot.
 
-use retake_core::matte::{to_mask, Matte};
-use retake_core::provenance::{InputRecord, Provenance};
-use retake_core::track::{parse_keyframes, KeyShape, KeySpec, Keyframe, Tracker};
 use retake_core::{Error, Result};
 use retake_media::SourceOptions;
+use retake_model::provenance::{InputRecord, Provenance};
+use retake_ops::matte::{to_mask, Matte};
+use retake_ops::track::{parse_keyframes, KeyShape, KeySpec, Keyframe, Tracker};
 
 use crate::args::IoArgs;
 
@@ -79,7 +79,7 @@ pub fn resolve_paths(list: &str, resolve: impl Fn(&str) -> String) -> String {
                     *p = resolve(p);
                 }
             }
-            retake_core::track::keyframes_text(&specs)
+            retake_ops::track::keyframes_text(&specs)
         }
         Err(_) => list.to_string(),
     }

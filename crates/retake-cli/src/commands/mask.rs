@@ -1,9 +1,9 @@
 //! `retake mask`: subject masks from the segmentation model.
 
-use retake_core::mask::{MaskOutput, SubjectMask};
-use retake_core::model::{self, Role};
-use retake_core::provenance::{ModelRecord, Provenance};
 use retake_core::{Result, Transfer};
+use retake_model::provenance::{ModelRecord, Provenance};
+use retake_model::{self as model, Role};
+use retake_ops::mask::{MaskOutput, SubjectMask};
 
 use super::{run_operation, OutputPlan};
 use crate::args::{GlobalArgs, MaskArgs};

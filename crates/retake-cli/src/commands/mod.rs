@@ -21,12 +21,12 @@ use std::path::Path;
 
 use retake_core::atomic::AtomicPath;
 use retake_core::folders::NewFolders;
-use retake_core::matte::{Matte, MatteValues, MattedSource};
 use retake_core::pipeline::{self, Operation, PipelineOptions, RunStats};
-use retake_core::provenance::{InputRecord, Provenance};
 use retake_core::{ClipInfo, Error, FrameRange, Rational, Result, Transfer};
 use retake_media::carry::{Carry, MediaFacts};
 use retake_media::{Codec, SinkOptions, SourceOptions};
+use retake_model::provenance::{InputRecord, Provenance};
+use retake_ops::matte::{Matte, MatteValues, MattedSource};
 
 use crate::args::{Cli, Command, GlobalArgs, IoArgs};
 use crate::progress::Reporter;
@@ -324,7 +324,7 @@ pub fn open_input(
     }
     provenance.inputs.push(InputRecord::new("shot", &io.input));
     if let Some((path, values)) = matte {
-        if values == MatteValues::Coverage && retake_core::track::is_keyframe_list(path) {
+        if values == MatteValues::Coverage && retake_ops::track::is_keyframe_list(path) {
             let matte = keyframes::tracked_matte(path, "mask", io, provenance)?;
             return Ok(Box::new(MattedSource::new(source, matte)?));
         }

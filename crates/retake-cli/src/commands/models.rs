@@ -1,7 +1,7 @@
 //! `retake models list|info|verify|fetch`.
 
-use retake_core::model::{manifest, runtime, DType, Manifest, Model, Tensor, TensorSpec};
 use retake_core::{Error, Result};
+use retake_model::{manifest, runtime, DType, Manifest, Model, Tensor, TensorSpec};
 
 use crate::args::{GlobalArgs, ModelsCommand};
 use crate::context::{model_context, model_dirs};

@@ -4,9 +4,9 @@
 use std::path::{Path, PathBuf};
 
 use retake_c2pa::{Identity, InputFiles, ManifestPlan, Outcome, OutputFile};
-use retake_core::provenance::Provenance;
 use retake_core::{ClipInfo, Error, FrameRange, Result};
 use retake_media::sequence::Pattern;
+use retake_model::provenance::Provenance;
 
 use crate::args::{IoArgs, ProvenanceCommand};
 use crate::exit;

@@ -2,12 +2,12 @@
 
 use std::sync::Mutex;
 
-use retake_core::depth;
-use retake_core::inpaint::choose::choose_fill;
-use retake_core::provenance::{ModelRecord, Provenance};
-use retake_core::reangle::{Reangle, ReangleAlpha, ReanglePasses};
 use retake_core::{FrameRange, Result};
 use retake_media::layers::{Layer, LayerSequence};
+use retake_model::depth;
+use retake_model::provenance::{ModelRecord, Provenance};
+use retake_ops::inpaint::choose::choose_fill;
+use retake_ops3d::reangle::{Reangle, ReangleAlpha, ReanglePasses};
 
 use super::{run_operation, OutputPlan};
 use crate::args::{GlobalArgs, ReangleArgs};

@@ -2,14 +2,14 @@
 
 use std::sync::Mutex;
 
-use retake_core::depth;
-use retake_core::matte::{check_pass_covers, pass_offset, MatteValues};
-use retake_core::provenance::{InputRecord, ModelRecord, Provenance};
-use retake_core::relight::preview::preset_grid;
-use retake_core::relight::{presets, AlphaRole, Geometry, NormalEncoding, Relight, RelightPasses};
 use retake_core::{ClipInfo, ColourTags, Error, Frame, FrameRange, FrameSource, Result, Transfer};
 use retake_media::layers::{Layer, LayerSequence};
 use retake_media::{SinkOptions, SourceOptions};
+use retake_model::depth;
+use retake_model::provenance::{InputRecord, ModelRecord, Provenance};
+use retake_ops::matte::{check_pass_covers, pass_offset, MatteValues};
+use retake_ops3d::relight::preview::preset_grid;
+use retake_ops3d::relight::{presets, AlphaRole, Geometry, NormalEncoding, Relight, RelightPasses};
 
 use super::{check_output, open_input, run_operation, OutputPlan};
 use crate::args::{GlobalArgs, RelightArgs};

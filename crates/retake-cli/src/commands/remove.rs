@@ -1,10 +1,10 @@
 //! `retake remove`: paint a masked region out of a shot.
 
-use retake_core::inpaint::choose::choose_fill;
-use retake_core::matte::MatteValues;
-use retake_core::provenance::{InputRecord, Provenance};
-use retake_core::remove::{ReferenceFrame, Remove, RemoveParams};
 use retake_core::{Error, Result};
+use retake_model::provenance::{InputRecord, Provenance};
+use retake_ops::inpaint::choose::choose_fill;
+use retake_ops::matte::MatteValues;
+use retake_ops::remove::{ReferenceFrame, Remove, RemoveParams};
 
 use super::{open_like_input, open_shot, run_operation, OutputPlan};
 use crate::args::{GlobalArgs, IoArgs, RemoveArgs};
@@ -12,8 +12,8 @@ use crate::context::Models;
 
 pub fn run(a: &RemoveArgs, global: &GlobalArgs) -> Result<i32> {
     a.params.validate()?;
-    if retake_core::track::is_keyframe_list(&a.params.mask) {
-        retake_core::track::parse_keyframes(&a.params.mask, "mask")?;
+    if retake_ops::track::is_keyframe_list(&a.params.mask) {
+        retake_ops::track::parse_keyframes(&a.params.mask, "mask")?;
     }
     let mut record = Provenance::new("remove", &a.params);
     let op = build(&a.params, &a.io, global, &mut record)?;

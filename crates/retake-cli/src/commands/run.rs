@@ -15,11 +15,11 @@
 
 use std::path::Path;
 
-use retake_core::mask::MaskParams;
-use retake_core::reangle::ReangleParams;
-use retake_core::relight::RelightParams;
-use retake_core::remove::RemoveParams;
 use retake_core::{Error, Result};
+use retake_ops::mask::MaskParams;
+use retake_ops::remove::RemoveParams;
+use retake_ops3d::reangle::ReangleParams;
+use retake_ops3d::relight::RelightParams;
 use serde::Deserialize;
 
 use crate::args::{
@@ -67,7 +67,7 @@ fn resolve(base: &Path, path: &str) -> String {
 
 /// A mask path, or each file of a keyframe list, resolved as [`resolve`].
 fn resolve_mask(base: &Path, mask: &str) -> String {
-    if retake_core::track::is_keyframe_list(mask) {
+    if retake_ops::track::is_keyframe_list(mask) {
         super::keyframes::resolve_paths(mask, |p| resolve(base, p))
     } else {
         resolve(base, mask)

@@ -1,9 +1,9 @@
 //! `retake track`: masks through a shot from a few keyframes.
 
-use retake_core::matte::MatteValues;
-use retake_core::provenance::Provenance;
-use retake_core::track::MatteOutput;
 use retake_core::{Result, Transfer};
+use retake_model::provenance::Provenance;
+use retake_ops::matte::MatteValues;
+use retake_ops::track::MatteOutput;
 
 use super::{run_operation, OutputPlan};
 use crate::args::{GlobalArgs, TrackArgs};

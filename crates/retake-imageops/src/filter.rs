@@ -1,0 +1,344 @@
+//! Classical image filters shared by the operations: separable resampling,
+//! box filtering and the (fast) guided filter used for edge-aware upsampling.
+//! Every output row is computed independently, so results do not depend on
+//! the number of threads.
+
+use rayon::prelude::*;
+
+use crate::plane::Plane;
+
+/// Weights of one output sample: first source index and its taps.
+struct Taps {
+    start: usize,
+    weights: Vec<f32>,
+}
+
+/// Triangle-kernel taps for mapping `src` samples onto `dst` samples by pixel
+/// centres; the kernel widens when shrinking, so downsampling averages
+/// instead of aliasing.
+fn taps(src: usize, dst: usize) -> Vec<Taps> {
+    let scale = src as f32 / dst as f32;
+    let support = scale.max(1.0);
+    (0..dst)
+        .map(|i| {
+            let centre = (i as f32 + 0.5) * scale - 0.5;
+            let lo = (centre - support).floor().max(0.0) as usize;
+            let hi = ((centre + support).ceil() as usize).min(src - 1);
+            let mut weights: Vec<f32> = (lo..=hi)
+                .map(|j| (1.0 - ((j as f32 - centre) / support).abs()).max(0.0))
+                .collect();
+            let sum: f32 = weights.iter().sum();
+            if sum > 0.0 {
+                weights.iter_mut().for_each(|w| *w /= sum);
+            } else {
+                // Centre outside the source (tiny images): nearest sample.
+                let n = centre.round().clamp(0.0, (src - 1) as f32) as usize;
+                return Taps {
+                    start: n,
+                    weights: vec![1.0],
+                };
+            }
+            Taps { start: lo, weights }
+        })
+        .collect()
+}
+
+/// Resample an interleaved picture to `dw`x`dh` (bilinear when enlarging, area-like when shrinking).
+pub fn resize(src: Plane, dw: usize, dh: usize) -> Vec<f32> {
+    let (sw, sh, ch) = (src.width(), src.height(), src.channels());
+    let src = src.packed();
+    let src: &[f32] = &src;
+    if sw == dw && sh == dh {
+        return src.to_vec();
+    }
+    let xt = taps(sw, dw);
+    let yt = taps(sh, dh);
+    // Horizontal pass: sh rows of dw.
+    let mut tmp = vec![0.0f32; sh * dw * ch];
+    tmp.par_chunks_mut(dw * ch)
+        .enumerate()
+        .for_each(|(y, out)| {
+            let row = &src[y * sw * ch..(y + 1) * sw * ch];
+            for (x, t) in xt.iter().enumerate() {
+                for c in 0..ch {
+                    let mut acc = 0.0;
+                    for (k, w) in t.weights.iter().enumerate() {
+                        acc += w * row[(t.start + k) * ch + c];
+                    }
+                    out[x * ch + c] = acc;
+                }
+            }
+        });
+    // Vertical pass.
+    let mut dst = vec![0.0f32; dh * dw * ch];
+    dst.par_chunks_mut(dw * ch)
+        .enumerate()
+        .for_each(|(y, out)| {
+            let t = &yt[y];
+            for (k, w) in t.weights.iter().enumerate() {
+                let row = &tmp[(t.start + k) * dw * ch..(t.start + k + 1) * dw * ch];
+                for (o, v) in out.iter_mut().zip(row) {
+                    *o += w * v;
+                }
+            }
+        });
+    dst
+}
+
+/// Mean over a (2r+1)² square, clipped at the borders (each output is the
+/// mean of the samples that exist). Single channel.
+pub fn box_mean(src: Plane, r: usize) -> Vec<f32> {
+    debug_assert_eq!(src.channels(), 1);
+    let (w, h) = (src.width(), src.height());
+    let src = src.packed();
+    let src: &[f32] = &src;
+    // Horizontal running sums.
+    let mut tmp = vec![0.0f32; w * h];
+    tmp.par_chunks_mut(w).enumerate().for_each(|(y, out)| {
+        let row = &src[y * w..(y + 1) * w];
+        let mut prefix = Vec::with_capacity(w + 1);
+        prefix.push(0.0f64);
+        for &v in row {
+            let last = prefix[prefix.len() - 1];
+            prefix.push(last + v as f64);
+        }
+        for (x, o) in out.iter_mut().enumerate() {
+            let lo = x.saturating_sub(r);
+            let hi = (x + r).min(w - 1);
+            *o = ((prefix[hi + 1] - prefix[lo]) / (hi - lo + 1) as f64) as f32;
+        }
+    });
+    // Vertical, by columns in blocks of rows.
+    let mut dst = vec![0.0f32; w * h];
+    dst.par_chunks_mut(w).enumerate().for_each(|(y, out)| {
+        let lo = y.saturating_sub(r);
+        let hi = (y + r).min(h - 1);
+        let n = (hi - lo + 1) as f32;
+        for yy in lo..=hi {
+            let row = &tmp[yy * w..(yy + 1) * w];
+            for (o, v) in out.iter_mut().zip(row) {
+                *o += v;
+            }
+        }
+        out.iter_mut().for_each(|o| *o /= n);
+    });
+    dst
+}
+
+/// Edge-aware upsampling of a low-resolution single-channel map `p` to the
+/// full-resolution single-channel `guide`: the fast guided filter
+/// (He & Sun 2015). The linear model `q = a·I + b` is fitted at low
+/// resolution in windows of radius `r` (in low-resolution pixels), then `a`
+/// and `b` are upsampled, so edges come from the guide and cost stays low.
+pub fn guided_upsample(guide: Plane, p: Plane, r: usize, eps: f32) -> Vec<f32> {
+    debug_assert!(guide.channels() == 1 && p.channels() == 1);
+    let (w, h, pw, ph) = (guide.width(), guide.height(), p.width(), p.height());
+    let (guide, p) = (guide.packed(), p.packed());
+    let (guide, p): (&[f32], &[f32]) = (&guide, &p);
+    let i_low = resize(Plane::new(guide, w, h, 1), pw, ph);
+    let n = pw * ph;
+    let mean_i = box_mean(Plane::new(&i_low, pw, ph, 1), r);
+    let mean_p = box_mean(Plane::new(p, pw, ph, 1), r);
+    let ip: Vec<f32> = i_low.iter().zip(p).map(|(a, b)| a * b).collect();
+    let ii: Vec<f32> = i_low.iter().map(|a| a * a).collect();
+    let corr_ip = box_mean(Plane::new(&ip, pw, ph, 1), r);
+    let corr_ii = box_mean(Plane::new(&ii, pw, ph, 1), r);
+    let mut a = vec![0.0f32; n];
+    let mut b = vec![0.0f32; n];
+    for k in 0..n {
+        let var = (corr_ii[k] - mean_i[k] * mean_i[k]).max(0.0);
+        let cov = corr_ip[k] - mean_i[k] * mean_p[k];
+        a[k] = cov / (var + eps);
+        b[k] = mean_p[k] - a[k] * mean_i[k];
+    }
+    let mean_a = resize(
+        Plane::new(&box_mean(Plane::new(&a, pw, ph, 1), r), pw, ph, 1),
+        w,
+        h,
+    );
+    let mean_b = resize(
+        Plane::new(&box_mean(Plane::new(&b, pw, ph, 1), r), pw, ph, 1),
+        w,
+        h,
+    );
+    guide
+        .par_iter()
+        .zip(mean_a.par_iter().zip(mean_b.par_iter()))
+        .map(|(g, (a, b))| a * g + b)
+        .collect()
+}
+
+/// Hermite smoothstep between `lo` and `hi`; a hard step when they meet.
+pub fn smoothstep(lo: f32, hi: f32, x: f32) -> f32 {
+    if hi <= lo {
+        return if x >= lo { 1.0 } else { 0.0 };
+    }
+    let t = ((x - lo) / (hi - lo)).clamp(0.0, 1.0);
+    t * t * (3.0 - 2.0 * t)
+}
+
+/// 3x3 binomial blur ([1 2 1] / 4 each way, edges repeated) of one
+/// single-channel picture.
+pub fn binomial3(src: Plane) -> Vec<f32> {
+    debug_assert_eq!(src.channels(), 1);
+    let (w, h) = (src.width(), src.height());
+    let src = src.packed();
+    let at = |x: usize, y: usize| src[y * w + x];
+    let mut tmp = vec![0.0f32; w * h];
+    for y in 0..h {
+        for x in 0..w {
+            let l = at(x.saturating_sub(1), y);
+            let r = at((x + 1).min(w - 1), y);
+            tmp[y * w + x] = 0.25 * l + 0.5 * at(x, y) + 0.25 * r;
+        }
+    }
+    let mut data = vec![0.0f32; w * h];
+    for y in 0..h {
+        let up = y.saturating_sub(1);
+        let down = (y + 1).min(h - 1);
+        for x in 0..w {
+            data[y * w + x] =
+                0.25 * tmp[up * w + x] + 0.5 * tmp[y * w + x] + 0.25 * tmp[down * w + x];
+        }
+    }
+    data
+}
+
+/// [`box_mean`] of each channel of an interleaved picture.
+pub fn box_mean_interleaved(src: Plane, r: usize) -> Vec<f32> {
+    let (w, h, channels) = (src.width(), src.height(), src.channels());
+    let src = src.packed();
+    let mut out = vec![0.0; src.len()];
+    for c in 0..channels {
+        let plane: Vec<f32> = src.iter().skip(c).step_by(channels).copied().collect();
+        let b = box_mean(Plane::new(&plane, w, h, 1), r);
+        for (k, v) in b.into_iter().enumerate() {
+            out[k * channels + c] = v;
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn noise(n: usize, mut s: u32) -> Vec<f32> {
+        (0..n)
+            .map(|_| {
+                s ^= s << 13;
+                s ^= s >> 17;
+                s ^= s << 5;
+                s as f32 / u32::MAX as f32 * 3.0 - 1.0
+            })
+            .collect()
+    }
+
+    /// The blurs that moved here from flow.rs and mask.rs, as they were,
+    /// to prove the shared filters give the same bits.
+    #[test]
+    fn shared_blurs_match_their_former_copies() {
+        for (w, h, seed) in [(1, 1, 1), (7, 3, 2), (33, 17, 3), (64, 48, 4)] {
+            let g = noise(w * h, seed);
+            let mut tmp = vec![0.0f32; w * h];
+            for y in 0..h {
+                for x in 0..w {
+                    let l = g[y * w + x.saturating_sub(1)];
+                    let r = g[y * w + (x + 1).min(w - 1)];
+                    tmp[y * w + x] = 0.25 * l + 0.5 * g[y * w + x] + 0.25 * r;
+                }
+            }
+            let mut old = vec![0.0f32; w * h];
+            for y in 0..h {
+                let (up, down) = (y.saturating_sub(1), (y + 1).min(h - 1));
+                for x in 0..w {
+                    old[y * w + x] =
+                        0.25 * tmp[up * w + x] + 0.5 * tmp[y * w + x] + 0.25 * tmp[down * w + x];
+                }
+            }
+            let new = binomial3(Plane::new(&g, w, h, 1));
+            assert!(old
+                .iter()
+                .zip(&new)
+                .all(|(a, b)| a.to_bits() == b.to_bits()));
+
+            let rgb = noise(w * h * 3, seed + 10);
+            let mut old = vec![0.0; rgb.len()];
+            for c in 0..3 {
+                let plane: Vec<f32> = rgb.iter().skip(c).step_by(3).copied().collect();
+                for (k, v) in box_mean(Plane::new(&plane, w, h, 1), 1)
+                    .into_iter()
+                    .enumerate()
+                {
+                    old[k * 3 + c] = v;
+                }
+            }
+            let new = box_mean_interleaved(Plane::new(&rgb, w, h, 3), 1);
+            assert!(old
+                .iter()
+                .zip(&new)
+                .all(|(a, b)| a.to_bits() == b.to_bits()));
+        }
+    }
+
+    #[test]
+    fn resize_keeps_constants_and_means() {
+        let src = vec![0.25f32; 37 * 23 * 3];
+        let out = resize(Plane::new(&src, 37, 23, 3), 10, 7);
+        assert!(out.iter().all(|v| (v - 0.25).abs() < 1e-6));
+        // A ramp stays a ramp under upsampling.
+        let ramp: Vec<f32> = (0..8).map(|x| x as f32).collect();
+        let up = resize(Plane::new(&ramp, 8, 1, 1), 16, 1);
+        for w in up[2..14].windows(2) {
+            assert!(w[1] >= w[0]);
+        }
+        let mean_in: f32 = ramp.iter().sum::<f32>() / 8.0;
+        let down = resize(Plane::new(&ramp, 8, 1, 1), 2, 1);
+        let mean_out: f32 = down.iter().sum::<f32>() / 2.0;
+        assert!((mean_in - mean_out).abs() < 0.3);
+    }
+
+    #[test]
+    fn box_mean_matches_brute_force() {
+        let (w, h, r) = (9, 7, 2);
+        let src: Vec<f32> = (0..w * h).map(|i| ((i * 37) % 11) as f32).collect();
+        let fast = box_mean(Plane::new(&src, w, h, 1), r);
+        for y in 0..h {
+            for x in 0..w {
+                let (mut s, mut n) = (0.0, 0.0);
+                for yy in y.saturating_sub(r)..=(y + r).min(h - 1) {
+                    for xx in x.saturating_sub(r)..=(x + r).min(w - 1) {
+                        s += src[yy * w + xx];
+                        n += 1.0;
+                    }
+                }
+                assert!((fast[y * w + x] - s / n).abs() < 1e-4);
+            }
+        }
+    }
+
+    #[test]
+    fn guided_upsample_snaps_to_guide_edges() {
+        // Guide: a sharp vertical edge at x = 50 of 100. Low-res map: a
+        // blurry version of the same edge. The result must be sharp.
+        let (w, h) = (100, 40);
+        let guide: Vec<f32> = (0..w * h)
+            .map(|i| if i % w < 50 { 0.0 } else { 1.0 })
+            .collect();
+        let (pw, ph) = (20, 8);
+        let p: Vec<f32> = (0..pw * ph)
+            .map(|i| smoothstep(6.0, 14.0, (i % pw) as f32))
+            .collect();
+        let q = guided_upsample(
+            Plane::new(&guide, w, h, 1),
+            Plane::new(&p, pw, ph, 1),
+            2,
+            1e-4,
+        );
+        let row = &q[20 * w..21 * w];
+        // Most of the transition happens in one pixel, at the guide's edge,
+        // although the low-res map ramps over 40 full-res pixels.
+        assert!(row[50] - row[49] > 0.6, "{:?}", &row[40..60]);
+        assert!(row[3] < 0.05 && row[96] > 0.95, "{row:?}");
+    }
+}

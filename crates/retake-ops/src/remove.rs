@@ -1,0 +1,996 @@
+//! Object removal: paint a masked region out of a shot without flicker.
+//!
+//! Each hole pixel is followed through the shot along optical flow (flow
+//! between consecutive frames, completed inside the holes from their
+//! borders, checked forward against backward) until a frame shows that spot;
+//! the nearest such frames on each side give its colour. What no frame of
+//! the window shows is filled spatially ([`SpatialFill`]: PatchMatch or a
+//! learned model) on *anchor* frames every `window` frames; the frames in
+//! between take that fill along the flow from the anchors on each side,
+//! cross-faded, so the invented texture moves with the scene instead of
+//! being re-invented (and flickering) every frame. Anchors and flows are
+//! pure functions of their own frames, so the output is identical whatever
+//! the thread count or chunking. A colour correction interpolated from the
+//! hole's rim (a membrane, as in Poisson blending) hides exposure changes
+//! between frames, and an inward feather blends the seam. Everything works
+//! on crops around the holes, so cost follows the mask, not the frame.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use serde::{Deserialize, Serialize};
+
+use crate::inpaint::smooth::Membrane;
+use crate::inpaint::{HoleImage, Rect, SpatialFill};
+use crate::mask::SubjectMask;
+use retake_core::error::{Error, Result};
+use retake_core::frame::Frame;
+use retake_core::pipeline::Operation;
+use retake_core::window::{Item, Window};
+use retake_imageops::distance::{chamfer_to_set, chamfer_to_unset};
+use retake_imageops::filter::{resize, smoothstep};
+use retake_imageops::flow::{self, Flow, FlowParams, Gray};
+use retake_imageops::luma::luma;
+use retake_imageops::plane::Plane;
+use retake_imageops::sample::{self as sampling, sample};
+
+/// Parameters of object removal, shared by the CLI, job files and the plugin.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "cli", derive(clap::Args))]
+#[serde(default, deny_unknown_fields)]
+pub struct RemoveParams {
+    /// What to remove (white = remove): an image sequence (`m.####.png`),
+    /// a mask video, one still image for every frame, `auto` for the
+    /// subject that `retake mask` finds, or keyframes tracked through the
+    /// shot as `retake track --keyframes` takes them (`0=dog.png,40=box:X,Y,W,H`).
+    #[cfg_attr(feature = "cli", arg(long))]
+    pub mask: String,
+    /// Grow the mask by this many pixels, to cover edges, shadows and motion blur.
+    #[cfg_attr(feature = "cli", arg(long, default_value_t = 4))]
+    pub dilate: u32,
+    /// Blend the fill into the picture over this many pixels inside the mask's edge.
+    #[cfg_attr(feature = "cli", arg(long, default_value_t = 2))]
+    pub feather: u32,
+    /// Frames on each side searched for the background behind the mask; also
+    /// the spacing of the frames whose invented fill the others follow.
+    /// 0 fills every frame on its own (no temporal search).
+    #[cfg_attr(feature = "cli", arg(long, default_value_t = 12))]
+    pub window: usize,
+    /// Spatial fill for what no frame shows: `auto` (an installed
+    /// inpainting model, else `smooth`), `smooth` (a membrane from the
+    /// border of what the frames recovered, solved on every frame: no
+    /// texture, but the steadiest and the best PSNR), `patchmatch`
+    /// (texture copied from around the hole), or a model name.
+    #[cfg_attr(feature = "cli", arg(long, default_value = "auto"))]
+    pub fill: String,
+    /// A clean frame painted by hand, `FRAME=IMAGE` (repeatable; frame
+    /// numbers as the shot's): its picture is carried along the flow to the
+    /// frames within `window` of it and fills their hole wherever it
+    /// reaches and no nearer frame shows the background, before anything
+    /// is invented. On its own frame it is used as painted.
+    #[cfg_attr(feature = "cli", arg(long = "reference", value_name = "FRAME=IMAGE"))]
+    pub reference: Vec<String>,
+}
+
+impl Default for RemoveParams {
+    fn default() -> Self {
+        RemoveParams {
+            mask: String::new(),
+            dilate: 4,
+            feather: 2,
+            window: 12,
+            fill: "auto".into(),
+            reference: Vec::new(),
+        }
+    }
+}
+
+/// Most frames searched on each side: the window is held in memory.
+pub const MAX_WINDOW: usize = 30;
+
+impl RemoveParams {
+    /// Reject values that cannot work, naming the parameter.
+    pub fn validate(&self) -> Result<()> {
+        if self.mask.trim().is_empty() {
+            return Err(Error::parameter(
+                "mask",
+                "give the mask to remove: an image sequence, a video, a still image or `auto`",
+            ));
+        }
+        if self.window > MAX_WINDOW {
+            return Err(Error::parameter(
+                "window",
+                format!(
+                    "{} frames is more than the {MAX_WINDOW} allowed",
+                    self.window
+                ),
+            ));
+        }
+        if self.dilate > 256 {
+            return Err(Error::parameter(
+                "dilate",
+                format!("{} px is more than the 256 allowed", self.dilate),
+            ));
+        }
+        if self.feather > 64 {
+            return Err(Error::parameter(
+                "feather",
+                format!("{} px is more than the 64 allowed", self.feather),
+            ));
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        for (frame, _) in self.references()? {
+            if !seen.insert(frame) {
+                return Err(Error::parameter(
+                    "reference",
+                    format!("frame {frame} is given twice; give one clean image per frame"),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The reference frames: `(frame, image path)` per `FRAME=IMAGE`.
+    pub fn references(&self) -> Result<Vec<(i64, String)>> {
+        self.reference.iter().map(|r| parse_reference(r)).collect()
+    }
+
+    /// The reference images' paths rewritten by `f` (a job file's paths
+    /// are relative to the job file); entries that do not parse are kept
+    /// as they are, for `validate` to name.
+    pub fn map_reference_paths(&mut self, f: impl Fn(&str) -> String) {
+        for r in &mut self.reference {
+            if let Ok((frame, path)) = parse_reference(r) {
+                *r = format!("{frame}={}", f(&path));
+            }
+        }
+    }
+
+    /// Whether the mask is made by the subject model rather than read.
+    pub fn auto_mask(&self) -> bool {
+        self.mask.trim() == "auto"
+    }
+}
+
+/// `FRAME=IMAGE`, split and checked.
+fn parse_reference(text: &str) -> Result<(i64, String)> {
+    let bad = |why: &str| {
+        Error::parameter(
+            "reference",
+            format!("`{text}`: {why}; write FRAME=IMAGE, e.g. `--reference 1012=clean.1012.png`"),
+        )
+    };
+    let (frame, path) = text
+        .split_once('=')
+        .ok_or_else(|| bad("no `=` between the frame and the image"))?;
+    let frame: i64 = frame
+        .trim()
+        .parse()
+        .map_err(|_| bad("the frame is not a whole number"))?;
+    if path.trim().is_empty() {
+        return Err(bad("the image is missing"));
+    }
+    Ok((frame, path.to_string()))
+}
+
+/// A clean frame painted by hand, already read and in the shot's colour.
+pub struct ReferenceFrame {
+    /// The shot's frame it shows.
+    pub index: i64,
+    /// Where it came from, for messages.
+    pub path: String,
+    pub frame: Frame,
+}
+
+/// The hole of one frame.
+pub struct RemoveAnalysis {
+    /// Per pixel: remove (after dilation).
+    hole: Vec<bool>,
+    /// Bounding box of `hole`; `None` when nothing is removed.
+    bbox: Option<Rect>,
+}
+
+impl RemoveAnalysis {
+    /// None of the 4x4 pixels a cubic sample at `(x, y)` reads is in the hole.
+    fn clear_around(&self, width: usize, height: usize, x: f32, y: f32) -> bool {
+        let (x0, y0) = (x.floor() as isize, y.floor() as isize);
+        for yy in y0 - 1..=y0 + 2 {
+            for xx in x0 - 1..=x0 + 2 {
+                let cx = xx.clamp(0, width as isize - 1) as usize;
+                let cy = yy.clamp(0, height as isize - 1) as usize;
+                if self.is_hole(width, cx, cy) {
+                    return false;
+                }
+            }
+        }
+        true
+    }
+
+    fn is_hole(&self, width: usize, x: usize, y: usize) -> bool {
+        self.hole[y * width + x]
+    }
+
+    /// The pixel at a sub-pixel position can be trusted: none of the four
+    /// pixels a bilinear sample mixes is in the hole.
+    fn clear_at(&self, width: usize, height: usize, x: f32, y: f32) -> bool {
+        if !(x >= 0.0 && y >= 0.0 && x <= (width - 1) as f32 && y <= (height - 1) as f32) {
+            return false;
+        }
+        let (x0, y0) = (x.floor() as usize, y.floor() as usize);
+        let (x1, y1) = ((x0 + 1).min(width - 1), (y0 + 1).min(height - 1));
+        !(self.is_hole(width, x0, y0)
+            || self.is_hole(width, x1, y0)
+            || self.is_hole(width, x0, y1)
+            || self.is_hole(width, x1, y1))
+    }
+}
+
+/// Long side of the picture the flow is computed on: flow is smooth, and a
+/// bounded size keeps its cost independent of the frame's resolution.
+const FLOW_SIDE: f32 = 480.0;
+
+/// Forward-backward disagreement (working pixels) above which a flow
+/// vector is not followed.
+const CONSISTENCY_PX: f32 = 0.5;
+
+/// Flow both ways between frames `i` and `i + 1`, on a crop around both
+/// frames' holes.
+struct PairFlow {
+    region: Rect,
+    scale: f32,
+    forward: Flow,
+    backward: Flow,
+    forward_error: Vec<f32>,
+    backward_error: Vec<f32>,
+}
+
+impl PairFlow {
+    /// Where the point `(x, y)` of one frame is in the next (`forward`) or
+    /// previous one; `None` where the flow there cannot be trusted.
+    fn step(&self, forward: bool, x: f32, y: f32) -> Option<(f32, f32)> {
+        let s = self.scale;
+        let wx = (x - self.region.x as f32 + 0.5) * s - 0.5;
+        let wy = (y - self.region.y as f32 + 0.5) * s - 0.5;
+        let (fw, fh) = (self.forward.width, self.forward.height);
+        if !(wx >= -0.5 && wy >= -0.5 && wx <= fw as f32 - 0.5 && wy <= fh as f32 - 0.5) {
+            return None;
+        }
+        let (flow, error) = if forward {
+            (&self.forward, &self.forward_error)
+        } else {
+            (&self.backward, &self.backward_error)
+        };
+        let (u, v) = flow.at(wx, wy);
+        let mut e = [0.0f32];
+        sample(Plane::new(error, fw, fh, 1), wx, wy, &mut e);
+        if e[0] > CONSISTENCY_PX + 0.05 * (u * u + v * v).sqrt() {
+            return None;
+        }
+        Some((x + u / s, y + v / s))
+    }
+}
+
+/// An anchor frame with its whole hole filled spatially.
+struct Anchor {
+    frame: Arc<Frame>,
+    region: Rect,
+    /// The filled crop, RGB.
+    rgb: Vec<f32>,
+}
+
+impl Anchor {
+    fn sample(&self, x: f32, y: f32, out: &mut [f32]) {
+        let r = &self.region;
+        let (lx, ly) = (x - r.x as f32, y - r.y as f32);
+        // An anchor without a hole has an empty region: the frame itself.
+        let inside = r.width > 0
+            && r.height > 0
+            && lx >= 0.0
+            && ly >= 0.0
+            && lx <= (r.width - 1) as f32
+            && ly <= (r.height - 1) as f32;
+        if inside {
+            sample(Plane::new(&self.rgb, r.width, r.height, 3), lx, ly, out);
+        } else {
+            let f = &self.frame;
+            let mut px = [0.0f32; 4];
+            sample(
+                Plane::new(&f.data, f.width, f.height, f.channels),
+                x,
+                y,
+                &mut px,
+            );
+            out[..3].copy_from_slice(&px[..3]);
+        }
+    }
+}
+
+/// The nearest frame (distance in frames) that shows a pixel, and its colour there.
+type Found = Option<(i64, [f32; 3])>;
+
+type Shared<T> = Mutex<BTreeMap<i64, Arc<OnceLock<T>>>>;
+
+/// The removal operation.
+pub struct Remove {
+    params: RemoveParams,
+    spatial: Box<dyn SpatialFill>,
+    auto_mask: Option<SubjectMask>,
+    mask_label: String,
+    flow_params: FlowParams,
+    pairs: Shared<Option<Arc<PairFlow>>>,
+    anchors: Shared<std::result::Result<Arc<Anchor>, String>>,
+    references: BTreeMap<i64, ReferenceFrame>,
+}
+
+impl Remove {
+    /// `auto_mask` is the subject-mask operation when `params.mask` is
+    /// `auto`; otherwise the mask arrives as the frames' alpha channel.
+    pub fn new(
+        params: RemoveParams,
+        spatial: Box<dyn SpatialFill>,
+        auto_mask: Option<SubjectMask>,
+    ) -> Result<Self> {
+        params.validate()?;
+        if params.auto_mask() && auto_mask.is_none() {
+            return Err(Error::Internal(
+                "automatic mask requested without a subject model".into(),
+            ));
+        }
+        Ok(Remove {
+            mask_label: params.mask.clone(),
+            params,
+            spatial,
+            auto_mask,
+            // Sharper than the default: propagation needs the motion of
+            // fine structure right (tuned on the DAVIS protocol).
+            flow_params: FlowParams {
+                smoothness: 0.007,
+                ..FlowParams::default()
+            },
+            pairs: Mutex::new(BTreeMap::new()),
+            anchors: Mutex::new(BTreeMap::new()),
+            references: BTreeMap::new(),
+        })
+    }
+
+    /// Hand-painted clean frames (see [`RemoveParams::reference`]), read by
+    /// the caller; each must be the shot's size, which is checked again on
+    /// the frames it serves.
+    pub fn with_references(mut self, references: Vec<ReferenceFrame>) -> Self {
+        self.references = references.into_iter().map(|r| (r.index, r)).collect();
+        self
+    }
+
+    pub fn params(&self) -> &RemoveParams {
+        &self.params
+    }
+
+    /// Name of the spatial filler, for provenance.
+    pub fn spatial_name(&self) -> &str {
+        self.spatial.name()
+    }
+
+    fn spacing(&self) -> i64 {
+        self.params.window.max(1) as i64
+    }
+
+    /// The hole's coverage (0..1) per pixel, before thresholding.
+    fn coverage(&self, frame: &Frame) -> Result<Vec<f32>> {
+        if let Some(subject) = &self.auto_mask {
+            let mut mask = subject.still(frame)?;
+            return Ok(std::mem::take(&mut mask.data));
+        }
+        if frame.channels != 4 {
+            return Err(Error::Internal(format!(
+                "frame {} reached remove without its mask (no alpha channel)",
+                frame.index
+            )));
+        }
+        Ok(frame.data.chunks_exact(4).map(|p| p[3]).collect())
+    }
+
+    fn with_cached<T: Clone>(
+        map: &Shared<T>,
+        key: i64,
+        keep: &std::ops::RangeInclusive<i64>,
+        make: impl FnOnce() -> T,
+    ) -> T {
+        let cell = {
+            let mut m = map.lock().unwrap_or_else(|e| e.into_inner());
+            // Only frames near the one rendered are needed again, whichever
+            // way a host moves (scrubbing back renders in reverse): evict
+            // on both sides so memory stays flat in any order (an evicted
+            // entry is recomputed identically if needed).
+            m.retain(|k, _| keep.contains(k));
+            m.entry(key).or_default().clone()
+        };
+        cell.get_or_init(make).clone()
+    }
+
+    /// Frames with cached flow or anchor fills (for memory tests).
+    pub fn cached_frames(&self) -> usize {
+        let len = |m: &Shared<_>| m.lock().map_or(0, |m| m.len());
+        len(&self.pairs) + self.anchors.lock().map_or(0, |m| m.len())
+    }
+
+    fn pair(
+        &self,
+        a: &Item<RemoveAnalysis>,
+        b: &Item<RemoveAnalysis>,
+        keep: &std::ops::RangeInclusive<i64>,
+    ) -> Option<Arc<PairFlow>> {
+        Self::with_cached(&self.pairs, a.frame.index, keep, || {
+            pair_flow(a, b, &self.flow_params).map(Arc::new)
+        })
+    }
+
+    fn anchor(
+        &self,
+        item: &Item<RemoveAnalysis>,
+        keep: &std::ops::RangeInclusive<i64>,
+    ) -> Result<Arc<Anchor>> {
+        Self::with_cached(&self.anchors, item.frame.index, keep, || {
+            self.fill_anchor(item)
+                .map(Arc::new)
+                .map_err(|e| e.to_string())
+        })
+        .map_err(|e| Error::Internal(format!("spatial fill ({}): {e}", self.spatial.name())))
+    }
+
+    /// Where points of frame `t` are in frame `to`, followed along the flow
+    /// one frame at a time: `None` for a point whose flow cannot be trusted
+    /// on the way, and for every point when a frame on the way is missing.
+    fn follow(
+        &self,
+        items: &BTreeMap<i64, &Item<RemoveAnalysis>>,
+        t: i64,
+        to: i64,
+        mut pos: Vec<Option<(f32, f32)>>,
+        keep: &std::ops::RangeInclusive<i64>,
+    ) -> Result<Vec<Option<(f32, f32)>>> {
+        let dir = if to >= t { 1 } else { -1 };
+        let mut from = t;
+        while from != to {
+            retake_core::cancel::check()?;
+            let next = from + dir;
+            let (Some(x), Some(y)) = (items.get(&from), items.get(&next)) else {
+                pos.fill(None);
+                break;
+            };
+            let pair = if dir > 0 {
+                self.pair(x, y, keep)
+            } else {
+                self.pair(y, x, keep)
+            };
+            let Some(pair) = pair else {
+                pos.fill(None);
+                break;
+            };
+            for p in pos.iter_mut() {
+                *p = p.and_then(|(x, y)| pair.step(dir > 0, x, y));
+            }
+            from = next;
+        }
+        Ok(pos)
+    }
+
+    fn fill_anchor(&self, item: &Item<RemoveAnalysis>) -> Result<Anchor> {
+        let f = &item.frame;
+        let Some(b) = item.analysis.bbox else {
+            return Ok(Anchor {
+                frame: f.clone(),
+                region: Rect::default(),
+                rgb: Vec::new(),
+            });
+        };
+        let margin = 16.max(b.width.max(b.height) / 2);
+        let region = grow(b, margin, f.width, f.height);
+        let mut image = crop(f, &item.analysis.hole, region);
+        self.spatial.fill(&mut image)?;
+        Ok(Anchor {
+            frame: f.clone(),
+            region,
+            rgb: image.rgb,
+        })
+    }
+}
+
+/// Catmull-Rom sample of a frame's RGB (see [`sampling::sample_cubic`]).
+fn sample_cubic(f: &Frame, x: f32, y: f32) -> [f32; 3] {
+    sampling::sample_cubic(Plane::new(&f.data, f.width, f.height, f.channels), x, y)
+}
+
+/// Grow a rectangle by `m` on every side, inside `w x h`.
+fn grow(r: Rect, m: usize, w: usize, h: usize) -> Rect {
+    let x = r.x.saturating_sub(m);
+    let y = r.y.saturating_sub(m);
+    let x1 = (r.x + r.width + m).min(w);
+    let y1 = (r.y + r.height + m).min(h);
+    Rect {
+        x,
+        y,
+        width: x1 - x,
+        height: y1 - y,
+    }
+}
+
+fn union(a: Rect, b: Rect) -> Rect {
+    let x = a.x.min(b.x);
+    let y = a.y.min(b.y);
+    let x1 = (a.x + a.width).max(b.x + b.width);
+    let y1 = (a.y + a.height).max(b.y + b.height);
+    Rect {
+        x,
+        y,
+        width: x1 - x,
+        height: y1 - y,
+    }
+}
+
+/// A crop of a frame's RGB with its hole.
+fn crop(f: &Frame, hole: &[bool], r: Rect) -> HoleImage {
+    let mut rgb = Vec::with_capacity(r.width * r.height * 3);
+    let mut h = Vec::with_capacity(r.width * r.height);
+    for y in r.y..r.y + r.height {
+        for x in r.x..r.x + r.width {
+            let p = (y * f.width + x) * f.channels;
+            rgb.extend_from_slice(&f.data[p..p + 3]);
+            h.push(hole[y * f.width + x]);
+        }
+    }
+    HoleImage {
+        width: r.width,
+        height: r.height,
+        rgb,
+        hole: h,
+    }
+}
+
+/// The flow's view of a crop: luminance, compressed so shadows and
+/// highlights both have texture, at the working size; and where it is known.
+fn flow_input(item: &Item<RemoveAnalysis>, r: Rect, ww: usize, wh: usize) -> (Gray, Vec<f32>) {
+    let f = &item.frame;
+    let mut lum = Vec::with_capacity(r.width * r.height);
+    let mut known = Vec::with_capacity(r.width * r.height);
+    for y in r.y..r.y + r.height {
+        for x in r.x..r.x + r.width {
+            let p = (y * f.width + x) * f.channels;
+            let l = luma(&f.data[p..p + 3]);
+            lum.push(l.max(0.0).sqrt().min(2.0));
+            known.push(if item.analysis.hole[y * f.width + x] {
+                0.0
+            } else {
+                1.0
+            });
+        }
+    }
+    let (lum, known) = if (ww, wh) == (r.width, r.height) {
+        (lum, known)
+    } else {
+        let k = resize(Plane::new(&known, r.width, r.height, 1), ww, wh)
+            .into_iter()
+            .map(|v| if v > 0.999 { 1.0 } else { 0.0 })
+            .collect();
+        (resize(Plane::new(&lum, r.width, r.height, 1), ww, wh), k)
+    };
+    (
+        Gray {
+            width: ww,
+            height: wh,
+            data: lum,
+        },
+        known,
+    )
+}
+
+/// Flow between consecutive frames around their holes; `None` when
+/// neither has one (nothing will be followed through them).
+fn pair_flow(
+    a: &Item<RemoveAnalysis>,
+    b: &Item<RemoveAnalysis>,
+    params: &FlowParams,
+) -> Option<PairFlow> {
+    let (w, h) = (a.frame.width, a.frame.height);
+    let bbox = match (a.analysis.bbox, b.analysis.bbox) {
+        (Some(x), Some(y)) => union(x, y),
+        (Some(x), None) | (None, Some(x)) => x,
+        (None, None) => return None,
+    };
+    let margin = 32.max(3 * bbox.width.max(bbox.height) / 4);
+    let region = grow(bbox, margin, w, h);
+    let scale = (FLOW_SIDE / region.width.max(region.height) as f32).min(1.0);
+    let ww = ((region.width as f32 * scale).round() as usize).max(1);
+    let wh = ((region.height as f32 * scale).round() as usize).max(1);
+    let (ga, ka) = flow_input(a, region, ww, wh);
+    let (gb, kb) = flow_input(b, region, ww, wh);
+    let forward = flow::estimate(&ga, &gb, Some(&ka), Some(&kb), params);
+    let backward = flow::estimate(&gb, &ga, Some(&kb), Some(&ka), params);
+    let forward_error = flow::consistency(&forward, &backward);
+    let backward_error = flow::consistency(&backward, &forward);
+    Some(PairFlow {
+        region,
+        scale: ww as f32 / region.width as f32,
+        forward,
+        backward,
+        forward_error,
+        backward_error,
+    })
+}
+
+/// Grow a binary mask by `r` pixels (a disc), separably by distance.
+fn dilate(mask: &mut [bool], w: usize, h: usize, r: u32) {
+    if r == 0 {
+        return;
+    }
+    let dist = chamfer_to_set(mask, w, h);
+    let limit = r as f32 + 0.5;
+    for (m, d) in mask.iter_mut().zip(&dist) {
+        if *d <= limit {
+            *m = true;
+        }
+    }
+}
+
+impl Operation for Remove {
+    type Analysis = RemoveAnalysis;
+
+    fn radius(&self) -> usize {
+        self.params.window
+    }
+
+    fn analyse(&self, frame: &Frame) -> Result<RemoveAnalysis> {
+        let (w, h) = (frame.width, frame.height);
+        let coverage = self.coverage(frame)?;
+        let mut hole: Vec<bool> = coverage.iter().map(|c| *c > 0.5).collect();
+        dilate(&mut hole, w, h, self.params.dilate);
+        let bbox = Rect::bounding(&hole, w, h);
+        let count = hole.iter().filter(|v| **v).count();
+        if count == w * h {
+            return Err(Error::input(
+                &self.mask_label,
+                format!(
+                    "the mask of frame {} covers the whole frame (after --dilate {}); nothing is left to fill from",
+                    frame.index, self.params.dilate
+                ),
+            ));
+        }
+        Ok(RemoveAnalysis { hole, bbox })
+    }
+
+    fn render(&self, window: &Window<RemoveAnalysis>) -> Result<Arc<Frame>> {
+        let centre = window.centre();
+        let f = &centre.frame;
+        let (w, h) = (f.width, f.height);
+        let t = f.index;
+        let mut out = Frame::from_data(t, w, h, 3, {
+            let mut d = retake_core::frame::recycled_buffer(w * h * 3);
+            for (o, p) in d.chunks_exact_mut(3).zip(f.data.chunks_exact(f.channels)) {
+                o.copy_from_slice(&p[..3]);
+            }
+            d
+        })?;
+        let Some(bbox) = centre.analysis.bbox else {
+            return Ok(Arc::new(out));
+        };
+        let radius = self.params.window as i64;
+        // The window's items by frame number.
+        let items: BTreeMap<i64, &Item<RemoveAnalysis>> =
+            window.iter().map(|(_, it)| (it.frame.index, it)).collect();
+        let keep = (t - 2 * radius - 2)..=(t + 2 * radius + 2);
+
+        // Work region: the hole plus a rim used to measure colour mismatch.
+        const RIM: usize = 2;
+        let region = grow(bbox, RIM + 1, w, h);
+        let rw = region.width;
+        let rh = region.height;
+        let local_hole: Vec<bool> = (0..rw * rh)
+            .map(|i| centre.analysis.hole[(region.y + i / rw) * w + region.x + i % rw])
+            .collect();
+        let outside = chamfer_to_set(&local_hole, rw, rh);
+        // Pixels to follow through time: the hole and its rim.
+        let wanted: Vec<usize> = (0..rw * rh)
+            .filter(|&i| local_hole[i] || outside[i] <= RIM as f32 + 0.5)
+            .collect();
+
+        // 1. Follow each pixel forward and backward until a frame shows it.
+        let mut fill = vec![0.0f32; rw * rh * 3];
+        let mut got = vec![0.0f32; rw * rh];
+        let mut found: Vec<[Found; 2]> = vec![[None, None]; wanted.len()];
+        if radius > 0 {
+            for (dir_index, dir) in [1i64, -1].into_iter().enumerate() {
+                let mut pos: Vec<Option<(f32, f32)>> = wanted
+                    .iter()
+                    .map(|&i| Some(((region.x + i % rw) as f32, (region.y + i / rw) as f32)))
+                    .collect();
+                for k in 1..=radius {
+                    // Each step may estimate a flow: a host's abort or a
+                    // signal is honoured here, not only between frames.
+                    retake_core::cancel::check()?;
+                    let (from, to) = (t + dir * (k - 1), t + dir * k);
+                    let (Some(a), Some(b)) = (items.get(&from), items.get(&to)) else {
+                        break;
+                    };
+                    if pos.iter().all(|p| p.is_none()) {
+                        break;
+                    }
+                    let pair = if dir > 0 {
+                        self.pair(a, b, &keep)
+                    } else {
+                        self.pair(b, a, &keep)
+                    };
+                    let Some(pair) = pair else {
+                        break;
+                    };
+                    for (n, p) in pos.iter_mut().enumerate() {
+                        let Some((x, y)) = *p else { continue };
+                        let next = pair.step(dir > 0, x, y);
+                        *p = None;
+                        let Some((nx, ny)) = next else { continue };
+                        if !(nx >= 0.0 && ny >= 0.0 && nx <= (w - 1) as f32 && ny <= (h - 1) as f32)
+                        {
+                            continue;
+                        }
+                        if b.analysis.clear_at(w, h, nx, ny) {
+                            // Cubic where its whole 4x4 support is clear of
+                            // the hole (hole pixels may hold anything).
+                            let colour = if b.analysis.clear_around(w, h, nx, ny) {
+                                sample_cubic(&b.frame, nx, ny)
+                            } else {
+                                let mut px = [0.0f32; 4];
+                                let bf = &b.frame;
+                                sample(Plane::new(&bf.data, w, h, bf.channels), nx, ny, &mut px);
+                                [px[0], px[1], px[2]]
+                            };
+                            found[n][dir_index] = Some((k, colour));
+                        } else {
+                            *p = Some((nx, ny));
+                        }
+                    }
+                }
+            }
+        }
+        // Hand-painted references: frames that show the background
+        // everywhere. On each side the nearest frame that shows a pixel
+        // gives it, as above: a reference replaces a farther observation,
+        // never a nearer one (a flow chain through the hole drifts).
+        let mut painted: Vec<Option<[f32; 3]>> = vec![None; wanted.len()];
+        for (&r, reference) in self.references.range(t - radius..=t + radius) {
+            if !items.contains_key(&r) {
+                continue;
+            }
+            let rf = &reference.frame;
+            if (rf.width, rf.height) != (w, h) {
+                return Err(Error::input(
+                    &reference.path,
+                    format!(
+                        "the reference for frame {r} is {}x{}, the shot is {w}x{h}; paint it on the shot's frame",
+                        rf.width, rf.height
+                    ),
+                ));
+            }
+            let start = wanted
+                .iter()
+                .map(|&i| Some(((region.x + i % rw) as f32, (region.y + i / rw) as f32)))
+                .collect();
+            let pos = self.follow(&items, t, r, start, &keep)?;
+            for (n, p) in pos.into_iter().enumerate() {
+                let Some((x, y)) = p else { continue };
+                if !(x >= 0.0 && y >= 0.0 && x <= (w - 1) as f32 && y <= (h - 1) as f32) {
+                    continue;
+                }
+                let c = sampling::sample_cubic(Plane::new(&rf.data, w, h, rf.channels), x, y);
+                let (k, side) = ((r - t).abs(), usize::from(r < t));
+                if k == 0 {
+                    painted[n] = Some(c);
+                } else if found[n][side].is_none_or(|(nearest, _)| k < nearest) {
+                    found[n][side] = Some((k, c));
+                }
+            }
+        }
+        for (n, &i) in wanted.iter().enumerate() {
+            if let Some(c) = painted[n] {
+                fill[i * 3..i * 3 + 3].copy_from_slice(&c);
+                got[i] = 1.0;
+                continue;
+            }
+            let mut sum = [0.0f32; 3];
+            let mut wsum = 0.0;
+            for (k, c) in found[n].iter().flatten() {
+                let wgt = 1.0 / *k as f32;
+                for ch in 0..3 {
+                    sum[ch] += wgt * c[ch];
+                }
+                wsum += wgt;
+            }
+            if wsum > 0.0 {
+                for ch in 0..3 {
+                    fill[i * 3 + ch] = sum[ch] / wsum;
+                }
+                got[i] = 1.0;
+            }
+        }
+
+        // 2. Colour correction: the mismatch on the rim, spread over the hole.
+        let mut rim_values = vec![0.0f32; rw * rh * 3];
+        let mut rim_unknown = vec![true; rw * rh];
+        let mut any_rim = false;
+        for &i in &wanted {
+            if !local_hole[i] && got[i] > 0.0 {
+                let p = ((region.y + i / rw) * w + region.x + i % rw) * f.channels;
+                let diff: Vec<f32> = (0..3).map(|c| f.data[p + c] - fill[i * 3 + c]).collect();
+                // Exposure drift is small; a large mismatch means the rim
+                // pixel was followed to something else (a mover), so it
+                // says nothing about colour and is left out.
+                let level = (0..3).map(|c| f.data[p + c].abs()).fold(0.0f32, f32::max);
+                if diff.iter().all(|d| d.abs() <= 0.1 + 0.15 * level) {
+                    rim_values[i * 3..i * 3 + 3].copy_from_slice(&diff);
+                    rim_unknown[i] = false;
+                    any_rim = true;
+                }
+            }
+        }
+        // The rim's mismatch carried into the hole by a membrane.
+        let correction = if any_rim {
+            let mut image = HoleImage {
+                width: rw,
+                height: rh,
+                rgb: rim_values,
+                hole: rim_unknown,
+            };
+            Membrane.fill(&mut image)?;
+            Some(image.rgb)
+        } else {
+            None
+        };
+        if let Some(corr) = &correction {
+            for i in 0..rw * rh {
+                if local_hole[i] && got[i] > 0.0 {
+                    for c in 0..3 {
+                        fill[i * 3 + c] += corr[i * 3 + c];
+                    }
+                }
+            }
+        }
+
+        // 3. What no frame shows: the anchors' spatial fill, followed along
+        //    the flow and cross-faded by distance in time.
+        let unseen: Vec<usize> = (0..rw * rh)
+            .filter(|&i| local_hole[i] && got[i] == 0.0)
+            .collect();
+        let mut unfilled = Vec::new();
+        if !self.spatial.invents_texture() {
+            unfilled = unseen;
+        } else if !unseen.is_empty() {
+            let spacing = self.spacing();
+            let a0 = t.div_euclid(spacing) * spacing;
+            let anchors: Vec<(i64, f32)> = [
+                (a0, 1.0 - (t - a0) as f32 / spacing as f32),
+                (a0 + spacing, (t - a0) as f32 / spacing as f32),
+            ]
+            .into_iter()
+            .filter(|(a, wgt)| *wgt > 0.0 && items.contains_key(a))
+            .collect();
+            let mut sum = vec![0.0f32; unseen.len() * 3];
+            let mut wsum = vec![0.0f32; unseen.len()];
+            for (a, wgt) in anchors {
+                let Some(item) = items.get(&a) else { continue };
+                retake_core::cancel::check()?;
+                let anchor = self.anchor(item, &((t - 3 * spacing - 2)..=(t + 3 * spacing + 2)))?;
+                let start = unseen
+                    .iter()
+                    .map(|&i| Some(((region.x + i % rw) as f32, (region.y + i / rw) as f32)))
+                    .collect();
+                let pos = self.follow(&items, t, a, start, &keep)?;
+                for (n, p) in pos.iter().enumerate() {
+                    let Some((x, y)) = *p else { continue };
+                    if !(x >= 0.0 && y >= 0.0 && x <= (w - 1) as f32 && y <= (h - 1) as f32) {
+                        continue;
+                    }
+                    let mut c = [0.0f32; 3];
+                    anchor.sample(x, y, &mut c);
+                    for ch in 0..3 {
+                        sum[n * 3 + ch] += wgt * c[ch];
+                    }
+                    wsum[n] += wgt;
+                }
+            }
+            for (n, &i) in unseen.iter().enumerate() {
+                if wsum[n] > 0.0 {
+                    for ch in 0..3 {
+                        fill[i * 3 + ch] = sum[n * 3 + ch] / wsum[n];
+                    }
+                    got[i] = 1.0;
+                } else {
+                    unfilled.push(i);
+                }
+            }
+        }
+
+        // 4. Anything still empty (the flow could not reach an anchor): a
+        //    spatial fill of this frame, around what is filled already.
+        if !unfilled.is_empty() {
+            let mut image = HoleImage {
+                width: rw,
+                height: rh,
+                rgb: vec![0.0; rw * rh * 3],
+                hole: vec![false; rw * rh],
+            };
+            for i in 0..rw * rh {
+                if local_hole[i] && got[i] > 0.0 {
+                    image.rgb[i * 3..i * 3 + 3].copy_from_slice(&fill[i * 3..i * 3 + 3]);
+                } else {
+                    let p = ((region.y + i / rw) * w + region.x + i % rw) * f.channels;
+                    image.rgb[i * 3..i * 3 + 3].copy_from_slice(&f.data[p..p + 3]);
+                }
+            }
+            for &i in &unfilled {
+                image.hole[i] = true;
+            }
+            let context = grow_image(f, &image, region, 16.max(rw.max(rh) / 2));
+            let (mut big, inner) = context;
+            self.spatial.fill(&mut big)?;
+            for &i in &unfilled {
+                let (x, y) = (i % rw + inner.x, i / rw + inner.y);
+                let j = y * big.width + x;
+                fill[i * 3..i * 3 + 3].copy_from_slice(&big.rgb[j * 3..j * 3 + 3]);
+            }
+        }
+
+        // 5. Composite with an inward feather.
+        let inside = chamfer_to_unset(&local_hole, rw, rh);
+        let feather = self.params.feather as f32;
+        for i in 0..rw * rh {
+            if !local_hole[i] {
+                continue;
+            }
+            let alpha = if feather > 0.0 {
+                smoothstep(0.0, feather + 1.0, inside[i])
+            } else {
+                1.0
+            };
+            let o = ((region.y + i / rw) * w + region.x + i % rw) * 3;
+            for c in 0..3 {
+                let v = out.data[o + c];
+                out.data[o + c] = v + alpha * (fill[i * 3 + c] - v);
+            }
+        }
+        Ok(Arc::new(out))
+    }
+}
+
+/// The work region's picture embedded in a larger crop of the frame, so a
+/// spatial fill has texture around it to copy from; returns the crop and
+/// where the work region sits inside it.
+fn grow_image(f: &Frame, image: &HoleImage, region: Rect, margin: usize) -> (HoleImage, Rect) {
+    let big = grow(region, margin, f.width, f.height);
+    let mut out = HoleImage {
+        width: big.width,
+        height: big.height,
+        rgb: Vec::with_capacity(big.width * big.height * 3),
+        hole: vec![false; big.width * big.height],
+    };
+    for y in big.y..big.y + big.height {
+        let row = (y * f.width + big.x) * f.channels;
+        for p in f.data[row..row + big.width * f.channels].chunks_exact(f.channels) {
+            out.rgb.extend_from_slice(&p[..3]);
+        }
+    }
+    let (ox, oy) = (region.x - big.x, region.y - big.y);
+    for y in 0..region.height {
+        for x in 0..region.width {
+            let i = y * region.width + x;
+            let j = (y + oy) * big.width + x + ox;
+            out.rgb[j * 3..j * 3 + 3].copy_from_slice(&image.rgb[i * 3..i * 3 + 3]);
+            out.hole[j] = image.hole[i];
+        }
+    }
+    (
+        out,
+        Rect {
+            x: ox,
+            y: oy,
+            width: region.width,
+            height: region.height,
+        },
+    )
+}

@@ -1,0 +1,8 @@
+//! Retake's operations on the shot lifted to 3D with depth and a pinhole
+//! camera: relighting and alternate camera angles. Reangle fills what the
+//! new camera uncovers with removal's engine (`retake_ops::remove`).
+
+mod check;
+pub mod passes;
+pub mod reangle;
+pub mod relight;

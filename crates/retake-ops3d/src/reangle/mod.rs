@@ -1,0 +1,1167 @@
+//! Reangle: an alternate camera angle from a single shot, by depth-based
+//! reprojection and disocclusion fill.
+//!
+//! Each frame is lifted to 3D with its depth through a pinhole camera
+//! (`fov`) and forward-warped into the virtual camera of that frame
+//! ([`warp`]: a z-buffered triangle splat, so magnified surfaces stay
+//! closed and depth edges tear open instead of smearing). What the warp
+//! could not see (disocclusions behind foreground edges, and what lies
+//! outside the real camera's framing) is handed to the removal engine
+//! ([`retake_ops::remove::Remove`]) as its hole, on the window of warped frames:
+//! each hole pixel is followed along the optical flow between the warped
+//! frames to a frame whose view saw that spot (the real camera or the
+//! object moved), and only what no frame saw is invented by the spatial
+//! fill. The hole given to the engine also covers the foreground side of
+//! each depth edge next to it, so neither the temporal search, the rim's
+//! colour correction nor the spatial fill take texture from the object
+//! that caused the disocclusion: the background side continues into the
+//! hole. Every pixel the footage saw keeps its warped colour; the fill is
+//! used only where it did not. The identity camera returns the input's
+//! pixels exactly.
+//!
+//! Geometry, best first: a depth pass carried as the frames' alpha, a
+//! learned depth model (a per-frame provider of relative inverse depth,
+//! see [`Reangle::with_depth`]), or the built-in layered 2.5D estimate
+//! ([`depth::layered_depth`]: ground plane, backdrop, the subject's matte
+//! standing on the ground). Relative depth is scaled by `depth-range`.
+
+pub mod camera;
+pub mod depth;
+pub mod warp;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::check::{check_keys, check_value};
+use crate::passes::DepthEncoding;
+use retake_core::error::{Error, Result};
+use retake_core::frame::Frame;
+use retake_core::pipeline::Operation;
+use retake_core::window::{Item, Window};
+use retake_imageops::distance::euclidean_to_outside;
+use retake_imageops::filter::resize;
+use retake_imageops::keyframes::Keyframes;
+use retake_imageops::pinhole::focal_length;
+use retake_imageops::plane::Plane;
+use retake_model::depth::DepthModel;
+use retake_ops::inpaint::SpatialFill;
+use retake_ops::mask::SubjectMask;
+use retake_ops::remove::{Remove, RemoveAnalysis, RemoveParams};
+
+pub use camera::{CameraValues, NamedMove, Pose};
+pub use depth::{depth_from_relative_inverse, layered_depth, LayeredOptions};
+pub use warp::{warp, Warped};
+
+/// What the frames' alpha channel carries into reangle.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
+#[serde(rename_all = "lowercase")]
+pub enum ReangleAlpha {
+    /// The subject's matte: the built-in geometry stands it on the ground.
+    #[default]
+    Matte,
+    /// A depth pass, read with `depth-encoding`.
+    Depth,
+    /// Nothing reangle uses.
+    Ignore,
+}
+
+/// Parameters of reangle, shared by the CLI, job files and the plugin.
+/// Camera values can be one number or `frame:value` keys (`0:0,100:8`);
+/// explicit values act on top of a named move.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "cli", derive(clap::Args))]
+#[serde(default, deny_unknown_fields)]
+pub struct ReangleParams {
+    /// Turn the camera left/right in degrees (-60 to 60; positive pans right).
+    #[cfg_attr(feature = "cli", arg(long, allow_hyphen_values = true))]
+    pub yaw: Option<Keyframes>,
+    /// Tilt the camera in degrees (-60 to 60; positive tilts up).
+    #[cfg_attr(feature = "cli", arg(long, allow_hyphen_values = true))]
+    pub pitch: Option<Keyframes>,
+    /// Roll the camera in degrees (-180 to 180; positive turns the camera
+    /// counter-clockwise, so the picture turns clockwise).
+    #[cfg_attr(feature = "cli", arg(long, allow_hyphen_values = true))]
+    pub roll: Option<Keyframes>,
+    /// Move the camera forward (negative: back), in scene units: the depth
+    /// pass's unit, or for relative depth the nearest surface is 1 away.
+    #[cfg_attr(feature = "cli", arg(long, allow_hyphen_values = true))]
+    pub dolly: Option<Keyframes>,
+    /// Move the camera right (negative: left), in scene units.
+    #[cfg_attr(feature = "cli", arg(long, allow_hyphen_values = true))]
+    pub truck: Option<Keyframes>,
+    /// Move the camera up (negative: down), in scene units.
+    #[cfg_attr(feature = "cli", arg(long, allow_hyphen_values = true))]
+    pub pedestal: Option<Keyframes>,
+    /// Focal length multiplier of the virtual camera (0.5 to 4; 2 = twice
+    /// as long a lens, 1 = the shot's).
+    #[cfg_attr(feature = "cli", arg(long))]
+    pub zoom: Option<Keyframes>,
+    /// A named move over the whole shot (eased from the first frame to the
+    /// last): orbit, push-in, pull-out, truck-left or truck-right.
+    #[cfg_attr(feature = "cli", arg(long = "move", value_enum))]
+    #[serde(rename = "move")]
+    pub camera_move: Option<NamedMove>,
+    /// Size of the named move (-5 to 5; 1 = orbit 10 degrees, push-in or
+    /// pull-out 30% and truck 15% of the pivot distance).
+    #[cfg_attr(
+        feature = "cli",
+        arg(long, default_value_t = 1.0, allow_hyphen_values = true)
+    )]
+    pub amount: f32,
+    /// Distance of the subject the named moves are built around, in scene
+    /// units (the orbit's centre; the scale of push-in and truck).
+    #[cfg_attr(feature = "cli", arg(long, default_value_t = 2.0))]
+    pub pivot: f32,
+    /// Horizontal field of view of the shot's camera in degrees (10-120):
+    /// how depth becomes 3D.
+    #[cfg_attr(feature = "cli", arg(long, default_value_t = 50.0))]
+    pub fov: f32,
+    /// Depth when no pass is given: `auto` (an installed depth model, else
+    /// the built-in layered estimate), `builtin`, or a depth model's name
+    /// or manifest path.
+    #[cfg_attr(feature = "cli", arg(long, default_value = "auto"))]
+    pub depth_model: String,
+    /// Scene depth range for relative depth (a learned model, an inverse
+    /// depth pass, the built-in estimate): the farthest surface is this
+    /// many times farther than the nearest (1.5-1000).
+    #[cfg_attr(feature = "cli", arg(long, default_value_t = 10.0))]
+    pub depth_range: f32,
+    /// How a depth pass stores depth: distance (larger = farther) or
+    /// inverse (disparity, larger = nearer; scaled by --depth-range).
+    #[cfg_attr(
+        feature = "cli",
+        arg(long, value_enum, default_value_t = DepthEncoding::Distance)
+    )]
+    pub depth_encoding: DepthEncoding,
+    /// What the frames' alpha carries: the subject's matte, a depth pass,
+    /// or nothing to use.
+    #[cfg_attr(
+        feature = "cli",
+        arg(long, value_enum, default_value_t = ReangleAlpha::Matte)
+    )]
+    pub alpha: ReangleAlpha,
+    /// Height of the built-in ground plane's horizon, as a fraction of the
+    /// frame from the top (0-1).
+    #[cfg_attr(feature = "cli", arg(long, default_value_t = 0.4))]
+    pub horizon: f32,
+    /// Relative depth difference between neighbouring pixels that counts
+    /// as an edge the new view may look behind (0.005-1).
+    #[cfg_attr(feature = "cli", arg(long, default_value_t = 0.04))]
+    pub depth_edge: f32,
+    /// Frames on each side searched for what a disocclusion hides (0 =
+    /// spatial fill only, at most 30); also the spacing of the frames whose
+    /// invented fill the others follow.
+    #[cfg_attr(feature = "cli", arg(long, default_value_t = 6))]
+    pub window: usize,
+    /// Spatial fill for what no frame saw, as `retake remove --fill`:
+    /// auto, patchmatch, smooth, or an inpainting model's name.
+    #[cfg_attr(feature = "cli", arg(long, default_value = "auto"))]
+    pub fill: String,
+}
+
+impl Default for ReangleParams {
+    fn default() -> Self {
+        ReangleParams {
+            yaw: None,
+            pitch: None,
+            roll: None,
+            dolly: None,
+            truck: None,
+            pedestal: None,
+            zoom: None,
+            camera_move: None,
+            amount: 1.0,
+            pivot: 2.0,
+            fov: 50.0,
+            depth_model: "auto".into(),
+            depth_range: 10.0,
+            depth_encoding: DepthEncoding::Distance,
+            alpha: ReangleAlpha::Matte,
+            horizon: 0.4,
+            depth_edge: 0.04,
+            window: 6,
+            fill: "auto".into(),
+        }
+    }
+}
+
+/// The virtual camera must still see at least this fraction of what the
+/// real one framed (on a wall at the pivot distance); less is refused.
+pub const MIN_COVERAGE: f64 = 0.5;
+/// Below this coverage a warning says how much will be invented.
+pub const WARN_COVERAGE: f64 = 0.8;
+
+impl ReangleParams {
+    /// Reject values that cannot work, naming the parameter.
+    pub fn validate(&self) -> Result<()> {
+        check_value("fov", self.fov, 10.0..=120.0, "°")?;
+        check_keys("yaw", &self.yaw, -60.0..=60.0, "°")?;
+        check_keys("pitch", &self.pitch, -60.0..=60.0, "°")?;
+        check_keys("roll", &self.roll, -180.0..=180.0, "°")?;
+        check_keys("dolly", &self.dolly, -1e4..=1e4, "")?;
+        check_keys("truck", &self.truck, -1e4..=1e4, "")?;
+        check_keys("pedestal", &self.pedestal, -1e4..=1e4, "")?;
+        check_keys("zoom", &self.zoom, 0.5..=4.0, "x")?;
+        check_value("amount", self.amount, -5.0..=5.0, "")?;
+        check_value("pivot", self.pivot, 0.01..=1e4, "")?;
+        check_value("depth-range", self.depth_range, 1.5..=1000.0, "")?;
+        if self.depth_model.trim().is_empty() {
+            return Err(Error::parameter(
+                "depth-model",
+                "is empty; use auto, builtin, or a depth model's name",
+            ));
+        }
+        check_value("horizon", self.horizon, 0.0..=1.0, "")?;
+        check_value("depth-edge", self.depth_edge, 0.005..=1.0, "")?;
+        if self.window > retake_ops::remove::MAX_WINDOW {
+            return Err(Error::parameter(
+                "window",
+                format!(
+                    "{} frames is more than the {} allowed",
+                    self.window,
+                    retake_ops::remove::MAX_WINDOW
+                ),
+            ));
+        }
+        if self.fill.trim().is_empty() {
+            return Err(Error::parameter(
+                "fill",
+                "give auto, patchmatch, smooth or a model name",
+            ));
+        }
+        Ok(())
+    }
+
+    /// The camera values of `frame`, keyframes evaluated.
+    pub fn values_at(&self, frame: i64) -> CameraValues {
+        let val =
+            |k: &Option<Keyframes>, d: f32| k.as_ref().map_or(d, |k| k.value_at(frame)) as f64;
+        CameraValues {
+            yaw: val(&self.yaw, 0.0),
+            pitch: val(&self.pitch, 0.0),
+            roll: val(&self.roll, 0.0),
+            dolly: val(&self.dolly, 0.0),
+            truck: val(&self.truck, 0.0),
+            pedestal: val(&self.pedestal, 0.0),
+            zoom: val(&self.zoom, 1.0),
+        }
+    }
+
+    /// The virtual camera of `frame`; `shot` is the shot's first and last
+    /// frame, over which a named move runs (without it, the move is at its
+    /// full extent on every frame).
+    pub fn pose_at(&self, frame: i64, shot: Option<(i64, i64)>) -> Pose {
+        let named = self
+            .camera_move
+            .map(|m| (m, self.amount as f64, self.pivot as f64));
+        Pose::compose(named, camera::progress(frame, shot), &self.values_at(frame))
+    }
+
+    /// Check, before any frame is read, that the virtual camera keeps
+    /// enough of the real one's view on every frame of `shot` (first,
+    /// last; sampled along with every keyframe): refused below
+    /// [`MIN_COVERAGE`], with a warning (returned) below [`WARN_COVERAGE`].
+    pub fn check_framing(
+        &self,
+        width: usize,
+        height: usize,
+        shot: Option<(i64, i64)>,
+    ) -> Result<Option<String>> {
+        let focal = focal_length(width, self.fov) as f64;
+        let mut frames: Vec<i64> = Vec::new();
+        let (first, last) = shot.unwrap_or((0, 0));
+        for i in 0..=16 {
+            frames.push(first + (last - first) * i / 16);
+        }
+        for k in [
+            &self.yaw,
+            &self.pitch,
+            &self.roll,
+            &self.dolly,
+            &self.truck,
+            &self.pedestal,
+            &self.zoom,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            frames.extend(
+                k.keys()
+                    .iter()
+                    .map(|(f, _)| *f)
+                    .filter(|f| shot.is_none() || (first..=last).contains(f)),
+            );
+        }
+        frames.sort_unstable();
+        frames.dedup();
+        let worst = frames
+            .iter()
+            .map(|&f| {
+                let c = self
+                    .pose_at(f, shot)
+                    .coverage(width, height, focal, self.pivot as f64);
+                (c, f)
+            })
+            .fold((2.0, first), |a, b| if b.0 < a.0 { b } else { a });
+        let (c, f) = worst;
+        if c < MIN_COVERAGE {
+            return Err(Error::parameter(
+                self.dominant(f),
+                format!(
+                    "at frame {f} the virtual camera would see only {:.0}% of what the shot saw (at the pivot distance {}); \
+                     the rest would be invented. Use a smaller move (at least {:.0}% must stay in view)",
+                    c * 100.0,
+                    self.pivot,
+                    MIN_COVERAGE * 100.0
+                ),
+            ));
+        }
+        Ok((c < WARN_COVERAGE).then(|| {
+            format!(
+                "at frame {f} only {:.0}% of the new view was seen by the shot; the rest is filled",
+                c * 100.0
+            )
+        }))
+    }
+
+    /// The parameter most responsible for the camera's move at `frame`, to
+    /// name in a message.
+    fn dominant(&self, frame: i64) -> &'static str {
+        let v = self.values_at(frame);
+        let p = self.pivot as f64;
+        let scores = [
+            ("yaw", v.yaw.abs() / 10.0),
+            ("pitch", v.pitch.abs() / 10.0),
+            ("roll", v.roll.abs() / 20.0),
+            ("dolly", v.dolly.abs() / (0.3 * p)),
+            ("truck", v.truck.abs() / (0.15 * p)),
+            ("pedestal", v.pedestal.abs() / (0.15 * p)),
+            ("zoom", (v.zoom.ln().abs()) / 0.3),
+            (
+                "move",
+                if self.camera_move.is_some() {
+                    self.amount.abs() as f64
+                } else {
+                    0.0
+                },
+            ),
+        ];
+        scores
+            .iter()
+            .fold(("move", -1.0), |a, b| if b.1 > a.1 { *b } else { a })
+            .0
+    }
+}
+
+/// Gives a frame's relative inverse depth (larger = nearer, any offset and
+/// scale, at the frame's size, row-major) from a learned depth model;
+/// `Ok(None)` falls back to the built-in estimate for that frame.
+pub type DepthProvider = dyn Fn(&Frame) -> Result<Option<Vec<f32>>> + Send + Sync;
+
+/// The passes compositors ask for, per rendered frame.
+pub struct ReanglePasses {
+    /// One channel: 1 where the picture was filled (the footage did not
+    /// see it), 0 where it holds real, warped pixels.
+    pub mask: Frame,
+    /// One channel: depth along the virtual camera's view axis; in the
+    /// filled areas, the depth of the background next to them.
+    pub depth: Frame,
+}
+
+/// Receives each rendered frame's passes (from any render thread, in any order).
+pub type PassWriter = dyn Fn(&ReanglePasses) -> Result<()> + Send + Sync;
+
+/// One frame seen from its virtual camera.
+pub struct ReangleAnalysis {
+    /// The warped picture as the removal engine sees it: RGBA, alpha 1 on
+    /// the hole it fills (what was not seen, plus the foreground side of
+    /// the depth edges next to it, so nothing is taken from there).
+    warped: Arc<Item<RemoveAnalysis>>,
+    /// Pixels whose colour comes from the fill.
+    filled: Vec<bool>,
+    /// Warped depth; in filled areas, the background's next to them.
+    depth: Vec<f32>,
+    /// Real warped colours of the pixels the engine saw as background.
+    restore: Vec<(usize, [f32; 3])>,
+    /// The camera is the real one: the output is the input.
+    identity: bool,
+}
+
+/// The reangle operation.
+pub struct Reangle {
+    params: ReangleParams,
+    remove: Remove,
+    shot: Option<(i64, i64)>,
+    subject: Option<SubjectMask>,
+    depth_model: Option<Box<DepthProvider>>,
+    pass_writer: Option<Box<PassWriter>>,
+    warned: AtomicBool,
+}
+
+/// Fraction of a frame left unseen above which a warning is logged.
+const WARN_UNSEEN: f64 = 0.3;
+
+impl Reangle {
+    /// `spatial` fills what no frame saw (as for `remove`).
+    pub fn new(params: ReangleParams, spatial: Box<dyn SpatialFill>) -> Result<Self> {
+        params.validate()?;
+        let remove = Remove::new(
+            RemoveParams {
+                mask: "reangle disocclusions".into(),
+                dilate: 0,
+                feather: 0,
+                window: params.window,
+                fill: params.fill.clone(),
+                reference: Vec::new(),
+            },
+            spatial,
+            None,
+        )?;
+        Ok(Reangle {
+            params,
+            remove,
+            shot: None,
+            subject: None,
+            depth_model: None,
+            pass_writer: None,
+            warned: AtomicBool::new(false),
+        })
+    }
+
+    pub fn params(&self) -> &ReangleParams {
+        &self.params
+    }
+
+    /// Name of the spatial filler, for provenance.
+    pub fn spatial_name(&self) -> &str {
+        self.remove.spatial_name()
+    }
+
+    /// The shot's first and last frame: named moves run between them.
+    pub fn with_shot(mut self, first: i64, last: i64) -> Self {
+        self.shot = Some((first, last));
+        self
+    }
+
+    /// Find the subject with this segmentation model when the frames
+    /// carry no matte (`--mask auto`), for the built-in geometry.
+    pub fn with_subject(mut self, subject: SubjectMask) -> Self {
+        self.subject = Some(subject);
+        self
+    }
+
+    /// Take depth from a learned model: `provider` gives each frame's
+    /// relative inverse depth, scaled with [`depth_from_relative_inverse`]
+    /// and `depth-range`. A depth pass in the alpha still comes first.
+    pub fn with_depth(mut self, provider: Box<DepthProvider>) -> Self {
+        self.depth_model = Some(provider);
+        self
+    }
+
+    /// Take depth from this learned depth model (relative inverse depth,
+    /// scaled by `depth_range`) where no pass gives it.
+    pub fn with_depth_model(self, model: DepthModel) -> Self {
+        self.with_depth(Box::new(move |frame: &Frame| {
+            let d = model.disparity(frame)?;
+            Ok(Some(resize(
+                Plane::new(&d.data, d.width, d.height, 1),
+                frame.width,
+                frame.height,
+            )))
+        }))
+    }
+
+    /// Hand every rendered frame's passes to `writer`.
+    pub fn with_pass_writer(mut self, writer: Box<PassWriter>) -> Self {
+        self.pass_writer = Some(writer);
+        self
+    }
+
+    /// The virtual camera of `frame`.
+    pub fn pose_at(&self, frame: i64) -> Pose {
+        self.params.pose_at(frame, self.shot)
+    }
+
+    /// One channel of the frame's alpha, when it has one.
+    fn alpha(frame: &Frame) -> Option<Vec<f32>> {
+        (frame.channels == 4).then(|| frame.data.chunks_exact(4).map(|p| p[3]).collect())
+    }
+
+    /// Depth of the source frame: the pass in its alpha, the learned
+    /// model, or the built-in layered estimate.
+    pub fn source_depth(&self, frame: &Frame) -> Result<Vec<f32>> {
+        let (w, h) = (frame.width, frame.height);
+        let range = self.params.depth_range;
+        if self.params.alpha == ReangleAlpha::Depth {
+            let a = Self::alpha(frame).ok_or_else(|| {
+                Error::parameter(
+                    "alpha",
+                    format!(
+                        "frame {} has no alpha channel to read the depth pass from",
+                        frame.index
+                    ),
+                )
+            })?;
+            return match self.params.depth_encoding {
+                DepthEncoding::Inverse => Ok(depth_from_relative_inverse(&a, range)),
+                DepthEncoding::Distance => {
+                    let far = a
+                        .iter()
+                        .filter(|d| d.is_finite() && **d > 0.0)
+                        .fold(None, |m: Option<f32>, &d| Some(m.map_or(d, |m| m.max(d))))
+                        .ok_or_else(|| {
+                            Error::input(
+                                format!("depth pass (alpha of frame {})", frame.index),
+                                "no usable depth: every value is zero, negative or not finite",
+                            )
+                        })?;
+                    // Sky and missing values: far behind everything else.
+                    Ok(a.into_iter()
+                        .map(|d| {
+                            if d.is_finite() && d > 0.0 {
+                                d
+                            } else {
+                                2.0 * far
+                            }
+                        })
+                        .collect())
+                }
+            };
+        }
+        if let Some(model) = &self.depth_model {
+            if let Some(disparity) = model(frame)? {
+                if disparity.len() != w * h {
+                    return Err(Error::Internal(format!(
+                        "the depth model gave {} values for the {w}x{h} frame {}",
+                        disparity.len(),
+                        frame.index
+                    )));
+                }
+                return Ok(depth_from_relative_inverse(&disparity, range));
+            }
+        }
+        let matte = if self.params.alpha == ReangleAlpha::Matte && frame.channels == 4 {
+            Self::alpha(frame)
+        } else if let Some(subject) = &self.subject {
+            let mut m = subject.still(frame)?;
+            Some(std::mem::take(&mut m.data))
+        } else {
+            None
+        };
+        layered_depth(
+            w,
+            h,
+            matte.as_deref(),
+            &LayeredOptions {
+                range,
+                horizon: self.params.horizon,
+                focal: focal_length(w, self.params.fov),
+            },
+        )
+    }
+
+    /// The frame warped into its virtual camera, before any fill.
+    pub fn warp_frame(&self, frame: &Frame) -> Result<(Warped, bool)> {
+        let (w, h) = (frame.width, frame.height);
+        let pose = self.pose_at(frame.index);
+        let depth = self.source_depth(frame)?;
+        if pose.is_identity() {
+            let mut rgb = Vec::with_capacity(w * h * 3);
+            for p in frame.data.chunks_exact(frame.channels) {
+                rgb.extend_from_slice(&p[..3]);
+            }
+            return Ok((
+                Warped {
+                    width: w,
+                    height: h,
+                    rgb,
+                    depth,
+                    seen: vec![true; w * h],
+                },
+                true,
+            ));
+        }
+        let focal = focal_length(w, self.params.fov) as f64;
+        Ok((
+            warp(
+                &frame.data,
+                frame.channels,
+                w,
+                h,
+                &depth,
+                &pose,
+                focal,
+                self.params.depth_edge,
+            ),
+            false,
+        ))
+    }
+}
+
+/// Half-width (pixels) of the band next to a hole whose foreground side
+/// is kept out of the fill's sources.
+fn band_radius(w: usize, h: usize) -> usize {
+    (w.min(h) / 120).max(3)
+}
+
+/// Running max over a window of `2r+1` samples of `src` (van Herk /
+/// Gil-Werman: three comparisons per sample whatever `r`), into `out`.
+fn running_max(
+    src: &[f32],
+    r: usize,
+    out: &mut [f32],
+    ahead: &mut Vec<f32>,
+    behind: &mut Vec<f32>,
+) {
+    let n = src.len();
+    let k = 2 * r + 1;
+    ahead.clear();
+    ahead.resize(n, 0.0);
+    behind.clear();
+    behind.resize(n, 0.0);
+    // Block-wise prefix maxima (from each block's start) and suffix maxima.
+    for start in (0..n).step_by(k) {
+        let end = (start + k).min(n);
+        let mut m = f32::MIN;
+        for i in start..end {
+            m = m.max(src[i]);
+            ahead[i] = m;
+        }
+        let mut m = f32::MIN;
+        for i in (start..end).rev() {
+            m = m.max(src[i]);
+            behind[i] = m;
+        }
+    }
+    for (i, o) in out.iter_mut().enumerate() {
+        let lo = i.saturating_sub(r);
+        let hi = (i + r).min(n - 1);
+        // [lo, hi] spans at most two blocks: the suffix of lo's block and
+        // the prefix of hi's.
+        *o = if lo / k == hi / k {
+            src[lo..=hi].iter().copied().fold(f32::MIN, f32::max)
+        } else {
+            behind[lo].max(ahead[hi])
+        };
+    }
+}
+
+/// Max of `v` over a `(2r+1)^2` square (separable), ignoring pixels not
+/// `seen` (values are >= 0, so an ignored pixel counts as 0).
+fn max_filter(v: &[f32], seen: &[bool], w: usize, h: usize, r: usize) -> Vec<f32> {
+    let masked: Vec<f32> = v
+        .iter()
+        .zip(seen)
+        .map(|(x, s)| if *s { x.max(0.0) } else { 0.0 })
+        .collect();
+    let mut rows = vec![0.0f32; w * h];
+    rows.par_chunks_mut(w).enumerate().for_each(|(y, out)| {
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        running_max(&masked[y * w..(y + 1) * w], r, out, &mut a, &mut b);
+    });
+    // Columns, a band of them at a time through a transposed buffer.
+    let mut out = vec![0.0f32; w * h];
+    let cols: Vec<Vec<f32>> = (0..w)
+        .into_par_iter()
+        .map(|x| {
+            let col: Vec<f32> = (0..h).map(|y| rows[y * w + x]).collect();
+            let mut o = vec![0.0f32; h];
+            let (mut a, mut b) = (Vec::new(), Vec::new());
+            running_max(&col, r, &mut o, &mut a, &mut b);
+            o
+        })
+        .collect();
+    for (x, col) in cols.iter().enumerate() {
+        for (y, v) in col.iter().enumerate() {
+            out[y * w + x] = *v;
+        }
+    }
+    out
+}
+
+/// Distance (pixels) from each seen pixel to the nearest pixel that is
+/// not: `near[i] = dist[i] <= r` marks the band of width `r` around holes.
+fn hole_distance(seen: &[bool], w: usize, h: usize) -> Vec<f32> {
+    euclidean_to_outside(seen, w, h)
+}
+
+/// Where a warped frame is filled, and how the removal engine sees it.
+struct Regions {
+    /// The engine's hole: what was not seen, the one-pixel ring around it
+    /// on the background side (its colours mix both sides of the edge),
+    /// and the foreground side of the depth edges next to it, so the
+    /// engine takes nothing from there.
+    hole: Vec<bool>,
+    /// Pixels whose output colour comes from the fill.
+    filled: Vec<bool>,
+    /// Warped depth, with the filled areas given the background's depth.
+    depth: Vec<f32>,
+    /// Foreground pixels next to a hole, with the background's colour
+    /// continued under them: the engine's input has these colours, so the
+    /// hole's border on the foreground side reads as background to the
+    /// spatial fill and the rim's colour correction.
+    under: Vec<(usize, [f32; 3])>,
+}
+
+/// Directions searched for the background next to a foreground pixel.
+const DIRECTIONS: [(isize, isize); 8] = [
+    (1, 0),
+    (-1, 0),
+    (0, 1),
+    (0, -1),
+    (1, 1),
+    (1, -1),
+    (-1, 1),
+    (-1, -1),
+];
+
+/// For each pixel that is not `seen`, the farthest depth among the
+/// nearest seen pixels to its left, right, above and below (0 where there
+/// is none); seen pixels keep their own depth.
+fn hole_depth(depth: &[f32], seen: &[bool], w: usize, h: usize) -> Vec<f32> {
+    let mut out = vec![0.0f32; w * h];
+    out.par_chunks_mut(w).enumerate().for_each(|(y, row)| {
+        let mut last = 0.0f32;
+        for (x, v) in row.iter_mut().enumerate() {
+            let i = y * w + x;
+            if seen[i] {
+                last = depth[i];
+            }
+            *v = last;
+        }
+        let mut last = 0.0f32;
+        for x in (0..w).rev() {
+            let i = y * w + x;
+            if seen[i] {
+                last = depth[i];
+            } else {
+                row[x] = row[x].max(last);
+            }
+        }
+    });
+    for x in 0..w {
+        let mut last = 0.0f32;
+        for y in 0..h {
+            let i = y * w + x;
+            if seen[i] {
+                last = depth[i];
+            } else {
+                out[i] = out[i].max(last);
+            }
+        }
+        let mut last = 0.0f32;
+        for y in (0..h).rev() {
+            let i = y * w + x;
+            if seen[i] {
+                last = depth[i];
+            } else {
+                out[i] = out[i].max(last);
+            }
+        }
+    }
+    out
+}
+
+fn fill_regions(warped: &Warped, edge: f32) -> Regions {
+    let (w, h) = (warped.width, warped.height);
+    let seen = &warped.seen;
+    let depth = &warped.depth;
+    let r = band_radius(w, h);
+    let zone_r = 2 * r;
+    // The depth behind each hole: the farthest of the nearest seen
+    // pixels around it along the rows and columns (a hole can be wider
+    // than any local window, and its far side is the background).
+    let behind = hole_depth(depth, seen, w, h);
+    let unseen: Vec<bool> = seen.iter().map(|s| !*s).collect();
+    let local = max_filter(depth, seen, w, h, zone_r);
+    let across = max_filter(&behind, &unseen, w, h, zone_r);
+    let background: Vec<f32> = local.iter().zip(&across).map(|(a, b)| a.max(*b)).collect();
+    let dist = hole_distance(seen, w, h);
+    let near = |i: usize, r: usize| !seen[i] || dist[i] <= r as f32;
+    let zone: Vec<bool> = (0..w * h).map(|i| near(i, zone_r)).collect();
+    let band: Vec<bool> = (0..w * h).map(|i| near(i, r)).collect();
+    let ring: Vec<bool> = (0..w * h).map(|i| near(i, 1)).collect();
+    let foreground: Vec<bool> = (0..w * h)
+        .map(|i| seen[i] && zone[i] && depth[i] * (1.0 + edge) < background[i])
+        .collect();
+    let mut hole = vec![false; w * h];
+    let mut filled = vec![false; w * h];
+    for i in 0..w * h {
+        if !seen[i] {
+            hole[i] = true;
+            filled[i] = true;
+        } else if foreground[i] {
+            hole[i] = band[i];
+        } else if ring[i] {
+            hole[i] = true;
+            filled[i] = true;
+        }
+    }
+    // The background continued under the foreground next to the holes:
+    // the nearest background pixels (seen, as deep as the local
+    // background) along eight directions, weighted by closeness.
+    let reach = (w.max(h) / 8).max(4 * zone_r) as isize;
+    let under: Vec<(usize, [f32; 3])> = (0..w * h)
+        .into_par_iter()
+        .filter(|&i| foreground[i])
+        .map(|i| {
+            let (x, y) = ((i % w) as isize, (i / w) as isize);
+            let deep = background[i] / (1.0 + edge);
+            let mut sum = [0.0f32; 3];
+            let mut wsum = 0.0f32;
+            for (dx, dy) in DIRECTIONS {
+                for k in 1..=reach {
+                    let (xx, yy) = (x + dx * k, y + dy * k);
+                    if xx < 0 || yy < 0 || xx >= w as isize || yy >= h as isize {
+                        break;
+                    }
+                    let j = yy as usize * w + xx as usize;
+                    if seen[j] && depth[j] >= deep {
+                        let d = (k * k * (dx * dx + dy * dy)) as f32;
+                        let wt = 1.0 / d;
+                        for (s, v) in sum.iter_mut().zip(&warped.rgb[j * 3..j * 3 + 3]) {
+                            *s += wt * v;
+                        }
+                        wsum += wt;
+                        break;
+                    }
+                }
+            }
+            let colour = if wsum > 0.0 {
+                [sum[0] / wsum, sum[1] / wsum, sum[2] / wsum]
+            } else {
+                [
+                    warped.rgb[i * 3],
+                    warped.rgb[i * 3 + 1],
+                    warped.rgb[i * 3 + 2],
+                ]
+            };
+            (i, colour)
+        })
+        .collect();
+    // Depth of the filled areas: the background's behind them.
+    let mut out_depth = depth.clone();
+    for i in 0..w * h {
+        if filled[i] {
+            out_depth[i] = behind[i].max(depth[i]);
+        }
+    }
+    Regions {
+        hole,
+        filled,
+        depth: out_depth,
+        under,
+    }
+}
+
+impl Operation for Reangle {
+    type Analysis = ReangleAnalysis;
+
+    fn radius(&self) -> usize {
+        self.params.window
+    }
+
+    fn analyse(&self, frame: &Frame) -> Result<ReangleAnalysis> {
+        if frame.channels < 3 {
+            return Err(Error::Internal(format!(
+                "frame {} has {} channel(s); reangle needs RGB",
+                frame.index, frame.channels
+            )));
+        }
+        let (w, h) = (frame.width, frame.height);
+        let (warped, identity) = self.warp_frame(frame)?;
+        let unseen = warped.unseen_fraction();
+        if unseen > 0.98 {
+            return Err(Error::parameter(
+                self.params.dominant(frame.index),
+                format!(
+                    "at frame {} the virtual camera sees nothing the shot saw; use a smaller move",
+                    frame.index
+                ),
+            ));
+        }
+        if unseen > WARN_UNSEEN && !self.warned.swap(true, Ordering::Relaxed) {
+            log::warn!(
+                "frame {}: {:.0}% of the new view was not seen by the shot and is invented by the fill; a smaller move keeps more real pixels",
+                frame.index,
+                unseen * 100.0
+            );
+        }
+        let regions = if identity {
+            Regions {
+                hole: vec![false; w * h],
+                filled: vec![false; w * h],
+                depth: warped.depth.clone(),
+                under: Vec::new(),
+            }
+        } else {
+            fill_regions(&warped, self.params.depth_edge)
+        };
+        let mut data = retake_core::frame::recycled_buffer(w * h * 4);
+        for (i, o) in data.chunks_exact_mut(4).enumerate() {
+            o[..3].copy_from_slice(&warped.rgb[i * 3..i * 3 + 3]);
+            o[3] = if regions.hole[i] { 1.0 } else { 0.0 };
+        }
+        // The engine sees the background under the foreground's edge; the
+        // real colours are put back after the fill.
+        let mut restore = Vec::with_capacity(regions.under.len());
+        for (i, c) in &regions.under {
+            restore.push((*i, [data[i * 4], data[i * 4 + 1], data[i * 4 + 2]]));
+            data[i * 4..i * 4 + 3].copy_from_slice(c);
+        }
+        let rgba = Frame::from_data(frame.index, w, h, 4, data)?;
+        let analysis = self.remove.analyse(&rgba)?;
+        Ok(ReangleAnalysis {
+            warped: Arc::new(Item {
+                frame: Arc::new(rgba),
+                analysis,
+            }),
+            filled: regions.filled,
+            depth: regions.depth,
+            restore,
+            identity,
+        })
+    }
+
+    fn render(&self, window: &Window<ReangleAnalysis>) -> Result<Arc<Frame>> {
+        let centre = window.centre();
+        let a = &centre.analysis;
+        let src = &centre.frame;
+        let (w, h) = (src.width, src.height);
+        let out = if a.identity {
+            // The input's own pixels, bit for bit.
+            if src.channels == 3 {
+                src.clone()
+            } else {
+                Arc::new(src.with_channels(3))
+            }
+        } else {
+            let mut centre_at = 0;
+            let items: Vec<Arc<Item<RemoveAnalysis>>> = window
+                .iter()
+                .enumerate()
+                .map(|(k, (offset, it))| {
+                    if offset == 0 {
+                        centre_at = k;
+                    }
+                    it.analysis.warped.clone()
+                })
+                .collect();
+            let filled = self.remove.render(&Window::new(items, centre_at))?;
+            // Real pixels wherever the footage saw them: the engine's
+            // result only where nothing was seen.
+            let warped = &a.warped.frame;
+            let mut data = retake_core::frame::recycled_buffer(w * h * 3);
+            for (i, o) in data.chunks_exact_mut(3).enumerate() {
+                if a.filled[i] {
+                    o.copy_from_slice(&filled.data[i * 3..i * 3 + 3]);
+                } else {
+                    o.copy_from_slice(&warped.data[i * 4..i * 4 + 3]);
+                }
+            }
+            for (i, c) in &a.restore {
+                data[i * 3..i * 3 + 3].copy_from_slice(c);
+            }
+            Arc::new(Frame::from_data(src.index, w, h, 3, data)?)
+        };
+        if let Some(writer) = &self.pass_writer {
+            let mask = a
+                .filled
+                .iter()
+                .map(|f| if *f { 1.0 } else { 0.0 })
+                .collect();
+            writer(&ReanglePasses {
+                mask: Frame::from_data(src.index, w, h, 1, mask)?,
+                depth: Frame::from_data(src.index, w, h, 1, a.depth.clone())?,
+            })?;
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parameters_round_trip_through_a_job_file() {
+        let p = ReangleParams {
+            yaw: Some(Keyframes::parse("0:0,48:8").unwrap()),
+            dolly: Some(Keyframes::constant(0.2)),
+            camera_move: Some(NamedMove::TruckLeft),
+            amount: 0.5,
+            depth_encoding: DepthEncoding::Inverse,
+            ..ReangleParams::default()
+        };
+        let text = toml::to_string(&p).unwrap();
+        let back: ReangleParams = toml::from_str(&text).unwrap();
+        assert_eq!(p, back, "{text}");
+        let partial: ReangleParams =
+            toml::from_str("move = \"push-in\"\namount = 2\nyaw = \"0:0,10:5\"").unwrap();
+        assert_eq!(partial.camera_move, Some(NamedMove::PushIn));
+        assert_eq!(partial.yaw.unwrap().value_at(5), 2.5);
+        assert!(toml::from_str::<ReangleParams>("yawn = 3").is_err());
+        assert!(toml::from_str::<ReangleParams>("move = \"spin\"").is_err());
+    }
+
+    #[cfg(feature = "cli")]
+    #[test]
+    fn flags_parse_into_the_same_parameters() {
+        use clap::{CommandFactory, Parser};
+        #[derive(Parser)]
+        struct Cli {
+            #[command(flatten)]
+            reangle: ReangleParams,
+        }
+        Cli::command().debug_assert();
+        let cli = Cli::try_parse_from([
+            "reangle",
+            "--yaw",
+            "-5",
+            "--dolly",
+            "0:0,10:0.4",
+            "--move",
+            "orbit",
+            "--amount",
+            "-0.5",
+            "--alpha",
+            "depth",
+        ])
+        .unwrap();
+        let p = cli.reangle;
+        assert_eq!(p.yaw.as_ref().map(|k| k.value_at(0)), Some(-5.0));
+        assert_eq!(p.dolly.as_ref().map(|k| k.value_at(5)), Some(0.2));
+        assert_eq!(p.camera_move, Some(NamedMove::Orbit));
+        assert_eq!(p.amount, -0.5);
+        assert_eq!(p.alpha, ReangleAlpha::Depth);
+        let defaults = Cli::try_parse_from(["reangle"]).unwrap().reangle;
+        assert_eq!(defaults, ReangleParams::default());
+    }
+
+    #[test]
+    fn bad_values_name_their_parameter() {
+        let bad = |p: ReangleParams, name: &str| {
+            let e = p.validate().unwrap_err();
+            assert!(
+                matches!(&e, Error::Parameter { name: n, .. } if n == name),
+                "{e}"
+            );
+        };
+        bad(
+            ReangleParams {
+                fov: 5.0,
+                ..Default::default()
+            },
+            "fov",
+        );
+        bad(
+            ReangleParams {
+                fov: 170.0,
+                ..Default::default()
+            },
+            "fov",
+        );
+        bad(
+            ReangleParams {
+                zoom: Some(Keyframes::parse("0:1,10:9").unwrap()),
+                ..Default::default()
+            },
+            "zoom",
+        );
+        bad(
+            ReangleParams {
+                depth_range: 1.0,
+                ..Default::default()
+            },
+            "depth-range",
+        );
+        bad(
+            ReangleParams {
+                window: 99,
+                ..Default::default()
+            },
+            "window",
+        );
+    }
+
+    #[test]
+    fn moves_that_leave_the_frame_empty_are_refused_and_modest_ones_pass() {
+        let p = ReangleParams {
+            yaw: Some(Keyframes::parse("0:0,20:45").unwrap()),
+            ..Default::default()
+        };
+        let e = p.check_framing(640, 360, Some((0, 40))).unwrap_err();
+        let text = e.to_string();
+        assert!(
+            text.contains("`yaw`") && text.contains("frame 20"),
+            "{text}"
+        );
+        let p = ReangleParams {
+            truck: Some(Keyframes::constant(1.5)),
+            ..Default::default()
+        };
+        assert!(p.check_framing(640, 360, None).is_err());
+        for m in [
+            NamedMove::Orbit,
+            NamedMove::PushIn,
+            NamedMove::PullOut,
+            NamedMove::TruckLeft,
+            NamedMove::TruckRight,
+        ] {
+            let p = ReangleParams {
+                camera_move: Some(m),
+                ..Default::default()
+            };
+            assert!(p.check_framing(640, 360, Some((0, 40))).is_ok(), "{m:?}");
+        }
+        // A large move is allowed with a warning.
+        let p = ReangleParams {
+            yaw: Some(Keyframes::constant(12.0)),
+            ..Default::default()
+        };
+        assert!(p.check_framing(640, 360, None).unwrap().is_some());
+    }
+
+    #[test]
+    fn the_max_filter_matches_brute_force() {
+        let (w, h) = (23, 17);
+        let v: Vec<f32> = (0..w * h).map(|i| ((i * 7919) % 101) as f32).collect();
+        let seen: Vec<bool> = (0..w * h).map(|i| i % 5 != 0).collect();
+        for r in [0, 1, 3, 8, 30] {
+            let fast = max_filter(&v, &seen, w, h, r);
+            for y in 0..h {
+                for x in 0..w {
+                    let mut m = 0.0f32;
+                    for yy in y.saturating_sub(r)..=(y + r).min(h - 1) {
+                        for xx in x.saturating_sub(r)..=(x + r).min(w - 1) {
+                            if seen[yy * w + xx] {
+                                m = m.max(v[yy * w + xx]);
+                            }
+                        }
+                    }
+                    assert_eq!(fast[y * w + x], m, "r {r} at {x},{y}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn named_moves_start_at_the_real_camera() {
+        let p = ReangleParams {
+            camera_move: Some(NamedMove::Orbit),
+            ..Default::default()
+        };
+        assert!(p.pose_at(0, Some((0, 30))).is_identity());
+        assert!(!p.pose_at(1, Some((0, 30))).is_identity());
+        let p = ReangleParams {
+            camera_move: Some(NamedMove::PushIn),
+            ..Default::default()
+        };
+        assert!(p.pose_at(0, Some((0, 30))).is_identity());
+        assert!(ReangleParams::default().pose_at(7, None).is_identity());
+    }
+}

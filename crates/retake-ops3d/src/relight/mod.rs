@@ -1,0 +1,844 @@
+//! Relighting: add, move and colour light in a shot after it was filmed.
+//!
+//! Geometry comes, best first, from a depth or normal pass the user gives
+//! ([`Geometry::from_depth_pass`], [`Geometry::from_normal_pass`], or a
+//! depth pass carried as the frames' alpha), or from the built-in estimate
+//! (a background plane the user can tilt, the subject's matte inflated into
+//! a rounded shape, fine normals from image detail). Geometry is blended
+//! with its neighbours' in time so the light does not flicker. Lights are
+//! directional or point lights with colour or temperature, intensity,
+//! softness and rim, plus ambient light and a grade; presets give studio
+//! and time-of-day setups; every number can be keyframed. The light is
+//! applied as a ratio to the original in linear light (see [`shading`]), so
+//! texture and albedo are kept, optionally limited by the matte.
+
+pub mod geometry;
+pub mod light;
+pub mod presets;
+pub mod preview;
+pub mod shading;
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use rayon::prelude::*;
+use retake_model::depth::{self, DepthModel, DEFAULT_DEPTH_RANGE};
+
+use crate::check::{check_keys, check_value};
+use retake_core::error::{Error, Result};
+use retake_core::frame::Frame;
+use retake_core::pipeline::Operation;
+use retake_core::window::{Item, Window};
+use retake_imageops::flow::Gray;
+use retake_imageops::keyframes::Keyframes;
+use retake_ops::mask::SubjectMask;
+
+pub use crate::passes::DepthEncoding;
+pub use geometry::{
+    built_in_geometry, normals_from_depth, stabilise, EstimateOptions, Geometry, NormalEncoding,
+    Stabilisation,
+};
+pub use light::{kelvin_rgb, Light, LightKind, LightSource, Lighting, Rgb};
+pub use presets::Preset;
+
+/// What the frames' alpha channel carries into relighting.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
+#[serde(rename_all = "lowercase")]
+pub enum AlphaRole {
+    /// The subject's matte (attached from a file or `retake mask`): it
+    /// shapes the built-in geometry and `--mask-mode`; the output is RGB.
+    #[default]
+    Matte,
+    /// A depth pass (distance from the camera, larger = farther); the
+    /// output is RGB.
+    Depth,
+    /// The picture's own alpha: not used, carried through to the output.
+    Keep,
+}
+
+/// Where the new light is allowed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
+#[serde(rename_all = "lowercase")]
+pub enum MaskMode {
+    /// The whole frame.
+    #[default]
+    All,
+    /// Only the subject (inside the matte).
+    Subject,
+    /// Only outside the matte (e.g. relight the set, keep the actor).
+    Background,
+}
+
+/// How stabilisation matches neighbouring frames.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
+#[serde(rename_all = "lowercase")]
+pub enum TemporalAlign {
+    /// Same pixel, weighted by how alike it looks in both frames.
+    #[default]
+    Pixel,
+    /// Follow the optical flow between the frames first.
+    Flow,
+}
+
+/// Parameters of relighting, shared by the CLI, job files and the plugin.
+/// Lighting values left unset come from the preset (or a modest neutral
+/// key without one); each can be one number or `frame:value` keys.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "cli", derive(clap::Args))]
+#[serde(default, deny_unknown_fields)]
+pub struct RelightParams {
+    /// Starting point: key, fill, rim, dawn, noon, golden-hour, blue-hour or
+    /// night. Time-of-day presets also grade the frame. Values given
+    /// explicitly override the preset's.
+    #[cfg_attr(feature = "cli", arg(long))]
+    pub preset: Option<String>,
+    /// Kind of light: directional (sun-like, from azimuth and elevation)
+    /// or point (at --light-x/--light-y/--light-depth). Default: directional.
+    #[cfg_attr(feature = "cli", arg(long, value_enum))]
+    pub light: Option<LightKind>,
+    /// Direction of a directional light around the view axis, in degrees:
+    /// 0 = from the right of frame, 90 = from above, 180 = from the left,
+    /// 270 = from below. Default 45. Keyframes: `0:30,100:60`.
+    #[cfg_attr(feature = "cli", arg(long, allow_hyphen_values = true))]
+    pub azimuth: Option<Keyframes>,
+    /// Tilt of a directional light towards the camera, in degrees: 90 =
+    /// from the camera, 0 = grazing from the side, negative = from behind
+    /// (a back light). Default 45.
+    #[cfg_attr(feature = "cli", arg(long, allow_hyphen_values = true))]
+    pub elevation: Option<Keyframes>,
+    /// Horizontal position of a point light on the frame (0 = left edge,
+    /// 1 = right edge; outside is allowed). Default 0.5.
+    #[cfg_attr(feature = "cli", arg(long, allow_hyphen_values = true))]
+    pub light_x: Option<Keyframes>,
+    /// Vertical position of a point light on the frame (0 = top, 1 =
+    /// bottom). Default 0.3.
+    #[cfg_attr(feature = "cli", arg(long, allow_hyphen_values = true))]
+    pub light_y: Option<Keyframes>,
+    /// Distance of a point light from the camera, relative to the scene's
+    /// typical depth (1 = as far as the median surface). Default 0.5.
+    #[cfg_attr(feature = "cli", arg(long))]
+    pub light_depth: Option<Keyframes>,
+    /// Colour of the light as linear RGB, `1,0.9,0.8`. Not with --kelvin.
+    #[cfg_attr(feature = "cli", arg(long, alias = "color"))]
+    #[serde(alias = "color")]
+    pub colour: Option<Rgb>,
+    /// Colour of the light as a temperature in kelvin (1667-25000; 6500 =
+    /// neutral, lower = warmer). Not with --colour.
+    #[cfg_attr(feature = "cli", arg(long))]
+    pub kelvin: Option<Keyframes>,
+    /// Light added, in units of the light already in the shot (1 doubles
+    /// the brightness of a surface facing the light; 0 adds none).
+    #[cfg_attr(feature = "cli", arg(long))]
+    pub intensity: Option<Keyframes>,
+    /// Softness (0-1): 0 = hard terminator, 1 = light wraps around like a
+    /// large soft source; also softens shadows.
+    #[cfg_attr(feature = "cli", arg(long))]
+    pub softness: Option<Keyframes>,
+    /// Rim light on edges that face the light, 0 = none.
+    #[cfg_attr(feature = "cli", arg(long))]
+    pub rim: Option<Keyframes>,
+    /// Uniform light added everywhere, relative to the shot's light;
+    /// negative darkens (-1 to 10). Default 0.
+    #[cfg_attr(feature = "cli", arg(long, allow_hyphen_values = true))]
+    pub ambient: Option<Keyframes>,
+    /// Colour of the ambient light, linear RGB. Default neutral.
+    #[cfg_attr(feature = "cli", arg(long, alias = "ambient-color"))]
+    #[serde(alias = "ambient_color")]
+    pub ambient_colour: Option<Rgb>,
+    /// Exposure of the whole result in stops (-10 to 10). Default 0.
+    #[cfg_attr(feature = "cli", arg(long, allow_hyphen_values = true))]
+    pub exposure: Option<Keyframes>,
+    /// Tint of the whole result, linear RGB multiplier. Default neutral.
+    #[cfg_attr(feature = "cli", arg(long))]
+    pub grade: Option<Rgb>,
+    /// Horizontal field of view of the camera, in degrees (10-120): how
+    /// depth becomes shape.
+    #[cfg_attr(feature = "cli", arg(long, default_value_t = 50.0))]
+    pub fov: f32,
+    /// Cast screen-space shadows from the depth.
+    #[cfg_attr(feature = "cli", arg(long))]
+    pub shadows: bool,
+    /// How dark the shadows are (0-1) with --shadows.
+    #[cfg_attr(feature = "cli", arg(long, default_value_t = 0.8))]
+    pub shadow_strength: f32,
+    /// Tilt of the built-in background plane in degrees (-80 to 80): 0 = a
+    /// wall facing the camera, positive = a floor, negative = a ceiling.
+    #[cfg_attr(
+        feature = "cli",
+        arg(long, default_value_t = 0.0, allow_hyphen_values = true)
+    )]
+    pub background_tilt: f32,
+    /// Weight of the fine normals the built-in geometry reads from image
+    /// detail (0-2; 0 = smooth shapes only).
+    #[cfg_attr(feature = "cli", arg(long, default_value_t = 0.3))]
+    pub detail: f32,
+    /// Where the light goes: all, only the subject, or only the background
+    /// (the matte arrives as alpha).
+    #[cfg_attr(feature = "cli", arg(long, value_enum, default_value_t = MaskMode::All))]
+    pub mask_mode: MaskMode,
+    /// What the frames' alpha carries: the subject's matte, a depth pass,
+    /// or the picture's own alpha to keep.
+    #[cfg_attr(feature = "cli", arg(long, value_enum, default_value_t = AlphaRole::Matte))]
+    pub alpha: AlphaRole,
+    /// Frames on each side whose geometry is blended in to stop flicker
+    /// (0 = off, at most 8).
+    #[cfg_attr(feature = "cli", arg(long, default_value_t = 2))]
+    pub temporal_radius: usize,
+    /// How neighbouring frames' geometry is matched before blending: pixel
+    /// by pixel where the picture did not change, or along the optical flow
+    /// first (moving subjects are blended too; slower, and on the footage
+    /// measured no steadier, see scripts/eval_relight.sh).
+    #[cfg_attr(feature = "cli", arg(long, value_enum, default_value_t = TemporalAlign::Pixel))]
+    pub temporal_align: TemporalAlign,
+    /// Geometry when no pass is given: `auto` (an installed depth model,
+    /// else the built-in estimate), `builtin`, or a depth model's name or
+    /// manifest path.
+    #[cfg_attr(feature = "cli", arg(long, default_value = "auto"))]
+    pub depth_model: String,
+    /// For a depth model's relative depth: how many times farther the
+    /// farthest surface is than the nearest (1.5-1000).
+    #[cfg_attr(feature = "cli", arg(long, default_value_t = DEFAULT_DEPTH_RANGE))]
+    pub depth_range: f32,
+}
+
+impl Default for RelightParams {
+    fn default() -> Self {
+        RelightParams {
+            preset: None,
+            light: None,
+            azimuth: None,
+            elevation: None,
+            light_x: None,
+            light_y: None,
+            light_depth: None,
+            colour: None,
+            kelvin: None,
+            intensity: None,
+            softness: None,
+            rim: None,
+            ambient: None,
+            ambient_colour: None,
+            exposure: None,
+            grade: None,
+            fov: 50.0,
+            shadows: false,
+            shadow_strength: 0.8,
+            background_tilt: 0.0,
+            detail: 0.3,
+            mask_mode: MaskMode::All,
+            alpha: AlphaRole::Matte,
+            temporal_radius: 2,
+            temporal_align: TemporalAlign::Pixel,
+            depth_model: "auto".into(),
+            depth_range: DEFAULT_DEPTH_RANGE,
+        }
+    }
+}
+
+/// Most frames blended on each side.
+pub const MAX_TEMPORAL_RADIUS: usize = 8;
+
+impl RelightParams {
+    /// The preset named by `preset`, or the defaults.
+    pub fn preset(&self) -> Result<&'static Preset> {
+        match &self.preset {
+            None => Ok(&presets::DEFAULT),
+            Some(name) => presets::find(name).ok_or_else(|| {
+                Error::parameter(
+                    "preset",
+                    format!(
+                        "unknown preset `{name}`; use one of {}",
+                        presets::names().join(", ")
+                    ),
+                )
+            }),
+        }
+    }
+
+    /// Reject values that cannot work, naming the parameter.
+    pub fn validate(&self) -> Result<()> {
+        self.preset()?;
+        check_value("fov", self.fov, 10.0..=120.0, "°")?;
+        check_keys("azimuth", &self.azimuth, -3600.0..=3600.0, "°")?;
+        check_keys("elevation", &self.elevation, -90.0..=90.0, "°")?;
+        check_keys("light-x", &self.light_x, -10.0..=10.0, "")?;
+        check_keys("light-y", &self.light_y, -10.0..=10.0, "")?;
+        check_keys("light-depth", &self.light_depth, 0.001..=1000.0, "")?;
+        check_keys("kelvin", &self.kelvin, light::KELVIN_RANGE, " K")?;
+        check_keys("intensity", &self.intensity, 0.0..=100.0, "")?;
+        check_keys("softness", &self.softness, 0.0..=1.0, "")?;
+        check_keys("rim", &self.rim, 0.0..=10.0, "")?;
+        check_keys("ambient", &self.ambient, -1.0..=10.0, "")?;
+        check_keys("exposure", &self.exposure, -10.0..=10.0, " stops")?;
+        check_value("shadow-strength", self.shadow_strength, 0.0..=1.0, "")?;
+        check_value("background-tilt", self.background_tilt, -80.0..=80.0, "°")?;
+        check_value("detail", self.detail, 0.0..=2.0, "")?;
+        depth::check_depth_range(self.depth_range)?;
+        if self.depth_model.trim().is_empty() {
+            return Err(Error::parameter(
+                "depth-model",
+                "is empty; use auto, builtin, or a depth model's name",
+            ));
+        }
+        if self.colour.is_some() && self.kelvin.is_some() {
+            return Err(Error::parameter(
+                "colour",
+                "give the light's colour as --colour or --kelvin, not both",
+            ));
+        }
+        for (name, c) in [
+            ("colour", &self.colour),
+            ("ambient-colour", &self.ambient_colour),
+            ("grade", &self.grade),
+        ] {
+            if let Some(c) = c {
+                Rgb::new(c.0).map_err(|e| Error::parameter(name, e))?;
+            }
+        }
+        if self.temporal_radius > MAX_TEMPORAL_RADIUS {
+            return Err(Error::parameter(
+                "temporal-radius",
+                format!(
+                    "{} frames is more than the {MAX_TEMPORAL_RADIUS} allowed",
+                    self.temporal_radius
+                ),
+            ));
+        }
+        if self.mask_mode != MaskMode::All && self.alpha != AlphaRole::Matte {
+            return Err(Error::parameter(
+                "mask-mode",
+                "limiting the light to the subject or the background needs the matte as alpha (--alpha matte)",
+            ));
+        }
+        Ok(())
+    }
+
+    /// The concrete lighting of frame `frame`: the preset's values, the
+    /// user's values over them, keyframes evaluated.
+    pub fn at(&self, frame: i64) -> Result<Lighting> {
+        let p = self.preset()?;
+        let val =
+            |k: &Option<Keyframes>, default: f32| k.as_ref().map_or(default, |k| k.value_at(frame));
+        let source = match self.light.unwrap_or(p.light) {
+            LightKind::Directional => LightSource::Directional {
+                towards: light::direction(
+                    val(&self.azimuth, p.azimuth),
+                    val(&self.elevation, p.elevation),
+                ),
+            },
+            LightKind::Point => LightSource::Point {
+                x: val(&self.light_x, 0.5),
+                y: val(&self.light_y, 0.3),
+                depth: val(&self.light_depth, 0.5).max(1e-3),
+            },
+        };
+        let colour = match (&self.colour, &self.kelvin) {
+            (Some(c), _) => c.0,
+            (None, Some(k)) => kelvin_rgb(k.value_at(frame)),
+            (None, None) => kelvin_rgb(p.kelvin),
+        };
+        let key = Light {
+            source,
+            colour,
+            intensity: val(&self.intensity, p.intensity),
+            softness: val(&self.softness, p.softness).clamp(0.0, 1.0),
+            rim: val(&self.rim, p.rim),
+        };
+        let amount = val(&self.ambient, p.ambient);
+        let ambient_colour = self
+            .ambient_colour
+            .map_or_else(|| kelvin_rgb(p.ambient_kelvin), |c| c.0);
+        let tint = self
+            .grade
+            .map_or_else(|| kelvin_rgb(p.grade_kelvin), |c| c.0);
+        let gain = (val(&self.exposure, p.exposure) as f64).exp2() as f32;
+        Ok(Lighting {
+            lights: vec![key],
+            ambient: ambient_colour.map(|c| c * amount),
+            grade: tint.map(|c| c * gain),
+            shadows: if self.shadows {
+                self.shadow_strength
+            } else {
+                0.0
+            },
+        })
+    }
+
+    fn estimate_options(&self) -> EstimateOptions {
+        EstimateOptions {
+            background_tilt_deg: self.background_tilt,
+            fov_deg: self.fov,
+            detail: self.detail,
+            ..EstimateOptions::default()
+        }
+    }
+}
+
+/// Gives a frame's geometry from the user's passes (read by the CLI or the
+/// plugin): `Ok(None)` to use the alpha or the built-in estimate for that
+/// frame. Errors name the pass's file.
+pub type PassProvider = dyn Fn(&Frame) -> Result<Option<Geometry>> + Send + Sync;
+
+/// Per-frame result of the geometry step, kept in the temporal window.
+pub struct RelightAnalysis {
+    /// Depth and normals: at the frame's size for passes, at a working
+    /// resolution for the built-in estimate (its fine detail is added at
+    /// render time, from the frame itself).
+    pub geometry: Geometry,
+    /// What stabilisation compares frames by, at the geometry's size.
+    guide: Vec<f32>,
+    /// What the flow to neighbouring frames is measured on (small).
+    align: Gray,
+    /// From the built-in estimate (so image detail is added).
+    estimated: bool,
+    /// The subject's matte at the frame's size (from alpha or the subject
+    /// model), when there is one.
+    matte: Option<Vec<f32>>,
+}
+
+/// The passes compositors ask for.
+pub struct RelightPasses {
+    /// Camera-space normals, RGB in -1..1.
+    pub normals: Frame,
+    /// Distance from the camera, one channel.
+    pub depth: Frame,
+    /// The factor the picture was multiplied by, RGB.
+    pub shading: Frame,
+}
+
+/// The relighting operation.
+pub struct Relight {
+    params: RelightParams,
+    passes: Option<Box<PassProvider>>,
+    subject: Option<SubjectMask>,
+    depth_model: Option<DepthModel>,
+    pass_writer: Option<Box<PassWriter>>,
+}
+
+/// Receives each rendered frame's passes (from any render thread, in any
+/// order), e.g. to write them as EXR channels beside the output.
+pub type PassWriter = dyn Fn(&RelightPasses) -> Result<()> + Send + Sync;
+
+impl Relight {
+    pub fn new(params: RelightParams) -> Result<Self> {
+        params.validate()?;
+        Ok(Relight {
+            params,
+            passes: None,
+            subject: None,
+            depth_model: None,
+            pass_writer: None,
+        })
+    }
+
+    /// Hand every rendered frame's passes to `writer` as well.
+    pub fn with_pass_writer(mut self, writer: Box<PassWriter>) -> Self {
+        self.pass_writer = Some(writer);
+        self
+    }
+
+    /// Find the subject with this segmentation model when the frames carry
+    /// no matte (`--mask auto`).
+    pub fn with_subject(mut self, subject: SubjectMask) -> Self {
+        self.subject = Some(subject);
+        self
+    }
+
+    /// Take geometry from this depth model's relative depth (scaled by
+    /// `depth_range`) where no pass gives it, instead of the built-in
+    /// estimate.
+    pub fn with_depth_model(mut self, model: DepthModel) -> Self {
+        self.depth_model = Some(model);
+        self
+    }
+
+    /// Take geometry from the user's passes where `provider` has them.
+    pub fn with_passes(mut self, provider: Box<PassProvider>) -> Self {
+        self.passes = Some(provider);
+        self
+    }
+
+    pub fn params(&self) -> &RelightParams {
+        &self.params
+    }
+
+    /// The matte carried as alpha, when the alpha is one; else the subject
+    /// model's mask, when there is a model.
+    fn matte(&self, frame: &Frame) -> Result<Option<Vec<f32>>> {
+        if self.params.alpha == AlphaRole::Matte && frame.channels == 4 {
+            return Ok(Some(
+                frame
+                    .data
+                    .chunks_exact(4)
+                    .map(|p| p[3].clamp(0.0, 1.0))
+                    .collect(),
+            ));
+        }
+        let Some(subject) = &self.subject else {
+            return Ok(None);
+        };
+        let mut mask = subject.still(frame)?;
+        Ok(Some(std::mem::take(&mut mask.data)))
+    }
+
+    /// Geometry of one frame before stabilisation, best source first: the
+    /// user's passes (normals, depth in alpha, or both), the depth model,
+    /// the built-in estimate.
+    pub fn frame_geometry(&self, frame: &Frame) -> Result<RelightAnalysis> {
+        let (w, h) = (frame.width, frame.height);
+        if w == 0 || h == 0 {
+            return Err(Error::Internal(format!("frame {} is empty", frame.index)));
+        }
+        if frame.channels < 3 {
+            return Err(Error::Internal(format!(
+                "frame {} has {} channel(s); relighting needs RGB",
+                frame.index, frame.channels
+            )));
+        }
+        let given = match &self.passes {
+            Some(p) => p(frame)?,
+            None => None,
+        };
+        let matte = self.matte(frame)?;
+        let depth_pass = if self.params.alpha == AlphaRole::Depth {
+            Some(self.depth_from_alpha(frame)?)
+        } else {
+            None
+        };
+        let (geometry, estimated) = match (given, depth_pass) {
+            (Some(mut g), depth_pass) => {
+                if (g.width, g.height) != (w, h)
+                    || g.depth.len() != w * h
+                    || g.normals.len() != w * h
+                {
+                    return Err(Error::Internal(format!(
+                        "pass geometry is {}x{} for the {w}x{h} frame {}",
+                        g.width, g.height, frame.index
+                    )));
+                }
+                // A normal pass and a depth pass together: normals from
+                // the one, distance (for shadows and point lights) from
+                // the other.
+                if let Some(d) = depth_pass {
+                    g.depth = d.depth;
+                }
+                (g, false)
+            }
+            (None, Some(d)) => (d, false),
+            (None, None) => match &self.depth_model {
+                Some(model) => {
+                    let disparity = model.disparity(frame)?;
+                    let z = depth::depth_from_relative_inverse(
+                        &disparity.data,
+                        self.params.depth_range,
+                    );
+                    let g =
+                        Geometry::from_depth(z, disparity.width, disparity.height, self.params.fov);
+                    (g, true)
+                }
+                None => {
+                    let g = geometry::estimate_shape(
+                        frame,
+                        matte.as_deref(),
+                        &self.params.estimate_options(),
+                    )?;
+                    (g, true)
+                }
+            },
+        };
+        let guide = geometry::stabilisation_guide(frame, geometry.width, geometry.height);
+        let align = geometry::alignment_guide(frame);
+        Ok(RelightAnalysis {
+            geometry,
+            guide,
+            align,
+            estimated,
+            matte,
+        })
+    }
+
+    /// The depth pass carried as the frame's alpha.
+    fn depth_from_alpha(&self, frame: &Frame) -> Result<Geometry> {
+        let (w, h) = (frame.width, frame.height);
+        if frame.channels != 4 {
+            return Err(Error::parameter(
+                "alpha",
+                format!(
+                    "frame {} has no alpha channel to read the depth pass from; attach the depth as alpha or use --alpha matte",
+                    frame.index
+                ),
+            ));
+        }
+        let alpha = Frame::from_data(
+            frame.index,
+            w,
+            h,
+            1,
+            frame.data.chunks_exact(4).map(|p| p[3]).collect(),
+        )?;
+        Geometry::from_depth_pass(
+            format!("depth pass (alpha of frame {})", frame.index),
+            &alpha,
+            w,
+            h,
+            self.params.fov,
+            DepthEncoding::Distance,
+        )
+    }
+
+    /// The centre frame's geometry at its own size: blended with its
+    /// neighbours', and with image detail added to the built-in estimate.
+    pub fn geometry(&self, window: &Window<RelightAnalysis>) -> Result<Geometry> {
+        let centre = window.centre();
+        let a = &centre.analysis;
+        let radius = self.params.temporal_radius as isize;
+        let near = || {
+            window
+                .iter()
+                .filter(move |(dt, _)| *dt != 0 && dt.abs() <= radius)
+        };
+        // Flow-aligned: each neighbour's geometry moved onto this frame's
+        // pixels first (in parallel: one flow per neighbour).
+        let aligned: Vec<(isize, Geometry, Vec<f32>)> =
+            if self.params.temporal_align == TemporalAlign::Flow {
+                let items: Vec<(isize, &Item<RelightAnalysis>)> = near().collect();
+                items
+                    .par_iter()
+                    .map(|(dt, it)| {
+                        let flow = geometry::alignment_flow(&a.align, &it.analysis.align);
+                        let (g, guide) =
+                            geometry::align(&it.analysis.geometry, &it.analysis.guide, &flow);
+                        (*dt, g, guide)
+                    })
+                    .collect()
+            } else {
+                Vec::new()
+            };
+        let neighbours: Vec<(isize, &Geometry, &[f32])> = if aligned.is_empty() {
+            near()
+                .map(|(dt, it)| (dt, &it.analysis.geometry, it.analysis.guide.as_slice()))
+                .collect()
+        } else {
+            aligned
+                .iter()
+                .map(|(dt, g, guide)| (*dt, g, guide.as_slice()))
+                .collect()
+        };
+        let opts = Stabilisation {
+            radius: self.params.temporal_radius,
+            ..Stabilisation::default()
+        };
+        let stable = stabilise(&a.geometry, &a.guide, &neighbours, &opts);
+        let frame = &centre.frame;
+        let mut g = stable.resized(frame.width, frame.height);
+        if a.estimated {
+            geometry::add_detail(&mut g, frame, self.params.detail)?;
+        }
+        Ok(g)
+    }
+
+    /// Where the light is allowed (0..1 per pixel), or everywhere.
+    fn limit(&self, item: &Item<RelightAnalysis>) -> Result<Option<Vec<f32>>> {
+        let mode = self.params.mask_mode;
+        if mode == MaskMode::All {
+            return Ok(None);
+        }
+        let frame = &item.frame;
+        let m = item.analysis.matte.clone().ok_or_else(|| {
+            Error::parameter(
+                "mask-mode",
+                format!(
+                    "frame {} has no matte (alpha channel) to limit the light with; attach one or use --mask-mode all",
+                    frame.index
+                ),
+            )
+        })?;
+        Ok(Some(match mode {
+            MaskMode::Background => m.into_iter().map(|v| 1.0 - v).collect(),
+            _ => m,
+        }))
+    }
+
+    /// The shading factor of the centre frame and the geometry it came from.
+    fn shade(
+        &self,
+        window: &Window<RelightAnalysis>,
+        lighting: &Lighting,
+    ) -> Result<(Geometry, Vec<[f32; 3]>)> {
+        let g = self.geometry(window)?;
+        let factor = shading::shading(&g, lighting, self.params.fov);
+        Ok((g, factor))
+    }
+
+    /// The relit centre frame.
+    pub fn relight(&self, window: &Window<RelightAnalysis>) -> Result<Frame> {
+        let lighting = self.params.at(window.centre().frame.index)?;
+        self.relight_with(window, &lighting)
+    }
+
+    /// The centre frame relit by `preset` instead of the lights set (the
+    /// same geometry), for previews. Lighting values the user set
+    /// explicitly still override the preset's.
+    pub fn relight_preset(&self, window: &Window<RelightAnalysis>, preset: &str) -> Result<Frame> {
+        let params = RelightParams {
+            preset: Some(preset.to_string()),
+            ..self.params.clone()
+        };
+        params.validate()?;
+        let lighting = params.at(window.centre().frame.index)?;
+        self.relight_with(window, &lighting)
+    }
+
+    fn relight_with(&self, window: &Window<RelightAnalysis>, lighting: &Lighting) -> Result<Frame> {
+        let frame = &window.centre().frame;
+        let keep_alpha = self.params.alpha == AlphaRole::Keep;
+        let limit = self.limit(window.centre())?;
+        if lighting.is_identity() {
+            let ones = vec![[1.0f32; 3]; frame.pixel_count()];
+            return shading::apply(frame, &ones, None, keep_alpha);
+        }
+        let (_, factor) = self.shade(window, lighting)?;
+        shading::apply(frame, &factor, limit.as_deref(), keep_alpha)
+    }
+
+    /// The passes of the centre frame for compositing: normals, depth and
+    /// the shading factor (already limited by the mask mode).
+    pub fn passes(&self, window: &Window<RelightAnalysis>) -> Result<RelightPasses> {
+        let frame = &window.centre().frame;
+        let lighting = self.params.at(frame.index)?;
+        let (g, mut factor) = self.shade(window, &lighting)?;
+        if let Some(m) = self.limit(window.centre())? {
+            for (f, m) in factor.iter_mut().zip(m) {
+                for c in f.iter_mut() {
+                    *c = 1.0 + m * (*c - 1.0);
+                }
+            }
+        }
+        let shading = Frame::from_data(
+            frame.index,
+            frame.width,
+            frame.height,
+            3,
+            factor.into_iter().flatten().collect(),
+        )?;
+        Ok(RelightPasses {
+            normals: g.normals_frame(frame.index),
+            depth: g.depth_frame(frame.index),
+            shading,
+        })
+    }
+}
+
+impl Operation for Relight {
+    type Analysis = RelightAnalysis;
+
+    fn radius(&self) -> usize {
+        self.params.temporal_radius
+    }
+
+    fn analyse(&self, frame: &Frame) -> Result<RelightAnalysis> {
+        self.frame_geometry(frame)
+    }
+
+    fn render(&self, window: &Window<RelightAnalysis>) -> Result<Arc<Frame>> {
+        let Some(writer) = &self.pass_writer else {
+            return Ok(Arc::new(self.relight(window)?));
+        };
+        // One shading serves both the passes and the picture (the passes'
+        // shading is already limited by the mask mode).
+        let passes = self.passes(window)?;
+        writer(&passes)?;
+        let factor: Vec<[f32; 3]> = passes
+            .shading
+            .data
+            .chunks_exact(3)
+            .map(|p| [p[0], p[1], p[2]])
+            .collect();
+        let keep_alpha = self.params.alpha == AlphaRole::Keep;
+        Ok(Arc::new(shading::apply(
+            &window.centre().frame,
+            &factor,
+            None,
+            keep_alpha,
+        )?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parameters_round_trip_through_a_job_file() {
+        let p = RelightParams {
+            preset: Some("golden-hour".into()),
+            azimuth: Some(Keyframes::parse("0:30,100:60").unwrap()),
+            intensity: Some(Keyframes::constant(0.7)),
+            colour: Some(Rgb([1.0, 0.9, 0.8])),
+            shadows: true,
+            ..RelightParams::default()
+        };
+        let text = toml::to_string(&p).unwrap();
+        let back: RelightParams = toml::from_str(&text).unwrap();
+        assert_eq!(p, back, "{text}");
+        let partial: RelightParams =
+            toml::from_str("azimuth = 30\nelevation = \"0:10,24:40\"\ncolor = [1, 0.5, 0.25]")
+                .unwrap();
+        assert_eq!(partial.azimuth.unwrap().value_at(5), 30.0);
+        assert_eq!(partial.elevation.unwrap().value_at(12), 25.0);
+        assert_eq!(partial.colour, Some(Rgb([1.0, 0.5, 0.25])));
+        assert!(toml::from_str::<RelightParams>("azimut = 3").is_err());
+        assert!(toml::from_str::<RelightParams>("azimuth = \"0:x\"").is_err());
+    }
+
+    #[cfg(feature = "cli")]
+    #[test]
+    fn flags_parse_into_the_same_parameters() {
+        use clap::{CommandFactory, Parser};
+        #[derive(Parser)]
+        struct Cli {
+            #[command(flatten)]
+            relight: RelightParams,
+        }
+        Cli::command().debug_assert();
+        let cli = Cli::try_parse_from([
+            "relight",
+            "--preset",
+            "night",
+            "--azimuth",
+            "0:30,100:60",
+            "--elevation",
+            "-20",
+            "--color",
+            "1,0.9,0.8",
+            "--shadows",
+            "--alpha",
+            "depth",
+        ])
+        .unwrap();
+        let p = cli.relight;
+        assert_eq!(p.azimuth.as_ref().map(|k| k.value_at(50)), Some(45.0));
+        assert_eq!(p.elevation.as_ref().map(|k| k.value_at(0)), Some(-20.0));
+        assert_eq!(p.colour, Some(Rgb([1.0, 0.9, 0.8])));
+        assert_eq!(p.alpha, AlphaRole::Depth);
+        assert_eq!(p.fov, RelightParams::default().fov);
+        assert!(p.shadows && p.validate().is_ok());
+        assert!(Cli::try_parse_from(["relight", "--azimuth", "0:x"]).is_err());
+        let defaults = Cli::try_parse_from(["relight"]).unwrap().relight;
+        assert_eq!(defaults, RelightParams::default());
+    }
+
+    #[test]
+    fn colour_and_kelvin_together_are_refused() {
+        let p = RelightParams {
+            colour: Some(Rgb([1.0; 3])),
+            kelvin: Some(Keyframes::constant(3200.0)),
+            ..RelightParams::default()
+        };
+        assert!(p.validate().unwrap_err().to_string().contains("colour"));
+    }
+}
