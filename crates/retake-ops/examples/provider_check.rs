@@ -7,7 +7,7 @@
 //! A preference whose first provider could not be used falls back (with the
 //! runtime's one log line); with `--require PROVIDER` that is an error.
 //!
-//!   cargo run --release -p retake-core --example provider_check -- \
+//!   cargo run --release -p retake-ops --example provider_check -- \
 //!       --models models --library .deps/onnxruntime/libonnxruntime.so.1.31.1 \
 //!       --frames 20 --try cpu --try cuda --try tensorrt,cuda --require cuda
 //!
@@ -19,10 +19,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use retake_core::mask::{MaskParams, SubjectMask};
-use retake_core::model::image::{fixed_input_size, output_map, ModelImage};
-use retake_core::model::{self, ModelContext, Provider, Role};
 use retake_core::Frame;
+use retake_model::image::{fixed_input_size, output_map, ModelImage};
+use retake_model::{self as model, ModelContext, Provider, Role};
+use retake_ops::mask::{MaskParams, SubjectMask};
 
 const W: usize = 1920;
 const H: usize = 1080;
