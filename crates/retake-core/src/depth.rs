@@ -214,16 +214,7 @@ pub fn depth_from_relative_inverse(disparity: &[f32], range: f32) -> Vec<f32> {
 
 /// Check a scene depth range given by the user.
 pub fn check_depth_range(range: f32) -> Result<()> {
-    if range.is_finite() && (1.5..=1000.0).contains(&range) {
-        Ok(())
-    } else {
-        Err(Error::parameter(
-            "depth-range",
-            format!(
-                "{range} is outside 1.5..1000 (how many times farther the farthest surface is than the nearest)"
-            ),
-        ))
-    }
+    crate::relight_params::TABLE.check("depth_range", range as f64)
 }
 
 #[cfg(test)]

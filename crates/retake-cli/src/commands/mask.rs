@@ -17,7 +17,7 @@ pub fn run(a: &MaskArgs, global: &GlobalArgs) -> Result<i32> {
     record
         .models
         .push(ModelRecord::new(&model.manifest, model.provider.name()));
-    let op = SubjectMask::new(a.params.clone(), model)?;
+    let op = SubjectMask::new(a.params.0.clone(), model)?;
     let output = a.params.mode;
     run_operation(&a.io, None, global, &op, record, |info| {
         let mut info = info.clone();

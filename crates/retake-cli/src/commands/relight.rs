@@ -16,7 +16,7 @@ use crate::args::{GlobalArgs, RelightArgs};
 use crate::context::Models;
 
 pub fn run(a: &RelightArgs, global: &GlobalArgs) -> Result<i32> {
-    let mut params = a.params.clone();
+    let mut params = a.params.0.clone();
     let inputs = &a.inputs;
     let alpha = super::alpha_input(inputs.mask.as_deref(), inputs.depth.as_deref())?;
     let auto = alpha.auto;
