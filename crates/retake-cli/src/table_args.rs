@@ -277,4 +277,95 @@ mod tests {
         let defaults = Reangle::try_parse_from(["reangle"]).unwrap().reangle.0;
         assert_eq!(defaults, ReangleParams::default());
     }
+
+    /// Each operation's command shows exactly its table's CLI parameters
+    /// (beside the input/output flags and the files it reads), with the
+    /// table's flag, help, default and menu.
+    #[test]
+    fn every_command_shows_its_table() {
+        use retake_core::params::{tables, Faces, Kind};
+
+        let cli = crate::args::Cli::command();
+        let ids = |c: &clap::Command| -> Vec<String> {
+            c.get_arguments()
+                .filter(|a| !a.is_global_set() && a.get_long().is_some())
+                .map(|a| a.get_id().to_string())
+                .collect()
+        };
+        let io = ids(&<crate::args::IoArgs as clap::Args>::augment_args(
+            clap::Command::new("io"),
+        ));
+        let relight_inputs = ids(&<crate::args::RelightInputs as clap::Args>::augment_args(
+            clap::Command::new("inputs"),
+        ));
+        let reangle_inputs = ids(&<crate::args::ReangleInputs as clap::Args>::augment_args(
+            clap::Command::new("inputs"),
+        ));
+        for table in tables() {
+            let command = cli
+                .find_subcommand(table.operation)
+                .unwrap_or_else(|| panic!("no command {}", table.operation));
+            let mut shown: Vec<String> = ids(command)
+                .into_iter()
+                .filter(|id| !io.contains(id))
+                .filter(|id| match table.operation {
+                    "relight" => !relight_inputs.contains(id),
+                    "reangle" => !reangle_inputs.contains(id),
+                    _ => true,
+                })
+                .collect();
+            shown.sort();
+            let mut expected: Vec<String> =
+                table.on(Faces::CLI).map(|p| p.id.to_string()).collect();
+            expected.sort();
+            assert_eq!(shown, expected, "{}: flags", table.operation);
+            for p in table.on(Faces::CLI) {
+                let arg = command
+                    .get_arguments()
+                    .find(|a| a.get_id() == p.id)
+                    .unwrap_or_else(|| panic!("{}: no --{}", table.operation, p.id));
+                let what = format!("{} {}", table.operation, super::flag(p.id));
+                assert_eq!(arg.get_long(), Some(super::long(p.id).as_str()), "{what}");
+                assert_eq!(
+                    arg.get_help().map(|h| h.to_string()),
+                    Some(super::in_cli_words(p.help)),
+                    "{what}: help"
+                );
+                let defaults: Vec<String> = arg
+                    .get_default_values()
+                    .iter()
+                    .map(|d| d.to_string_lossy().into_owned())
+                    .collect();
+                let expected: Vec<String> = match p.kind {
+                    Kind::Float {
+                        default,
+                        optional: false,
+                        ..
+                    } => vec![format!("{default}")],
+                    Kind::Int { default, .. } => vec![default.to_string()],
+                    Kind::Choice {
+                        default: Some(d), ..
+                    } => vec![d.to_string()],
+                    Kind::Model { default, .. } => vec![default.to_string()],
+                    // A switch is off unless given: a flag cannot say false.
+                    Kind::Bool { default } => {
+                        assert!(!default, "{what}: a switch on by default");
+                        Vec::new()
+                    }
+                    _ => Vec::new(),
+                };
+                assert_eq!(defaults, expected, "{what}: default");
+                if let Kind::Choice { options, .. } = p.kind {
+                    let values: Vec<String> = arg
+                        .get_possible_values()
+                        .iter()
+                        .map(|v| v.get_name().to_string())
+                        .collect();
+                    let table_values: Vec<String> =
+                        options.iter().map(|o| o.value.to_string()).collect();
+                    assert_eq!(values, table_values, "{what}: options");
+                }
+            }
+        }
+    }
 }

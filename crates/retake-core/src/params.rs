@@ -241,15 +241,26 @@ impl Param {
     }
 
     /// `v` within the hard limits, else a parameter error naming this
-    /// parameter. NaN is outside.
+    /// parameter. NaN is outside. Real numbers are compared as the `f32`
+    /// the operations hold, so a limit such as 0.01 admits itself.
     pub fn check(&self, v: f64) -> Result<()> {
+        let inside = match self.kind {
+            Kind::Float { min, max, .. } => (min as f32..=max as f32).contains(&(v as f32)),
+            Kind::Int { min, max, .. } => (min as f64..=max as f64).contains(&v),
+            _ => {
+                return Err(Error::Internal(format!(
+                    "parameter `{}` has no numeric limits",
+                    self.id
+                )))
+            }
+        };
         let Some((min, max)) = self.limits() else {
             return Err(Error::Internal(format!(
                 "parameter `{}` has no numeric limits",
                 self.id
             )));
         };
-        if (min..=max).contains(&v) {
+        if inside {
             Ok(())
         } else {
             let unit = self.unit;
