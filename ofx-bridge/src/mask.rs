@@ -3,7 +3,6 @@
 
 use retake_core::mask::{MaskOutput, MaskParams, SubjectMask};
 use retake_core::mask_params;
-use retake_core::model::{self, Role};
 
 use crate::effect::{Alpha, At, Context, Effect, Input, Setup};
 use crate::host::PResult;
@@ -80,8 +79,7 @@ impl Effect for Mask {
     }
 
     fn build(params: &MaskParams) -> PResult<SubjectMask> {
-        let model = model::open(&params.model, Role::Mask, &models::model_context()?)?;
-        Ok(SubjectMask::new(params.clone(), model)?)
+        Ok(retake_core::build::mask(params, &mut models::model_context)?.op)
     }
 
     fn analysis_key(params: &MaskParams) -> String {

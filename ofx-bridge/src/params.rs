@@ -3,7 +3,7 @@
 //! helpers and map the values onto core's parameter structs; nothing here
 //! knows what a parameter means.
 
-use std::ffi::{c_double, c_int, CStr, CString};
+use std::ffi::{c_double, c_int, CStr};
 
 use ofx_abi::*;
 

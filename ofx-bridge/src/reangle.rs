@@ -4,10 +4,6 @@
 //! and disocclusions are filled from the window of neighbouring frames by
 //! the remove engine, with the same spatial filler the CLI chooses.
 
-use retake_core::depth;
-use retake_core::inpaint::choose::choose_fill;
-use retake_core::mask::{MaskParams, SubjectMask};
-use retake_core::model::{self, Role};
 use retake_core::reangle::{NamedMove, Reangle as ReangleOp, ReangleAlpha, ReangleParams};
 use retake_core::relight::Keyframes;
 
@@ -162,29 +158,15 @@ impl Effect for Reangle {
     }
 
     fn build(params: &ReangleSetup) -> PResult<ReangleOp> {
-        let chosen = choose_fill(&params.core.fill, &mut models::model_context)?;
         // A connected Depth input is the geometry; else the depth model
         // setting means what it means on the command line.
-        let depth_model = if params.core.alpha == ReangleAlpha::Depth {
-            None
-        } else {
-            depth::choose(&params.core.depth_model, &mut models::model_context)?
-        };
-        let mut op = ReangleOp::new(params.core.clone(), chosen.fill)?;
-        if let Some((first, last)) = params.shot {
-            op = op.with_shot(first, last);
-        }
-        if params.subject_model {
-            let mask_params = MaskParams {
-                temporal_radius: 0,
-                ..MaskParams::default()
-            };
-            let m = model::open(&mask_params.model, Role::Mask, &models::model_context()?)?;
-            op = op.with_subject(SubjectMask::new(mask_params, m)?);
-        }
-        if let Some(d) = depth_model {
-            op = op.with_depth_model(d);
-        }
-        Ok(op)
+        let built = retake_core::build::reangle(
+            &params.core,
+            params.subject_model,
+            params.core.alpha == ReangleAlpha::Depth,
+            params.shot,
+            &mut models::model_context,
+        )?;
+        Ok(built.op)
     }
 }

@@ -2,9 +2,6 @@
 //! Parameters map onto [`RelightParams`]; a matte or a depth pass travels
 //! as the frames' alpha, as the CLI's `--mask` and `--depth` do.
 
-use retake_core::depth;
-use retake_core::mask::{MaskParams, SubjectMask};
-use retake_core::model::{self, Role};
 use retake_core::relight::{
     AlphaRole, Keyframes, LightKind, MaskMode, Relight as RelightOp, RelightParams, Rgb,
 };
@@ -142,23 +139,15 @@ impl Effect for Relight {
     }
 
     fn build(params: &RelightSetup) -> PResult<RelightOp> {
-        let mut op = RelightOp::new(params.core.clone())?;
-        if params.subject_model {
-            let mask_params = MaskParams {
-                temporal_radius: 0,
-                ..MaskParams::default()
-            };
-            let m = model::open(&mask_params.model, Role::Mask, &models::model_context()?)?;
-            op = op.with_subject(SubjectMask::new(mask_params, m)?);
-        }
         // A connected Depth input is the geometry; else the depth model
         // setting means what it means on the command line.
-        if params.core.alpha != AlphaRole::Depth {
-            if let Some(d) = depth::choose(&params.core.depth_model, &mut models::model_context)? {
-                op = op.with_depth_model(d);
-            }
-        }
-        Ok(op)
+        let built = retake_core::build::relight(
+            &params.core,
+            params.subject_model,
+            params.core.alpha == AlphaRole::Depth,
+            &mut models::model_context,
+        )?;
+        Ok(built.op)
     }
 
     fn analysis_key(params: &RelightSetup) -> String {

@@ -3,9 +3,6 @@
 //! alpha (from the Mask input or the Source's alpha) or comes from the
 //! subject model, exactly as the CLI hands it over.
 
-use retake_core::inpaint::choose::choose_fill;
-use retake_core::mask::{MaskParams, SubjectMask};
-use retake_core::model::{self, Role};
 use retake_core::remove::{Remove as RemoveOp, RemoveParams};
 use retake_core::remove_params;
 
@@ -84,18 +81,7 @@ impl Effect for Remove {
     }
 
     fn build(params: &RemoveParams) -> PResult<RemoveOp> {
-        let chosen = choose_fill(&params.fill, &mut models::model_context)?;
-        let subject = if params.auto_mask() {
-            let mask_params = MaskParams {
-                temporal_radius: 0,
-                ..MaskParams::default()
-            };
-            let m = model::open(&mask_params.model, Role::Mask, &models::model_context()?)?;
-            Some(SubjectMask::new(mask_params, m)?)
-        } else {
-            None
-        };
-        Ok(RemoveOp::new(params.clone(), chosen.fill, subject)?)
+        Ok(retake_core::build::remove(params, &mut models::model_context)?.op)
     }
 }
 

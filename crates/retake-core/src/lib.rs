@@ -3,6 +3,7 @@
 //! OpenFX, so every face calls the same code with the same parameters.
 
 pub mod atomic;
+pub mod build;
 pub mod cancel;
 pub mod clip;
 pub mod colour;

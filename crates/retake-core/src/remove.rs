@@ -271,7 +271,7 @@ pub struct Remove {
     mask_label: String,
     flow_params: FlowParams,
     pairs: Shared<Option<Arc<PairFlow>>>,
-    anchors: Shared<std::result::Result<Arc<Anchor>, String>>,
+    anchors: Shared<Result<Arc<Anchor>>>,
     references: BTreeMap<i64, ReferenceFrame>,
 }
 
@@ -382,12 +382,17 @@ impl Remove {
         item: &Item<RemoveAnalysis>,
         keep: &std::ops::RangeInclusive<i64>,
     ) -> Result<Arc<Anchor>> {
+        // The cache keeps the error itself, so a failed fill reaches the
+        // faces as what it is (a model, a cancel), not as a bug.
         Self::with_cached(&self.anchors, item.frame.index, keep, || {
-            self.fill_anchor(item)
-                .map(Arc::new)
-                .map_err(|e| e.to_string())
+            self.fill_anchor(item).map(Arc::new)
         })
-        .map_err(|e| Error::Internal(format!("spatial fill ({}): {e}", self.spatial.name())))
+        .map_err(|e| match e {
+            Error::Internal(m) => {
+                Error::Internal(format!("spatial fill ({}): {m}", self.spatial.name()))
+            }
+            other => other,
+        })
     }
 
     /// Where points of frame `t` are in frame `to`, followed along the flow

@@ -1,8 +1,7 @@
 //! `retake mask`: subject masks from the segmentation model.
 
-use retake_core::mask::{MaskOutput, SubjectMask};
-use retake_core::model::{self, Role};
-use retake_core::provenance::{ModelRecord, Provenance};
+use retake_core::mask::MaskOutput;
+use retake_core::provenance::Provenance;
 use retake_core::{Result, Transfer};
 
 use super::{run_operation, OutputPlan};
@@ -11,13 +10,10 @@ use crate::context::model_context_for;
 
 pub fn run(a: &MaskArgs, global: &GlobalArgs) -> Result<i32> {
     a.params.validate()?;
-    let ctx = model_context_for(global, &a.io)?;
-    let model = model::open(&a.params.model, Role::Mask, &ctx)?;
+    let built = retake_core::build::mask(&a.params, &mut || model_context_for(global, &a.io))?;
     let mut record = Provenance::new("mask", &a.params);
-    record
-        .models
-        .push(ModelRecord::new(&model.manifest, model.provider.name()));
-    let op = SubjectMask::new(a.params.0.clone(), model)?;
+    record.models.extend(built.models);
+    let op = built.op;
     let output = a.params.mode;
     run_operation(&a.io, None, global, &op, record, |info| {
         let mut info = info.clone();
