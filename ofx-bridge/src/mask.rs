@@ -83,8 +83,10 @@ impl Effect for Mask {
     }
 
     fn analysis_key(params: &MaskParams) -> String {
-        // Saliency depends on the model alone.
-        params.model.clone()
+        // Saliency depends on what the table marks (the model).
+        mask_params::TABLE
+            .analysis_key(params)
+            .unwrap_or_else(|e| e.to_string())
     }
 
     fn output_components(params: &MaskParams, source: Components) -> Components {

@@ -151,17 +151,11 @@ impl Effect for Relight {
     }
 
     fn analysis_key(params: &RelightSetup) -> String {
-        // Geometry depends on these, not on the lights.
-        let c = &params.core;
-        format!(
-            "{:?} {} {} {} {} {} {}",
-            c.alpha,
-            c.fov,
-            c.background_tilt,
-            c.detail,
-            params.subject_model,
-            c.depth_model,
-            c.depth_range
-        )
+        // Geometry depends on what the table marks (not on the lights),
+        // and on whether the subject model finds the matte.
+        let key = relight_params::TABLE
+            .analysis_key(&params.core)
+            .unwrap_or_else(|e| e.to_string());
+        format!("{key} subject_model={}", params.subject_model)
     }
 }

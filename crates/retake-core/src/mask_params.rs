@@ -17,7 +17,8 @@ pub const TABLE: &Table = &Table {
                 default: "u2netp",
                 builtins: &[],
             },
-        ),
+        )
+        .analysed(),
         Param::new(
             "threshold",
             "Threshold",

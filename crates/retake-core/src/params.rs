@@ -189,6 +189,10 @@ pub struct Param {
     pub faces: Faces,
     /// Another spelling the CLI and job files accept (`color`).
     pub alias: Option<&'static str>,
+    /// A frame's analysis depends on it: the plugin keeps analysed frames
+    /// while only other parameters change (an animated light does not
+    /// re-estimate geometry).
+    pub analysed: bool,
 }
 
 impl Param {
@@ -208,7 +212,13 @@ impl Param {
             animates: false,
             faces: Faces::ALL,
             alias: None,
+            analysed: false,
         }
+    }
+
+    pub const fn analysed(mut self) -> Self {
+        self.analysed = true;
+        self
     }
 
     pub const fn unit(mut self, unit: &'static str) -> Self {
@@ -377,6 +387,30 @@ impl Table {
             Ok(v) => v,
             Err(e) => panic!("{}: `{id}`'s default does not fit: {e}", self.operation),
         }
+    }
+
+    /// The values of `params` that its analysis depends on, as one key:
+    /// equal keys, reusable analyses.
+    pub fn analysis_key<P: Serialize>(&self, params: &P) -> Result<String> {
+        let values = match toml::Value::try_from(params) {
+            Ok(toml::Value::Table(t)) => t,
+            Ok(_) | Err(_) => {
+                return Err(Error::Internal(format!(
+                    "{}: the parameters do not serialise as a table",
+                    self.operation
+                )))
+            }
+        };
+        Ok(self
+            .params
+            .iter()
+            .filter(|p| p.analysed)
+            .map(|p| match values.get(p.id) {
+                Some(v) => format!("{}={v}", p.id),
+                None => format!("{}=", p.id),
+            })
+            .collect::<Vec<_>>()
+            .join(" "))
     }
 
     /// A text with its `[[id]]` mentions written as `name` writes them.

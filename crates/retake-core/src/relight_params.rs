@@ -168,7 +168,8 @@ pub const TABLE: &Table = &Table {
             "Horizontal field of view of the camera, in degrees (10-120): how depth becomes shape.",
             Kind::float(50.0, 10.0, 120.0),
         )
-        .unit("°"),
+        .unit("°")
+        .analysed(),
         Param::new(
             "shadows",
             "Shadows",
@@ -188,13 +189,15 @@ pub const TABLE: &Table = &Table {
             "Tilt of the built-in background plane in degrees (-80 to 80): 0 = a wall facing the camera, positive = a floor, negative = a ceiling.",
             Kind::float(0.0, -80.0, 80.0),
         )
-        .unit("°"),
+        .unit("°")
+        .analysed(),
         Param::new(
             "detail",
             "Detail",
             "Weight of the fine normals the built-in geometry reads from image detail (0-2; 0 = smooth shapes only).",
             Kind::float(0.3, 0.0, 2.0),
-        ),
+        )
+        .analysed(),
         Param::new(
             "mask_mode",
             "Light where",
@@ -219,7 +222,8 @@ pub const TABLE: &Table = &Table {
                 unset: None,
             },
         )
-        .faces(Faces::BATCH),
+        .faces(Faces::BATCH)
+        .analysed(),
         Param::new(
             "temporal_radius",
             "Temporal radius",
@@ -251,13 +255,15 @@ pub const TABLE: &Table = &Table {
                 default: "auto",
                 builtins: &["auto", "builtin"],
             },
-        ),
+        )
+        .analysed(),
         Param::new(
             "depth_range",
             "Depth range",
             "For a depth model's relative depth: how many times farther the farthest surface is than the nearest (1.5-1000).",
             Kind::float(crate::depth::DEFAULT_DEPTH_RANGE as f64, 1.5, 1000.0).slider(2.0, 100.0),
-        ),
+        )
+        .analysed(),
         Param::new(
             "matte",
             "Subject matte",

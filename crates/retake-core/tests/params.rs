@@ -141,3 +141,20 @@ fn ids_mean_one_thing_in_every_table() {
         }
     }
 }
+
+#[test]
+fn analysis_keys_follow_only_the_marked_parameters() {
+    let table = retake_core::relight_params::TABLE;
+    let base = RelightParams::default();
+    let lit = RelightParams {
+        azimuth: Some(retake_core::relight::Keyframes::constant(120.0)),
+        ..RelightParams::default()
+    };
+    let wider = RelightParams {
+        fov: 70.0,
+        ..RelightParams::default()
+    };
+    let key = |p: &RelightParams| table.analysis_key(p).expect("key");
+    assert_eq!(key(&base), key(&lit), "the light does not change geometry");
+    assert_ne!(key(&base), key(&wider), "the field of view does");
+}
