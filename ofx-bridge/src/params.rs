@@ -192,8 +192,13 @@ impl<'a> ParamValues<'a> {
     /// (`[[dilate]]`) becomes the label the host shows ("Dilate").
     pub fn in_host_words(&self, text: &str) -> String {
         retake_core::params::render_mentions(text, |id| {
-            self.label(&crate::host::c_text(id))
-                .map(|label| format!("\"{label}\""))
+            match id.strip_prefix(retake_core::params::TOOL) {
+                // Models are installed with Retake's command-line tool.
+                Some(command) => Some(format!("`retake {command}` (Retake's command-line tool)")),
+                None => self
+                    .label(&crate::host::c_text(id))
+                    .map(|label| format!("\"{label}\"")),
+            }
         })
     }
 

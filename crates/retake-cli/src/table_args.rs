@@ -38,9 +38,15 @@ fn long(id: &str) -> String {
     id.replace('_', "-")
 }
 
-/// A core text (help, error) with its parameter mentions written as flags.
+/// A core text (help, error) with its parameter mentions written as flags
+/// and its tool mentions as `retake` commands.
 pub fn in_cli_words(text: &str) -> String {
-    retake_core::params::render_mentions(text, |id| Some(flag(id)))
+    retake_core::params::render_mentions(text, |id| {
+        Some(match id.strip_prefix(retake_core::params::TOOL) {
+            Some(command) => format!("`retake {command}`"),
+            None => flag(id),
+        })
+    })
 }
 
 /// How the CLI says what went wrong: parameters by their flag.

@@ -430,6 +430,16 @@ pub fn mention(id: &str) -> String {
     format!("[[{id}]]")
 }
 
+/// How core texts point at a command of the model tools (`models fetch
+/// NAME`): each face says where that command is (the CLI runs it as
+/// `retake models fetch NAME`).
+pub fn tool(command: &str) -> String {
+    format!("[[{TOOL}{command}]]")
+}
+
+/// The prefix of a [`tool`] mention.
+pub const TOOL: &str = "tool ";
+
 /// `text` with each `[[id]]` replaced by `name(id)`; mentions `name`
 /// does not know keep the bare id.
 pub fn render_mentions(text: &str, name: impl Fn(&str) -> Option<String>) -> String {

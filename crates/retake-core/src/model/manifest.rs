@@ -254,7 +254,10 @@ impl Manifest {
         let path = self.model_path();
         if !path.is_file() {
             let hint = if self.fetch.is_some() {
-                format!("run `retake models fetch {}`", self.name)
+                format!(
+                    "run {}",
+                    crate::params::tool(&format!("models fetch {}", self.name))
+                )
             } else {
                 "run the setup script, or copy the file there".to_string()
             };
@@ -375,11 +378,12 @@ pub fn find(name_or_path: &str, dirs: &[PathBuf]) -> Result<Manifest> {
             Error::model(
                 name_or_path,
                 format!(
-                    "no model manifest with this name in {}; `retake models list` shows what is installed",
+                    "no model manifest with this name in {}; {} shows what is installed",
                     dirs.iter()
                         .map(|d| d.display().to_string())
                         .collect::<Vec<_>>()
-                        .join(", ")
+                        .join(", "),
+                    crate::params::tool("models list")
                 ),
             )
         })
