@@ -52,12 +52,14 @@ pub fn in_cli_words(text: &str) -> String {
 /// How the CLI says what went wrong: parameters by their flag.
 pub fn message(e: &retake_core::Error) -> String {
     match e {
+        // An operation's parameter is its flag; other names (an
+        // environment variable, a colour space) stay as they are.
         retake_core::Error::Parameter { name, problem } => {
-            format!(
-                "invalid parameter `{}`: {}",
-                flag(name),
-                in_cli_words(problem)
-            )
+            let shown = match retake_core::params::find(name) {
+                Some(_) => flag(name),
+                None => name.clone(),
+            };
+            format!("invalid parameter `{shown}`: {}", in_cli_words(problem))
         }
         other => in_cli_words(&other.to_string()),
     }
