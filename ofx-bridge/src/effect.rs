@@ -546,7 +546,7 @@ impl<E: Effect> Instance<E> {
     /// Tell the user why a render failed: a persistent message where the
     /// host keeps them, else one message per distinct problem.
     fn report(&self, s: &Suites, effect: OfxImageEffectHandle, e: &PluginError) {
-        // Core's messages name CLI flags; the host shows parameter labels.
+        // Core's messages mention parameters by id; the host shows labels.
         let message = match ParamValues::new(s, effect) {
             Ok(values) => values.in_host_words(&e.message),
             Err(_) => e.message.clone(),

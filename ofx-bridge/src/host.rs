@@ -61,8 +61,16 @@ impl PluginError {
 }
 
 impl From<retake_core::Error> for PluginError {
+    /// A bad parameter is named by a mention the effect writes as the
+    /// label the host shows.
     fn from(e: retake_core::Error) -> Self {
-        PluginError::failed(e.to_string())
+        match e {
+            retake_core::Error::Parameter { name, problem } => PluginError::failed(format!(
+                "{}: {problem}",
+                retake_core::params::mention(&name)
+            )),
+            other => PluginError::failed(other.to_string()),
+        }
     }
 }
 

@@ -19,6 +19,7 @@ mod params;
 mod reangle;
 mod relight;
 mod remove;
+mod table;
 
 use std::ffi::{c_int, CStr};
 

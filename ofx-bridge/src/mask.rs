@@ -1,22 +1,17 @@
 //! Retake Mask: the subject mask of `retake mask`, as an effect. Parameters
 //! map onto [`MaskParams`], the struct behind the CLI's flags and job files.
 
-use retake_model::{self as model, Role};
 use retake_ops::mask::{MaskOutput, MaskParams, SubjectMask};
+use retake_ops::mask_params;
 
 use crate::effect::{Alpha, At, Context, Effect, Input, Setup};
 use crate::host::PResult;
 use crate::image::Components;
 use crate::models;
 use crate::params::ParamDefs;
+use crate::table;
 
 pub struct Mask;
-
-const MODES: [(&str, MaskOutput); 3] = [
-    ("Mask", MaskOutput::Mask),
-    ("Source with mask as alpha", MaskOutput::Alpha),
-    ("Overlay preview", MaskOutput::Overlay),
-];
 
 /// Long side of core's edge-fitting resolution (`mask::WORK_SIDE`): the
 /// edge radius is measured there, so it scales only below that size.
@@ -40,109 +35,13 @@ impl Effect for Mask {
     type Params = MaskParams;
     type Op = SubjectMask;
 
-    fn define(d: &ParamDefs, _context: Context) -> PResult<()> {
-        let defaults = MaskParams::default();
-        let mut names = models::installed(Role::Mask);
-        if names.is_empty() {
-            names.push(defaults.model.clone());
-        }
-        let default = names.iter().position(|n| *n == defaults.model).unwrap_or(0);
-        d.choice(
-            c"model",
-            "Model",
-            &models::menu_hint(
-                Role::Mask,
-                "Segmentation model (installed manifests of role `mask`)",
-            ),
-            &names,
-            default,
-        )?;
-        d.double(
-            c"threshold",
-            "Threshold",
-            "Saliency level (0-1) that separates subject from background",
-            defaults.threshold as f64,
-            (0.0, 1.0),
-            (0.0, 1.0),
-            true,
-        )?;
-        d.double(
-            c"softness",
-            "Softness",
-            "Width of the soft edge around the threshold (0 = hard mask)",
-            defaults.softness as f64,
-            (0.0, 1.0),
-            (0.0, 1.0),
-            true,
-        )?;
-        d.int(
-            c"temporal_radius",
-            "Temporal radius",
-            "Frames on each side blended so the mask does not chatter (0 = off)",
-            defaults.temporal_radius as i32,
-            (0, 12),
-            false,
-        )?;
-        d.double(
-            c"temporal_sigma",
-            "Temporal sigma",
-            "How far in time (frames) neighbours keep their weight",
-            defaults.temporal_sigma as f64,
-            (0.01, 100.0),
-            (0.1, 6.0),
-            false,
-        )?;
-        d.double(
-            c"motion_sigma",
-            "Motion sigma",
-            "Colour change at which a neighbour's vote fades, so moving subjects do not ghost",
-            defaults.motion_sigma as f64,
-            (0.0001, 10.0),
-            (0.01, 0.5),
-            false,
-        )?;
-        d.int(
-            c"edge_radius",
-            "Edge radius",
-            "Radius of the edge-snapping filter, in pixels of a 960-wide frame",
-            defaults.edge_radius as i32,
-            (1, 64),
-            false,
-        )?;
-        d.double(
-            c"edge_epsilon",
-            "Edge epsilon",
-            "Edge-snapping strength: smaller follows the picture's edges more tightly",
-            defaults.edge_epsilon as f64,
-            (1e-6, 1.0),
-            (1e-4, 0.05),
-            false,
-        )?;
-        d.boolean(
-            c"invert",
-            "Invert",
-            "Mask the background instead of the subject",
-            defaults.invert,
-        )?;
-        let modes: Vec<String> = MODES.iter().map(|(n, _)| n.to_string()).collect();
-        d.choice(
-            c"mode",
-            "Output",
-            "The mask, the source with the mask as alpha, or a preview",
-            &modes,
-            0,
-        )?;
-        Ok(())
+    fn define(d: &ParamDefs, context: Context) -> PResult<()> {
+        table::define(d, mask_params::TABLE, context)
     }
 
     fn read(at: &At) -> PResult<Setup<MaskParams>> {
         let v = at.values;
         let t = at.time;
-        let mode_name = v.choice(c"mode", t)?;
-        let mode = MODES
-            .iter()
-            .find(|(n, _)| *n == mode_name)
-            .map_or(MaskOutput::Mask, |(_, m)| *m);
         let long_side = at.full_size.0.max(at.full_size.1);
         let params = MaskParams {
             model: v.choice(c"model", t)?,
@@ -158,7 +57,7 @@ impl Effect for Mask {
             ),
             edge_epsilon: v.double(c"edge_epsilon", t)? as f32,
             invert: v.boolean(c"invert", t)?,
-            mode,
+            mode: table::menu_as(v, mask_params::TABLE, "mode", t)?.unwrap_or(MaskOutput::Mask),
         };
         params.validate()?;
         Ok(Setup {
@@ -180,13 +79,14 @@ impl Effect for Mask {
     }
 
     fn build(params: &MaskParams) -> PResult<SubjectMask> {
-        let model = model::open(&params.model, Role::Mask, &models::model_context()?)?;
-        Ok(SubjectMask::new(params.clone(), model)?)
+        Ok(retake_ops::build::mask(params, &mut models::model_context)?.op)
     }
 
     fn analysis_key(params: &MaskParams) -> String {
-        // Saliency depends on the model alone.
-        params.model.clone()
+        // Saliency depends on what the table marks (the model).
+        mask_params::TABLE
+            .analysis_key(params)
+            .unwrap_or_else(|e| e.to_string())
     }
 
     fn output_components(params: &MaskParams, source: Components) -> Components {

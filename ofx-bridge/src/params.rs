@@ -3,7 +3,7 @@
 //! helpers and map the values onto core's parameter structs; nothing here
 //! knows what a parameter means.
 
-use std::ffi::{c_double, c_int, CStr, CString};
+use std::ffi::{c_double, c_int, CStr};
 
 use ofx_abi::*;
 
@@ -188,33 +188,18 @@ impl<'a> ParamValues<'a> {
             .filter(|l| !l.is_empty())
     }
 
-    /// A message from core in the host's words: a CLI flag (`--dilate`)
-    /// becomes the label of the parameter that sets it ("Dilate").
+    /// A message from core in the host's words: a parameter mention
+    /// (`[[dilate]]`) becomes the label the host shows ("Dilate").
     pub fn in_host_words(&self, text: &str) -> String {
-        let mut out = String::with_capacity(text.len());
-        let mut rest = text;
-        while let Some(at) = rest.find("--") {
-            out.push_str(&rest[..at]);
-            let after = &rest[at + 2..];
-            let len = after
-                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '-'))
-                .unwrap_or(after.len());
-            let flag = &after[..len];
-            let label = CString::new(flag.replace('-', "_"))
-                .ok()
-                .filter(|_| !flag.is_empty())
-                .and_then(|name| self.label(&name));
-            match label {
-                Some(label) => out.push_str(&format!("\"{label}\"")),
-                None => {
-                    out.push_str("--");
-                    out.push_str(flag);
-                }
+        retake_core::params::render_mentions(text, |id| {
+            match id.strip_prefix(retake_core::params::TOOL) {
+                // Models are installed with Retake's command-line tool.
+                Some(command) => Some(format!("`retake {command}` (Retake's command-line tool)")),
+                None => self
+                    .label(&crate::host::c_text(id))
+                    .map(|label| format!("\"{label}\"")),
             }
-            rest = &after[len..];
-        }
-        out.push_str(rest);
-        out
+        })
     }
 
     fn handle(&self, name: &CStr) -> PResult<(OfxParamHandle, Props)> {

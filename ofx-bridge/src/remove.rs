@@ -3,21 +3,16 @@
 //! alpha (from the Mask input or the Source's alpha) or comes from the
 //! subject model, exactly as the CLI hands it over.
 
-use retake_model::{self as model, Role};
-use retake_ops::inpaint::choose::choose_fill;
-use retake_ops::mask::{MaskParams, SubjectMask};
-use retake_ops::remove::{Remove as RemoveOp, RemoveParams, MAX_WINDOW};
+use retake_ops::remove::{Remove as RemoveOp, RemoveParams};
+use retake_ops::remove_params;
 
 use crate::effect::{Alpha, At, Context, Effect, Input, Setup};
 use crate::host::{PResult, PluginError};
 use crate::models;
 use crate::params::ParamDefs;
+use crate::table;
 
 pub struct Remove;
-
-const FROM_MASK_INPUT: &str = "Mask input";
-const FROM_SOURCE_ALPHA: &str = "Source alpha";
-const FROM_SUBJECT: &str = "Automatic (subject model)";
 
 /// What `RemoveParams::mask` says for a matte that arrives as alpha (the
 /// operation reads it from the frames; the text only names it in messages).
@@ -40,52 +35,20 @@ impl Effect for Remove {
     type Op = RemoveOp;
 
     fn define(d: &ParamDefs, context: Context) -> PResult<()> {
-        let defaults = RemoveParams::default();
-        let mut sources = vec![FROM_SOURCE_ALPHA.to_string(), FROM_SUBJECT.to_string()];
-        if context == Context::General {
-            sources.insert(0, FROM_MASK_INPUT.to_string());
-        }
-        d.choice(
-            c"matte",
-            "Remove",
-            "What marks the object to remove (white = remove)",
-            &sources,
-            0,
-        )?;
         // The operation's flow and fill caches assume one setting for the
-        // whole shot, so these do not animate.
-        d.int(
-            c"dilate",
-            "Dilate",
-            "Grow the mask by this many pixels, to cover edges, shadows and motion blur",
-            defaults.dilate as i32,
-            (0, 256),
-            false,
-        )?;
-        d.int(
-            c"feather",
-            "Feather",
-            "Blend the fill into the picture over this many pixels inside the mask's edge",
-            defaults.feather as i32,
-            (0, 64),
-            false,
-        )?;
-        d.int(c"window", "Window", "Frames on each side searched for the background behind the mask (0 = every frame on its own)", defaults.window as i32, (0, MAX_WINDOW as i32), false)?;
-        let mut fills: Vec<String> = ["auto", "patchmatch", "smooth"].map(String::from).to_vec();
-        fills.extend(models::installed(Role::Inpaint));
-        d.choice(c"fill", "Fill", &models::menu_hint(Role::Inpaint, "Spatial fill for what no frame shows: auto (an installed inpainting model, else smooth), patchmatch, smooth, or a model"), &fills, 0)?;
-        Ok(())
+        // whole shot, so none of these animates (the table says so).
+        table::define(d, remove_params::TABLE, context)
     }
 
     fn read(at: &At) -> PResult<Setup<RemoveParams>> {
         let v = at.values;
         let t = at.time;
-        let source = v.choice(c"matte", t)?;
-        let (mask, alpha) = match source.as_str() {
-            FROM_SUBJECT => ("auto".to_string(), Alpha::Drop),
-            FROM_SOURCE_ALPHA => (HOST_MATTE_LABEL.to_string(), Alpha::SourceRequired),
-            FROM_MASK_INPUT if at.mask_connected => (HOST_MATTE_LABEL.to_string(), Alpha::MaskInput),
-            FROM_MASK_INPUT => {
+        let source = table::menu_value(v, remove_params::TABLE, "matte", t)?;
+        let (mask, alpha) = match source.unwrap_or_default() {
+            "auto" => ("auto".to_string(), Alpha::Drop),
+            "source-alpha" => (HOST_MATTE_LABEL.to_string(), Alpha::SourceRequired),
+            "mask-input" if at.mask_connected => (HOST_MATTE_LABEL.to_string(), Alpha::MaskInput),
+            "mask-input" => {
                 return Err(PluginError::failed(
                     "connect the Mask input (white = remove), or set Remove to Source alpha or Automatic",
                 ))
@@ -118,18 +81,7 @@ impl Effect for Remove {
     }
 
     fn build(params: &RemoveParams) -> PResult<RemoveOp> {
-        let chosen = choose_fill(&params.fill, &mut models::model_context)?;
-        let subject = if params.auto_mask() {
-            let mask_params = MaskParams {
-                temporal_radius: 0,
-                ..MaskParams::default()
-            };
-            let m = model::open(&mask_params.model, Role::Mask, &models::model_context()?)?;
-            Some(SubjectMask::new(mask_params, m)?)
-        } else {
-            None
-        };
-        Ok(RemoveOp::new(params.clone(), chosen.fill, subject)?)
+        Ok(retake_ops::build::remove(params, &mut models::model_context)?.op)
     }
 }
 

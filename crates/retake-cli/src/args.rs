@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand};
 use retake_ops::mask::MaskParams;
 use retake_ops::remove::RemoveParams;
@@ -11,6 +12,7 @@ use retake_ops3d::relight::{NormalEncoding, RelightParams};
 use serde::Deserialize;
 
 use crate::progress::ProgressMode;
+use crate::table_args::{serde_value, TableArgs};
 
 /// Retake: on-premises video-to-video editing for post-production.
 #[derive(Debug, Parser)]
@@ -394,7 +396,7 @@ pub struct MaskArgs {
     #[command(flatten)]
     pub io: IoArgs,
     #[command(flatten)]
-    pub params: MaskParams,
+    pub params: TableArgs<MaskParams>,
 }
 
 #[derive(Debug, Args)]
@@ -404,7 +406,7 @@ pub struct RelightArgs {
     #[command(flatten)]
     pub inputs: RelightInputs,
     #[command(flatten)]
-    pub params: RelightParams,
+    pub params: TableArgs<RelightParams>,
 }
 
 /// Files that shape relighting, as flags and as the `[inputs]` table of a
@@ -429,7 +431,12 @@ pub struct RelightInputs {
     pub normals: Option<String>,
     /// How the normal pass stores components: signed (-1..1, float EXR)
     /// or unsigned ((n + 1) / 2 in 0..1, 8/16-bit images).
-    #[arg(long, value_enum, default_value_t = NormalEncoding::Signed)]
+    #[arg(
+        long,
+        default_value = "signed",
+        value_parser = PossibleValuesParser::new(["signed", "unsigned"])
+            .try_map(|s| serde_value::<NormalEncoding>(&s))
+    )]
     pub normal_encoding: NormalEncoding,
     /// Also write the passes for compositing, one EXR per frame
     /// (`passes.####.exr`): normals `N.x N.y N.z` (camera space, y up, z
@@ -449,7 +456,7 @@ pub struct TrackArgs {
     #[command(flatten)]
     pub io: IoArgs,
     #[command(flatten)]
-    pub params: TrackParams,
+    pub params: TableArgs<TrackParams>,
 }
 
 #[derive(Debug, Args)]
@@ -457,7 +464,7 @@ pub struct RemoveArgs {
     #[command(flatten)]
     pub io: IoArgs,
     #[command(flatten)]
-    pub params: RemoveParams,
+    pub params: TableArgs<RemoveParams>,
 }
 
 #[derive(Debug, Args)]
@@ -467,7 +474,7 @@ pub struct ReangleArgs {
     #[command(flatten)]
     pub inputs: ReangleInputs,
     #[command(flatten)]
-    pub params: ReangleParams,
+    pub params: TableArgs<ReangleParams>,
 }
 
 /// Files that shape reangle, as flags and as the `[reangle-inputs]` table

@@ -4,9 +4,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use retake_core::Result;
-use retake_model::provenance::{ModelRecord, Provenance};
-use retake_model::{self as model, manifest, runtime, Model, ModelContext, Provider, Role};
-use retake_ops::mask::{MaskParams, SubjectMask};
+use retake_model::{manifest, runtime, ModelContext, Provider};
 
 use crate::args::{GlobalArgs, IoArgs};
 
@@ -89,8 +87,8 @@ pub fn model_context_for(global: &GlobalArgs, io: &IoArgs) -> Result<ModelContex
     })
 }
 
-/// Opens the models one command uses: the model context is built once, on
-/// first need, and every model opened is recorded in the provenance.
+/// Where one command's models are found: the model context is built once,
+/// on first need (core's `build` opens the models and says which).
 pub struct Models<'a> {
     global: &'a GlobalArgs,
     io: Option<&'a IoArgs>,
@@ -126,26 +124,6 @@ impl<'a> Models<'a> {
         self.ctx
             .clone()
             .ok_or_else(|| retake_core::Error::Internal("model context".into()))
-    }
-
-    /// The model `name` (or manifest path), checked to fill `role`.
-    pub fn open(&mut self, name: &str, role: Role, record: &mut Provenance) -> Result<Model> {
-        let m = model::open(name, role, &self.context()?)?;
-        record
-            .models
-            .push(ModelRecord::new(&m.manifest, m.provider.name()));
-        Ok(m)
-    }
-
-    /// The subject model `--mask auto` uses, frame by frame (no temporal
-    /// blending: the operation has its own).
-    pub fn auto_subject(&mut self, record: &mut Provenance) -> Result<SubjectMask> {
-        let params = MaskParams {
-            temporal_radius: 0,
-            ..MaskParams::default()
-        };
-        let model = self.open(&params.model, Role::Mask, record)?;
-        SubjectMask::new(params, model)
     }
 }
 

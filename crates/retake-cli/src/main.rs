@@ -8,6 +8,7 @@ mod context;
 mod exit;
 mod progress;
 mod signals;
+mod table_args;
 
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -64,9 +65,10 @@ fn run(cli: &args::Cli) -> i32 {
         Ok(code) => code,
         Err(retake_core::Error::Cancelled) => cancelled(),
         Err(e) => {
-            eprintln!("retake: error: {e}");
+            let text = table_args::message(&e);
+            eprintln!("retake: error: {text}");
             let style = cli.global.progress.style();
-            if let Some(line) = progress::failure_line(style, &e.to_string()) {
+            if let Some(line) = progress::failure_line(style, &text) {
                 println!("{line}");
             }
             exit::code(&e)

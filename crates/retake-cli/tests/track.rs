@@ -360,7 +360,8 @@ fn bad_keyframes_fail_clearly_and_leave_nothing() {
         out.to_str().unwrap(),
     ]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
-    assert!(stderr(&o).contains("`mask`"), "{}", stderr(&o));
+    // The CLI names the parameter by its flag.
+    assert!(stderr(&o).contains("`--mask`"), "{}", stderr(&o));
     // An existing output is kept, byte for byte, when a keyframe is bad.
     std::fs::write(dir.path().join("out.0000.png"), b"keep me").unwrap();
     let o = retake(&[

@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 
 /// What went wrong, always with enough context (file, frame, parameter) for a
 /// user to act on it.
-#[derive(Debug, thiserror::Error)]
+/// Clone: a cached result (a fill shared by several frames) hands each
+/// caller the same error.
+#[derive(Clone, Debug, thiserror::Error)]
 pub enum Error {
     /// Input media or a mask could not be read or is not what it claims to be.
     #[error("{path}: {problem}")]

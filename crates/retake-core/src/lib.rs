@@ -11,8 +11,10 @@ pub mod folders;
 pub mod frame;
 pub mod io;
 pub mod limits;
+pub mod params;
 pub mod pipeline;
 pub mod range;
+pub mod role;
 pub mod window;
 
 pub use clip::{ClipInfo, Rational};
@@ -21,3 +23,4 @@ pub use error::{Error, Result};
 pub use frame::Frame;
 pub use io::{FrameSink, FrameSource};
 pub use range::FrameRange;
+pub use role::Role;

@@ -214,20 +214,6 @@ pub fn depth_from_relative_inverse(disparity: &[f32], range: f32) -> Vec<f32> {
     depth_from_disparity(&normalise_disparity(disparity), range)
 }
 
-/// Check a scene depth range given by the user.
-pub fn check_depth_range(range: f32) -> Result<()> {
-    if range.is_finite() && (1.5..=1000.0).contains(&range) {
-        Ok(())
-    } else {
-        Err(Error::parameter(
-            "depth-range",
-            format!(
-                "{range} is outside 1.5..1000 (how many times farther the farthest surface is than the nearest)"
-            ),
-        ))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -252,12 +238,5 @@ mod tests {
     fn flat_disparity_is_one_plane() {
         let z = depth_from_disparity(&normalise_disparity(&[3.0; 16]), 10.0);
         assert!(z.iter().all(|&v| (v - z[0]).abs() < 1e-6));
-    }
-
-    #[test]
-    fn depth_range_is_checked() {
-        assert!(check_depth_range(10.0).is_ok());
-        assert!(check_depth_range(1.0).is_err());
-        assert!(check_depth_range(f32::NAN).is_err());
     }
 }

@@ -8,34 +8,7 @@ use sha2::{Digest, Sha256};
 
 use retake_core::error::{Error, Result};
 
-/// What job a model does inside an operation.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    /// Subject / salient-object segmentation.
-    Mask,
-    /// Fills holes in a picture.
-    Inpaint,
-    /// Relative or metric depth.
-    Depth,
-    /// Optical flow between two frames.
-    Flow,
-    /// Direct relighting.
-    Relight,
-}
-
-impl std::fmt::Display for Role {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let s = match self {
-            Role::Mask => "mask",
-            Role::Inpaint => "inpaint",
-            Role::Depth => "depth",
-            Role::Flow => "flow",
-            Role::Relight => "relight",
-        };
-        f.write_str(s)
-    }
-}
+pub use retake_core::role::Role;
 
 /// Element type of a tensor.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -254,7 +227,10 @@ impl Manifest {
         let path = self.model_path();
         if !path.is_file() {
             let hint = if self.fetch.is_some() {
-                format!("run `retake models fetch {}`", self.name)
+                format!(
+                    "run {}",
+                    retake_core::params::tool(&format!("models fetch {}", self.name))
+                )
             } else {
                 "run the setup script, or copy the file there".to_string()
             };
@@ -375,11 +351,12 @@ pub fn find(name_or_path: &str, dirs: &[PathBuf]) -> Result<Manifest> {
             Error::model(
                 name_or_path,
                 format!(
-                    "no model manifest with this name in {}; `retake models list` shows what is installed",
+                    "no model manifest with this name in {}; {} shows what is installed",
                     dirs.iter()
                         .map(|d| d.display().to_string())
                         .collect::<Vec<_>>()
-                        .join(", ")
+                        .join(", "),
+                    retake_core::params::tool("models list")
                 ),
             )
         })

@@ -19,7 +19,6 @@ use retake_model::{Model, Role};
 
 /// What `retake mask` writes.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 #[serde(rename_all = "lowercase")]
 pub enum MaskOutput {
     /// The mask alone, one channel (1 = subject).
@@ -32,57 +31,37 @@ pub enum MaskOutput {
 }
 
 /// Parameters of the subject-mask operation, shared by the CLI, job files
-/// and the plugin.
+/// and the plugin; ids, help, defaults and limits are in
+/// [`crate::mask_params::TABLE`].
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "cli", derive(clap::Args))]
 #[serde(default, deny_unknown_fields)]
 pub struct MaskParams {
-    /// Segmentation model (a name from `retake models list`, or a manifest path).
-    #[cfg_attr(feature = "cli", arg(long, default_value = "u2netp"))]
     pub model: String,
-    /// Saliency level (0-1) that separates subject from background.
-    #[cfg_attr(feature = "cli", arg(long, default_value_t = 0.5))]
     pub threshold: f32,
-    /// Width of the soft edge around the threshold (0 = hard binary mask).
-    #[cfg_attr(feature = "cli", arg(long, default_value_t = 0.2))]
     pub softness: f32,
-    /// Frames on each side blended to stop the mask chattering (0 = off).
-    #[cfg_attr(feature = "cli", arg(long, default_value_t = 2))]
     pub temporal_radius: usize,
-    /// How far in time (frames) neighbours keep their weight.
-    #[cfg_attr(feature = "cli", arg(long, default_value_t = 1.5))]
     pub temporal_sigma: f32,
-    /// Colour change (0-1) at which a neighbour's vote fades, so moving
-    /// subjects do not leave ghosts.
-    #[cfg_attr(feature = "cli", arg(long, default_value_t = 0.08))]
     pub motion_sigma: f32,
-    /// Radius of the edge-snapping guided filter, in pixels of a 960-wide frame.
-    #[cfg_attr(feature = "cli", arg(long, default_value_t = 6))]
     pub edge_radius: usize,
-    /// Edge-snapping strength: smaller follows the frame's edges more tightly.
-    #[cfg_attr(feature = "cli", arg(long, default_value_t = 0.001))]
     pub edge_epsilon: f32,
-    /// Mask the background instead of the subject.
-    #[cfg_attr(feature = "cli", arg(long))]
     pub invert: bool,
-    /// What to write: the mask, the source with the mask as alpha, or a preview.
-    #[cfg_attr(feature = "cli", arg(long, value_enum, default_value_t = MaskOutput::Mask))]
     pub mode: MaskOutput,
 }
 
 impl Default for MaskParams {
     fn default() -> Self {
+        let t = crate::mask_params::TABLE;
         MaskParams {
-            model: "u2netp".into(),
-            threshold: 0.5,
-            softness: 0.2,
-            temporal_radius: 2,
-            temporal_sigma: 1.5,
-            motion_sigma: 0.08,
-            edge_radius: 6,
-            edge_epsilon: 0.001,
-            invert: false,
-            mode: MaskOutput::Mask,
+            model: t.default_of("model"),
+            threshold: t.default_f32("threshold"),
+            softness: t.default_f32("softness"),
+            temporal_radius: t.default_int("temporal_radius"),
+            temporal_sigma: t.default_f32("temporal_sigma"),
+            motion_sigma: t.default_f32("motion_sigma"),
+            edge_radius: t.default_int("edge_radius"),
+            edge_epsilon: t.default_f32("edge_epsilon"),
+            invert: t.default_bool("invert"),
+            mode: t.default_of("mode"),
         }
     }
 }
@@ -90,34 +69,14 @@ impl Default for MaskParams {
 impl MaskParams {
     /// Reject values that cannot work, naming the parameter.
     pub fn validate(&self) -> Result<()> {
-        let unit = |name: &str, v: f32| {
-            if (0.0..=1.0).contains(&v) {
-                Ok(())
-            } else {
-                Err(Error::parameter(name, format!("{v} is outside 0..1")))
-            }
-        };
-        unit("threshold", self.threshold)?;
-        unit("softness", self.softness)?;
-        let positive = |v: f32| v.is_finite() && v > 0.0;
-        if !positive(self.temporal_sigma) {
-            return Err(Error::parameter("temporal-sigma", "must be above 0"));
-        }
-        if !positive(self.motion_sigma) {
-            return Err(Error::parameter("motion-sigma", "must be above 0"));
-        }
-        if !positive(self.edge_epsilon) {
-            return Err(Error::parameter("edge-epsilon", "must be above 0"));
-        }
-        if self.temporal_radius > 12 {
-            return Err(Error::parameter(
-                "temporal-radius",
-                format!(
-                    "{} frames is more than the 12 allowed",
-                    self.temporal_radius
-                ),
-            ));
-        }
+        let t = crate::mask_params::TABLE;
+        t.check("threshold", self.threshold as f64)?;
+        t.check("softness", self.softness as f64)?;
+        t.check("temporal_radius", self.temporal_radius as f64)?;
+        t.check("temporal_sigma", self.temporal_sigma as f64)?;
+        t.check("motion_sigma", self.motion_sigma as f64)?;
+        t.check("edge_radius", self.edge_radius as f64)?;
+        t.check("edge_epsilon", self.edge_epsilon as f64)?;
         Ok(())
     }
 }
@@ -399,21 +358,21 @@ mod tests {
                     temporal_sigma: 0.0,
                     ..Default::default()
                 },
-                "temporal-sigma",
+                "temporal_sigma",
             ),
             (
                 MaskParams {
                     edge_epsilon: f32::NAN,
                     ..Default::default()
                 },
-                "edge-epsilon",
+                "edge_epsilon",
             ),
             (
                 MaskParams {
                     temporal_radius: 40,
                     ..Default::default()
                 },
-                "temporal-radius",
+                "temporal_radius",
             ),
         ] {
             let err = p.validate().unwrap_err().to_string();

@@ -68,7 +68,7 @@ pub fn check_pass_covers(shot: &ClipInfo, pass: &ClipInfo, offset: i64, what: &s
     };
     let hint = if is_numbered(pass) && want_first != pass.first_frame {
         format!(
-            "; if its frame {} belongs to shot frame {}, pass --mask-offset {}",
+            "; if its frame {} belongs to shot frame {}, pass [[mask_offset]] {}",
             pass.first_frame,
             shot.first_frame,
             pass.first_frame - shot.first_frame
@@ -368,7 +368,7 @@ mod tests {
         .unwrap()
         .to_string();
         assert!(
-            err.contains("m.####.png") && err.contains("--mask-offset 1001"),
+            err.contains("m.####.png") && err.contains("[[mask_offset]] 1001"),
             "{err}"
         );
         let mut s = MattedSource::with_offset(

@@ -34,52 +34,29 @@ use retake_imageops::luma::luma;
 use retake_imageops::plane::Plane;
 use retake_imageops::sample::{self as sampling, sample};
 
-/// Parameters of object removal, shared by the CLI, job files and the plugin.
+/// Parameters of object removal, shared by the CLI, job files and the
+/// plugin; ids, help, defaults and limits are in
+/// [`crate::remove_params::TABLE`].
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "cli", derive(clap::Args))]
 #[serde(default, deny_unknown_fields)]
 pub struct RemoveParams {
-    /// What to remove (white = remove): an image sequence (`m.####.png`),
-    /// a mask video, one still image for every frame, `auto` for the
-    /// subject that `retake mask` finds, or keyframes tracked through the
-    /// shot as `retake track --keyframes` takes them (`0=dog.png,40=box:X,Y,W,H`).
-    #[cfg_attr(feature = "cli", arg(long))]
     pub mask: String,
-    /// Grow the mask by this many pixels, to cover edges, shadows and motion blur.
-    #[cfg_attr(feature = "cli", arg(long, default_value_t = 4))]
     pub dilate: u32,
-    /// Blend the fill into the picture over this many pixels inside the mask's edge.
-    #[cfg_attr(feature = "cli", arg(long, default_value_t = 2))]
     pub feather: u32,
-    /// Frames on each side searched for the background behind the mask; also
-    /// the spacing of the frames whose invented fill the others follow.
-    /// 0 fills every frame on its own (no temporal search).
-    #[cfg_attr(feature = "cli", arg(long, default_value_t = 12))]
     pub window: usize,
-    /// Spatial fill for what no frame shows: `auto` (an installed
-    /// inpainting model, else `smooth`), `smooth` (a membrane from the
-    /// border of what the frames recovered, solved on every frame: no
-    /// texture, but the steadiest and the best PSNR), `patchmatch`
-    /// (texture copied from around the hole), or a model name.
-    #[cfg_attr(feature = "cli", arg(long, default_value = "auto"))]
     pub fill: String,
-    /// A clean frame painted by hand, `FRAME=IMAGE` (repeatable; frame
-    /// numbers as the shot's): its picture is carried along the flow to the
-    /// frames within `window` of it and fills their hole wherever it
-    /// reaches and no nearer frame shows the background, before anything
-    /// is invented. On its own frame it is used as painted.
-    #[cfg_attr(feature = "cli", arg(long = "reference", value_name = "FRAME=IMAGE"))]
     pub reference: Vec<String>,
 }
 
 impl Default for RemoveParams {
     fn default() -> Self {
+        let t = crate::remove_params::TABLE;
         RemoveParams {
             mask: String::new(),
-            dilate: 4,
-            feather: 2,
-            window: 12,
-            fill: "auto".into(),
+            dilate: t.default_int("dilate"),
+            feather: t.default_int("feather"),
+            window: t.default_int("window"),
+            fill: t.default_of("fill"),
             reference: Vec::new(),
         }
     }
@@ -97,27 +74,10 @@ impl RemoveParams {
                 "give the mask to remove: an image sequence, a video, a still image or `auto`",
             ));
         }
-        if self.window > MAX_WINDOW {
-            return Err(Error::parameter(
-                "window",
-                format!(
-                    "{} frames is more than the {MAX_WINDOW} allowed",
-                    self.window
-                ),
-            ));
-        }
-        if self.dilate > 256 {
-            return Err(Error::parameter(
-                "dilate",
-                format!("{} px is more than the 256 allowed", self.dilate),
-            ));
-        }
-        if self.feather > 64 {
-            return Err(Error::parameter(
-                "feather",
-                format!("{} px is more than the 64 allowed", self.feather),
-            ));
-        }
+        let t = crate::remove_params::TABLE;
+        t.check("window", self.window as f64)?;
+        t.check("dilate", self.dilate as f64)?;
+        t.check("feather", self.feather as f64)?;
         let mut seen = std::collections::BTreeSet::new();
         for (frame, _) in self.references()? {
             if !seen.insert(frame) {
@@ -157,7 +117,9 @@ fn parse_reference(text: &str) -> Result<(i64, String)> {
     let bad = |why: &str| {
         Error::parameter(
             "reference",
-            format!("`{text}`: {why}; write FRAME=IMAGE, e.g. `--reference 1012=clean.1012.png`"),
+            format!(
+                "`{text}`: {why}; write FRAME=IMAGE, e.g. `1012=clean.1012.png` for [[reference]]"
+            ),
         )
     };
     let (frame, path) = text
@@ -318,7 +280,7 @@ pub struct Remove {
     mask_label: String,
     flow_params: FlowParams,
     pairs: Shared<Option<Arc<PairFlow>>>,
-    anchors: Shared<std::result::Result<Arc<Anchor>, String>>,
+    anchors: Shared<Result<Arc<Anchor>>>,
     references: BTreeMap<i64, ReferenceFrame>,
 }
 
@@ -429,12 +391,17 @@ impl Remove {
         item: &Item<RemoveAnalysis>,
         keep: &std::ops::RangeInclusive<i64>,
     ) -> Result<Arc<Anchor>> {
+        // The cache keeps the error itself, so a failed fill reaches the
+        // faces as what it is (a model, a cancel), not as a bug.
         Self::with_cached(&self.anchors, item.frame.index, keep, || {
-            self.fill_anchor(item)
-                .map(Arc::new)
-                .map_err(|e| e.to_string())
+            self.fill_anchor(item).map(Arc::new)
         })
-        .map_err(|e| Error::Internal(format!("spatial fill ({}): {e}", self.spatial.name())))
+        .map_err(|e| match e {
+            Error::Internal(m) => {
+                Error::Internal(format!("spatial fill ({}): {m}", self.spatial.name()))
+            }
+            other => other,
+        })
     }
 
     /// Where points of frame `t` are in frame `to`, followed along the flow
@@ -649,7 +616,7 @@ impl Operation for Remove {
             return Err(Error::input(
                 &self.mask_label,
                 format!(
-                    "the mask of frame {} covers the whole frame (after --dilate {}); nothing is left to fill from",
+                    "the mask of frame {} covers the whole frame (after [[dilate]] {}); nothing is left to fill from",
                     frame.index, self.params.dilate
                 ),
             ));

@@ -570,3 +570,32 @@ fn the_smooth_fill_solved_on_each_frame_beats_carrying_anchors() {
         "flicker {f_frame} vs anchored {f_anchor}"
     );
 }
+
+/// A spatial fill that always fails as a model does (a fixture, not a
+/// fill): its anchors are cached and shared by several frames.
+struct FailingFill;
+
+impl SpatialFill for FailingFill {
+    fn name(&self) -> &str {
+        "fixture-failing-fill"
+    }
+
+    fn fill(&self, _image: &mut retake_ops::inpaint::HoleImage) -> Result<()> {
+        Err(Error::model("fixture-failing-fill", "the model run failed"))
+    }
+}
+
+#[test]
+fn a_failed_cached_fill_keeps_its_kind() {
+    let err = remove_with(Setup {
+        params: params(4),
+        workers: 2,
+        frames: None,
+        mask: &occluder_mask,
+        fill: Box::new(FailingFill),
+        references: Vec::new(),
+        paint_mask: false,
+    })
+    .unwrap_err();
+    assert!(matches!(err, Error::Model { .. }), "{err:?}");
+}

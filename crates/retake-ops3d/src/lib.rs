@@ -2,7 +2,10 @@
 //! camera: relighting and alternate camera angles. Reangle fills what the
 //! new camera uncovers with removal's engine (`retake_ops::remove`).
 
-mod check;
+pub mod build;
 pub mod passes;
 pub mod reangle;
+pub mod reangle_params;
 pub mod relight;
+pub mod relight_params;
+pub mod tables;

@@ -5,7 +5,6 @@ use serde::{Deserialize, Serialize};
 
 /// How a depth pass stores depth.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 #[serde(rename_all = "lowercase")]
 pub enum DepthEncoding {
     /// Distance from the camera (a renderer's Z pass): larger = farther.

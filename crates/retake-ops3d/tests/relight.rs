@@ -616,7 +616,7 @@ fn bad_parameters_are_named() {
                 temporal_radius: 20,
                 ..RelightParams::default()
             },
-            "temporal-radius",
+            "temporal_radius",
         ),
         (
             RelightParams {
@@ -624,7 +624,7 @@ fn bad_parameters_are_named() {
                 alpha: AlphaRole::Depth,
                 ..RelightParams::default()
             },
-            "mask-mode",
+            "mask_mode",
         ),
     ] {
         let err = p.validate().unwrap_err();
@@ -683,7 +683,7 @@ fn passes_of_the_wrong_size_or_missing_channels_name_the_file() {
         analysis,
     });
     let err = op.render(&Window::new(vec![item], 0)).err().unwrap();
-    assert!(err.to_string().contains("mask-mode"), "{err}");
+    assert!(err.to_string().contains("mask_mode"), "{err}");
 }
 
 #[test]

@@ -38,6 +38,7 @@ extern "C" {
         out: *mut c_char,
         len: usize,
     ) -> c_int;
+    fn retake_hs_params(effect: *mut c_void, out: *mut c_char, len: usize) -> c_int;
     fn retake_hs_connect(
         effect: *mut c_void,
         clip: *const c_char,
@@ -112,6 +113,42 @@ pub fn take_messages() -> Vec<String> {
         .collect()
 }
 
+/// A parameter as the HostSupport host holds it after the effect defined
+/// it: OpenFX type, label, default (a choice's: its index), hard and
+/// display limits (numbers only), whether it animates, and its hint.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HsParam {
+    pub name: String,
+    pub kind: String,
+    pub label: String,
+    pub default: Option<f64>,
+    pub limits: Option<(f64, f64)>,
+    pub display: Option<(f64, f64)>,
+    pub animates: bool,
+    pub hint: String,
+}
+
+impl HsParam {
+    fn parse(line: &str) -> Option<HsParam> {
+        let f: Vec<&str> = line.splitn(10, '\t').collect();
+        if f.len() < 10 {
+            return None;
+        }
+        let num = |s: &str| s.parse::<f64>().ok();
+        let pair = |a: &str, b: &str| Some((num(a)?, num(b)?));
+        Some(HsParam {
+            name: f[0].into(),
+            kind: f[1].into(),
+            label: f[2].into(),
+            default: num(f[3]),
+            limits: pair(f[4], f[5]),
+            display: pair(f[6], f[7]),
+            animates: f[8] == "1",
+            hint: f[9].into(),
+        })
+    }
+}
+
 /// Behaviours of real hosts the HostSupport host can play.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Quirks {
@@ -173,6 +210,17 @@ impl HsInstance {
         })
         .lines()
         .map(str::to_string)
+        .collect()
+    }
+
+    /// Every parameter the effect defined, as the host holds it.
+    pub fn params(&self) -> Vec<HsParam> {
+        // SAFETY: a live instance; the C side writes at most `len` bytes.
+        text_from(|p, len| unsafe {
+            retake_hs_params(self.raw, p, len);
+        })
+        .lines()
+        .filter_map(HsParam::parse)
         .collect()
     }
 

@@ -408,3 +408,116 @@ fn named_moves_without_a_clip_frame_range() {
     assert_eq!(warnings.len(), 1, "{said:?}");
     assert!(warnings[0].starts_with("OfxMessageWarning"), "{said:?}");
 }
+
+/// Each effect defines exactly its operation's OpenFX parameters from the
+/// table, as a host built on HostSupport holds them: type, label, default,
+/// hard and slider limits, animation and hint.
+#[test]
+fn every_effect_defines_its_table_as_the_host_sees_it() {
+    use retake_core::params::{Faces, Kind, Table};
+    let _host = started();
+    let effects: [(&str, &Table); 4] = [
+        ("org.retake.Mask", retake_ops::mask_params::TABLE),
+        ("org.retake.Remove", retake_ops::remove_params::TABLE),
+        ("org.retake.Relight", retake_ops3d::relight_params::TABLE),
+        ("org.retake.Reangle", retake_ops3d::reangle_params::TABLE),
+    ];
+    for (id, table) in effects {
+        for context in [Context::Filter, Context::General] {
+            let inst = HsInstance::new(id, context, Quirks::default()).expect("instance");
+            let params = inst.params();
+            let mut names: Vec<&str> = params.iter().map(|p| p.name.as_str()).collect();
+            names.sort();
+            let mut ids: Vec<&str> = table.on(Faces::OFX).map(|p| p.id).collect();
+            ids.sort();
+            assert_eq!(names, ids, "{id} {context:?}: parameters");
+            for p in table.on(Faces::OFX) {
+                let what = format!("{id} {context:?} {}", p.id);
+                let Some(got) = params.iter().find(|g| g.name == p.id) else {
+                    panic!("{what}: missing");
+                };
+                assert_eq!(got.label, p.label, "{what}: label");
+                let hint = table.render(p.help, |q| format!("\"{}\"", q.label));
+                assert!(got.hint.starts_with(&hint), "{what}: hint {:?}", got.hint);
+                let options = inst.options(p.id);
+                let (kind, default, limits, display, animates) = match p.kind {
+                    Kind::Float {
+                        default,
+                        min,
+                        max,
+                        slider,
+                        angle,
+                        ..
+                    } => (
+                        "OfxParamTypeDouble",
+                        default,
+                        Some((min, max)),
+                        Some(slider),
+                        p.animates || angle,
+                    ),
+                    Kind::Int { default, min, max } => {
+                        let r = (min as f64, max as f64);
+                        (
+                            "OfxParamTypeInteger",
+                            default as f64,
+                            Some(r),
+                            Some(r),
+                            p.animates,
+                        )
+                    }
+                    Kind::Bool { default } => (
+                        "OfxParamTypeBoolean",
+                        default as u8 as f64,
+                        None,
+                        None,
+                        false,
+                    ),
+                    Kind::Choice {
+                        default,
+                        options: table_options,
+                        unset,
+                    } => {
+                        // The menu: the unset entry, then the options (the
+                        // Mask input only where the context has one).
+                        let expected: Vec<&str> = unset
+                            .into_iter()
+                            .chain(
+                                table_options
+                                    .iter()
+                                    .filter(|o| {
+                                        context == Context::General || o.value != "mask-input"
+                                    })
+                                    .map(|o| o.label),
+                            )
+                            .collect();
+                        assert_eq!(options, expected, "{what}: options");
+                        let label = default.and_then(|d| {
+                            table_options.iter().find(|o| o.value == d).map(|o| o.label)
+                        });
+                        let index = label
+                            .and_then(|l| options.iter().position(|o| o == l))
+                            .unwrap_or(0);
+                        ("OfxParamTypeChoice", index as f64, None, None, false)
+                    }
+                    Kind::Model {
+                        default, builtins, ..
+                    } => {
+                        assert!(
+                            options.iter().take(builtins.len()).eq(builtins.iter()),
+                            "{what}: options {options:?}"
+                        );
+                        let index = options.iter().position(|o| o == default).unwrap_or(0);
+                        ("OfxParamTypeChoice", index as f64, None, None, false)
+                    }
+                    Kind::Colour => ("OfxParamTypeRGB", 1.0, None, None, true),
+                    Kind::Text { .. } => panic!("{what}: a text parameter on the plugin"),
+                };
+                assert_eq!(got.kind, kind, "{what}: type");
+                assert_eq!(got.default, Some(default), "{what}: default");
+                assert_eq!(got.limits, limits, "{what}: limits");
+                assert_eq!(got.display, display, "{what}: slider");
+                assert_eq!(got.animates, animates, "{what}: animates");
+            }
+        }
+    }
+}

@@ -68,7 +68,7 @@ pub fn run(_global: &GlobalArgs) -> Result<i32> {
                 }
                 Err(e) => {
                     problems += 1;
-                    format!("BROKEN: {e}")
+                    format!("BROKEN: {}", crate::table_args::message(&e))
                 }
             }
         } else if m.fetch.is_some() {

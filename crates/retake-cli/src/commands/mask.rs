@@ -1,9 +1,8 @@
 //! `retake mask`: subject masks from the segmentation model.
 
 use retake_core::{Result, Transfer};
-use retake_model::provenance::{ModelRecord, Provenance};
-use retake_model::{self as model, Role};
-use retake_ops::mask::{MaskOutput, SubjectMask};
+use retake_model::provenance::Provenance;
+use retake_ops::mask::MaskOutput;
 
 use super::{run_operation, OutputPlan};
 use crate::args::{GlobalArgs, MaskArgs};
@@ -11,13 +10,10 @@ use crate::context::model_context_for;
 
 pub fn run(a: &MaskArgs, global: &GlobalArgs) -> Result<i32> {
     a.params.validate()?;
-    let ctx = model_context_for(global, &a.io)?;
-    let model = model::open(&a.params.model, Role::Mask, &ctx)?;
+    let built = retake_ops::build::mask(&a.params, &mut || model_context_for(global, &a.io))?;
     let mut record = Provenance::new("mask", &a.params);
-    record
-        .models
-        .push(ModelRecord::new(&model.manifest, model.provider.name()));
-    let op = SubjectMask::new(a.params.clone(), model)?;
+    record.models.extend(built.models);
+    let op = built.op;
     let output = a.params.mode;
     run_operation(&a.io, None, global, &op, record, |info| {
         let mut info = info.clone();

@@ -134,7 +134,7 @@ fn verify(names: &[String], global: &GlobalArgs) -> Result<i32> {
         match verify_one(m, global) {
             Ok(line) => println!("{line}"),
             Err(e) => {
-                println!("FAILED: {e}");
+                println!("FAILED: {}", crate::table_args::message(&e));
                 first_error.get_or_insert(e);
             }
         }

@@ -4,17 +4,15 @@ use std::sync::Mutex;
 
 use retake_core::{FrameRange, Result};
 use retake_media::layers::{Layer, LayerSequence};
-use retake_model::depth;
-use retake_model::provenance::{ModelRecord, Provenance};
-use retake_ops::inpaint::choose::choose_fill;
-use retake_ops3d::reangle::{Reangle, ReangleAlpha, ReanglePasses};
+use retake_model::provenance::Provenance;
+use retake_ops3d::reangle::{ReangleAlpha, ReanglePasses};
 
 use super::{run_operation, OutputPlan};
 use crate::args::{GlobalArgs, ReangleArgs};
 use crate::context::Models;
 
 pub fn run(a: &ReangleArgs, global: &GlobalArgs) -> Result<i32> {
-    let mut params = a.params.clone();
+    let mut params = a.params.0.clone();
     let inputs = &a.inputs;
     let alpha = super::alpha_input(inputs.mask.as_deref(), inputs.depth.as_deref())?;
     let auto = alpha.auto;
@@ -39,27 +37,12 @@ pub fn run(a: &ReangleArgs, global: &GlobalArgs) -> Result<i32> {
     }
     let mut record = Provenance::new("reangle", &params);
     let mut models = Models::for_io(global, &a.io);
-    let chosen = choose_fill(&params.fill, &mut || models.context())?;
-    record.models.extend(chosen.model);
-    let depth_model = if inputs.depth.is_some() {
-        None
-    } else {
-        depth::choose(&params.depth_model, &mut || models.context())?
-    };
-    let mut op = Reangle::new(params, chosen.fill)?;
-    if let Some((first, last)) = shot {
-        op = op.with_shot(first, last);
-    }
-    if auto {
-        op = op.with_subject(models.auto_subject(&mut record)?);
-    }
-    if let Some(d) = depth_model {
-        let m = d.model();
-        record
-            .models
-            .push(ModelRecord::new(&m.manifest, m.provider.name()));
-        op = op.with_depth_model(d);
-    }
+    let built =
+        retake_ops3d::build::reangle(&params, auto, inputs.depth.is_some(), shot, &mut || {
+            models.context()
+        })?;
+    record.models.extend(built.models);
+    let mut op = built.op;
     if let Some(pattern) = &inputs.passes {
         let range = a.io.frames.as_deref().map(FrameRange::parse).transpose()?;
         let sequence = Mutex::new(LayerSequence::create_for(

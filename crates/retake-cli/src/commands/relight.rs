@@ -5,8 +5,7 @@ use std::sync::Mutex;
 use retake_core::{ClipInfo, ColourTags, Error, Frame, FrameRange, FrameSource, Result, Transfer};
 use retake_media::layers::{Layer, LayerSequence};
 use retake_media::{SinkOptions, SourceOptions};
-use retake_model::depth;
-use retake_model::provenance::{InputRecord, ModelRecord, Provenance};
+use retake_model::provenance::{InputRecord, Provenance};
 use retake_ops::matte::{check_pass_covers, pass_offset, MatteValues};
 use retake_ops3d::relight::preview::preset_grid;
 use retake_ops3d::relight::{presets, AlphaRole, Geometry, NormalEncoding, Relight, RelightPasses};
@@ -16,7 +15,7 @@ use crate::args::{GlobalArgs, RelightArgs};
 use crate::context::Models;
 
 pub fn run(a: &RelightArgs, global: &GlobalArgs) -> Result<i32> {
-    let mut params = a.params.clone();
+    let mut params = a.params.0.clone();
     let inputs = &a.inputs;
     let alpha = super::alpha_input(inputs.mask.as_deref(), inputs.depth.as_deref())?;
     let auto = alpha.auto;
@@ -31,24 +30,11 @@ pub fn run(a: &RelightArgs, global: &GlobalArgs) -> Result<i32> {
     params.validate()?;
     let mut record = Provenance::new("relight", &params);
     let mut models = Models::for_io(global, &a.io);
-    let subject = if auto {
-        Some(models.auto_subject(&mut record)?)
-    } else {
-        None
-    };
     // Geometry, best first: passes, a depth model, the built-in estimate.
-    let depth_model = if inputs.depth.is_some() || inputs.normals.is_some() {
-        None
-    } else {
-        let chosen = depth::choose(&params.depth_model, &mut || models.context())?;
-        if let Some(d) = &chosen {
-            let m = d.model();
-            record
-                .models
-                .push(ModelRecord::new(&m.manifest, m.provider.name()));
-        }
-        chosen
-    };
+    let geometry_given = inputs.depth.is_some() || inputs.normals.is_some();
+    let built =
+        retake_ops3d::build::relight(&params, auto, geometry_given, &mut || models.context())?;
+    record.models.extend(built.models);
     let normals = inputs
         .normals
         .as_deref()
@@ -57,13 +43,7 @@ pub fn run(a: &RelightArgs, global: &GlobalArgs) -> Result<i32> {
     if let Some(n) = &normals {
         record.inputs.push(InputRecord::new("normals", &n.path));
     }
-    let mut op = Relight::new(params.clone())?;
-    if let Some(s) = subject {
-        op = op.with_subject(s);
-    }
-    if let Some(d) = depth_model {
-        op = op.with_depth_model(d);
-    }
+    let mut op = built.op;
     if let Some(n) = normals {
         op = op.with_passes(Box::new(move |frame: &Frame| n.geometry(frame).map(Some)));
     }

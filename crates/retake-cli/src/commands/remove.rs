@@ -2,7 +2,6 @@
 
 use retake_core::{Error, Result};
 use retake_model::provenance::{InputRecord, Provenance};
-use retake_ops::inpaint::choose::choose_fill;
 use retake_ops::matte::MatteValues;
 use retake_ops::remove::{ReferenceFrame, Remove, RemoveParams};
 
@@ -39,15 +38,10 @@ fn build(
     record: &mut Provenance,
 ) -> Result<Remove> {
     let mut models = Models::for_io(global, io);
-    let chosen = choose_fill(&params.fill, &mut || models.context())?;
-    record.models.extend(chosen.model);
-    let subject = if params.auto_mask() {
-        Some(models.auto_subject(record)?)
-    } else {
-        None
-    };
+    let built = retake_ops::build::remove(params, &mut || models.context())?;
+    record.models.extend(built.models);
     let references = read_references(params, io, record)?;
-    Ok(Remove::new(params.clone(), chosen.fill, subject)?.with_references(references))
+    Ok(built.op.with_references(references))
 }
 
 /// The `--reference FRAME=IMAGE` pictures, read in the shot's colour and

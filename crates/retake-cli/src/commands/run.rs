@@ -26,6 +26,7 @@ use crate::args::{
     ConvertArgs, ConvertParams, GlobalArgs, IoArgs, MaskArgs, ReangleArgs, ReangleInputs,
     RelightArgs, RelightInputs, RemoveArgs, RunArgs,
 };
+use crate::table_args::TableArgs;
 
 #[derive(Debug, PartialEq, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -152,7 +153,7 @@ pub fn run(a: &RunArgs, global: &GlobalArgs) -> Result<i32> {
         Operation::Mask => super::mask::run(
             &MaskArgs {
                 io,
-                params: job.mask.unwrap_or_default(),
+                params: TableArgs(job.mask.unwrap_or_default()),
             },
             global,
         ),
@@ -167,6 +168,7 @@ pub fn run(a: &RunArgs, global: &GlobalArgs) -> Result<i32> {
                 params.mask = resolve_mask(base, &params.mask);
             }
             params.map_reference_paths(|p| resolve(base, p));
+            let params = TableArgs(params);
             super::remove::run(&RemoveArgs { io, params }, global)
         }
         Operation::Relight => {
@@ -184,7 +186,7 @@ pub fn run(a: &RunArgs, global: &GlobalArgs) -> Result<i32> {
             let args = RelightArgs {
                 io,
                 inputs,
-                params: job.relight.unwrap_or_default(),
+                params: TableArgs(job.relight.unwrap_or_default()),
             };
             super::relight::run(&args, global)
         }
@@ -202,7 +204,7 @@ pub fn run(a: &RunArgs, global: &GlobalArgs) -> Result<i32> {
             let args = ReangleArgs {
                 io,
                 inputs,
-                params: job.reangle.unwrap_or_default(),
+                params: TableArgs(job.reangle.unwrap_or_default()),
             };
             super::reangle::run(&args, global)
         }

@@ -41,17 +41,11 @@ use snap::{ColourModel, Work};
 pub use spec::{is_keyframe_list, keyframes_text, parse_keyframes, KeyBox, KeySpec, KeyframeSpec};
 use store::Store;
 
-/// Parameters of `retake track`, shared by the CLI and job files.
+/// Parameters of keyframe tracking, shared by the CLI and job files;
+/// described in [`crate::track_params::TABLE`].
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "cli", derive(clap::Args))]
 #[serde(default, deny_unknown_fields)]
 pub struct TrackParams {
-    /// The object on a few frames: FRAME=MASK[,FRAME=MASK...], where MASK is
-    /// a picture of the shot's size (PNG, EXR or TIFF; white = object, or
-    /// its alpha) or box:X,Y,W,H (pixels, from the top left), e.g.
-    /// `0=dog.png,40=box:120,80,60,90`. Frames are the shot's numbers (a
-    /// video counts from 0).
-    #[cfg_attr(feature = "cli", arg(long))]
     pub keyframes: String,
 }
 

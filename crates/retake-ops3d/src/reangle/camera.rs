@@ -52,7 +52,6 @@ fn rot_z(deg: f64) -> Mat3 {
 /// starts at the shot's first frame and reaches its full extent at the
 /// last, eased in and out.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 #[serde(rename_all = "kebab-case")]
 pub enum NamedMove {
     /// Circle around the subject (a point `pivot` away on the view axis),

@@ -35,7 +35,6 @@ use std::sync::Arc;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::check::{check_keys, check_value};
 use crate::passes::DepthEncoding;
 use retake_core::error::{Error, Result};
 use retake_core::frame::Frame;
@@ -57,7 +56,6 @@ pub use warp::{warp, Warped};
 
 /// What the frames' alpha channel carries into reangle.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 #[serde(rename_all = "lowercase")]
 pub enum ReangleAlpha {
     /// The subject's matte: the built-in geometry stands it on the ground.
@@ -69,102 +67,39 @@ pub enum ReangleAlpha {
     Ignore,
 }
 
-/// Parameters of reangle, shared by the CLI, job files and the plugin.
+/// Parameters of reangle, shared by the CLI, job files and the plugin;
+/// ids, help, defaults and limits are in [`crate::reangle_params::TABLE`].
 /// Camera values can be one number or `frame:value` keys (`0:0,100:8`);
 /// explicit values act on top of a named move.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "cli", derive(clap::Args))]
 #[serde(default, deny_unknown_fields)]
 pub struct ReangleParams {
-    /// Turn the camera left/right in degrees (-60 to 60; positive pans right).
-    #[cfg_attr(feature = "cli", arg(long, allow_hyphen_values = true))]
     pub yaw: Option<Keyframes>,
-    /// Tilt the camera in degrees (-60 to 60; positive tilts up).
-    #[cfg_attr(feature = "cli", arg(long, allow_hyphen_values = true))]
     pub pitch: Option<Keyframes>,
-    /// Roll the camera in degrees (-180 to 180; positive turns the camera
-    /// counter-clockwise, so the picture turns clockwise).
-    #[cfg_attr(feature = "cli", arg(long, allow_hyphen_values = true))]
     pub roll: Option<Keyframes>,
-    /// Move the camera forward (negative: back), in scene units: the depth
-    /// pass's unit, or for relative depth the nearest surface is 1 away.
-    #[cfg_attr(feature = "cli", arg(long, allow_hyphen_values = true))]
     pub dolly: Option<Keyframes>,
-    /// Move the camera right (negative: left), in scene units.
-    #[cfg_attr(feature = "cli", arg(long, allow_hyphen_values = true))]
     pub truck: Option<Keyframes>,
-    /// Move the camera up (negative: down), in scene units.
-    #[cfg_attr(feature = "cli", arg(long, allow_hyphen_values = true))]
     pub pedestal: Option<Keyframes>,
-    /// Focal length multiplier of the virtual camera (0.5 to 4; 2 = twice
-    /// as long a lens, 1 = the shot's).
-    #[cfg_attr(feature = "cli", arg(long))]
     pub zoom: Option<Keyframes>,
-    /// A named move over the whole shot (eased from the first frame to the
-    /// last): orbit, push-in, pull-out, truck-left or truck-right.
-    #[cfg_attr(feature = "cli", arg(long = "move", value_enum))]
     #[serde(rename = "move")]
     pub camera_move: Option<NamedMove>,
-    /// Size of the named move (-5 to 5; 1 = orbit 10 degrees, push-in or
-    /// pull-out 30% and truck 15% of the pivot distance).
-    #[cfg_attr(
-        feature = "cli",
-        arg(long, default_value_t = 1.0, allow_hyphen_values = true)
-    )]
     pub amount: f32,
-    /// Distance of the subject the named moves are built around, in scene
-    /// units (the orbit's centre; the scale of push-in and truck).
-    #[cfg_attr(feature = "cli", arg(long, default_value_t = 2.0))]
     pub pivot: f32,
-    /// Horizontal field of view of the shot's camera in degrees (10-120):
-    /// how depth becomes 3D.
-    #[cfg_attr(feature = "cli", arg(long, default_value_t = 50.0))]
     pub fov: f32,
-    /// Depth when no pass is given: `auto` (an installed depth model, else
-    /// the built-in layered estimate), `builtin`, or a depth model's name
-    /// or manifest path.
-    #[cfg_attr(feature = "cli", arg(long, default_value = "auto"))]
     pub depth_model: String,
-    /// Scene depth range for relative depth (a learned model, an inverse
-    /// depth pass, the built-in estimate): the farthest surface is this
-    /// many times farther than the nearest (1.5-1000).
-    #[cfg_attr(feature = "cli", arg(long, default_value_t = 10.0))]
     pub depth_range: f32,
-    /// How a depth pass stores depth: distance (larger = farther) or
-    /// inverse (disparity, larger = nearer; scaled by --depth-range).
-    #[cfg_attr(
-        feature = "cli",
-        arg(long, value_enum, default_value_t = DepthEncoding::Distance)
-    )]
     pub depth_encoding: DepthEncoding,
-    /// What the frames' alpha carries: the subject's matte, a depth pass,
-    /// or nothing to use.
-    #[cfg_attr(
-        feature = "cli",
-        arg(long, value_enum, default_value_t = ReangleAlpha::Matte)
-    )]
     pub alpha: ReangleAlpha,
-    /// Height of the built-in ground plane's horizon, as a fraction of the
-    /// frame from the top (0-1).
-    #[cfg_attr(feature = "cli", arg(long, default_value_t = 0.4))]
     pub horizon: f32,
-    /// Relative depth difference between neighbouring pixels that counts
-    /// as an edge the new view may look behind (0.005-1).
-    #[cfg_attr(feature = "cli", arg(long, default_value_t = 0.04))]
     pub depth_edge: f32,
-    /// Frames on each side searched for what a disocclusion hides (0 =
-    /// spatial fill only, at most 30); also the spacing of the frames whose
-    /// invented fill the others follow.
-    #[cfg_attr(feature = "cli", arg(long, default_value_t = 6))]
     pub window: usize,
-    /// Spatial fill for what no frame saw, as `retake remove --fill`:
-    /// auto, patchmatch, smooth, or an inpainting model's name.
-    #[cfg_attr(feature = "cli", arg(long, default_value = "auto"))]
     pub fill: String,
 }
 
 impl Default for ReangleParams {
     fn default() -> Self {
+        let t = crate::reangle_params::TABLE;
+        // Camera values left unset mean no change (or the named move's).
         ReangleParams {
             yaw: None,
             pitch: None,
@@ -174,17 +109,17 @@ impl Default for ReangleParams {
             pedestal: None,
             zoom: None,
             camera_move: None,
-            amount: 1.0,
-            pivot: 2.0,
-            fov: 50.0,
-            depth_model: "auto".into(),
-            depth_range: 10.0,
-            depth_encoding: DepthEncoding::Distance,
-            alpha: ReangleAlpha::Matte,
-            horizon: 0.4,
-            depth_edge: 0.04,
-            window: 6,
-            fill: "auto".into(),
+            amount: t.default_f32("amount"),
+            pivot: t.default_f32("pivot"),
+            fov: t.default_f32("fov"),
+            depth_model: t.default_of("depth_model"),
+            depth_range: t.default_f32("depth_range"),
+            depth_encoding: t.default_of("depth_encoding"),
+            alpha: t.default_of("alpha"),
+            horizon: t.default_f32("horizon"),
+            depth_edge: t.default_f32("depth_edge"),
+            window: t.default_int("window"),
+            fill: t.default_of("fill"),
         }
     }
 }
@@ -198,35 +133,33 @@ pub const WARN_COVERAGE: f64 = 0.8;
 impl ReangleParams {
     /// Reject values that cannot work, naming the parameter.
     pub fn validate(&self) -> Result<()> {
-        check_value("fov", self.fov, 10.0..=120.0, "°")?;
-        check_keys("yaw", &self.yaw, -60.0..=60.0, "°")?;
-        check_keys("pitch", &self.pitch, -60.0..=60.0, "°")?;
-        check_keys("roll", &self.roll, -180.0..=180.0, "°")?;
-        check_keys("dolly", &self.dolly, -1e4..=1e4, "")?;
-        check_keys("truck", &self.truck, -1e4..=1e4, "")?;
-        check_keys("pedestal", &self.pedestal, -1e4..=1e4, "")?;
-        check_keys("zoom", &self.zoom, 0.5..=4.0, "x")?;
-        check_value("amount", self.amount, -5.0..=5.0, "")?;
-        check_value("pivot", self.pivot, 0.01..=1e4, "")?;
-        check_value("depth-range", self.depth_range, 1.5..=1000.0, "")?;
+        let t = crate::reangle_params::TABLE;
+        t.check("fov", self.fov as f64)?;
+        for (id, keys) in [
+            ("yaw", &self.yaw),
+            ("pitch", &self.pitch),
+            ("roll", &self.roll),
+            ("dolly", &self.dolly),
+            ("truck", &self.truck),
+            ("pedestal", &self.pedestal),
+            ("zoom", &self.zoom),
+        ] {
+            if let Some(k) = keys {
+                t.check_all(id, k.values())?;
+            }
+        }
+        t.check("amount", self.amount as f64)?;
+        t.check("pivot", self.pivot as f64)?;
+        t.check("depth_range", self.depth_range as f64)?;
         if self.depth_model.trim().is_empty() {
             return Err(Error::parameter(
-                "depth-model",
+                "depth_model",
                 "is empty; use auto, builtin, or a depth model's name",
             ));
         }
-        check_value("horizon", self.horizon, 0.0..=1.0, "")?;
-        check_value("depth-edge", self.depth_edge, 0.005..=1.0, "")?;
-        if self.window > retake_ops::remove::MAX_WINDOW {
-            return Err(Error::parameter(
-                "window",
-                format!(
-                    "{} frames is more than the {} allowed",
-                    self.window,
-                    retake_ops::remove::MAX_WINDOW
-                ),
-            ));
-        }
+        t.check("horizon", self.horizon as f64)?;
+        t.check("depth_edge", self.depth_edge as f64)?;
+        t.check("window", self.window as f64)?;
         if self.fill.trim().is_empty() {
             return Err(Error::parameter(
                 "fill",
@@ -1008,40 +941,6 @@ mod tests {
         assert!(toml::from_str::<ReangleParams>("move = \"spin\"").is_err());
     }
 
-    #[cfg(feature = "cli")]
-    #[test]
-    fn flags_parse_into_the_same_parameters() {
-        use clap::{CommandFactory, Parser};
-        #[derive(Parser)]
-        struct Cli {
-            #[command(flatten)]
-            reangle: ReangleParams,
-        }
-        Cli::command().debug_assert();
-        let cli = Cli::try_parse_from([
-            "reangle",
-            "--yaw",
-            "-5",
-            "--dolly",
-            "0:0,10:0.4",
-            "--move",
-            "orbit",
-            "--amount",
-            "-0.5",
-            "--alpha",
-            "depth",
-        ])
-        .unwrap();
-        let p = cli.reangle;
-        assert_eq!(p.yaw.as_ref().map(|k| k.value_at(0)), Some(-5.0));
-        assert_eq!(p.dolly.as_ref().map(|k| k.value_at(5)), Some(0.2));
-        assert_eq!(p.camera_move, Some(NamedMove::Orbit));
-        assert_eq!(p.amount, -0.5);
-        assert_eq!(p.alpha, ReangleAlpha::Depth);
-        let defaults = Cli::try_parse_from(["reangle"]).unwrap().reangle;
-        assert_eq!(defaults, ReangleParams::default());
-    }
-
     #[test]
     fn bad_values_name_their_parameter() {
         let bad = |p: ReangleParams, name: &str| {
@@ -1077,7 +976,7 @@ mod tests {
                 depth_range: 1.0,
                 ..Default::default()
             },
-            "depth-range",
+            "depth_range",
         );
         bad(
             ReangleParams {

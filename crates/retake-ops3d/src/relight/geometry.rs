@@ -39,7 +39,6 @@ pub struct Geometry {
 /// How a normal pass stores normals (always camera space: x right, y up,
 /// z towards the camera).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 #[serde(rename_all = "lowercase")]
 pub enum NormalEncoding {
     /// Components in -1..1 (float EXR passes).

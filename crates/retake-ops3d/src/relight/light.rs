@@ -157,7 +157,6 @@ pub fn kelvin_rgb(kelvin: f32) -> [f32; 3] {
 
 /// Which kind of key light.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 #[serde(rename_all = "lowercase")]
 pub enum LightKind {
     /// A distant light (the sun, a large source far away): one direction

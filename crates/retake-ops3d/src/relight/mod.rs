@@ -23,9 +23,8 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use rayon::prelude::*;
-use retake_model::depth::{self, DepthModel, DEFAULT_DEPTH_RANGE};
+use retake_model::depth::{self, DepthModel};
 
-use crate::check::{check_keys, check_value};
 use retake_core::error::{Error, Result};
 use retake_core::frame::Frame;
 use retake_core::pipeline::Operation;
@@ -44,7 +43,6 @@ pub use presets::Preset;
 
 /// What the frames' alpha channel carries into relighting.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 #[serde(rename_all = "lowercase")]
 pub enum AlphaRole {
     /// The subject's matte (attached from a file or `retake mask`): it
@@ -60,7 +58,6 @@ pub enum AlphaRole {
 
 /// Where the new light is allowed.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 #[serde(rename_all = "lowercase")]
 pub enum MaskMode {
     /// The whole frame.
@@ -74,7 +71,6 @@ pub enum MaskMode {
 
 /// How stabilisation matches neighbouring frames.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 #[serde(rename_all = "lowercase")]
 pub enum TemporalAlign {
     /// Same pixel, weighted by how alike it looks in both frames.
@@ -84,129 +80,48 @@ pub enum TemporalAlign {
     Flow,
 }
 
-/// Parameters of relighting, shared by the CLI, job files and the plugin.
+/// Parameters of relighting, shared by the CLI, job files and the plugin;
+/// ids, help, defaults and limits are in [`crate::relight_params::TABLE`].
 /// Lighting values left unset come from the preset (or a modest neutral
 /// key without one); each can be one number or `frame:value` keys.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "cli", derive(clap::Args))]
 #[serde(default, deny_unknown_fields)]
 pub struct RelightParams {
-    /// Starting point: key, fill, rim, dawn, noon, golden-hour, blue-hour or
-    /// night. Time-of-day presets also grade the frame. Values given
-    /// explicitly override the preset's.
-    #[cfg_attr(feature = "cli", arg(long))]
     pub preset: Option<String>,
-    /// Kind of light: directional (sun-like, from azimuth and elevation)
-    /// or point (at --light-x/--light-y/--light-depth). Default: directional.
-    #[cfg_attr(feature = "cli", arg(long, value_enum))]
     pub light: Option<LightKind>,
-    /// Direction of a directional light around the view axis, in degrees:
-    /// 0 = from the right of frame, 90 = from above, 180 = from the left,
-    /// 270 = from below. Default 45. Keyframes: `0:30,100:60`.
-    #[cfg_attr(feature = "cli", arg(long, allow_hyphen_values = true))]
     pub azimuth: Option<Keyframes>,
-    /// Tilt of a directional light towards the camera, in degrees: 90 =
-    /// from the camera, 0 = grazing from the side, negative = from behind
-    /// (a back light). Default 45.
-    #[cfg_attr(feature = "cli", arg(long, allow_hyphen_values = true))]
     pub elevation: Option<Keyframes>,
-    /// Horizontal position of a point light on the frame (0 = left edge,
-    /// 1 = right edge; outside is allowed). Default 0.5.
-    #[cfg_attr(feature = "cli", arg(long, allow_hyphen_values = true))]
     pub light_x: Option<Keyframes>,
-    /// Vertical position of a point light on the frame (0 = top, 1 =
-    /// bottom). Default 0.3.
-    #[cfg_attr(feature = "cli", arg(long, allow_hyphen_values = true))]
     pub light_y: Option<Keyframes>,
-    /// Distance of a point light from the camera, relative to the scene's
-    /// typical depth (1 = as far as the median surface). Default 0.5.
-    #[cfg_attr(feature = "cli", arg(long))]
     pub light_depth: Option<Keyframes>,
-    /// Colour of the light as linear RGB, `1,0.9,0.8`. Not with --kelvin.
-    #[cfg_attr(feature = "cli", arg(long, alias = "color"))]
     #[serde(alias = "color")]
     pub colour: Option<Rgb>,
-    /// Colour of the light as a temperature in kelvin (1667-25000; 6500 =
-    /// neutral, lower = warmer). Not with --colour.
-    #[cfg_attr(feature = "cli", arg(long))]
     pub kelvin: Option<Keyframes>,
-    /// Light added, in units of the light already in the shot (1 doubles
-    /// the brightness of a surface facing the light; 0 adds none).
-    #[cfg_attr(feature = "cli", arg(long))]
     pub intensity: Option<Keyframes>,
-    /// Softness (0-1): 0 = hard terminator, 1 = light wraps around like a
-    /// large soft source; also softens shadows.
-    #[cfg_attr(feature = "cli", arg(long))]
     pub softness: Option<Keyframes>,
-    /// Rim light on edges that face the light, 0 = none.
-    #[cfg_attr(feature = "cli", arg(long))]
     pub rim: Option<Keyframes>,
-    /// Uniform light added everywhere, relative to the shot's light;
-    /// negative darkens (-1 to 10). Default 0.
-    #[cfg_attr(feature = "cli", arg(long, allow_hyphen_values = true))]
     pub ambient: Option<Keyframes>,
-    /// Colour of the ambient light, linear RGB. Default neutral.
-    #[cfg_attr(feature = "cli", arg(long, alias = "ambient-color"))]
     #[serde(alias = "ambient_color")]
     pub ambient_colour: Option<Rgb>,
-    /// Exposure of the whole result in stops (-10 to 10). Default 0.
-    #[cfg_attr(feature = "cli", arg(long, allow_hyphen_values = true))]
     pub exposure: Option<Keyframes>,
-    /// Tint of the whole result, linear RGB multiplier. Default neutral.
-    #[cfg_attr(feature = "cli", arg(long))]
     pub grade: Option<Rgb>,
-    /// Horizontal field of view of the camera, in degrees (10-120): how
-    /// depth becomes shape.
-    #[cfg_attr(feature = "cli", arg(long, default_value_t = 50.0))]
     pub fov: f32,
-    /// Cast screen-space shadows from the depth.
-    #[cfg_attr(feature = "cli", arg(long))]
     pub shadows: bool,
-    /// How dark the shadows are (0-1) with --shadows.
-    #[cfg_attr(feature = "cli", arg(long, default_value_t = 0.8))]
     pub shadow_strength: f32,
-    /// Tilt of the built-in background plane in degrees (-80 to 80): 0 = a
-    /// wall facing the camera, positive = a floor, negative = a ceiling.
-    #[cfg_attr(
-        feature = "cli",
-        arg(long, default_value_t = 0.0, allow_hyphen_values = true)
-    )]
     pub background_tilt: f32,
-    /// Weight of the fine normals the built-in geometry reads from image
-    /// detail (0-2; 0 = smooth shapes only).
-    #[cfg_attr(feature = "cli", arg(long, default_value_t = 0.3))]
     pub detail: f32,
-    /// Where the light goes: all, only the subject, or only the background
-    /// (the matte arrives as alpha).
-    #[cfg_attr(feature = "cli", arg(long, value_enum, default_value_t = MaskMode::All))]
     pub mask_mode: MaskMode,
-    /// What the frames' alpha carries: the subject's matte, a depth pass,
-    /// or the picture's own alpha to keep.
-    #[cfg_attr(feature = "cli", arg(long, value_enum, default_value_t = AlphaRole::Matte))]
     pub alpha: AlphaRole,
-    /// Frames on each side whose geometry is blended in to stop flicker
-    /// (0 = off, at most 8).
-    #[cfg_attr(feature = "cli", arg(long, default_value_t = 2))]
     pub temporal_radius: usize,
-    /// How neighbouring frames' geometry is matched before blending: pixel
-    /// by pixel where the picture did not change, or along the optical flow
-    /// first (moving subjects are blended too; slower, and on the footage
-    /// measured no steadier, see scripts/eval_relight.sh).
-    #[cfg_attr(feature = "cli", arg(long, value_enum, default_value_t = TemporalAlign::Pixel))]
     pub temporal_align: TemporalAlign,
-    /// Geometry when no pass is given: `auto` (an installed depth model,
-    /// else the built-in estimate), `builtin`, or a depth model's name or
-    /// manifest path.
-    #[cfg_attr(feature = "cli", arg(long, default_value = "auto"))]
     pub depth_model: String,
-    /// For a depth model's relative depth: how many times farther the
-    /// farthest surface is than the nearest (1.5-1000).
-    #[cfg_attr(feature = "cli", arg(long, default_value_t = DEFAULT_DEPTH_RANGE))]
     pub depth_range: f32,
 }
 
 impl Default for RelightParams {
     fn default() -> Self {
+        let t = crate::relight_params::TABLE;
+        // Light values left unset come from the preset.
         RelightParams {
             preset: None,
             light: None,
@@ -224,17 +139,17 @@ impl Default for RelightParams {
             ambient_colour: None,
             exposure: None,
             grade: None,
-            fov: 50.0,
-            shadows: false,
-            shadow_strength: 0.8,
-            background_tilt: 0.0,
-            detail: 0.3,
-            mask_mode: MaskMode::All,
-            alpha: AlphaRole::Matte,
-            temporal_radius: 2,
-            temporal_align: TemporalAlign::Pixel,
-            depth_model: "auto".into(),
-            depth_range: DEFAULT_DEPTH_RANGE,
+            fov: t.default_f32("fov"),
+            shadows: t.default_bool("shadows"),
+            shadow_strength: t.default_f32("shadow_strength"),
+            background_tilt: t.default_f32("background_tilt"),
+            detail: t.default_f32("detail"),
+            mask_mode: t.default_of("mask_mode"),
+            alpha: t.default_of("alpha"),
+            temporal_radius: t.default_int("temporal_radius"),
+            temporal_align: t.default_of("temporal_align"),
+            depth_model: t.default_of("depth_model"),
+            depth_range: t.default_f32("depth_range"),
         }
     }
 }
@@ -262,56 +177,55 @@ impl RelightParams {
     /// Reject values that cannot work, naming the parameter.
     pub fn validate(&self) -> Result<()> {
         self.preset()?;
-        check_value("fov", self.fov, 10.0..=120.0, "°")?;
-        check_keys("azimuth", &self.azimuth, -3600.0..=3600.0, "°")?;
-        check_keys("elevation", &self.elevation, -90.0..=90.0, "°")?;
-        check_keys("light-x", &self.light_x, -10.0..=10.0, "")?;
-        check_keys("light-y", &self.light_y, -10.0..=10.0, "")?;
-        check_keys("light-depth", &self.light_depth, 0.001..=1000.0, "")?;
-        check_keys("kelvin", &self.kelvin, light::KELVIN_RANGE, " K")?;
-        check_keys("intensity", &self.intensity, 0.0..=100.0, "")?;
-        check_keys("softness", &self.softness, 0.0..=1.0, "")?;
-        check_keys("rim", &self.rim, 0.0..=10.0, "")?;
-        check_keys("ambient", &self.ambient, -1.0..=10.0, "")?;
-        check_keys("exposure", &self.exposure, -10.0..=10.0, " stops")?;
-        check_value("shadow-strength", self.shadow_strength, 0.0..=1.0, "")?;
-        check_value("background-tilt", self.background_tilt, -80.0..=80.0, "°")?;
-        check_value("detail", self.detail, 0.0..=2.0, "")?;
-        depth::check_depth_range(self.depth_range)?;
+        let t = crate::relight_params::TABLE;
+        t.check("fov", self.fov as f64)?;
+        for (id, keys) in [
+            ("azimuth", &self.azimuth),
+            ("elevation", &self.elevation),
+            ("light_x", &self.light_x),
+            ("light_y", &self.light_y),
+            ("light_depth", &self.light_depth),
+            ("kelvin", &self.kelvin),
+            ("intensity", &self.intensity),
+            ("softness", &self.softness),
+            ("rim", &self.rim),
+            ("ambient", &self.ambient),
+            ("exposure", &self.exposure),
+        ] {
+            if let Some(k) = keys {
+                t.check_all(id, k.values())?;
+            }
+        }
+        t.check("shadow_strength", self.shadow_strength as f64)?;
+        t.check("background_tilt", self.background_tilt as f64)?;
+        t.check("detail", self.detail as f64)?;
+        t.check("depth_range", self.depth_range as f64)?;
         if self.depth_model.trim().is_empty() {
             return Err(Error::parameter(
-                "depth-model",
+                "depth_model",
                 "is empty; use auto, builtin, or a depth model's name",
             ));
         }
         if self.colour.is_some() && self.kelvin.is_some() {
             return Err(Error::parameter(
                 "colour",
-                "give the light's colour as --colour or --kelvin, not both",
+                "give the light's colour as [[colour]] or [[kelvin]], not both",
             ));
         }
         for (name, c) in [
             ("colour", &self.colour),
-            ("ambient-colour", &self.ambient_colour),
+            ("ambient_colour", &self.ambient_colour),
             ("grade", &self.grade),
         ] {
             if let Some(c) = c {
                 Rgb::new(c.0).map_err(|e| Error::parameter(name, e))?;
             }
         }
-        if self.temporal_radius > MAX_TEMPORAL_RADIUS {
-            return Err(Error::parameter(
-                "temporal-radius",
-                format!(
-                    "{} frames is more than the {MAX_TEMPORAL_RADIUS} allowed",
-                    self.temporal_radius
-                ),
-            ));
-        }
+        t.check("temporal_radius", self.temporal_radius as f64)?;
         if self.mask_mode != MaskMode::All && self.alpha != AlphaRole::Matte {
             return Err(Error::parameter(
-                "mask-mode",
-                "limiting the light to the subject or the background needs the matte as alpha (--alpha matte)",
+                "mask_mode",
+                "limiting the light to the subject or the background needs the matte as alpha ([[alpha]] matte)",
             ));
         }
         Ok(())
@@ -568,7 +482,7 @@ impl Relight {
             return Err(Error::parameter(
                 "alpha",
                 format!(
-                    "frame {} has no alpha channel to read the depth pass from; attach the depth as alpha or use --alpha matte",
+                    "frame {} has no alpha channel to read the depth pass from; attach the depth as alpha or use [[alpha]] matte",
                     frame.index
                 ),
             ));
@@ -650,9 +564,9 @@ impl Relight {
         let frame = &item.frame;
         let m = item.analysis.matte.clone().ok_or_else(|| {
             Error::parameter(
-                "mask-mode",
+                "mask_mode",
                 format!(
-                    "frame {} has no matte (alpha channel) to limit the light with; attach one or use --mask-mode all",
+                    "frame {} has no matte (alpha channel) to limit the light with; attach one or use [[mask_mode]] all",
                     frame.index
                 ),
             )
@@ -793,43 +707,6 @@ mod tests {
         assert_eq!(partial.colour, Some(Rgb([1.0, 0.5, 0.25])));
         assert!(toml::from_str::<RelightParams>("azimut = 3").is_err());
         assert!(toml::from_str::<RelightParams>("azimuth = \"0:x\"").is_err());
-    }
-
-    #[cfg(feature = "cli")]
-    #[test]
-    fn flags_parse_into_the_same_parameters() {
-        use clap::{CommandFactory, Parser};
-        #[derive(Parser)]
-        struct Cli {
-            #[command(flatten)]
-            relight: RelightParams,
-        }
-        Cli::command().debug_assert();
-        let cli = Cli::try_parse_from([
-            "relight",
-            "--preset",
-            "night",
-            "--azimuth",
-            "0:30,100:60",
-            "--elevation",
-            "-20",
-            "--color",
-            "1,0.9,0.8",
-            "--shadows",
-            "--alpha",
-            "depth",
-        ])
-        .unwrap();
-        let p = cli.relight;
-        assert_eq!(p.azimuth.as_ref().map(|k| k.value_at(50)), Some(45.0));
-        assert_eq!(p.elevation.as_ref().map(|k| k.value_at(0)), Some(-20.0));
-        assert_eq!(p.colour, Some(Rgb([1.0, 0.9, 0.8])));
-        assert_eq!(p.alpha, AlphaRole::Depth);
-        assert_eq!(p.fov, RelightParams::default().fov);
-        assert!(p.shadows && p.validate().is_ok());
-        assert!(Cli::try_parse_from(["relight", "--azimuth", "0:x"]).is_err());
-        let defaults = Cli::try_parse_from(["relight"]).unwrap().relight;
-        assert_eq!(defaults, RelightParams::default());
     }
 
     #[test]

@@ -557,6 +557,40 @@ int retake_hs_options(void *effect, const char *name, char *out, size_t len) {
   return kOfxStatOK;
 }
 
+/// Every parameter the effect defined, as the host holds it, one a line:
+/// `name<TAB>type<TAB>label<TAB>default<TAB>min<TAB>max<TAB>display min<TAB>
+/// display max<TAB>animates<TAB>hint` (type as OpenFX names it; numbers
+/// only where the type has them; a choice's default is its index).
+int retake_hs_params(void *effect, char *out, size_t len) {
+  Effect *e = static_cast<Effect *>(effect);
+  std::ostringstream s;
+  s.precision(17);
+  for (Hs::Param::Instance *p : e->getParamList()) {
+    Hs::Property::Set &props = p->getProperties();
+    const std::string &type = p->getType();
+    s << p->getName() << '\t' << type << '\t' << p->getLabel() << '\t';
+    bool real = type == kOfxParamTypeDouble || type == kOfxParamTypeRGB;
+    bool whole = type == kOfxParamTypeInteger || type == kOfxParamTypeChoice ||
+                 type == kOfxParamTypeBoolean;
+    if (real) s << props.getDoubleProperty(kOfxParamPropDefault);
+    if (whole) s << props.getIntProperty(kOfxParamPropDefault);
+    s << '\t';
+    if (type == kOfxParamTypeDouble) {
+      s << props.getDoubleProperty(kOfxParamPropMin) << '\t' << props.getDoubleProperty(kOfxParamPropMax)
+        << '\t' << props.getDoubleProperty(kOfxParamPropDisplayMin) << '\t'
+        << props.getDoubleProperty(kOfxParamPropDisplayMax);
+    } else if (type == kOfxParamTypeInteger) {
+      s << props.getIntProperty(kOfxParamPropMin) << '\t' << props.getIntProperty(kOfxParamPropMax) << '\t'
+        << props.getIntProperty(kOfxParamPropDisplayMin) << '\t' << props.getIntProperty(kOfxParamPropDisplayMax);
+    } else {
+      s << "\t\t\t";
+    }
+    s << '\t' << props.getIntProperty(kOfxParamPropAnimates) << '\t' << p->getHint() << '\n';
+  }
+  copy_out(s.str(), out, len);
+  return kOfxStatOK;
+}
+
 /// Connect a clip to `count` frames from `first` (float, top row first,
 /// `channels` per pixel) handed out at `depth`; null data disconnects.
 int retake_hs_connect(void *effect, const char *clip_name, int width, int height, int channels,
