@@ -960,18 +960,20 @@ impl Operation for Reangle {
         })
     }
 
+    fn renders_from_source(&self) -> bool {
+        false
+    }
+
     fn render(&self, window: &Window<ReangleAnalysis>) -> Result<Arc<Frame>> {
         let centre = window.centre();
         let a = &centre.analysis;
-        let src = &centre.frame;
+        // Everything comes from the analysis: the pipeline does not keep
+        // the decoded frames (see `renders_from_source`).
+        let src = &a.warped.frame;
         let (w, h) = (src.width, src.height);
         let out = if a.identity {
-            // The input's own pixels, bit for bit.
-            if src.channels == 3 {
-                src.clone()
-            } else {
-                Arc::new(src.with_channels(3))
-            }
+            // The identity warp holds the input's own pixels, bit for bit.
+            src.clone()
         } else {
             let mut centre_at = 0;
             let items: Vec<Arc<Item<RemoveAnalysis>>> = window
