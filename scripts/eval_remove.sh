@@ -12,18 +12,14 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 data=${RETAKE_EVAL_DATA:-../shared/eval}
 out=out/eval
-venv=.deps/eval-venv
 
 for d in "$data/davis-sttn" "$data/places2-512"; do
   [ -d "$d" ] || { echo "eval_remove: $d is missing; set RETAKE_EVAL_DATA to the evaluation data folder" >&2; exit 3; }
 done
 command -v ffmpeg >/dev/null || { echo "eval_remove: ffmpeg is missing; run scripts/setup.sh" >&2; exit 1; }
 
-# OpenCV is only for the baselines; a venv keeps it out of the system Python.
-if ! "$venv/bin/python" -c 'import cv2, numpy' 2>/dev/null; then
-  python3 -m venv "$venv"
-  "$venv/bin/pip" install -q --disable-pip-version-check opencv-python-headless numpy
-fi
+# OpenCV is only for the baselines.
+source scripts/eval_venv.sh
 
 cargo build --release -q -p retake-cli
 mkdir -p "$out"

@@ -28,6 +28,15 @@ pub trait Operation: Send + Sync {
 
     /// Render the centre frame of the window.
     fn render(&self, window: &Window<Self::Analysis>) -> Result<Arc<Frame>>;
+
+    /// Whether `render` reads the pixels of its window's decoded frames.
+    /// An operation whose analysis holds everything it renders from
+    /// (reangle's warped frames) says no: the pipeline then keeps only
+    /// each frame's number and size once it is analysed (its `data` is
+    /// empty), so a window holds one picture per frame, not two.
+    fn renders_from_source(&self) -> bool {
+        true
+    }
 }
 
 /// Progress as frames reach the sink.
@@ -191,6 +200,17 @@ pub fn run<O: Operation>(
             let started = spawn().spawn_scoped(s, move || {
                 stage(rx, tx, aborted, fail, |frame: Arc<Frame>| {
                     let analysis = op.analyse(&frame)?;
+                    let frame = if op.renders_from_source() {
+                        frame
+                    } else {
+                        Arc::new(Frame {
+                            index: frame.index,
+                            width: frame.width,
+                            height: frame.height,
+                            channels: frame.channels,
+                            data: Vec::new(),
+                        })
+                    };
                     Ok(Arc::new(Item { frame, analysis }))
                 })
             });

@@ -310,14 +310,17 @@ pub type PassWriter = dyn Fn(&ReanglePasses) -> Result<()> + Send + Sync;
 
 /// One frame seen from its virtual camera.
 pub struct ReangleAnalysis {
-    /// The warped picture as the removal engine sees it: RGBA, alpha 1 on
-    /// the hole it fills (what was not seen, plus the foreground side of
-    /// the depth edges next to it, so nothing is taken from there).
+    /// The warped picture as the removal engine sees it (RGB; its hole,
+    /// in the analysis, is what was not seen plus the foreground side of
+    /// the depth edges next to it, so nothing is taken from there). Kept
+    /// without the alpha the engine read the hole from: a window holds
+    /// many of these.
     warped: Arc<Item<RemoveAnalysis>>,
     /// Pixels whose colour comes from the fill.
     filled: Vec<bool>,
-    /// Warped depth; in filled areas, the background's next to them.
-    depth: Vec<f32>,
+    /// Warped depth; in filled areas, the background's next to them. Kept
+    /// only when the passes are written.
+    depth: Option<Vec<f32>>,
     /// Real warped colours of the pixels the engine saw as background.
     restore: Vec<(usize, [f32; 3])>,
     /// The camera is the real one: the output is the input.
@@ -848,30 +851,34 @@ impl Operation for Reangle {
         }
         let rgba = Frame::from_data(frame.index, w, h, 4, data)?;
         let analysis = self.remove.analyse(&rgba)?;
+        let rgb = rgba.with_channels(3);
+        drop(rgba);
         Ok(ReangleAnalysis {
             warped: Arc::new(Item {
-                frame: Arc::new(rgba),
+                frame: Arc::new(rgb),
                 analysis,
             }),
             filled: regions.filled,
-            depth: regions.depth,
+            depth: self.pass_writer.is_some().then_some(regions.depth),
             restore,
             identity,
         })
     }
 
+    fn renders_from_source(&self) -> bool {
+        false
+    }
+
     fn render(&self, window: &Window<ReangleAnalysis>) -> Result<Arc<Frame>> {
         let centre = window.centre();
         let a = &centre.analysis;
-        let src = &centre.frame;
+        // Everything comes from the analysis: the pipeline does not keep
+        // the decoded frames (see `renders_from_source`).
+        let src = &a.warped.frame;
         let (w, h) = (src.width, src.height);
         let out = if a.identity {
-            // The input's own pixels, bit for bit.
-            if src.channels == 3 {
-                src.clone()
-            } else {
-                Arc::new(src.with_channels(3))
-            }
+            // The identity warp holds the input's own pixels, bit for bit.
+            src.clone()
         } else {
             let mut centre_at = 0;
             let items: Vec<Arc<Item<RemoveAnalysis>>> = window
@@ -893,7 +900,7 @@ impl Operation for Reangle {
                 if a.filled[i] {
                     o.copy_from_slice(&filled.data[i * 3..i * 3 + 3]);
                 } else {
-                    o.copy_from_slice(&warped.data[i * 4..i * 4 + 3]);
+                    o.copy_from_slice(&warped.data[i * 3..i * 3 + 3]);
                 }
             }
             for (i, c) in &a.restore {
@@ -901,7 +908,7 @@ impl Operation for Reangle {
             }
             Arc::new(Frame::from_data(src.index, w, h, 3, data)?)
         };
-        if let Some(writer) = &self.pass_writer {
+        if let (Some(writer), Some(depth)) = (&self.pass_writer, &a.depth) {
             let mask = a
                 .filled
                 .iter()
@@ -909,7 +916,7 @@ impl Operation for Reangle {
                 .collect();
             writer(&ReanglePasses {
                 mask: Frame::from_data(src.index, w, h, 1, mask)?,
-                depth: Frame::from_data(src.index, w, h, 1, a.depth.clone())?,
+                depth: Frame::from_data(src.index, w, h, 1, depth.clone())?,
             })?;
         }
         Ok(out)
