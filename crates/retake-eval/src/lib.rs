@@ -132,6 +132,27 @@ pub fn ssim(
     channels: usize,
     mask: Option<&[f32]>,
 ) -> f64 {
+    let (whole, masked) = ssim_whole_and_masked(a, b, width, height, channels, mask);
+    if mask.is_some() {
+        masked
+    } else {
+        whole
+    }
+}
+
+/// SSIM of the whole picture and, with a mask, of the pixels in it (NaN
+/// without one), from one computation of the SSIM map: `retake eval`
+/// reports both, and the map is most of SSIM's cost.
+///
+/// Panics when the lengths do not agree with the dimensions.
+pub fn ssim_whole_and_masked(
+    a: &[f32],
+    b: &[f32],
+    width: usize,
+    height: usize,
+    channels: usize,
+    mask: Option<&[f32]>,
+) -> (f64, f64) {
     let n = width * height;
     assert_eq!(
         a.len(),
@@ -147,22 +168,28 @@ pub fn ssim(
         assert_eq!(m.len(), n, "ssim: mask has the wrong size");
     }
     if n == 0 || channels == 0 {
-        return f64::NAN;
+        return (f64::NAN, f64::NAN);
     }
-    let mut total = 0.0;
+    let mut whole = 0.0;
+    let mut masked = if mask.is_some() { 0.0 } else { f64::NAN };
     for c in 0..channels {
-        let (sum, count) = ssim_channel(a, b, width, height, channels, c, mask);
-        if count == 0 {
-            return f64::NAN;
-        }
-        total += sum / count as f64;
+        let sums = ssim_channel(a, b, width, height, channels, c, mask);
+        whole += sums.whole.0 / sums.whole.1 as f64;
+        masked += sums.masked.0 / sums.masked.1 as f64;
     }
-    total / channels as f64
+    (whole / channels as f64, masked / channels as f64)
 }
 
-/// Sum of the SSIM map of one channel over the counted pixels, and their
-/// number. The five local moments are filtered along rows into planes,
-/// then down columns one output pixel at a time, so memory is five planes.
+/// Sums of one channel's SSIM map and how many pixels each counts: over
+/// the pixels where the window fits, and over those of them in the mask.
+struct ChannelSums {
+    whole: (f64, usize),
+    masked: (f64, usize),
+}
+
+/// Sums of the SSIM map of one channel (see [`ChannelSums`]). The five
+/// local moments are filtered along rows into planes, then down columns
+/// one output pixel at a time, so memory is five planes.
 fn ssim_channel(
     a: &[f32],
     b: &[f32],
@@ -171,7 +198,7 @@ fn ssim_channel(
     channels: usize,
     c: usize,
     mask: Option<&[f32]>,
-) -> (f64, usize) {
+) -> ChannelSums {
     let w = ssim_window();
     let r = SSIM_RADIUS;
     let n = width * height;
@@ -215,17 +242,11 @@ fn ssim_channel(
     } else {
         (0, height)
     };
-    let rows: Vec<(f64, usize)> = (y0..y1)
+    let rows: Vec<[(f64, usize); 2]> = (y0..y1)
         .into_par_iter()
         .map(|y| {
-            let mut sum = 0.0;
-            let mut count = 0;
+            let mut sums = [(0.0, 0); 2];
             for x in x0..x1 {
-                if let Some(m) = mask {
-                    if m[y * width + x] <= 0.5 {
-                        continue;
-                    }
-                }
                 let mut acc = [0f32; 5];
                 for (k, &wk) in w.iter().enumerate() {
                     let ys = reflect(y as isize + k as isize - r as isize, height);
@@ -238,16 +259,27 @@ fn ssim_channel(
                 let va = maa - ma * ma;
                 let vb = mbb - mb * mb;
                 let cov = mab - ma * mb;
-                sum += ((2.0 * ma * mb + SSIM_C1) * (2.0 * cov + SSIM_C2))
+                let value = ((2.0 * ma * mb + SSIM_C1) * (2.0 * cov + SSIM_C2))
                     / ((ma * ma + mb * mb + SSIM_C1) * (va + vb + SSIM_C2));
-                count += 1;
+                sums[0].0 += value;
+                sums[0].1 += 1;
+                if mask.is_some_and(|m| m[y * width + x] > 0.5) {
+                    sums[1].0 += value;
+                    sums[1].1 += 1;
+                }
             }
-            (sum, count)
+            sums
         })
         .collect();
     // Summed in row order, so the result does not depend on threads.
-    rows.into_iter()
-        .fold((0.0, 0), |(s, n), (rs, rn)| (s + rs, n + rn))
+    let total = |k: usize| {
+        rows.iter()
+            .fold((0.0, 0), |(s, n), row| (s + row[k].0, n + row[k].1))
+    };
+    ChannelSums {
+        whole: total(0),
+        masked: total(1),
+    }
 }
 
 /// Pixels of `forward` whose flow is trusted for the warping error: the
@@ -403,7 +435,7 @@ impl WarpingError {
 }
 
 /// Bumped when the flow solver or the file layout changes.
-const FLOW_CACHE_VERSION: u32 = 1;
+const FLOW_CACHE_VERSION: u32 = 2;
 const FLOW_CACHE_MAGIC: &[u8; 8] = b"RTKFLOW1";
 
 /// [`flow_pair`] through a folder of earlier results. A missing, short or
@@ -642,6 +674,27 @@ mod tests {
         let s_whole = ssim(&a, &b, w, h, 3, None);
         assert!(s_left < s_whole && s_whole < 1.0, "{s_left} {s_whole}");
         assert!(ssim(&a, &b, w, h, 3, Some(&vec![0.0; w * h])).is_nan());
+    }
+
+    #[test]
+    fn whole_and_masked_ssim_come_from_one_map() {
+        let (w, h) = (80, 60);
+        let a = texture(w, h, 0.0);
+        let b: Vec<f32> = a
+            .iter()
+            .zip(noise(a.len(), 0.1, 4))
+            .map(|(v, n)| v + n)
+            .collect();
+        let mask: Vec<f32> = (0..w * h)
+            .map(|i| if i % w < w / 3 { 1.0 } else { 0.0 })
+            .collect();
+        let (whole, masked) = ssim_whole_and_masked(&a, &b, w, h, 3, Some(&mask));
+        // The whole-frame figure does not depend on the mask given beside it.
+        assert_eq!(whole, ssim(&a, &b, w, h, 3, None));
+        assert_eq!(masked, ssim(&a, &b, w, h, 3, Some(&mask)));
+        assert!(masked != whole && masked < 1.0);
+        let (_, none) = ssim_whole_and_masked(&a, &b, w, h, 3, None);
+        assert!(none.is_nan());
     }
 
     #[test]

@@ -464,8 +464,11 @@ fn gradients(g: &Gray) -> (Vec<f32>, Vec<f32>) {
 
 /// Horn-Schunck with warping at one level: linearise the brightness
 /// constancy around the current flow, weight the data term robustly and by
-/// trust, and relax with SOR sweeps. Sweeps run in a fixed order, so the
-/// result is deterministic.
+/// trust, and relax with red-black SOR sweeps. Red-black ordering updates
+/// every pixel of one colour from its four neighbours of the other colour
+/// only, so no pixel waits for the one before it (the lexicographic sweep
+/// it replaces was bound by that chain) and the result is the same in any
+/// order: deterministic.
 fn refine(level: &Level, flow: &mut Flow, params: &FlowParams) {
     let (w, h) = (level.a.width, level.a.height);
     let n = w * h;
@@ -476,6 +479,7 @@ fn refine(level: &Level, flow: &mut Flow, params: &FlowParams) {
     let mut iy = vec![0.0f32; n];
     let mut it = vec![0.0f32; n];
     let mut trust = vec![0.0f32; n];
+    let mut gain = vec![0.0f32; n];
     let mut s = [0.0f32];
     for _ in 0..params.warps.max(1) {
         // Linearise around the current flow.
@@ -499,62 +503,106 @@ fn refine(level: &Level, flow: &mut Flow, params: &FlowParams) {
                 it[i] = warped_b[i] - level.a.data[i] - ix[i] * flow.u[i] - iy[i] * flow.v[i];
             }
         }
-        let mut weight = vec![0.0f32; n];
-        let reweight = |flow: &Flow, weight: &mut [f32]| {
-            for i in 0..n {
+        let system = Linearised {
+            w,
+            h,
+            ix: &ix,
+            iy: &iy,
+            it: &it,
+        };
+        // The robust weight changes slowly: refreshed every few sweeps, and
+        // folded with the smoothness into one gain per pixel meanwhile.
+        let reweight = |flow: &Flow, gain: &mut [f32]| {
+            for (i, g) in gain.iter_mut().enumerate() {
                 let r = ix[i] * flow.u[i] + iy[i] * flow.v[i] + it[i];
-                weight[i] = trust[i] * params.robust_epsilon / (r * r + eps2).sqrt();
+                let wd = trust[i] * params.robust_epsilon / (r * r + eps2).sqrt();
+                let cnt = neighbours(i % w, i / w, w, h);
+                let denom = lambda * cnt / 4.0 + wd * (ix[i] * ix[i] + iy[i] * iy[i]);
+                *g = if denom > 0.0 { wd / denom } else { 0.0 };
             }
         };
-        reweight(flow, &mut weight);
-        let omega = 1.8f32;
+        reweight(flow, &mut gain);
         for sweep in 0..params.iterations.max(1) {
             if sweep > 0 && sweep % 5 == 0 {
-                reweight(flow, &mut weight);
+                reweight(flow, &mut gain);
             }
-            for y in 0..h {
-                for x in 0..w {
-                    let i = y * w + x;
-                    let mut su = 0.0f32;
-                    let mut sv = 0.0f32;
-                    let mut cnt = 0.0f32;
-                    if x > 0 {
-                        su += flow.u[i - 1];
-                        sv += flow.v[i - 1];
-                        cnt += 1.0;
-                    }
-                    if x + 1 < w {
-                        su += flow.u[i + 1];
-                        sv += flow.v[i + 1];
-                        cnt += 1.0;
-                    }
-                    if y > 0 {
-                        su += flow.u[i - w];
-                        sv += flow.v[i - w];
-                        cnt += 1.0;
-                    }
-                    if y + 1 < h {
-                        su += flow.u[i + w];
-                        sv += flow.v[i + w];
-                        cnt += 1.0;
-                    }
-                    let (mu, mv) = (su / cnt, sv / cnt);
-                    let wd = weight[i];
-                    let (gx, gy) = (ix[i], iy[i]);
-                    let r = gx * mu + gy * mv + it[i];
-                    let denom = lambda * cnt / 4.0 + wd * (gx * gx + gy * gy);
-                    let (nu, nv) = if denom > 0.0 {
-                        (mu - gx * r * wd / denom, mv - gy * r * wd / denom)
-                    } else {
-                        (mu, mv)
-                    };
-                    flow.u[i] += omega * (nu - flow.u[i]);
-                    flow.v[i] += omega * (nv - flow.v[i]);
-                }
+            for colour in 0..2 {
+                system.relax(flow, &gain, colour);
             }
         }
         if params.warps == 0 {
             break;
+        }
+    }
+}
+
+/// Over-relaxation factor of the sweeps.
+const OMEGA: f32 = 1.8;
+
+/// Neighbours a pixel has inside a `w x h` picture (4-connected).
+fn neighbours(x: usize, y: usize, w: usize, h: usize) -> f32 {
+    (usize::from(x > 0) + usize::from(x + 1 < w) + usize::from(y > 0) + usize::from(y + 1 < h))
+        as f32
+}
+
+/// The linearised data term of one warp: residual = ix u + iy v + it.
+struct Linearised<'a> {
+    w: usize,
+    h: usize,
+    ix: &'a [f32],
+    iy: &'a [f32],
+    it: &'a [f32],
+}
+
+impl Linearised<'_> {
+    /// One half sweep: every pixel with `(x + y) % 2 == colour` moves
+    /// towards the exact solution of its own 2x2 system given its
+    /// neighbours' current flow.
+    fn relax(&self, flow: &mut Flow, gain: &[f32], colour: usize) {
+        let (w, h) = (self.w, self.h);
+        let (u, v) = (&mut flow.u, &mut flow.v);
+        for y in 0..h {
+            let first = (y + colour) % 2;
+            let interior_row = y > 0 && y + 1 < h;
+            for x in (first..w).step_by(2) {
+                let i = y * w + x;
+                let (su, sv, cnt) = if interior_row && x > 0 && x + 1 < w {
+                    (
+                        u[i - 1] + u[i + 1] + u[i - w] + u[i + w],
+                        v[i - 1] + v[i + 1] + v[i - w] + v[i + w],
+                        4.0,
+                    )
+                } else {
+                    let mut acc = (0.0f32, 0.0f32, 0.0f32);
+                    let mut add = |j: usize| {
+                        acc.0 += u[j];
+                        acc.1 += v[j];
+                        acc.2 += 1.0;
+                    };
+                    if x > 0 {
+                        add(i - 1);
+                    }
+                    if x + 1 < w {
+                        add(i + 1);
+                    }
+                    if y > 0 {
+                        add(i - w);
+                    }
+                    if y + 1 < h {
+                        add(i + w);
+                    }
+                    acc
+                };
+                if cnt == 0.0 {
+                    // A single pixel: nothing to relax towards.
+                    continue;
+                }
+                let (mu, mv) = (su / cnt, sv / cnt);
+                let (gx, gy) = (self.ix[i], self.iy[i]);
+                let k = (gx * mu + gy * mv + self.it[i]) * gain[i];
+                u[i] += OMEGA * (mu - gx * k - u[i]);
+                v[i] += OMEGA * (mv - gy * k - v[i]);
+            }
         }
     }
 }

@@ -92,19 +92,20 @@ pub fn run(a: &EvalArgs, global: &GlobalArgs) -> Result<i32> {
         let (w, h) = (o.width, o.height);
         let (o3, g3) = (rgb(&o), rgb(&g));
         let (o3, g3) = (o3.as_ref(), g3.as_ref());
+        let mask_data = m.as_ref().map(|m| m.data.as_slice());
+        let (ssim, ssim_mask) = metrics::ssim_whole_and_masked(o3, g3, w, h, 3, mask_data);
         let mut s = FrameScore {
             index: o.index,
             psnr: metrics::psnr(o3, g3, None),
-            ssim: metrics::ssim(o3, g3, w, h, 3, None),
+            ssim,
             psnr_mask: f64::NAN,
-            ssim_mask: f64::NAN,
+            ssim_mask,
             mask_fraction: f64::NAN,
         };
-        if let Some(m) = &m {
-            let inside = m.data.iter().filter(|&&v| v > 0.5).count();
+        if let Some(m) = mask_data {
+            let inside = m.iter().filter(|&&v| v > 0.5).count();
             s.mask_fraction = inside as f64 / (w * h) as f64;
-            s.psnr_mask = metrics::psnr(o3, g3, Some(&m.data));
-            s.ssim_mask = metrics::ssim(o3, g3, w, h, 3, Some(&m.data));
+            s.psnr_mask = metrics::psnr(o3, g3, Some(m));
         }
         warp.push(o3, g3, w, h);
         scores.push(s);
