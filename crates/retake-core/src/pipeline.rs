@@ -319,8 +319,9 @@ fn thread_error(e: &dyn std::fmt::Display) -> Error {
     Error::parameter(
         "threads",
         format!(
-            "the system refused to start a worker thread ({e}); use fewer --threads or raise \
-             the process limit (ulimit -u)"
+            "the system refused to start a worker thread ({e}); use fewer {} or raise the \
+             process limit (ulimit -u)",
+            crate::params::mention("threads")
         ),
     )
 }

@@ -46,7 +46,7 @@ pub fn choose_fill(
                     // anchored membrane on the means of every measure of
                     // scripts/eval_remove.sh and leaves no blobs or seams;
                     // PatchMatch stays a choice for texture.
-                    log::info!("no inpainting model installed: filling unseen areas smoothly (--fill smooth)");
+                    log::info!("no inpainting model installed: filling unseen areas smoothly (the `smooth` fill)");
                     Ok(built_in(Box::new(Membrane)))
                 }
             }
