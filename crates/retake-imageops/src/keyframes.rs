@@ -110,10 +110,6 @@ impl Keyframes {
     pub fn keys(&self) -> &[(i64, f32)] {
         &self.keys
     }
-
-    pub fn is_constant(&self) -> bool {
-        self.constant || self.keys.len() == 1
-    }
 }
 
 impl FromStr for Keyframes {
