@@ -25,15 +25,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/bench_lib.sh"
 source scripts/eval_venv.sh
 
 n=24; [ "$quick" = "--quick" ] && n=12
-# Inputs: bigbuckbunny (720p) upscaled to 1080p; longer clips loop it.
-clip() { # W H FRAMES NAME
-  ff -stream_loop -1 -i samples/bigbuckbunny.mp4 -vf "scale=$1:$2:flags=bicubic" -frames:v "$3" \
-    -c:v libx264 -crf 16 -pix_fmt yuv420p "$work/$4.mp4"
-}
-box() { # W H FRAMES NAME: a 480x216 white box moving right (5% of 1080p)
-  ff -f lavfi -i "color=c=black:size=$1x$2:rate=24[bg];color=c=white:size=480x216:rate=24[box];[bg][box]overlay=x=100+6*n:y=H/2-108,format=gray[out0]" \
-    -frames:v "$3" -c:v ffv1 "$work/$4.mkv"
-}
+# Inputs (clip, box: bench_lib.sh): bigbuckbunny upscaled to 1080p; longer
+# clips loop it.
 clip 1920 1080 "$n" hd
 box 1920 1080 "$n" hdbox
 clip 1920 1080 100 hd100

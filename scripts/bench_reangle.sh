@@ -10,8 +10,7 @@
 # Usage: scripts/bench_reangle.sh [--quick]   (--quick skips the 500-frame run)
 quick=${1:-}
 source "$(dirname "${BASH_SOURCE[0]}")/bench_lib.sh"
-clip() { ff -stream_loop -1 -i samples/bigbuckbunny.mp4 -vf "scale=1920:1080:flags=bicubic" -frames:v "$1" -c:v libx264 -crf 16 -pix_fmt yuv420p "$work/c$1.mp4"; }
-clip 100
+clip 1920 1080 100 c100
 echo "== reangle at 1080p, 100 frames ($(nproc) cores; output ffv1)"
 printf '%-34s %10s %12s %16s %10s\n' variant "convert s" "reangle s" "reangle ms/frame" fps
 c=$(timed "$retake" convert "$work/c100.mp4" -o "$work/conv.mkv" --codec ffv1 -q -y)
@@ -23,7 +22,7 @@ done
 echo
 echo "== reangle: peak RSS against clip length (1080p, --move orbit)"
 if [ "$quick" != "--quick" ]; then
-  clip 500
+  clip 1920 1080 500 c500
   timed "$retake" reangle "$work/c500.mp4" -o "$work/re.mkv" --codec ffv1 -q -y --move orbit >/dev/null
   r500=$(cat "$work/rss")
   printf 'reangle: 100 frames %6d MiB, 500 frames %6d MiB, ratio %.2f\n' $((r100/1024)) $((r500/1024)) "$(echo "$r500 / $r100" | bc -l)"

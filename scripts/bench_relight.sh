@@ -15,8 +15,7 @@
 # Usage: scripts/bench_relight.sh [--quick]   (--quick skips the 500-frame run)
 quick=${1:-}
 source "$(dirname "${BASH_SOURCE[0]}")/bench_lib.sh"
-clip() { ff -stream_loop -1 -i samples/bigbuckbunny.mp4 -vf "scale=1920:1080:flags=bicubic" -frames:v "$1" -c:v libx264 -crf 16 -pix_fmt yuv420p "$work/c$1.mp4"; }
-clip 100
+clip 1920 1080 100 c100
 echo "== relight at 1080p, 100 frames ($(nproc) cores; output ffv1)"
 printf '%-40s %10s %12s %16s %10s\n' variant "convert s" "relight s" "relight ms/frame" fps
 c=$(timed "$retake" convert "$work/c100.mp4" -o "$work/conv.mkv" --codec ffv1 -q -y)
@@ -29,7 +28,7 @@ done
 echo
 echo "== relight: peak RSS against clip length (1080p, --preset key)"
 if [ "$quick" != "--quick" ]; then
-  clip 500
+  clip 1920 1080 500 c500
   timed "$retake" relight "$work/c500.mp4" -o "$work/lit.mkv" --codec ffv1 -q -y --preset key >/dev/null
   r500=$(cat "$work/rss")
   printf 'relight: 100 frames %6d MiB, 500 frames %6d MiB, ratio %.2f\n' $((r100/1024)) $((r500/1024)) "$(echo "$r500 / $r100" | bc -l)"

@@ -10,20 +10,13 @@
 # Usage: scripts/bench_remove.sh [--quick]   (--quick skips the 500-frame run)
 quick=${1:-}
 source "$(dirname "${BASH_SOURCE[0]}")/bench_lib.sh"
-# clip W H FRAMES NAME: bigbuckbunny scaled to WxH, looped to FRAMES
-clip() { ff -stream_loop -1 -i samples/bigbuckbunny.mp4 -vf "scale=$1:$2:flags=bicubic" -frames:v "$3" -c:v libx264 -crf 16 -pix_fmt yuv420p "$work/$4.mp4"; }
-# mask W H FRAMES NAME: a 480x216 white box (5% of 1080p) moving right
-mask() {
-  ff -f lavfi -i "color=c=black:size=$1x$2:rate=24[bg];color=c=white:size=480x216:rate=24[box];[bg][box]overlay=x=100+6*n:y=H/2-108,format=gray[out0]" \
-    -frames:v "$3" -c:v ffv1 "$work/$4.mkv"
-}
 
 echo "== remove: fill cost against the pipeline alone ($(nproc) cores; output ffv1)"
 printf '%-6s %6s %10s %12s %12s %14s %12s\n' res frames "mask/frame" "convert s" "remove s" "fill ms/frame" "remove fps"
 for spec in "1280 720 30" "1920 1080 30" "3840 2160 30" "1920 1080 100"; do
   set -- $spec
   name=c$2_$3
-  clip "$1" "$2" "$3" "$name"; mask "$1" "$2" "$3" "m$name"
+  clip "$1" "$2" "$3" "$name"; box "$1" "$2" "$3" "m$name"
   c=$(timed "$retake" convert "$work/$name.mp4" -o "$work/conv.mkv" --codec ffv1 -q -y)
   r=$(timed "$retake" remove "$work/$name.mp4" --mask "$work/m$name.mkv" -o "$work/rem.mkv" --codec ffv1 -q -y)
   printf '%-6s %6d %9.1f%% %12.1f %12.1f %14.0f %12.2f\n' "${2}p" "$3" "$(echo "100 * 480 * 216 / ($1 * $2)" | bc -l)" \
@@ -34,7 +27,7 @@ done
 echo
 echo "== remove: peak RSS against clip length (1080p)"
 if [ "$quick" != "--quick" ]; then
-  clip 1920 1080 500 c1080_500; mask 1920 1080 500 m1080_500
+  clip 1920 1080 500 c1080_500; box 1920 1080 500 m1080_500
   timed "$retake" remove "$work/c1080_500.mp4" --mask "$work/m1080_500.mkv" -o "$work/rem.mkv" --codec ffv1 -q -y >/dev/null
   r500=$(cat "$work/rss")
   printf 'remove: 100 frames %6d MiB, 500 frames %6d MiB, ratio %.2f\n' $((r100/1024)) $((r500/1024)) "$(echo "$r500 / $r100" | bc -l)"
