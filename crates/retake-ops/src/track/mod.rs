@@ -1,7 +1,7 @@
 //! Masks from a few keyframes: a mask (or a box) painted on one or more
 //! frames is carried through the shot along optical flow, forwards and
 //! backwards, its edge snapped to the picture at every step
-//! ([`snap::propagate`]), re-anchored at every keyframe, and the two
+//! ([`carry::carry`], [`snap::snap`]), re-anchored at every keyframe, and the two
 //! directions are blended between keyframes by distance (the nearer
 //! keyframe counts more). Before the first keyframe only the backward
 //! direction exists, after the last only the forward one.
@@ -17,6 +17,7 @@
 //! touches, whole). The cost: a chunk inside a long stretch tracks the
 //! whole stretch; keyframes closer together make chunks cheaper.
 
+pub mod carry;
 pub mod snap;
 pub mod spec;
 mod store;
@@ -34,7 +35,7 @@ use retake_core::io::FrameSource;
 use retake_core::pipeline::Operation;
 use retake_core::window::Window;
 use retake_imageops::filter::{guided_upsample, resize};
-use retake_imageops::flow::{self, FlowParams};
+use retake_imageops::flow::FlowParams;
 use retake_imageops::plane::Plane;
 
 use snap::{ColourModel, Work};
@@ -366,8 +367,8 @@ impl Tracker {
                         m
                     }
                     Some((prev_work, prev_mask)) => {
-                        let f = flow::estimate(&work.gray, &prev_work.gray, None, None, &self.flow);
-                        snap::propagate(&prev_mask, &work, &f, model.as_ref())
+                        let carried = carry::carry(&prev_mask, &prev_work, &work, &self.flow);
+                        snap::snap(&carried, &work, model.as_ref())
                     }
                 };
                 self.store.put_mask(t, &mask)?;
@@ -397,8 +398,8 @@ impl Tracker {
             for t in (stop..last).rev() {
                 self.check_cancel()?;
                 let work = self.store.work(t)?;
-                let f = flow::estimate(&work.gray, &next_work.gray, None, None, &self.flow);
-                mask = snap::propagate(&mask, &work, &f, model.as_ref());
+                let carried = carry::carry(&mask, &next_work, &work, &self.flow);
+                mask = snap::snap(&carried, &work, model.as_ref());
                 if s.starts_at_key {
                     let forward = self.store.mask(t)?;
                     let wb = (t - s.first) as f32 / span;

@@ -8,7 +8,7 @@
 use retake_core::colour::Transfer;
 use retake_core::frame::Frame;
 use retake_imageops::filter::{box_mean, guided_upsample, resize, smoothstep};
-use retake_imageops::flow::{Flow, Gray};
+use retake_imageops::flow::Gray;
 use retake_imageops::plane::Plane;
 
 use super::spec::KeyBox;
@@ -177,21 +177,6 @@ pub fn snap(carried: &[f32], work: &Work, model: Option<&ColourModel>) -> Vec<f3
         1e-3,
     );
     guided.iter().map(|v| smoothstep(0.4, 0.6, *v)).collect()
-}
-
-/// One step: the previous mask carried along `flow` (from `work` to the
-/// previous picture) and snapped.
-pub fn propagate(
-    previous: &[f32],
-    work: &Work,
-    flow: &Flow,
-    model: Option<&ColourModel>,
-) -> Vec<f32> {
-    snap(
-        &retake_imageops::flow::warp(previous, flow, flow.width, flow.height),
-        work,
-        model,
-    )
 }
 
 /// The object inside a box: GrabCut's idea without the graph cut. Colour

@@ -1,0 +1,321 @@
+//! Carrying a mask from one frame to the next along optical flow, and
+//! knowing where that carried mask can be believed. A pixel uncovered in
+//! the new frame (the background behind an object that moved away, or
+//! something entering the picture) has no counterpart in the previous
+//! frame: the flow there is only smoothed in from its surroundings, so it
+//! drags the object's mask over the uncovered background, frame after
+//! frame. The forward-backward check finds those pixels: following the
+//! flow to the previous frame and the reverse flow back must return to the
+//! start. Where it does not, the carried mask says nothing: the prior
+//! there is even and the picture's colours decide ([`super::snap`]). Only
+//! what enters across the picture's border takes the mask of its reliable
+//! surroundings (an object partly outside the picture keeps growing in as
+//! it enters, the background around it stays background).
+
+use retake_imageops::flow::{self, Flow, FlowParams};
+
+use super::snap::Work;
+
+/// How a pixel of the new frame relates to the previous frame.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Seen {
+    /// Seen in both frames: the flow agrees both ways.
+    Both,
+    /// Hidden in the previous frame (uncovered now), or the flow is wrong.
+    Uncovered,
+    /// Outside the previous picture: entering across the border.
+    Entering,
+}
+
+/// Carry `previous` (the mask of `from`) onto `to`: the warped mask where
+/// the pixel is seen in both frames, no opinion (0.5) where it was hidden,
+/// and the surroundings' mask where it enters across the border.
+pub fn carry(previous: &[f32], from: &Work, to: &Work, params: &FlowParams) -> Vec<f32> {
+    let back = flow::estimate(&to.gray, &from.gray, None, None, params);
+    let forth = flow::estimate(&from.gray, &to.gray, None, None, params);
+    let (w, h) = (back.width, back.height);
+    let warped = flow::warp(previous, &back, w, h);
+    let seen = seen(&back, &forth);
+    let weight: Vec<f32> = seen
+        .iter()
+        .map(|s| (*s == Seen::Both) as u8 as f32)
+        .collect();
+    let filled = fill_from_reliable(&warped, &weight, w, h);
+    seen.iter()
+        .zip(warped.iter().zip(&filled))
+        .map(|(s, (m, f))| match s {
+            Seen::Both => *m,
+            Seen::Uncovered => 0.5,
+            Seen::Entering => *f,
+        })
+        .collect()
+}
+
+/// Classify each pixel of the new frame by following `back` (new frame to
+/// previous) and then `forth` (previous to new): seen in both when that
+/// returns to the start, within a tolerance that grows with the motion as
+/// in Sundaram, Brox and Keutzer (2010): `|b + f|^2 < 0.01 (|b|^2 + |f|^2)
+/// + 0.5`.
+pub fn seen(back: &Flow, forth: &Flow) -> Vec<Seen> {
+    let (w, h) = (back.width, back.height);
+    let mut out = Vec::with_capacity(w * h);
+    for y in 0..h {
+        for x in 0..w {
+            let i = y * w + x;
+            let (bu, bv) = (back.u[i], back.v[i]);
+            let (px, py) = (x as f32 + bu, y as f32 + bv);
+            let inside = px >= -0.5 && py >= -0.5 && px <= w as f32 - 0.5 && py <= h as f32 - 0.5;
+            let (fu, fv) = forth.at(px, py);
+            let gap = (bu + fu).powi(2) + (bv + fv).powi(2);
+            let tolerance = 0.01 * (bu * bu + bv * bv + fu * fu + fv * fv) + 0.5;
+            out.push(if !inside {
+                Seen::Entering
+            } else if gap < tolerance {
+                Seen::Both
+            } else {
+                Seen::Uncovered
+            });
+        }
+    }
+    out
+}
+
+/// `values` where `weight` is 1, filled elsewhere from the weighted mean of
+/// the surroundings, as near as there is any weight (push-pull: a pyramid
+/// of weighted means, read back from coarse to fine). No radius to choose:
+/// a small gap takes its rim, a large one the mean of a wider ring. Where
+/// nothing at all is reliable, 0.5 (no opinion).
+pub fn fill_from_reliable(values: &[f32], weight: &[f32], w: usize, h: usize) -> Vec<f32> {
+    if w == 0 || h == 0 {
+        return Vec::new();
+    }
+    // Push: per level, the weighted mean and its weight (capped at 1).
+    let mut levels: Vec<(Vec<f32>, Vec<f32>, usize, usize)> = vec![(
+        values.to_vec(),
+        weight.iter().map(|v| v.clamp(0.0, 1.0)).collect(),
+        w,
+        h,
+    )];
+    while {
+        let (_, _, lw, lh) = levels[levels.len() - 1];
+        lw > 1 || lh > 1
+    } {
+        let (val, wt, lw, lh) = &levels[levels.len() - 1];
+        let (nw, nh) = (lw.div_ceil(2), lh.div_ceil(2));
+        let mut nval = vec![0.0f32; nw * nh];
+        let mut nwt = vec![0.0f32; nw * nh];
+        for y in 0..nh {
+            for x in 0..nw {
+                let (mut sv, mut sw) = (0.0f32, 0.0f32);
+                for cy in (2 * y)..(2 * y + 2).min(*lh) {
+                    for cx in (2 * x)..(2 * x + 2).min(*lw) {
+                        let j = cy * lw + cx;
+                        sv += wt[j] * val[j];
+                        sw += wt[j];
+                    }
+                }
+                let i = y * nw + x;
+                nval[i] = if sw > 0.0 { sv / sw } else { 0.0 };
+                nwt[i] = sw.min(1.0);
+            }
+        }
+        levels.push((nval, nwt, nw, nh));
+    }
+    // Pull: each level's own mean where it has weight, the coarser level's
+    // reading where it has not.
+    let mut coarse: Vec<f32> = {
+        let (val, wt, _, _) = &levels[levels.len() - 1];
+        vec![wt[0] * val[0] + (1.0 - wt[0]) * 0.5]
+    };
+    for k in (0..levels.len() - 1).rev() {
+        let (val, wt, lw, lh) = &levels[k];
+        let cw = levels[k + 1].2;
+        let mut out = vec![0.0f32; lw * lh];
+        for y in 0..*lh {
+            for x in 0..*lw {
+                let i = y * lw + x;
+                let c = coarse[(y / 2) * cw + x / 2];
+                out[i] = wt[i] * val[i] + (1.0 - wt[i]) * c;
+            }
+        }
+        coarse = out;
+    }
+    coarse
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::track::snap::{snap, ColourModel};
+    use retake_core::frame::Frame;
+
+    /// A dark square at `(sx, sy)` on a light background that stays still,
+    /// textured without a period (so the flow has one right answer).
+    fn scene(w: usize, h: usize, sx: usize, sy: usize, side: usize) -> Work {
+        let mut f = Frame::filled(0, w, h, 3, 0.0);
+        for y in 0..h {
+            for x in 0..w {
+                let inside = x >= sx && x < sx + side && y >= sy && y < sy + side;
+                let (fx, fy) = (x as f32, y as f32);
+                let t = 0.5
+                    + 0.2 * (0.21 * fx).sin() * (0.17 * fy).cos()
+                    + 0.15 * (0.05 * fx + 0.11 * fy).sin()
+                    + 0.1 * (0.37 * fx - 0.23 * fy).cos();
+                let v = if inside {
+                    0.04 + 0.03 * t
+                } else {
+                    0.3 + 0.5 * t
+                };
+                let p = (y * w + x) * 3;
+                f.data[p..p + 3].copy_from_slice(&[v, v * 0.9, v * 0.7]);
+            }
+        }
+        Work::from_frame(&f, w, h)
+    }
+
+    fn square(w: usize, h: usize, sx: usize, sy: usize, side: usize) -> Vec<f32> {
+        (0..w * h)
+            .map(|i| {
+                let (x, y) = (i % w, i / w);
+                (x >= sx && x < sx + side && y >= sy && y < sy + side) as u8 as f32
+            })
+            .collect()
+    }
+
+    fn iou(a: &[f32], b: &[f32]) -> f32 {
+        let (mut inter, mut union) = (0.0, 0.0);
+        for (p, q) in a.iter().zip(b) {
+            let (p, q) = (*p >= 0.5, *q >= 0.5);
+            inter += (p && q) as u8 as f32;
+            union += (p || q) as u8 as f32;
+        }
+        inter / union
+    }
+
+    /// One step of 6 px: the strip the square uncovered is found as
+    /// uncovered by the real flow both ways and carries no confident
+    /// object, while the square's new place carries it.
+    #[test]
+    fn the_uncovered_strip_is_found_and_not_carried_as_object() {
+        let (w, h, side) = (96, 64, 20);
+        let before = scene(w, h, 10, 22, side);
+        let after = scene(w, h, 16, 22, side);
+        let params = FlowParams::default();
+        let back = flow::estimate(&after.gray, &before.gray, None, None, &params);
+        let forth = flow::estimate(&before.gray, &after.gray, None, None, &params);
+        let s = seen(&back, &forth);
+        let count = |x0: usize, x1: usize, kind: Seen| {
+            (0..w * h)
+                .filter(|i| (x0..x1).contains(&(i % w)) && (24..40).contains(&(i / w)))
+                .filter(|i| s[*i] == kind)
+                .count()
+        };
+        // The strip is 6 x 16 px; the flow blurs its edges by a pixel or so.
+        assert!(
+            count(10, 16, Seen::Uncovered) >= 48,
+            "{}",
+            count(10, 16, Seen::Uncovered)
+        );
+        // Still background and the square's inside are seen in both.
+        assert!(
+            count(50, 90, Seen::Both) >= 600,
+            "{}",
+            count(50, 90, Seen::Both)
+        );
+        assert!(
+            count(20, 34, Seen::Both) >= 200,
+            "{}",
+            count(20, 34, Seen::Both)
+        );
+        let carried = carry(&square(w, h, 10, 22, side), &before, &after, &params);
+        let mean = |x0: usize, x1: usize| {
+            let px: Vec<f32> = (0..w * h)
+                .filter(|i| (x0..x1).contains(&(i % w)) && (24..40).contains(&(i / w)))
+                .map(|i| carried[i])
+                .collect();
+            px.iter().sum::<f32>() / px.len() as f32
+        };
+        let strip = mean(10, 16);
+        assert!(strip <= 0.5, "uncovered strip carried as {strip}");
+        let object = mean(20, 34);
+        assert!(object > 0.9, "object carried as {object}");
+    }
+
+    /// The square moves right 6 px a frame over a still background (more
+    /// than the edge zone in which colour may move the carried edge); after
+    /// six steps from the first mask, the mask must follow it and must not
+    /// keep the background it uncovered.
+    #[test]
+    fn a_moving_object_is_followed_without_dragging_its_trail() {
+        let (w, h, side) = (96, 64, 20);
+        let params = FlowParams::default();
+        let first = scene(w, h, 10, 22, side);
+        let mut mask = square(w, h, 10, 22, side);
+        let model = ColourModel::learn(&first, &mask);
+        let mut previous = first;
+        for step in 1..=6 {
+            let work = scene(w, h, 10 + 6 * step, 22, side);
+            let carried = carry(&mask, &previous, &work, &params);
+            mask = snap(&carried, &work, model.as_ref());
+            previous = work;
+        }
+        let truth = square(w, h, 46, 22, side);
+        let j = iou(&mask, &truth);
+        assert!(j > 0.85, "J {j}");
+        // The trail: where the square was at the start and is no longer.
+        let trail: f32 = (0..w * h)
+            .filter(|i| (10..30).contains(&(i % w)) && (22..42).contains(&(i / w)))
+            .map(|i| mask[i])
+            .sum();
+        assert!(trail < 10.0, "{trail} px of the uncovered trail kept");
+    }
+
+    fn uniform(w: usize, h: usize, u: f32, v: f32) -> Flow {
+        Flow {
+            width: w,
+            height: h,
+            u: vec![u; w * h],
+            v: vec![v; w * h],
+        }
+    }
+
+    #[test]
+    fn gaps_take_their_surroundings() {
+        let (w, h) = (16, 8);
+        // Left half 1, right half 0; a gap in each half and one across.
+        let values: Vec<f32> = (0..w * h).map(|i| ((i % w) < 8) as u8 as f32).collect();
+        let mut weight = vec![1.0f32; w * h];
+        for i in [2 * w + 2, 2 * w + 3, 5 * w + 12, 5 * w + 13] {
+            weight[i] = 0.0;
+        }
+        let garbage: Vec<f32> = values
+            .iter()
+            .zip(&weight)
+            .map(|(v, r)| if *r == 0.0 { 1.0 - v } else { *v })
+            .collect();
+        let filled = fill_from_reliable(&garbage, &weight, w, h);
+        for i in [2 * w + 2, 2 * w + 3, 5 * w + 12, 5 * w + 13] {
+            assert!((filled[i] - values[i]).abs() < 0.3, "{i}: {}", filled[i]);
+        }
+        for (i, (f, r)) in filled.iter().zip(&weight).enumerate() {
+            if *r == 1.0 {
+                assert_eq!(*f, values[i]);
+            }
+        }
+        assert_eq!(
+            fill_from_reliable(&garbage, &vec![0.0; w * h], w, h)[0],
+            0.5
+        );
+    }
+
+    #[test]
+    fn consistent_motion_is_seen_in_both_and_a_mismatch_is_not() {
+        let (w, h) = (32, 24);
+        let s = seen(&uniform(w, h, -3.0, 1.0), &uniform(w, h, 3.0, -1.0));
+        assert_eq!(s[10 * w + 10], Seen::Both);
+        // Points 3 px from the left edge came from outside the picture.
+        assert_eq!(s[10 * w + 1], Seen::Entering);
+        let s = seen(&uniform(w, h, -3.0, 1.0), &uniform(w, h, 0.0, 0.0));
+        assert_eq!(s[10 * w + 10], Seen::Uncovered);
+    }
+}
