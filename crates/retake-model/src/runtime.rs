@@ -208,7 +208,15 @@ impl Provider {
                 .with_tf32(false)
                 .build()
                 .error_on_failure(),
-            Provider::Cpu => ep::CPU::default().build().error_on_failure(),
+            // `ort`'s default turns ONNX Runtime's arena off: every run then
+            // maps, faults in and unmaps its activations afresh (in `retake
+            // mask`, page faults taken inside ONNX Runtime were a tenth of
+            // all cycles). The arena grows to one run's peak once and is
+            // reused by every frame, so memory stays flat in clip length.
+            Provider::Cpu => ep::CPU::default()
+                .with_arena_allocator(true)
+                .build()
+                .error_on_failure(),
         }
     }
 
@@ -395,6 +403,14 @@ impl Model {
                         .map_err(Into::into)
                 })
                 .and_then(|b| b.with_intra_threads(threads.max(1)).map_err(Into::into))
+                // Models run inside a pipeline whose decode, edge fitting and
+                // encode stages share the same cores; ONNX Runtime's default
+                // spin-wait between parallel sections burns the cycles those
+                // stages need (8% of `retake mask`'s cycles sat on one `pause`).
+                .and_then(|b| b.with_intra_op_spinning(false).map_err(Into::into))
+                // One node at a time: the intra-op threads already fill the
+                // cores, and a second (inter-op) pool would compete with them.
+                .and_then(|b| b.with_parallel_execution(false).map_err(Into::into))
                 .and_then(|b| b.with_deterministic_compute(true).map_err(Into::into))
                 .and_then(|mut b| b.commit_from_file(&path));
             match built {

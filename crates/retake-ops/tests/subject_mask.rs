@@ -156,3 +156,47 @@ fn opening_a_model_again_shares_its_session() {
     };
     assert_eq!(run(&a), run(&b));
 }
+
+/// ONNX Runtime's CPU arena hands one run's activation memory to the next
+/// (retake_model::runtime turns it on): a frame's saliency must not depend
+/// on what ran before it on the same session, nor on the intra-op thread
+/// count (1 and 2 threads give the same bits).
+#[test]
+fn runs_on_reused_memory_give_the_same_bits() {
+    let two = retake_model::open("u2netp", Role::Mask, &context()).unwrap();
+    let one = retake_model::open(
+        "u2netp",
+        Role::Mask,
+        &ModelContext {
+            threads: 1,
+            ..context()
+        },
+    )
+    .unwrap();
+    // Deterministic textures that differ between seeds.
+    let picture = |seed: usize| -> Vec<f32> {
+        (0..3 * 320 * 320)
+            .map(|i| ((i * 7919 + seed * 104_729) % 1000) as f32 / 1000.0)
+            .collect()
+    };
+    let run = |m: &retake_model::Model, input: Vec<f32>| -> Vec<u32> {
+        m.run(vec![retake_model::Tensor::f32(vec![1, 3, 320, 320], input)])
+            .unwrap()[0]
+            .to_f32()
+            .iter()
+            .map(|v| v.to_bits())
+            .collect()
+    };
+    let first = run(&two, picture(1));
+    let other = run(&two, picture(2));
+    let again = run(&two, picture(1));
+    assert_ne!(first, other, "different pictures must give different maps");
+    assert!(
+        first == again,
+        "a run after another picture changed the map"
+    );
+    assert!(
+        first == run(&one, picture(1)),
+        "1 and 2 intra-op threads disagree"
+    );
+}
