@@ -870,8 +870,10 @@ impl Operation for Remove {
                 }
             }
         }
-        // The rim's mismatch carried into the hole by a membrane.
-        let correction = if any_rim {
+        // The rim's mismatch carried into the hole by a membrane (only
+        // where a hole pixel took a colour from another frame).
+        let corrected = (0..rw * rh).any(|i| local_hole[i] && got[i] > 0.0);
+        let correction = if any_rim && corrected {
             let mut image = HoleImage {
                 width: rw,
                 height: rh,

@@ -43,7 +43,9 @@ pub struct ViewChange {
     pub edge: f32,
     /// The real camera's motion left after the view change, per pair of
     /// frames (pure functions of the two frames, kept while near).
-    pub residuals: Mutex<BTreeMap<(i64, i64), Arc<OnceLock<(f32, f32)>>>>,
+    residuals: Mutex<BTreeMap<(i64, i64), Arc<OnceLock<(f32, f32)>>>>,
+    /// Each frame's block luminance, shared by the pairs it is in.
+    small: Mutex<BTreeMap<i64, Arc<OnceLock<Arc<Small>>>>>,
 }
 
 /// Largest real-camera shift measured between two frames, as a fraction
@@ -56,6 +58,12 @@ fn depth_at(f: &Frame, x: f32, y: f32) -> f32 {
     let xi = (x.round().max(0.0) as usize).min(f.width - 1);
     let yi = (y.round().max(0.0) as usize).min(f.height - 1);
     f.data[(yi * f.width + xi) * f.channels + 3].abs()
+}
+
+/// Side of the blocks the residual motion is measured on: about 240
+/// blocks across whatever the resolution.
+fn block(width: usize) -> usize {
+    (width / 240).max(1)
 }
 
 /// A frame's luminance averaged over `s` x `s` blocks, with whether the
@@ -119,6 +127,7 @@ impl ViewChange {
             fov,
             edge,
             residuals: Mutex::new(BTreeMap::new()),
+            small: Mutex::new(BTreeMap::new()),
         }
     }
 
@@ -150,8 +159,8 @@ impl ViewChange {
     /// of points, searched in whole blocks, then refined to a quarter of a
     /// block. Zero when nothing can be compared.
     fn residual(&self, from: &Frame, to: &Frame) -> (f32, f32) {
-        let s = (from.width / 240).max(1);
-        let (a, b) = (Small::new(from, s), Small::new(to, s));
+        let s = block(from.width);
+        let (a, b) = (self.small_of(from), self.small_of(to));
         let step = 3;
         let mut points: Vec<(f32, f32, f32)> = Vec::new();
         for y in (1..a.height.saturating_sub(1)).step_by(step) {
@@ -179,9 +188,11 @@ impl ViewChange {
         if points.len() < 16 {
             return (0.0, 0.0);
         }
-        let score = |dx: f32, dy: f32| -> Option<f32> {
+        // The whole-block search on every fourth point, the refinement on all.
+        let sparse: Vec<(f32, f32, f32)> = points.iter().step_by(4).copied().collect();
+        let score_on = |points: &[(f32, f32, f32)], dx: f32, dy: f32| -> Option<f32> {
             let (mut sum, mut n) = (0.0f32, 0usize);
-            for &(u, v, l) in &points {
+            for &(u, v, l) in points {
                 if let Some(m) = b.at(u + dx, v + dy) {
                     sum += (m - l).abs();
                     n += 1;
@@ -189,6 +200,7 @@ impl ViewChange {
             }
             (n * 3 >= points.len()).then(|| sum / n as f32)
         };
+        let score = |dx: f32, dy: f32| score_on(&sparse, dx, dy);
         let reach = ((MAX_SHIFT * from.width as f32) / s as f32).ceil() as i32;
         let mut best = (0.0f32, 0.0f32);
         let Some(mut best_score) = score(0.0, 0.0) else {
@@ -205,6 +217,10 @@ impl ViewChange {
             }
         }
         let coarse = best;
+        let score = |dx: f32, dy: f32| score_on(&points, dx, dy);
+        let Some(mut best_score) = score(coarse.0, coarse.1) else {
+            return (0.0, 0.0);
+        };
         for qy in -4..=4 {
             for qx in -4..=4 {
                 let (dx, dy) = (coarse.0 + qx as f32 * 0.25, coarse.1 + qy as f32 * 0.25);
@@ -217,6 +233,18 @@ impl ViewChange {
             }
         }
         (best.0 * s as f32, best.1 * s as f32)
+    }
+
+    /// The block luminance of `f`, made once per frame while it is needed.
+    fn small_of(&self, f: &Frame) -> Arc<Small> {
+        let cell = {
+            let mut m = self.small.lock().unwrap_or_else(|e| e.into_inner());
+            let keep = f.index - 64..=f.index + 64;
+            m.retain(|k, _| keep.contains(k));
+            m.entry(f.index).or_default().clone()
+        };
+        cell.get_or_init(|| Arc::new(Small::new(f, block(f.width))))
+            .clone()
     }
 
     /// [`Self::residual`], computed once per pair while it is needed.

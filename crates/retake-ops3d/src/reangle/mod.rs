@@ -864,6 +864,7 @@ impl Operation for Reangle {
             o[..3].copy_from_slice(&warped.rgb[i * 3..i * 3 + 3]);
             o[3] = if regions.hole[i] { 1.0 } else { 0.0 };
         }
+        drop(warped);
         // The engine sees the background under the foreground's edge; the
         // real colours are put back after the fill.
         let mut restore = Vec::with_capacity(regions.under.len());
@@ -890,7 +891,6 @@ impl Operation for Reangle {
         {
             o[3] = if *f { -d } else { *d };
         }
-        drop(warped);
         Ok(ReangleAnalysis {
             warped: Arc::new(Item {
                 frame: Arc::new(rgbd),
