@@ -309,6 +309,7 @@ pub struct Remove {
     anchors: Shared<Result<Arc<Anchor>>>,
     references: BTreeMap<i64, ReferenceFrame>,
     correspondence: Option<Box<dyn Correspondence>>,
+    colour_correction: bool,
 }
 
 impl Remove {
@@ -340,7 +341,17 @@ impl Remove {
             anchors: Mutex::new(BTreeMap::new()),
             references: BTreeMap::new(),
             correspondence: None,
+            colour_correction: true,
         })
+    }
+
+    /// Leave out the colour correction from the hole's rim (for a caller
+    /// whose other frames share the exposure, such as reangle's warped
+    /// views of neighbouring frames: there the rim's mismatch measures
+    /// only misalignment, and its membrane spans the crop).
+    pub fn without_colour_correction(mut self) -> Self {
+        self.colour_correction = false;
+        self
     }
 
     /// Look points up in other frames with `correspondence` instead of
@@ -872,7 +883,8 @@ impl Operation for Remove {
         }
         // The rim's mismatch carried into the hole by a membrane (only
         // where a hole pixel took a colour from another frame).
-        let corrected = (0..rw * rh).any(|i| local_hole[i] && got[i] > 0.0);
+        let corrected =
+            self.colour_correction && (0..rw * rh).any(|i| local_hole[i] && got[i] > 0.0);
         let correction = if any_rim && corrected {
             let mut image = HoleImage {
                 width: rw,

@@ -43,9 +43,9 @@ pub struct ViewChange {
     pub edge: f32,
     /// The real camera's motion left after the view change, per pair of
     /// frames (pure functions of the two frames, kept while near).
-    residuals: Mutex<BTreeMap<(i64, i64), Arc<OnceLock<(f32, f32)>>>>,
+    residuals: Cache<(i64, i64), (f32, f32)>,
     /// Each frame's block luminance, shared by the pairs it is in.
-    small: Mutex<BTreeMap<i64, Arc<OnceLock<Arc<Small>>>>>,
+    small: Cache<i64, Arc<Small>>,
 }
 
 /// Largest real-camera shift measured between two frames, as a fraction
@@ -119,7 +119,35 @@ impl Small {
     }
 }
 
+/// The two virtual cameras of a pair of frames, with their focal lengths
+/// (pixels) and the picture's centre.
+#[derive(Clone, Copy)]
+struct Pair {
+    pa: Pose,
+    pb: Pose,
+    fa: f64,
+    fb: f64,
+    cx: f64,
+    cy: f64,
+}
+
+/// Values computed once per key while renders near it need them.
+type Cache<K, T> = Mutex<BTreeMap<K, Arc<OnceLock<T>>>>;
+
 impl ViewChange {
+    fn pair(&self, from: &Frame, to: &Frame) -> Pair {
+        let (pa, pb) = ((self.pose)(from.index), (self.pose)(to.index));
+        let focal = focal_length(from.width, self.fov) as f64;
+        Pair {
+            pa,
+            pb,
+            fa: focal * pa.zoom,
+            fb: focal * pb.zoom,
+            cx: from.width as f64 / 2.0 - 0.5,
+            cy: from.height as f64 / 2.0 - 0.5,
+        }
+    }
+
     /// A new one; `pose` gives each frame's virtual camera.
     pub fn new(pose: Box<dyn Fn(i64) -> Pose + Send + Sync>, fov: f32, edge: f32) -> Self {
         ViewChange {
@@ -133,14 +161,15 @@ impl ViewChange {
 
     /// Where `(x, y)` of `from`, at depth `z`, is seen by `to`'s virtual
     /// camera, and at what depth; `None` behind it.
-    fn project(&self, from: &Frame, to: &Frame, x: f32, y: f32, z: f64) -> Option<(f32, f32, f32)> {
-        let (pa, pb) = ((self.pose)(from.index), (self.pose)(to.index));
-        let focal = focal_length(from.width, self.fov) as f64;
-        let (fa, fb) = (focal * pa.zoom, focal * pb.zoom);
-        let (cx, cy) = (
-            from.width as f64 / 2.0 - 0.5,
-            from.height as f64 / 2.0 - 0.5,
-        );
+    fn project(&self, pair: &Pair, x: f32, y: f32, z: f64) -> Option<(f32, f32, f32)> {
+        let Pair {
+            pa,
+            pb,
+            fa,
+            fb,
+            cx,
+            cy,
+        } = *pair;
         let q = [(x as f64 - cx) * z / fa, -(y as f64 - cy) * z / fa, -z];
         let p = pb.to_camera(pa.to_source(q));
         let zb = -p[2];
@@ -159,6 +188,7 @@ impl ViewChange {
     /// of points, searched in whole blocks, then refined to a quarter of a
     /// block. Zero when nothing can be compared.
     fn residual(&self, from: &Frame, to: &Frame) -> (f32, f32) {
+        let pair = self.pair(from, to);
         let s = block(from.width);
         let (a, b) = (self.small_of(from), self.small_of(to));
         let step = 3;
@@ -175,7 +205,7 @@ impl ViewChange {
                     (y * s) as f32 + (s as f32 - 1.0) / 2.0,
                 );
                 let z = depth_at(from, fx, fy) as f64;
-                if let Some((u, v, _)) = self.project(from, to, fx, fy, z) {
+                if let Some((u, v, _)) = self.project(&pair, fx, fy, z) {
                     let sf = s as f32;
                     points.push((
                         (u - (sf - 1.0) / 2.0) / sf,
@@ -284,6 +314,7 @@ impl Correspondence for ViewChange {
             return vec![None; points.len()];
         }
         let (dx, dy) = self.residual_cached(from, to);
+        let pair = self.pair(from, to);
         let (w, h) = (to.width as f32, to.height as f32);
         points
             .iter()
@@ -292,7 +323,7 @@ impl Correspondence for ViewChange {
                 if !(z.is_finite() && z > 0.0) {
                     return None;
                 }
-                let (u, v, zb) = self.project(from, to, x, y, z)?;
+                let (u, v, zb) = self.project(&pair, x, y, z)?;
                 let (u, v) = (u + dx, v + dy);
                 if !(u >= 0.0 && v >= 0.0 && u <= w - 1.0 && v <= h - 1.0) {
                     return None;

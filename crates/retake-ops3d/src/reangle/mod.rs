@@ -363,7 +363,8 @@ impl Reangle {
             spatial,
             None,
         )?
-        .with_correspondence(Box::new(view_change(&params, None)));
+        .with_correspondence(Box::new(view_change(&params, None)))
+        .without_colour_correction();
         Ok(Reangle {
             params,
             remove,
