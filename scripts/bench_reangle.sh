@@ -12,12 +12,13 @@ quick=${1:-}
 source "$(dirname "${BASH_SOURCE[0]}")/bench_lib.sh"
 clip 1920 1080 100 c100
 echo "== reangle at 1080p, 100 frames ($(nproc) cores; output ffv1)"
-printf '%-34s %10s %12s %16s %10s\n' variant "convert s" "reangle s" "reangle ms/frame" fps
+printf '%-34s %10s %12s %16s %10s %8s %9s\n' variant "convert s" "reangle s" "reangle ms/frame" fps CPU-s "RSS MiB"
 c=$(timed "$retake" convert "$work/c100.mp4" -o "$work/conv.mkv" --codec ffv1 -q -y)
 for variant in "--move orbit" "--move orbit --fill smooth" "--move orbit --mask auto"; do
   r=$(timed "$retake" reangle "$work/c100.mp4" -o "$work/re.mkv" --codec ffv1 -q -y $variant)
   [ "$variant" = "--move orbit" ] && r100=$(cat "$work/rss")
-  printf '%-34s %10.1f %12.1f %16.0f %10.2f\n' "$variant" "$c" "$r" "$(echo "1000 * ($r - $c) / 100" | bc -l)" "$(echo "100 / $r" | bc -l)"
+  printf '%-34s %10.1f %12.1f %16.0f %10.2f %8.1f %9d\n' "$variant" "$c" "$r" "$(echo "1000 * ($r - $c) / 100" | bc -l)" \
+    "$(echo "100 / $r" | bc -l)" "$(cat "$work/cpu")" $(($(cat "$work/rss") / 1024))
 done
 echo
 echo "== reangle: peak RSS against clip length (1080p, --move orbit)"

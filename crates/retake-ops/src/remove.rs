@@ -153,6 +153,21 @@ pub struct RemoveAnalysis {
 }
 
 impl RemoveAnalysis {
+    /// The same hole inside `r` only, in a frame `width` pixels wide: a
+    /// caller with holes far apart (reangle's opposite corners) fills each
+    /// part on its own crop instead of one crop spanning the frame.
+    pub fn within(&self, r: Rect, width: usize) -> RemoveAnalysis {
+        let mut hole = vec![false; self.hole.len()];
+        for y in r.y..r.y + r.height {
+            let row = y * width;
+            hole[row + r.x..row + r.x + r.width]
+                .copy_from_slice(&self.hole[row + r.x..row + r.x + r.width]);
+        }
+        let height = self.hole.len() / width.max(1);
+        let bbox = Rect::bounding(&hole, width, height);
+        RemoveAnalysis { hole, bbox }
+    }
+
     /// None of the 4x4 pixels a cubic sample at `(x, y)` reads is in the hole.
     fn clear_around(&self, width: usize, height: usize, x: f32, y: f32) -> bool {
         let (x0, y0) = (x.floor() as isize, y.floor() as isize);
@@ -272,6 +287,17 @@ type Found = Option<(i64, [f32; 3])>;
 
 type Shared<T> = Mutex<BTreeMap<i64, Arc<OnceLock<T>>>>;
 
+/// Where the points of one frame are in another, for a caller that knows
+/// this better than optical flow can (reangle: from depth and the virtual
+/// cameras, so the search cannot drift into a foreground the flow
+/// followed). When set, it replaces the flow for every temporal lookup.
+pub trait Correspondence: Send + Sync {
+    /// The position in `to` of each of `points` of `from`; `None` where
+    /// `to` does not show that point (hidden or out of view), so nothing
+    /// is sampled there.
+    fn map(&self, from: &Frame, to: &Frame, points: &[(f32, f32)]) -> Vec<Option<(f32, f32)>>;
+}
+
 /// The removal operation.
 pub struct Remove {
     params: RemoveParams,
@@ -282,6 +308,8 @@ pub struct Remove {
     pairs: Shared<Option<Arc<PairFlow>>>,
     anchors: Shared<Result<Arc<Anchor>>>,
     references: BTreeMap<i64, ReferenceFrame>,
+    correspondence: Option<Box<dyn Correspondence>>,
+    colour_correction: bool,
 }
 
 impl Remove {
@@ -312,7 +340,25 @@ impl Remove {
             pairs: Mutex::new(BTreeMap::new()),
             anchors: Mutex::new(BTreeMap::new()),
             references: BTreeMap::new(),
+            correspondence: None,
+            colour_correction: true,
         })
+    }
+
+    /// Leave out the colour correction from the hole's rim (for a caller
+    /// whose other frames share the exposure, such as reangle's warped
+    /// views of neighbouring frames: there the rim's mismatch measures
+    /// only misalignment, and its membrane spans the crop).
+    pub fn without_colour_correction(mut self) -> Self {
+        self.colour_correction = false;
+        self
+    }
+
+    /// Look points up in other frames with `correspondence` instead of
+    /// optical flow (no flow is computed then).
+    pub fn with_correspondence(mut self, correspondence: Box<dyn Correspondence>) -> Self {
+        self.correspondence = Some(correspondence);
+        self
     }
 
     /// Hand-painted clean frames (see [`RemoveParams::reference`]), read by
@@ -415,6 +461,14 @@ impl Remove {
         mut pos: Vec<Option<(f32, f32)>>,
         keep: &std::ops::RangeInclusive<i64>,
     ) -> Result<Vec<Option<(f32, f32)>>> {
+        if let Some(c) = &self.correspondence {
+            retake_core::cancel::check()?;
+            let (Some(a), Some(b)) = (items.get(&t), items.get(&to)) else {
+                pos.fill(None);
+                return Ok(pos);
+            };
+            return Ok(map_pending(c.as_ref(), &a.frame, &b.frame, &pos));
+        }
         let dir = if to >= t { 1 } else { -1 };
         let mut from = t;
         while from != to {
@@ -460,6 +514,20 @@ impl Remove {
             rgb: image.rgb,
         })
     }
+}
+
+/// `correspondence` applied to the points of `pos` that are set.
+fn map_pending(
+    correspondence: &dyn Correspondence,
+    from: &Frame,
+    to: &Frame,
+    pos: &[Option<(f32, f32)>],
+) -> Vec<Option<(f32, f32)>> {
+    let pending: Vec<(f32, f32)> = pos.iter().flatten().copied().collect();
+    let mut mapped = correspondence.map(from, to, &pending).into_iter();
+    pos.iter()
+        .map(|p| p.and_then(|_| mapped.next().flatten()))
+        .collect()
 }
 
 /// Catmull-Rom sample of a frame's RGB (see [`sampling::sample_cubic`]).
@@ -680,19 +748,35 @@ impl Operation for Remove {
                     if pos.iter().all(|p| p.is_none()) {
                         break;
                     }
-                    let pair = if dir > 0 {
-                        self.pair(a, b, &keep)
-                    } else {
-                        self.pair(b, a, &keep)
+                    // With a correspondence, `pos` keeps each pending
+                    // point where it starts (in frame t), and a point
+                    // hidden in one frame is looked up again in the next;
+                    // with the flow, it is the chain's current position.
+                    let next: Vec<Option<(f32, f32)>> = match &self.correspondence {
+                        Some(c) => map_pending(c.as_ref(), f, &b.frame, &pos),
+                        None => {
+                            let pair = if dir > 0 {
+                                self.pair(a, b, &keep)
+                            } else {
+                                self.pair(b, a, &keep)
+                            };
+                            let Some(pair) = pair else {
+                                break;
+                            };
+                            pos.iter()
+                                .map(|p| p.and_then(|(x, y)| pair.step(dir > 0, x, y)))
+                                .collect()
+                        }
                     };
-                    let Some(pair) = pair else {
-                        break;
-                    };
+                    let chained = self.correspondence.is_none();
                     for (n, p) in pos.iter_mut().enumerate() {
-                        let Some((x, y)) = *p else { continue };
-                        let next = pair.step(dir > 0, x, y);
-                        *p = None;
-                        let Some((nx, ny)) = next else { continue };
+                        if p.is_none() {
+                            continue;
+                        }
+                        if chained {
+                            *p = None;
+                        }
+                        let Some((nx, ny)) = next[n] else { continue };
                         if !(nx >= 0.0 && ny >= 0.0 && nx <= (w - 1) as f32 && ny <= (h - 1) as f32)
                         {
                             continue;
@@ -709,7 +793,8 @@ impl Operation for Remove {
                                 [px[0], px[1], px[2]]
                             };
                             found[n][dir_index] = Some((k, colour));
-                        } else {
+                            *p = None;
+                        } else if chained {
                             *p = Some((nx, ny));
                         }
                     }
@@ -796,8 +881,11 @@ impl Operation for Remove {
                 }
             }
         }
-        // The rim's mismatch carried into the hole by a membrane.
-        let correction = if any_rim {
+        // The rim's mismatch carried into the hole by a membrane (only
+        // where a hole pixel took a colour from another frame).
+        let corrected =
+            self.colour_correction && (0..rw * rh).any(|i| local_hole[i] && got[i] > 0.0);
+        let correction = if any_rim && corrected {
             let mut image = HoleImage {
                 width: rw,
                 height: rh,

@@ -111,7 +111,7 @@ pub fn layered_depth(
 
 /// 4-connected components of `inside`: a label per pixel (0 = outside,
 /// 1.. = component) and the number of components. Two passes with union-find.
-fn components(inside: &[bool], w: usize, h: usize) -> (Vec<u32>, usize) {
+pub(crate) fn components(inside: &[bool], w: usize, h: usize) -> (Vec<u32>, usize) {
     let mut labels = vec![0u32; w * h];
     let mut parent: Vec<u32> = vec![0];
     fn find(parent: &mut [u32], mut x: u32) -> u32 {

@@ -8,10 +8,10 @@
 //! could not see (disocclusions behind foreground edges, and what lies
 //! outside the real camera's framing) is handed to the removal engine
 //! ([`retake_ops::remove::Remove`]) as its hole, on the window of warped frames:
-//! each hole pixel is followed along the optical flow between the warped
-//! frames to a frame whose view saw that spot (the real camera or the
-//! object moved), and only what no frame saw is invented by the spatial
-//! fill. The hole given to the engine also covers the foreground side of
+//! each hole pixel is looked up, by its background depth and the virtual
+//! cameras ([`follow`]), in the frames whose view saw that spot (the
+//! subject moved off it), never where something nearer covers it there;
+//! only what no frame saw is invented by the spatial fill. The hole given to the engine also covers the foreground side of
 //! each depth edge next to it, so neither the temporal search, the rim's
 //! colour correction nor the spatial fill take texture from the object
 //! that caused the disocclusion: the background side continues into the
@@ -27,6 +27,8 @@
 
 pub mod camera;
 pub mod depth;
+pub mod follow;
+pub mod parts;
 pub mod warp;
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -46,7 +48,7 @@ use retake_imageops::keyframes::Keyframes;
 use retake_imageops::pinhole::focal_length;
 use retake_imageops::plane::Plane;
 use retake_model::depth::DepthModel;
-use retake_ops::inpaint::SpatialFill;
+use retake_ops::inpaint::{Rect, SpatialFill};
 use retake_ops::mask::SubjectMask;
 use retake_ops::remove::{Remove, RemoveAnalysis, RemoveParams};
 
@@ -310,17 +312,16 @@ pub type PassWriter = dyn Fn(&ReanglePasses) -> Result<()> + Send + Sync;
 
 /// One frame seen from its virtual camera.
 pub struct ReangleAnalysis {
-    /// The warped picture as the removal engine sees it (RGB; its hole,
-    /// in the analysis, is what was not seen plus the foreground side of
-    /// the depth edges next to it, so nothing is taken from there). Kept
-    /// without the alpha the engine read the hole from: a window holds
-    /// many of these.
+    /// The warped picture as the removal engine sees it: RGB and, as the
+    /// fourth channel, the warped depth (in filled areas the background's
+    /// next to them), which [`follow::ViewChange`] finds points by. Its
+    /// hole, in the analysis, is what was not seen plus the foreground
+    /// side of the depth edges next to it, so nothing is taken from there.
     warped: Arc<Item<RemoveAnalysis>>,
     /// Pixels whose colour comes from the fill.
     filled: Vec<bool>,
-    /// Warped depth; in filled areas, the background's next to them. Kept
-    /// only when the passes are written.
-    depth: Option<Vec<f32>>,
+    /// The hole's separate parts, each filled on its own crop.
+    parts: Vec<Rect>,
     /// Real warped colours of the pixels the engine saw as background.
     restore: Vec<(usize, [f32; 3])>,
     /// The camera is the real one: the output is the input.
@@ -336,6 +337,10 @@ pub struct Reangle {
     depth_model: Option<Box<DepthProvider>>,
     pass_writer: Option<Box<PassWriter>>,
     warned: AtomicBool,
+    /// The hole's parts may be filled one at a time: the spatial fill
+    /// invents no texture, so no anchor frame's fill (cached per frame,
+    /// for its whole hole) depends on which part asked for it.
+    by_parts: bool,
 }
 
 /// Fraction of a frame left unseen above which a warning is logged.
@@ -345,6 +350,7 @@ impl Reangle {
     /// `spatial` fills what no frame saw (as for `remove`).
     pub fn new(params: ReangleParams, spatial: Box<dyn SpatialFill>) -> Result<Self> {
         params.validate()?;
+        let by_parts = !spatial.invents_texture();
         let remove = Remove::new(
             RemoveParams {
                 mask: "reangle disocclusions".into(),
@@ -356,7 +362,9 @@ impl Reangle {
             },
             spatial,
             None,
-        )?;
+        )?
+        .with_correspondence(Box::new(view_change(&params, None)))
+        .without_colour_correction();
         Ok(Reangle {
             params,
             remove,
@@ -365,6 +373,7 @@ impl Reangle {
             depth_model: None,
             pass_writer: None,
             warned: AtomicBool::new(false),
+            by_parts,
         })
     }
 
@@ -380,6 +389,9 @@ impl Reangle {
     /// The shot's first and last frame: named moves run between them.
     pub fn with_shot(mut self, first: i64, last: i64) -> Self {
         self.shot = Some((first, last));
+        self.remove = self
+            .remove
+            .with_correspondence(Box::new(view_change(&self.params, self.shot)));
         self
     }
 
@@ -536,6 +548,17 @@ impl Reangle {
             false,
         ))
     }
+}
+
+/// How the temporal fill finds a point of one warped frame in another:
+/// through the virtual cameras of `params` over `shot`.
+fn view_change(params: &ReangleParams, shot: Option<(i64, i64)>) -> follow::ViewChange {
+    let p = params.clone();
+    follow::ViewChange::new(
+        Box::new(move |frame| p.pose_at(frame, shot)),
+        params.fov,
+        params.depth_edge,
+    )
 }
 
 /// Half-width (pixels) of the band next to a hole whose foreground side
@@ -842,6 +865,7 @@ impl Operation for Reangle {
             o[..3].copy_from_slice(&warped.rgb[i * 3..i * 3 + 3]);
             o[3] = if regions.hole[i] { 1.0 } else { 0.0 };
         }
+        drop(warped);
         // The engine sees the background under the foreground's edge; the
         // real colours are put back after the fill.
         let mut restore = Vec::with_capacity(regions.under.len());
@@ -849,17 +873,32 @@ impl Operation for Reangle {
             restore.push((*i, [data[i * 4], data[i * 4 + 1], data[i * 4 + 2]]));
             data[i * 4..i * 4 + 3].copy_from_slice(c);
         }
-        let rgba = Frame::from_data(frame.index, w, h, 4, data)?;
-        let analysis = self.remove.analyse(&rgba)?;
-        let rgb = rgba.with_channels(3);
-        drop(rgba);
+        let parts = if self.by_parts {
+            parts::hole_parts(&regions.hole, w, h, w.max(h) / 16)
+        } else {
+            Vec::new()
+        };
+        let mut rgbd = Frame::from_data(frame.index, w, h, 4, data)?;
+        let analysis = self.remove.analyse(&rgbd)?;
+        // The engine has read its hole from the alpha: the depth takes its
+        // place, for the correspondences and the depth pass.
+        // Filled pixels carry it negated: the correspondences compare
+        // only what the footage saw.
+        for ((o, d), f) in rgbd
+            .data
+            .chunks_exact_mut(4)
+            .zip(&regions.depth)
+            .zip(&regions.filled)
+        {
+            o[3] = if *f { -d } else { *d };
+        }
         Ok(ReangleAnalysis {
             warped: Arc::new(Item {
-                frame: Arc::new(rgb),
+                frame: Arc::new(rgbd),
                 analysis,
             }),
             filled: regions.filled,
-            depth: self.pass_writer.is_some().then_some(regions.depth),
+            parts,
             restore,
             identity,
         })
@@ -878,10 +917,10 @@ impl Operation for Reangle {
         let (w, h) = (src.width, src.height);
         let out = if a.identity {
             // The identity warp holds the input's own pixels, bit for bit.
-            src.clone()
+            Arc::new(src.with_channels(3))
         } else {
             let mut centre_at = 0;
-            let items: Vec<Arc<Item<RemoveAnalysis>>> = window
+            let mut items: Vec<Arc<Item<RemoveAnalysis>>> = window
                 .iter()
                 .enumerate()
                 .map(|(k, (offset, it))| {
@@ -891,32 +930,56 @@ impl Operation for Reangle {
                     it.analysis.warped.clone()
                 })
                 .collect();
-            let filled = self.remove.render(&Window::new(items, centre_at))?;
             // Real pixels wherever the footage saw them: the engine's
             // result only where nothing was seen.
             let warped = &a.warped.frame;
             let mut data = retake_core::frame::recycled_buffer(w * h * 3);
-            for (i, o) in data.chunks_exact_mut(3).enumerate() {
-                if a.filled[i] {
-                    o.copy_from_slice(&filled.data[i * 3..i * 3 + 3]);
-                } else {
-                    o.copy_from_slice(&warped.data[i * 3..i * 3 + 3]);
+            for (o, p) in data.chunks_exact_mut(3).zip(warped.data.chunks_exact(4)) {
+                o.copy_from_slice(&p[..3]);
+            }
+            let mut take = |filled: &Frame, r: Rect| {
+                for y in r.y..r.y + r.height {
+                    for i in y * w + r.x..y * w + r.x + r.width {
+                        if a.filled[i] {
+                            data[i * 3..i * 3 + 3].copy_from_slice(&filled.data[i * 3..i * 3 + 3]);
+                        }
+                    }
                 }
+            };
+            if a.parts.len() > 1 {
+                for &r in &a.parts {
+                    items[centre_at] = Arc::new(Item {
+                        frame: a.warped.frame.clone(),
+                        analysis: a.warped.analysis.within(r, w),
+                    });
+                    let filled = self.remove.render(&Window::new(items.clone(), centre_at))?;
+                    take(&filled, r);
+                }
+            } else {
+                let filled = self.remove.render(&Window::new(items, centre_at))?;
+                let all = Rect {
+                    x: 0,
+                    y: 0,
+                    width: w,
+                    height: h,
+                };
+                take(&filled, all);
             }
             for (i, c) in &a.restore {
                 data[i * 3..i * 3 + 3].copy_from_slice(c);
             }
             Arc::new(Frame::from_data(src.index, w, h, 3, data)?)
         };
-        if let (Some(writer), Some(depth)) = (&self.pass_writer, &a.depth) {
+        if let Some(writer) = &self.pass_writer {
             let mask = a
                 .filled
                 .iter()
                 .map(|f| if *f { 1.0 } else { 0.0 })
                 .collect();
+            let depth = src.data.chunks_exact(4).map(|p| p[3].abs()).collect();
             writer(&ReanglePasses {
                 mask: Frame::from_data(src.index, w, h, 1, mask)?,
-                depth: Frame::from_data(src.index, w, h, 1, depth.clone())?,
+                depth: Frame::from_data(src.index, w, h, 1, depth)?,
             })?;
         }
         Ok(out)

@@ -54,6 +54,81 @@ struct Vertex {
     zs: f32,
 }
 
+/// The rows `first..=last` of the target, rasterised by one thread.
+struct Band {
+    first: usize,
+    last: usize,
+    width: usize,
+    zoom2: f32,
+    cut_ratio: f32,
+}
+
+impl Band {
+    /// Rasterise the triangle of projected vertices `vs` (source pixels
+    /// `at`) into this band's z-buffer and source positions.
+    fn raster(
+        &self,
+        vs: [Vertex; 3],
+        at: [(f32, f32); 3],
+        zbuf: &mut [f32],
+        src: &mut [(f32, f32)],
+    ) {
+        if vs.iter().any(|v| !v.z.is_finite()) {
+            return;
+        }
+        let [a, b, c] = vs;
+        let area2 = (b.u - a.u) * (c.v - a.v) - (b.v - a.v) * (c.u - a.u);
+        if area2.abs() < 1e-12 {
+            return;
+        }
+        let zs_min = a.zs.min(b.zs).min(c.zs);
+        let zs_max = a.zs.max(b.zs).max(c.zs);
+        if zs_max > self.cut_ratio * zs_min {
+            // What the surface's own magnification would make of this
+            // half-pixel triangle; far beyond that, it is torn open.
+            let m = (a.zs + b.zs + c.zs) / (a.z + b.z + c.z);
+            let expected = self.zoom2 * m * m;
+            if !(0.5 * expected..=2.0 * expected).contains(&area2) {
+                return;
+            }
+        }
+        let w = self.width;
+        let umin = a.u.min(b.u).min(c.u).ceil().max(0.0);
+        let umax = a.u.max(b.u).max(c.u).floor().min((w - 1) as f32);
+        let vmin = a.v.min(b.v).min(c.v).ceil().max(self.first as f32);
+        let vmax = a.v.max(b.v).max(c.v).floor().min(self.last as f32);
+        if umin > umax || vmin > vmax {
+            return;
+        }
+        let inv = 1.0 / area2;
+        let (iza, izb, izc) = (1.0 / a.z, 1.0 / b.z, 1.0 / c.z);
+        let [(ax, ay), (bx, by), (cx, cy)] = at;
+        // Inclusive edges with a little slack, so shared edges never crack.
+        let eps = -1e-5f32;
+        for py in vmin as usize..=vmax as usize {
+            let fy = py as f32;
+            for px in umin as usize..=umax as usize {
+                let fx = px as f32;
+                let l0 = ((b.u - fx) * (c.v - fy) - (b.v - fy) * (c.u - fx)) * inv;
+                let l1 = ((c.u - fx) * (a.v - fy) - (c.v - fy) * (a.u - fx)) * inv;
+                let l2 = 1.0 - l0 - l1;
+                if l0 < eps || l1 < eps || l2 < eps {
+                    continue;
+                }
+                let iz = l0 * iza + l1 * izb + l2 * izc;
+                let z = 1.0 / iz;
+                let i = (py - self.first) * w + px;
+                if z < zbuf[i] {
+                    zbuf[i] = z;
+                    let sx = (l0 * ax * iza + l1 * bx * izb + l2 * cx * izc) * z;
+                    let sy = (l0 * ay * iza + l1 * by * izb + l2 * cy * izc) * z;
+                    src[i] = (sx, sy);
+                }
+            }
+        }
+    }
+}
+
 /// Warp `data` (interleaved, at least RGB) with per-pixel `depth` (source
 /// camera, > 0) into the virtual camera `pose`; `focal` is the source
 /// camera's focal length in pixels, `edge` the relative depth difference
@@ -70,6 +145,15 @@ pub fn warp(
     edge: f32,
 ) -> Warped {
     let (w, h) = (width, height);
+    if w == 0 || h == 0 {
+        return Warped {
+            width: w,
+            height: h,
+            rgb: Vec::new(),
+            depth: Vec::new(),
+            seen: Vec::new(),
+        };
+    }
     let f2 = focal * pose.zoom;
     let (cx, cy) = (w as f64 / 2.0 - 0.5, h as f64 / 2.0 - 0.5);
     let mut verts = vec![
@@ -102,71 +186,64 @@ pub fn warp(
         }
     });
 
-    let mut zbuf = vec![f32::INFINITY; w * h];
-    let mut src = vec![(0.0f32, 0.0f32); w * h];
+    // The target is rasterised in bands of rows, in parallel: each band
+    // takes every triangle that reaches it, in the same (source) order, so
+    // each pixel sees the same triangles in the same order whatever the
+    // number of bands and threads.
     let zoom2 = (pose.zoom * pose.zoom) as f32;
     let cut_ratio = 1.0 + edge;
-    let mut raster = |t: [(usize, usize); 3]| {
-        let vs = t.map(|(x, y)| verts[y * w + x]);
-        if vs.iter().any(|v| !v.z.is_finite()) {
-            return;
-        }
-        let [a, b, c] = vs;
-        let area2 = (b.u - a.u) * (c.v - a.v) - (b.v - a.v) * (c.u - a.u);
-        if area2.abs() < 1e-12 {
-            return;
-        }
-        let zs_min = a.zs.min(b.zs).min(c.zs);
-        let zs_max = a.zs.max(b.zs).max(c.zs);
-        if zs_max > cut_ratio * zs_min {
-            // What the surface's own magnification would make of this
-            // half-pixel triangle; far beyond that, it is torn open.
-            let m = (a.zs + b.zs + c.zs) / (a.z + b.z + c.z);
-            let expected = zoom2 * m * m;
-            if !(0.5 * expected..=2.0 * expected).contains(&area2) {
-                return;
-            }
-        }
-        let umin = a.u.min(b.u).min(c.u).ceil().max(0.0);
-        let umax = a.u.max(b.u).max(c.u).floor().min((w - 1) as f32);
-        let vmin = a.v.min(b.v).min(c.v).ceil().max(0.0);
-        let vmax = a.v.max(b.v).max(c.v).floor().min((h - 1) as f32);
-        if umin > umax || vmin > vmax {
-            return;
-        }
-        let inv = 1.0 / area2;
-        let (iza, izb, izc) = (1.0 / a.z, 1.0 / b.z, 1.0 / c.z);
-        let [(ax, ay), (bx, by), (cx_, cy_)] = t.map(|(x, y)| (x as f32, y as f32));
-        // Inclusive edges with a little slack, so shared edges never crack.
-        let eps = -1e-5f32;
-        for py in vmin as usize..=vmax as usize {
-            let fy = py as f32;
-            for px in umin as usize..=umax as usize {
-                let fx = px as f32;
-                let l0 = ((b.u - fx) * (c.v - fy) - (b.v - fy) * (c.u - fx)) * inv;
-                let l1 = ((c.u - fx) * (a.v - fy) - (c.v - fy) * (a.u - fx)) * inv;
-                let l2 = 1.0 - l0 - l1;
-                if l0 < eps || l1 < eps || l2 < eps {
+    // The rows each source row's vertices land on, to skip whole source
+    // rows that cannot reach a band.
+    let row_span: Vec<(f32, f32)> = verts
+        .par_chunks(w)
+        .map(|row| {
+            row.iter()
+                .filter(|v| v.z.is_finite())
+                .fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), v| {
+                    (lo.min(v.v), hi.max(v.v))
+                })
+        })
+        .collect();
+    let mut zbuf = vec![f32::INFINITY; w * h];
+    let mut src = vec![(0.0f32, 0.0f32); w * h];
+    let band_rows = h.div_ceil(4 * rayon::current_num_threads().max(1)).max(8);
+    zbuf.par_chunks_mut(band_rows * w)
+        .zip(src.par_chunks_mut(band_rows * w))
+        .enumerate()
+        .for_each(|(b, (zbuf, src))| {
+            let first = b * band_rows;
+            let last = first + zbuf.len() / w - 1;
+            let band = Band {
+                first,
+                last,
+                width: w,
+                zoom2,
+                cut_ratio,
+            };
+            let (lo, hi) = (first as f32 - 1.0, last as f32 + 1.0);
+            for y in 0..h.saturating_sub(1) {
+                let (a, c) = (row_span[y], row_span[y + 1]);
+                if a.0.min(c.0) > hi || a.1.max(c.1) < lo {
                     continue;
                 }
-                let iz = l0 * iza + l1 * izb + l2 * izc;
-                let z = 1.0 / iz;
-                let i = py * w + px;
-                if z < zbuf[i] {
-                    zbuf[i] = z;
-                    let sx = (l0 * ax * iza + l1 * bx * izb + l2 * cx_ * izc) * z;
-                    let sy = (l0 * ay * iza + l1 * by * izb + l2 * cy_ * izc) * z;
-                    src[i] = (sx, sy);
+                let (r0, r1) = (&verts[y * w..(y + 1) * w], &verts[(y + 1) * w..(y + 2) * w]);
+                for x in 0..w.saturating_sub(1) {
+                    let (fx, fy) = (x as f32, y as f32);
+                    band.raster(
+                        [r0[x], r0[x + 1], r1[x]],
+                        [(fx, fy), (fx + 1.0, fy), (fx, fy + 1.0)],
+                        zbuf,
+                        src,
+                    );
+                    band.raster(
+                        [r0[x + 1], r1[x + 1], r1[x]],
+                        [(fx + 1.0, fy), (fx + 1.0, fy + 1.0), (fx, fy + 1.0)],
+                        zbuf,
+                        src,
+                    );
                 }
             }
-        }
-    };
-    for y in 0..h.saturating_sub(1) {
-        for x in 0..w.saturating_sub(1) {
-            raster([(x, y), (x + 1, y), (x, y + 1)]);
-            raster([(x + 1, y), (x + 1, y + 1), (x, y + 1)]);
-        }
-    }
+        });
 
     let mut rgb = vec![0.0f32; w * h * 3];
     let mut seen = vec![false; w * h];
