@@ -963,6 +963,24 @@ fn the_same_shot_gives_bit_identical_frames_whatever_the_threads() {
     assert_ne!(one[0].data, one[7].data);
 }
 
+/// Flow-aligned stabilisation reads every neighbour's guides from several
+/// render threads at once (each running rayon inside): it must finish and
+/// give the same frames whatever the threads, with and without a matte.
+#[test]
+fn flow_aligned_stabilisation_is_the_same_whatever_the_threads() {
+    for alpha in [AlphaRole::Matte, AlphaRole::Keep] {
+        let params = RelightParams {
+            preset: Some("key".into()),
+            temporal_align: relight::TemporalAlign::Flow,
+            alpha,
+            ..RelightParams::default()
+        };
+        let one = run(&params, 1);
+        assert_eq!(one.len(), 8);
+        assert_eq!(one, run(&params, 3), "{alpha:?}");
+    }
+}
+
 /// The one-pass relight is the factor of `shading` applied by `apply`,
 /// bit for bit, for every kind of light, shadows and a mask.
 #[test]

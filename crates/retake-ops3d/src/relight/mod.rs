@@ -19,7 +19,7 @@ pub mod preview;
 pub mod shading;
 
 use std::borrow::Cow;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 
 use serde::{Deserialize, Serialize};
 
@@ -306,13 +306,13 @@ pub struct RelightAnalysis {
     /// does not depend on the picture (the built-in estimate without a
     /// matte), so stabilisation knows there is nothing to blend.
     pub geometry: Arc<Geometry>,
-    /// What stabilisation compares frames by, at the geometry's size:
-    /// made on first use, since frames that share one geometry never
-    /// need it.
-    guide: OnceLock<Vec<f32>>,
-    /// What the flow to neighbouring frames is measured on (small): made
-    /// on first use, only flow-aligned stabilisation needs it.
-    align: OnceLock<Gray>,
+    /// What stabilisation compares frames by, at the geometry's size;
+    /// not made for the shared built-in shape under pixel-aligned
+    /// stabilisation, which has nothing to blend.
+    guide: Option<Vec<f32>>,
+    /// What the flow to neighbouring frames is measured on (small); made
+    /// only for flow-aligned stabilisation.
+    align: Option<Gray>,
     /// From the built-in estimate (so image detail is added).
     estimated: bool,
     /// The subject's matte at the frame's size (from alpha or the subject
@@ -331,19 +331,29 @@ pub struct RelightPasses {
 }
 
 impl RelightAnalysis {
-    /// The stabilisation guide of `item`'s frame.
-    fn guide(item: &Item<RelightAnalysis>) -> &[f32] {
+    /// The stabilisation guide of `item`'s frame: the one made by the
+    /// analysis, or made now when the analysis skipped it (a frame of the
+    /// shared shape next to one with its own geometry). Made here rather
+    /// than cached: a lazily filled cell shared by render threads that
+    /// run rayon inside could deadlock.
+    fn guide(item: &Item<RelightAnalysis>) -> Cow<'_, [f32]> {
         let a = &item.analysis;
-        a.guide.get_or_init(|| {
-            geometry::stabilisation_guide(&item.frame, a.geometry.width, a.geometry.height)
-        })
+        match &a.guide {
+            Some(g) => Cow::Borrowed(g),
+            None => Cow::Owned(geometry::stabilisation_guide(
+                &item.frame,
+                a.geometry.width,
+                a.geometry.height,
+            )),
+        }
     }
 
     /// The picture `item`'s flow to its neighbours is measured on.
-    fn align(item: &Item<RelightAnalysis>) -> &Gray {
-        item.analysis
-            .align
-            .get_or_init(|| geometry::alignment_guide(&item.frame))
+    fn align(item: &Item<RelightAnalysis>) -> Cow<'_, Gray> {
+        match &item.analysis.align {
+            Some(g) => Cow::Borrowed(g),
+            None => Cow::Owned(geometry::alignment_guide(&item.frame)),
+        }
     }
 }
 
@@ -484,10 +494,16 @@ impl Relight {
                 None => (self.estimated_shape(frame, matte.as_deref())?, true),
             },
         };
+        let flow = self.params.temporal_align == TemporalAlign::Flow;
+        // Only the cached built-in shape has another owner (the cache).
+        let shared = Arc::strong_count(&geometry) > 1;
+        let guide = (flow || !shared)
+            .then(|| geometry::stabilisation_guide(frame, geometry.width, geometry.height));
+        let align = flow.then(|| geometry::alignment_guide(frame));
         Ok(RelightAnalysis {
             geometry,
-            guide: OnceLock::new(),
-            align: OnceLock::new(),
+            guide,
+            align,
             estimated,
             matte,
         })
@@ -500,15 +516,28 @@ impl Relight {
         if matte.is_some() {
             return Ok(Arc::new(geometry::estimate_shape(frame, matte, &opts)?));
         }
+        let size = geometry::working_size(frame.width, frame.height, &opts);
+        let cached = || {
+            let cache = self.plain_shape.lock().unwrap_or_else(|e| e.into_inner());
+            cache
+                .as_ref()
+                .filter(|g| (g.width, g.height) == size)
+                .cloned()
+        };
+        if let Some(g) = cached() {
+            return Ok(g);
+        }
+        // Made without holding the lock (the estimate runs rayon inside);
+        // the first one kept is the one every frame shares.
+        let made = Arc::new(geometry::estimate_shape(frame, None, &opts)?);
         let mut cache = self.plain_shape.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(g) = cache.as_ref() {
-            if (g.width, g.height) == geometry::working_size(frame.width, frame.height, &opts) {
-                return Ok(g.clone());
+        match cache.as_ref().filter(|g| (g.width, g.height) == size) {
+            Some(g) => Ok(g.clone()),
+            None => {
+                *cache = Some(made.clone());
+                Ok(made)
             }
         }
-        let g = Arc::new(geometry::estimate_shape(frame, None, &opts)?);
-        *cache = Some(g.clone());
-        Ok(g)
     }
 
     /// The depth pass carried as the frame's alpha.
@@ -565,9 +594,13 @@ impl Relight {
                 .filter(move |(dt, _)| *dt != 0 && dt.abs() <= radius)
         };
         let pixel = self.params.temporal_align == TemporalAlign::Pixel;
-        // Neighbours that share this frame's very geometry (the built-in
-        // shape without a matte) would blend it with itself: nothing to do.
-        if pixel && near().all(|(_, it)| Arc::ptr_eq(&it.analysis.geometry, &a.geometry)) {
+        // Neighbours with this frame's very geometry (the built-in shape
+        // without a matte, shared) would blend it with itself: nothing to
+        // do. Compared by value too, so the outcome does not depend on
+        // which analyses were made by which operation (the plugin keeps
+        // analyses across rebuilt operations).
+        let same = |g: &Arc<Geometry>| Arc::ptr_eq(g, &a.geometry) || **g == *a.geometry;
+        if pixel && near().all(|(_, it)| same(&it.analysis.geometry)) {
             return Cow::Borrowed(&*a.geometry);
         }
         // Flow-aligned: each neighbour's geometry moved onto this frame's
@@ -580,16 +613,22 @@ impl Relight {
             items
                 .par_iter()
                 .map(|(dt, it)| {
-                    let flow = geometry::alignment_flow(centre_align, RelightAnalysis::align(it));
+                    let flow = geometry::alignment_flow(&centre_align, &RelightAnalysis::align(it));
                     let guide = RelightAnalysis::guide(it);
-                    let (g, guide) = geometry::align(&it.analysis.geometry, guide, &flow);
+                    let (g, guide) = geometry::align(&it.analysis.geometry, &guide, &flow);
                     (*dt, g, guide)
                 })
                 .collect()
         };
+        let guides: Vec<Cow<'_, [f32]>> = if aligned.is_empty() {
+            near().map(|(_, it)| RelightAnalysis::guide(it)).collect()
+        } else {
+            Vec::new()
+        };
         let neighbours: Vec<(isize, &Geometry, &[f32])> = if aligned.is_empty() {
             near()
-                .map(|(dt, it)| (dt, &*it.analysis.geometry, RelightAnalysis::guide(it)))
+                .zip(&guides)
+                .map(|((dt, it), guide)| (dt, &*it.analysis.geometry, &**guide))
                 .collect()
         } else {
             aligned
@@ -603,7 +642,7 @@ impl Relight {
         };
         Cow::Owned(stabilise(
             &a.geometry,
-            RelightAnalysis::guide(centre),
+            &RelightAnalysis::guide(centre),
             &neighbours,
             &opts,
         ))
