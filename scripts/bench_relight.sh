@@ -17,13 +17,17 @@ quick=${1:-}
 source "$(dirname "${BASH_SOURCE[0]}")/bench_lib.sh"
 clip 1920 1080 100 c100
 echo "== relight at 1080p, 100 frames ($(nproc) cores; output ffv1)"
-printf '%-40s %10s %12s %16s %10s\n' variant "convert s" "relight s" "relight ms/frame" fps
+echo "CPU s = user + sys (meaningful on a busy machine, unlike wall s); media share = convert CPU / relight CPU"
+printf '%-40s %10s %12s %16s %10s %14s %12s\n' variant "convert s" "relight s" "relight ms/frame" fps "CPU s/frame" "media share"
 c=$(timed "$retake" convert "$work/c100.mp4" -o "$work/conv.mkv" --codec ffv1 -q -y)
+cc=$(cat "$work/cpu")
 fixture=tests/fixtures/models/fixture-depth-anything.toml
 for variant in "key" "key --temporal-align flow" "key --shadows" "key --mask auto" "key --depth-model $fixture"; do
   r=$(timed "$retake" relight "$work/c100.mp4" -o "$work/lit.mkv" --codec ffv1 -q -y --preset $variant)
+  rc=$(cat "$work/cpu")
   [ "$variant" = key ] && r100=$(cat "$work/rss")
-  printf '%-40s %10.1f %12.1f %16.0f %10.2f\n' "--preset ${variant/$fixture/fixture-depth-anything}" "$c" "$r" "$(echo "1000 * ($r - $c) / 100" | bc -l)" "$(echo "100 / $r" | bc -l)"
+  printf '%-40s %10.1f %12.1f %16.0f %10.2f %14.3f %11.0f%%\n' "--preset ${variant/$fixture/fixture-depth-anything}" "$c" "$r" "$(echo "1000 * ($r - $c) / 100" | bc -l)" "$(echo "100 / $r" | bc -l)" \
+    "$(echo "$rc / 100" | bc -l)" "$(echo "100 * $cc / $rc" | bc -l)"
 done
 echo
 echo "== relight: peak RSS against clip length (1080p, --preset key)"

@@ -19,7 +19,7 @@ use retake_core::{ClipInfo, Error, Frame, FrameSource, Result};
 use retake_imageops::keyframes::Keyframes;
 use retake_imageops::pinhole::focal_length;
 use retake_ops3d::relight::geometry::EstimateOptions;
-use retake_ops3d::relight::shading::{apply, point_falloff, shading, shadow_occlusion};
+use retake_ops3d::relight::shading::{apply, point_falloff, relit, shading, shadow_occlusion};
 use retake_ops3d::relight::{
     self, built_in_geometry, normals_from_depth, presets, stabilise, AlphaRole, DepthEncoding,
     Geometry, LightKind, MaskMode, NormalEncoding, Relight, RelightParams, Rgb, Stabilisation,
@@ -961,6 +961,108 @@ fn the_same_shot_gives_bit_identical_frames_whatever_the_threads() {
         .all(|f| f.channels == 3 && f.data.iter().all(|v| v.is_finite())));
     // The keyframed light moves: frames differ beyond the sphere's drift.
     assert_ne!(one[0].data, one[7].data);
+}
+
+/// Flow-aligned stabilisation reads every neighbour's guides from several
+/// render threads at once (each running rayon inside): it must finish and
+/// give the same frames whatever the threads, with and without a matte.
+#[test]
+fn flow_aligned_stabilisation_is_the_same_whatever_the_threads() {
+    for alpha in [AlphaRole::Matte, AlphaRole::Keep] {
+        let params = RelightParams {
+            preset: Some("key".into()),
+            temporal_align: relight::TemporalAlign::Flow,
+            alpha,
+            ..RelightParams::default()
+        };
+        let one = run(&params, 1);
+        assert_eq!(one.len(), 8);
+        assert_eq!(one, run(&params, 3), "{alpha:?}");
+    }
+}
+
+/// The one-pass relight is the factor of `shading` applied by `apply`,
+/// bit for bit, for every kind of light, shadows and a mask.
+#[test]
+fn relighting_in_one_pass_is_shading_then_apply() {
+    let s = scene();
+    let input = shot(&s, 0);
+    let g = truth_geometry(&s);
+    let mask: Vec<f32> = (0..W * H).map(|i| (i % 7) as f32 / 6.0).collect();
+    let point = RelightParams {
+        light: Some(LightKind::Point),
+        light_x: Some(Keyframes::constant(0.3)),
+        light_y: Some(Keyframes::constant(0.2)),
+        light_depth: Some(Keyframes::constant(0.6)),
+        ..RelightParams::default()
+    };
+    let rim = RelightParams {
+        preset: Some("rim".into()),
+        shadows: true,
+        ..RelightParams::default()
+    };
+    for (name, params) in [
+        ("directional", directional(30.0, 40.0, 0.7, 0.2)),
+        ("point", point),
+        ("rim with shadows", rim),
+        (
+            "golden hour",
+            RelightParams {
+                preset: Some("golden-hour".into()),
+                ..RelightParams::default()
+            },
+        ),
+    ] {
+        let lighting = params.at(0).unwrap();
+        let factor = shading(&g, &lighting, FOV);
+        for m in [None, Some(mask.as_slice())] {
+            let two = apply(&input, &factor, m, false).unwrap();
+            let one = relit(&input, &g, &lighting, FOV, m, false).unwrap();
+            assert_eq!(one, two, "{name}, mask {}", m.is_some());
+        }
+    }
+    let wrong = Geometry::flat(W / 2, H);
+    let lighting = directional(30.0, 40.0, 0.7, 0.2).at(0).unwrap();
+    assert!(relit(&input, &wrong, &lighting, FOV, None, false).is_err());
+}
+
+/// Without a matte the built-in shape does not depend on the picture: it
+/// is made once and shared, and blending it with itself is skipped. The
+/// frames come out exactly as the public per-frame built-in geometry
+/// relights them; with a matte each frame gets its own shape.
+#[test]
+fn the_built_in_shape_without_a_matte_is_made_once() {
+    use retake_core::pipeline::Operation;
+    let params = RelightParams {
+        preset: Some("key".into()),
+        background_tilt: 25.0,
+        ..RelightParams::default()
+    };
+    let op = Relight::new(params.clone()).unwrap();
+    let frames: Vec<Frame> = (0..3).map(|t| drifting(t).with_channels(3)).collect();
+    let items: Vec<_> = frames
+        .iter()
+        .map(|f| {
+            Arc::new(Item {
+                frame: Arc::new(f.clone()),
+                analysis: op.analyse(f).unwrap(),
+            })
+        })
+        .collect();
+    assert!(Arc::ptr_eq(
+        &items[0].analysis.geometry,
+        &items[2].analysis.geometry
+    ));
+    let out = op.render(&Window::new(items, 1)).unwrap();
+    let g = built_in_geometry(&frames[1], None, 25.0, params.fov).unwrap();
+    let lighting = params.at(1).unwrap();
+    let expected = apply(&frames[1], &shading(&g, &lighting, params.fov), None, false).unwrap();
+    assert_eq!(*out, expected);
+    // With a matte (alpha) the shape follows each frame's subject.
+    let a = op.analyse(&drifting(0)).unwrap();
+    let b = op.analyse(&drifting(5)).unwrap();
+    assert!(!Arc::ptr_eq(&a.geometry, &b.geometry));
+    assert_ne!(a.geometry.depth, b.geometry.depth);
 }
 
 /// Time of the built-in geometry and shading at 1920x1080 (release:

@@ -21,6 +21,7 @@ use retake_core::frame::Frame;
 use retake_imageops::distance::euclidean_to_outside;
 use retake_imageops::filter::{box_mean, resize};
 use retake_imageops::flow::{self, Flow, FlowParams, Gray};
+use retake_imageops::luma::luma;
 use retake_imageops::pinhole::{back_project, focal_length};
 use retake_imageops::plane::Plane;
 use retake_imageops::sample::sample;
@@ -175,8 +176,13 @@ fn smooth_normals(normals: &[[f32; 3]], depth: &[f32], w: usize, h: usize) -> Ve
                         continue;
                     }
                     let j = yy as usize * w + xx as usize;
-                    let rel = (depth[j] - d) / d;
-                    let wt = spatial[(k + r) as usize] * (-rel * rel * inv).exp();
+                    // Equal depths (most of a plane) weigh exp(0) = 1: no exp.
+                    let wt = if depth[j] == d {
+                        spatial[(k + r) as usize]
+                    } else {
+                        let rel = (depth[j] - d) / d;
+                        spatial[(k + r) as usize] * (-rel * rel * inv).exp()
+                    };
                     let n = src[j];
                     acc[0] += wt * n[0];
                     acc[1] += wt * n[1];
@@ -336,12 +342,20 @@ impl Geometry {
             width,
             height,
         );
-        let flat: Vec<f32> = self.normals.iter().flatten().copied().collect();
-        let n = resize(Plane::new(&flat, self.width, self.height, 3), width, height);
-        let normals = n
-            .chunks_exact(3)
-            .map(|c| normalize([c[0], c[1], c[2]]))
-            .collect();
+        let n = resize(
+            Plane::new(self.normals.as_flattened(), self.width, self.height, 3),
+            width,
+            height,
+        );
+        let mut normals = vec![[0.0f32; 3]; width * height];
+        normals
+            .par_chunks_mut(width)
+            .zip(n.par_chunks(width * 3))
+            .for_each(|(row, c)| {
+                for (o, c) in row.iter_mut().zip(c.chunks_exact(3)) {
+                    *o = normalize([c[0], c[1], c[2]]);
+                }
+            });
         Geometry {
             width,
             height,
@@ -486,9 +500,7 @@ pub fn estimate_shape(
     if w == 0 || h == 0 {
         return Err(Error::Internal(format!("frame {} is empty", frame.index)));
     }
-    let s = (opts.work_side.max(16) as f32 / w.max(h) as f32).min(1.0);
-    let ww = ((w as f32 * s).round() as usize).max(1);
-    let wh = ((h as f32 * s).round() as usize).max(1);
+    let (ww, wh) = working_size(w, h, opts);
     let f = focal_length(ww, opts.fov_deg);
     let mut depth = background_depth(ww, wh, opts.background_tilt_deg, f);
     if let Some(mask) = subject_mask {
@@ -506,6 +518,14 @@ pub fn estimate_shape(
         inflate(&low, ww, wh, f, &mut depth);
     }
     Ok(Geometry::from_depth(depth, ww, wh, opts.fov_deg))
+}
+
+/// The size [`estimate_shape`] builds a `w`x`h` frame's shape at.
+pub fn working_size(w: usize, h: usize, opts: &EstimateOptions) -> (usize, usize) {
+    let s = (opts.work_side.max(16) as f32 / w.max(h) as f32).min(1.0);
+    let ww = ((w as f32 * s).round() as usize).max(1);
+    let wh = ((h as f32 * s).round() as usize).max(1);
+    (ww, wh)
 }
 
 /// Depth of the background plane through each pixel: distance 1 at the
@@ -608,13 +628,18 @@ pub fn add_detail(g: &mut Geometry, frame: &Frame, strength: f32) -> Result<()> 
             g.width, g.height
         )));
     }
-    let log: Vec<f32> = frame
-        .luminance()
-        .into_iter()
-        .map(|l| (l.max(0.0) + 0.01).ln())
-        .collect();
+    let c = frame.channels;
+    let mut log = vec![0.0f32; w * h];
+    log.par_chunks_mut(w)
+        .zip(frame.data.par_chunks(w * c))
+        .for_each(|(row, src)| {
+            for (l, p) in row.iter_mut().zip(src.chunks_exact(c)) {
+                *l = (grey(p).max(0.0) + 0.01).ln();
+            }
+        });
     let low = box_mean(Plane::new(&log, w, h, 1), 3);
-    let hp: Vec<f32> = log.iter().zip(&low).map(|(a, b)| a - b).collect();
+    // The high-pass, made where it is read: no frame-sized temporary.
+    let hp = |i: usize| log[i] - low[i];
     g.normals
         .par_chunks_mut(w)
         .enumerate()
@@ -622,8 +647,8 @@ pub fn add_detail(g: &mut Geometry, frame: &Frame, strength: f32) -> Result<()> 
             let (yu, yd) = (y.saturating_sub(1), (y + 1).min(h - 1));
             for (x, n) in row.iter_mut().enumerate() {
                 let (xl, xr) = (x.saturating_sub(1), (x + 1).min(w - 1));
-                let gx = (hp[y * w + xr] - hp[y * w + xl]) / (xr - xl).max(1) as f32;
-                let gy = (hp[yd * w + x] - hp[yu * w + x]) / (yd - yu).max(1) as f32;
+                let gx = (hp(y * w + xr) - hp(y * w + xl)) / (xr - xl).max(1) as f32;
+                let gy = (hp(yd * w + x) - hp(yu * w + x)) / (yd - yu).max(1) as f32;
                 let (mut dx, mut dy) = (-strength * gx, strength * gy);
                 let m = (dx * dx + dy * dy).sqrt();
                 if m > 1.0 {
@@ -636,14 +661,34 @@ pub fn add_detail(g: &mut Geometry, frame: &Frame, strength: f32) -> Result<()> 
     Ok(())
 }
 
+/// Luminance of one pixel as [`Frame::luminance`] reads it.
+#[inline]
+fn grey(p: &[f32]) -> f32 {
+    if p.len() >= 3 {
+        luma(p)
+    } else {
+        p[0]
+    }
+}
+
+/// Display-encoded (gamma 2.2) luminance of a frame, rows in parallel.
+fn display_luminance(frame: &Frame) -> Vec<f32> {
+    let (w, c) = (frame.width.max(1), frame.channels.max(1));
+    let mut lum = vec![0.0f32; frame.width * frame.height];
+    lum.par_chunks_mut(w)
+        .zip(frame.data.par_chunks(w * c))
+        .for_each(|(row, src)| {
+            for (l, p) in row.iter_mut().zip(src.chunks_exact(c)) {
+                *l = grey(p).max(0.0).powf(1.0 / 2.2);
+            }
+        });
+    lum
+}
+
 /// What the temporal stabilisation compares frames by: display-encoded
 /// luminance at `w`x`h`, lightly blurred so noise does not read as motion.
 pub fn stabilisation_guide(frame: &Frame, w: usize, h: usize) -> Vec<f32> {
-    let lum: Vec<f32> = frame
-        .luminance()
-        .into_iter()
-        .map(|l| l.max(0.0).powf(1.0 / 2.2))
-        .collect();
+    let lum = display_luminance(frame);
     let small = resize(Plane::new(&lum, frame.width, frame.height, 1), w, h);
     box_mean(Plane::new(&small, w, h, 1), 1)
 }
@@ -659,11 +704,7 @@ pub fn alignment_guide(frame: &Frame) -> Gray {
     let s = (ALIGN_SIDE as f32 / frame.width.max(frame.height) as f32).min(1.0);
     let w = ((frame.width as f32 * s).round() as usize).max(1);
     let h = ((frame.height as f32 * s).round() as usize).max(1);
-    let lum: Vec<f32> = frame
-        .luminance()
-        .into_iter()
-        .map(|l| l.max(0.0).powf(1.0 / 2.2))
-        .collect();
+    let lum = display_luminance(frame);
     Gray {
         width: w,
         height: h,

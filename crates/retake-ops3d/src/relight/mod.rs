@@ -18,7 +18,8 @@ pub mod presets;
 pub mod preview;
 pub mod shading;
 
-use std::sync::Arc;
+use std::borrow::Cow;
+use std::sync::{Arc, Mutex};
 
 use serde::{Deserialize, Serialize};
 
@@ -301,12 +302,17 @@ pub type PassProvider = dyn Fn(&Frame) -> Result<Option<Geometry>> + Send + Sync
 pub struct RelightAnalysis {
     /// Depth and normals: at the frame's size for passes, at a working
     /// resolution for the built-in estimate (its fine detail is added at
-    /// render time, from the frame itself).
-    pub geometry: Geometry,
-    /// What stabilisation compares frames by, at the geometry's size.
-    guide: Vec<f32>,
-    /// What the flow to neighbouring frames is measured on (small).
-    align: Gray,
+    /// render time, from the frame itself). Shared by every frame when it
+    /// does not depend on the picture (the built-in estimate without a
+    /// matte), so stabilisation knows there is nothing to blend.
+    pub geometry: Arc<Geometry>,
+    /// What stabilisation compares frames by, at the geometry's size;
+    /// not made for the shared built-in shape under pixel-aligned
+    /// stabilisation, which has nothing to blend.
+    guide: Option<Vec<f32>>,
+    /// What the flow to neighbouring frames is measured on (small); made
+    /// only for flow-aligned stabilisation.
+    align: Option<Gray>,
     /// From the built-in estimate (so image detail is added).
     estimated: bool,
     /// The subject's matte at the frame's size (from alpha or the subject
@@ -324,6 +330,33 @@ pub struct RelightPasses {
     pub shading: Frame,
 }
 
+impl RelightAnalysis {
+    /// The stabilisation guide of `item`'s frame: the one made by the
+    /// analysis, or made now when the analysis skipped it (a frame of the
+    /// shared shape next to one with its own geometry). Made here rather
+    /// than cached: a lazily filled cell shared by render threads that
+    /// run rayon inside could deadlock.
+    fn guide(item: &Item<RelightAnalysis>) -> Cow<'_, [f32]> {
+        let a = &item.analysis;
+        match &a.guide {
+            Some(g) => Cow::Borrowed(g),
+            None => Cow::Owned(geometry::stabilisation_guide(
+                &item.frame,
+                a.geometry.width,
+                a.geometry.height,
+            )),
+        }
+    }
+
+    /// The picture `item`'s flow to its neighbours is measured on.
+    fn align(item: &Item<RelightAnalysis>) -> Cow<'_, Gray> {
+        match &item.analysis.align {
+            Some(g) => Cow::Borrowed(g),
+            None => Cow::Owned(geometry::alignment_guide(&item.frame)),
+        }
+    }
+}
+
 /// The relighting operation.
 pub struct Relight {
     params: RelightParams,
@@ -331,6 +364,9 @@ pub struct Relight {
     subject: Option<SubjectMask>,
     depth_model: Option<DepthModel>,
     pass_writer: Option<Box<PassWriter>>,
+    /// The built-in shape without a matte depends only on the frame's
+    /// size and the parameters: made once and shared by every frame.
+    plain_shape: Mutex<Option<Arc<Geometry>>>,
 }
 
 /// Receives each rendered frame's passes (from any render thread, in any
@@ -346,6 +382,7 @@ impl Relight {
             subject: None,
             depth_model: None,
             pass_writer: None,
+            plain_shape: Mutex::new(None),
         })
     }
 
@@ -440,9 +477,9 @@ impl Relight {
                 if let Some(d) = depth_pass {
                     g.depth = d.depth;
                 }
-                (g, false)
+                (Arc::new(g), false)
             }
-            (None, Some(d)) => (d, false),
+            (None, Some(d)) => (Arc::new(d), false),
             (None, None) => match &self.depth_model {
                 Some(model) => {
                     let disparity = model.disparity(frame)?;
@@ -452,20 +489,17 @@ impl Relight {
                     );
                     let g =
                         Geometry::from_depth(z, disparity.width, disparity.height, self.params.fov);
-                    (g, true)
+                    (Arc::new(g), true)
                 }
-                None => {
-                    let g = geometry::estimate_shape(
-                        frame,
-                        matte.as_deref(),
-                        &self.params.estimate_options(),
-                    )?;
-                    (g, true)
-                }
+                None => (self.estimated_shape(frame, matte.as_deref())?, true),
             },
         };
-        let guide = geometry::stabilisation_guide(frame, geometry.width, geometry.height);
-        let align = geometry::alignment_guide(frame);
+        let flow = self.params.temporal_align == TemporalAlign::Flow;
+        // Only the cached built-in shape has another owner (the cache).
+        let shared = Arc::strong_count(&geometry) > 1;
+        let guide = (flow || !shared)
+            .then(|| geometry::stabilisation_guide(frame, geometry.width, geometry.height));
+        let align = flow.then(|| geometry::alignment_guide(frame));
         Ok(RelightAnalysis {
             geometry,
             guide,
@@ -473,6 +507,37 @@ impl Relight {
             estimated,
             matte,
         })
+    }
+
+    /// The built-in estimate's smooth shape; without a matte it is the
+    /// same for every frame of a size, so it is made once.
+    fn estimated_shape(&self, frame: &Frame, matte: Option<&[f32]>) -> Result<Arc<Geometry>> {
+        let opts = self.params.estimate_options();
+        if matte.is_some() {
+            return Ok(Arc::new(geometry::estimate_shape(frame, matte, &opts)?));
+        }
+        let size = geometry::working_size(frame.width, frame.height, &opts);
+        let cached = || {
+            let cache = self.plain_shape.lock().unwrap_or_else(|e| e.into_inner());
+            cache
+                .as_ref()
+                .filter(|g| (g.width, g.height) == size)
+                .cloned()
+        };
+        if let Some(g) = cached() {
+            return Ok(g);
+        }
+        // Made without holding the lock (the estimate runs rayon inside);
+        // the first one kept is the one every frame shares.
+        let made = Arc::new(geometry::estimate_shape(frame, None, &opts)?);
+        let mut cache = self.plain_shape.lock().unwrap_or_else(|e| e.into_inner());
+        match cache.as_ref().filter(|g| (g.width, g.height) == size) {
+            Some(g) => Ok(g.clone()),
+            None => {
+                *cache = Some(made.clone());
+                Ok(made)
+            }
+        }
     }
 
     /// The depth pass carried as the frame's alpha.
@@ -508,6 +573,19 @@ impl Relight {
     /// neighbours', and with image detail added to the built-in estimate.
     pub fn geometry(&self, window: &Window<RelightAnalysis>) -> Result<Geometry> {
         let centre = window.centre();
+        let stable = self.stable_geometry(window);
+        let frame = &centre.frame;
+        let mut g = stable.resized(frame.width, frame.height);
+        if centre.analysis.estimated {
+            geometry::add_detail(&mut g, frame, self.params.detail)?;
+        }
+        Ok(g)
+    }
+
+    /// The centre frame's geometry blended with its neighbours', at the
+    /// size it was analysed at.
+    fn stable_geometry<'w>(&self, window: &'w Window<RelightAnalysis>) -> Cow<'w, Geometry> {
+        let centre = window.centre();
         let a = &centre.analysis;
         let radius = self.params.temporal_radius as isize;
         let near = || {
@@ -515,26 +593,42 @@ impl Relight {
                 .iter()
                 .filter(move |(dt, _)| *dt != 0 && dt.abs() <= radius)
         };
+        let pixel = self.params.temporal_align == TemporalAlign::Pixel;
+        // Neighbours with this frame's very geometry (the built-in shape
+        // without a matte, shared) would blend it with itself: nothing to
+        // do. Compared by value too, so the outcome does not depend on
+        // which analyses were made by which operation (the plugin keeps
+        // analyses across rebuilt operations).
+        let same = |g: &Arc<Geometry>| Arc::ptr_eq(g, &a.geometry) || **g == *a.geometry;
+        if pixel && near().all(|(_, it)| same(&it.analysis.geometry)) {
+            return Cow::Borrowed(&*a.geometry);
+        }
         // Flow-aligned: each neighbour's geometry moved onto this frame's
         // pixels first (in parallel: one flow per neighbour).
-        let aligned: Vec<(isize, Geometry, Vec<f32>)> =
-            if self.params.temporal_align == TemporalAlign::Flow {
-                let items: Vec<(isize, &Item<RelightAnalysis>)> = near().collect();
-                items
-                    .par_iter()
-                    .map(|(dt, it)| {
-                        let flow = geometry::alignment_flow(&a.align, &it.analysis.align);
-                        let (g, guide) =
-                            geometry::align(&it.analysis.geometry, &it.analysis.guide, &flow);
-                        (*dt, g, guide)
-                    })
-                    .collect()
-            } else {
-                Vec::new()
-            };
+        let aligned: Vec<(isize, Geometry, Vec<f32>)> = if pixel {
+            Vec::new()
+        } else {
+            let items: Vec<(isize, &Item<RelightAnalysis>)> = near().collect();
+            let centre_align = RelightAnalysis::align(centre);
+            items
+                .par_iter()
+                .map(|(dt, it)| {
+                    let flow = geometry::alignment_flow(&centre_align, &RelightAnalysis::align(it));
+                    let guide = RelightAnalysis::guide(it);
+                    let (g, guide) = geometry::align(&it.analysis.geometry, &guide, &flow);
+                    (*dt, g, guide)
+                })
+                .collect()
+        };
+        let guides: Vec<Cow<'_, [f32]>> = if aligned.is_empty() {
+            near().map(|(_, it)| RelightAnalysis::guide(it)).collect()
+        } else {
+            Vec::new()
+        };
         let neighbours: Vec<(isize, &Geometry, &[f32])> = if aligned.is_empty() {
             near()
-                .map(|(dt, it)| (dt, &it.analysis.geometry, it.analysis.guide.as_slice()))
+                .zip(&guides)
+                .map(|((dt, it), guide)| (dt, &*it.analysis.geometry, &**guide))
                 .collect()
         } else {
             aligned
@@ -546,13 +640,12 @@ impl Relight {
             radius: self.params.temporal_radius,
             ..Stabilisation::default()
         };
-        let stable = stabilise(&a.geometry, &a.guide, &neighbours, &opts);
-        let frame = &centre.frame;
-        let mut g = stable.resized(frame.width, frame.height);
-        if a.estimated {
-            geometry::add_detail(&mut g, frame, self.params.detail)?;
-        }
-        Ok(g)
+        Cow::Owned(stabilise(
+            &a.geometry,
+            &RelightAnalysis::guide(centre),
+            &neighbours,
+            &opts,
+        ))
     }
 
     /// Where the light is allowed (0..1 per pixel), or everywhere.
@@ -615,8 +708,15 @@ impl Relight {
             let ones = vec![[1.0f32; 3]; frame.pixel_count()];
             return shading::apply(frame, &ones, None, keep_alpha);
         }
-        let (_, factor) = self.shade(window, lighting)?;
-        shading::apply(frame, &factor, limit.as_deref(), keep_alpha)
+        let g = self.geometry(window)?;
+        shading::relit(
+            frame,
+            &g,
+            lighting,
+            self.params.fov,
+            limit.as_deref(),
+            keep_alpha,
+        )
     }
 
     /// The passes of the centre frame for compositing: normals, depth and

@@ -92,58 +92,127 @@ fn facing(n: [f32; 3], l: [f32; 3]) -> f32 {
 /// picture by. `fov_deg` is the camera's horizontal field of view.
 pub fn shading(g: &Geometry, lighting: &Lighting, fov_deg: f32) -> Vec<[f32; 3]> {
     let (w, h) = (g.width, g.height);
-    if w == 0 || h == 0 || g.depth.len() != w * h || g.normals.len() != w * h {
+    let Some(shader) = Shader::new(g, lighting, fov_deg) else {
         return vec![[1.0; 3]; w * h];
-    }
-    let f = focal_length(w, fov_deg);
-    let scale = g.scale();
-    let positions: Vec<Option<[f32; 3]>> = lighting
-        .lights
-        .iter()
-        .map(|l| match l.source {
-            LightSource::Point { x, y, depth } => Some(point_position(x, y, depth, g, f, scale)),
-            LightSource::Directional { .. } => None,
-        })
-        .collect();
-    let occlusion: Vec<Option<Vec<f32>>> = lighting
-        .lights
-        .iter()
-        .map(|l| {
-            (lighting.shadows > 0.0 && l.intensity != 0.0).then(|| shadow_occlusion(g, l, fov_deg))
-        })
-        .collect();
+    };
     let mut out = vec![[0.0f32; 3]; w * h];
     out.par_chunks_mut(w).enumerate().for_each(|(y, row)| {
         for (x, o) in row.iter_mut().enumerate() {
-            let i = y * w + x;
-            let n = g.normals[i];
-            let p = back_project(x as f32, y as f32, g.depth[i], w, h, f);
-            let mut add = lighting.ambient;
-            for (k, light) in lighting.lights.iter().enumerate() {
-                let (l, fall) = towards(light, positions[k], p, scale);
-                let ndl = n[0] * l[0] + n[1] * l[1] + n[2] * l[2];
-                let s = light.softness;
-                let lambert = ((ndl + s) / (1.0 + s)).max(0.0);
-                let visible = match &occlusion[k] {
-                    Some(occ) => 1.0 - lighting.shadows * occ[i],
-                    None => 1.0,
-                };
-                let mut e = light.intensity * lambert * visible;
-                if light.rim != 0.0 {
-                    let edge = (1.0 - n[2].clamp(0.0, 1.0)).powi(RIM_POWER);
-                    e += light.rim * edge * facing(n, l);
-                }
-                e *= fall;
-                for (a, c) in add.iter_mut().zip(light.colour) {
-                    *a += c * e;
-                }
-            }
-            for ((o, a), g) in o.iter_mut().zip(add).zip(lighting.grade) {
-                *o = (1.0 + a).max(0.0) * g;
-            }
+            *o = shader.factor(x, y);
         }
     });
     out
+}
+
+/// The picture relit: [`apply`] of [`shading`] in one pass, with no
+/// frame-sized factor kept in between (the same values, bit for bit).
+pub fn relit(
+    frame: &Frame,
+    g: &Geometry,
+    lighting: &Lighting,
+    fov_deg: f32,
+    mask: Option<&[f32]>,
+    keep_alpha: bool,
+) -> Result<Frame> {
+    if (g.width, g.height) != (frame.width, frame.height) {
+        return Err(Error::Internal(format!(
+            "geometry {}x{} for the {}x{} frame {}",
+            g.width, g.height, frame.width, frame.height, frame.index
+        )));
+    }
+    match Shader::new(g, lighting, fov_deg) {
+        Some(shader) => apply_with(frame, mask, keep_alpha, |x, y| shader.factor(x, y)),
+        None => apply_with(frame, mask, keep_alpha, |_, _| [1.0; 3]),
+    }
+}
+
+/// What the shading of one geometry and lighting needs at every pixel,
+/// worked out once.
+struct Shader<'a> {
+    g: &'a Geometry,
+    lighting: &'a Lighting,
+    focal: f32,
+    scale: f32,
+    positions: Vec<Option<[f32; 3]>>,
+    occlusion: Vec<Option<Vec<f32>>>,
+}
+
+impl<'a> Shader<'a> {
+    /// `None` when the geometry is empty or inconsistent (factor 1).
+    fn new(g: &'a Geometry, lighting: &'a Lighting, fov_deg: f32) -> Option<Shader<'a>> {
+        let (w, h) = (g.width, g.height);
+        if w == 0 || h == 0 || g.depth.len() != w * h || g.normals.len() != w * h {
+            return None;
+        }
+        let focal = focal_length(w, fov_deg);
+        // The scene's scale only places point lights.
+        let points = lighting
+            .lights
+            .iter()
+            .any(|l| matches!(l.source, LightSource::Point { .. }));
+        let scale = if points { g.scale() } else { 1.0 };
+        let positions = lighting
+            .lights
+            .iter()
+            .map(|l| match l.source {
+                LightSource::Point { x, y, depth } => {
+                    Some(point_position(x, y, depth, g, focal, scale))
+                }
+                LightSource::Directional { .. } => None,
+            })
+            .collect();
+        let occlusion = lighting
+            .lights
+            .iter()
+            .map(|l| {
+                (lighting.shadows > 0.0 && l.intensity != 0.0)
+                    .then(|| shadow_occlusion(g, l, fov_deg))
+            })
+            .collect();
+        Some(Shader {
+            g,
+            lighting,
+            focal,
+            scale,
+            positions,
+            occlusion,
+        })
+    }
+
+    /// The factor at pixel (`x`, `y`).
+    #[inline]
+    fn factor(&self, x: usize, y: usize) -> [f32; 3] {
+        let (g, lighting) = (self.g, self.lighting);
+        let (w, h) = (g.width, g.height);
+        let i = y * w + x;
+        let n = g.normals[i];
+        let p = back_project(x as f32, y as f32, g.depth[i], w, h, self.focal);
+        let mut add = lighting.ambient;
+        for (k, light) in lighting.lights.iter().enumerate() {
+            let (l, fall) = towards(light, self.positions[k], p, self.scale);
+            let ndl = n[0] * l[0] + n[1] * l[1] + n[2] * l[2];
+            let s = light.softness;
+            let lambert = ((ndl + s) / (1.0 + s)).max(0.0);
+            let visible = match &self.occlusion[k] {
+                Some(occ) => 1.0 - lighting.shadows * occ[i],
+                None => 1.0,
+            };
+            let mut e = light.intensity * lambert * visible;
+            if light.rim != 0.0 {
+                let edge = (1.0 - n[2].clamp(0.0, 1.0)).powi(RIM_POWER);
+                e += light.rim * edge * facing(n, l);
+            }
+            e *= fall;
+            for (a, c) in add.iter_mut().zip(light.colour) {
+                *a += c * e;
+            }
+        }
+        let mut o = [0.0f32; 3];
+        for ((o, a), g) in o.iter_mut().zip(add).zip(lighting.grade) {
+            *o = (1.0 + a).max(0.0) * g;
+        }
+        o
+    }
 }
 
 /// Long side of the depth map the shadow rays march through.
@@ -350,14 +419,33 @@ pub fn apply(
     mask: Option<&[f32]>,
     keep_alpha: bool,
 ) -> Result<Frame> {
-    let n = frame.pixel_count();
-    if factor.len() != n || mask.is_some_and(|m| m.len() != n) || frame.channels < 3 {
+    if factor.len() != frame.pixel_count() {
         return Err(Error::Internal(format!(
-            "shading for frame {} does not fit it ({} factors, {} pixels, {} channels)",
+            "shading for frame {} does not fit it ({} factors, {} pixels)",
             frame.index,
             factor.len(),
+            frame.pixel_count(),
+        )));
+    }
+    let w = frame.width.max(1);
+    apply_with(frame, mask, keep_alpha, |x, y| factor[y * w + x])
+}
+
+/// [`apply`] with the factor of pixel (x, y) from `factor_at`.
+fn apply_with(
+    frame: &Frame,
+    mask: Option<&[f32]>,
+    keep_alpha: bool,
+    factor_at: impl Fn(usize, usize) -> [f32; 3] + Sync,
+) -> Result<Frame> {
+    let n = frame.pixel_count();
+    if mask.is_some_and(|m| m.len() != n) || frame.channels < 3 {
+        return Err(Error::Internal(format!(
+            "shading for frame {} does not fit it ({} pixels, {} channels, mask of {})",
+            frame.index,
             n,
-            frame.channels
+            frame.channels,
+            mask.map_or(n, |m| m.len()),
         )));
     }
     let ci = frame.channels;
@@ -373,8 +461,9 @@ pub fn apply(
                 let p = &src[x * ci..x * ci + ci];
                 let o = &mut out[x * co..x * co + co];
                 let m = mask.map_or(1.0, |m| m[i]);
+                let factor = factor_at(x, y);
                 for c in 0..3 {
-                    let relit = p[c] * factor[i][c];
+                    let relit = p[c] * factor[c];
                     o[c] = if m == 1.0 {
                         relit
                     } else {
