@@ -782,6 +782,74 @@ mod tests {
         assert!(c2[32 * 96 + 48] > 5.0);
     }
 
+    /// The solver's own bilinear sample gives the bits of
+    /// [`crate::sample::sample`] everywhere: inside, on the edges, outside
+    /// (clamped) and at non-finite positions.
+    #[test]
+    fn bilinear_is_sample_bit_for_bit() {
+        let g = picture(37, 23, 0.0, 0.0);
+        let mut s = [0.0f32];
+        let mut state = 12345u64;
+        let mut next = || {
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1);
+            ((state >> 40) as f32 / (1u64 << 24) as f32) * 60.0 - 10.0
+        };
+        let mut points: Vec<(f32, f32)> = (0..2000).map(|_| (next(), next())).collect();
+        points.extend([
+            (0.0, 0.0),
+            (-0.0, 22.0),
+            (36.0, 22.0),
+            (36.5, -3.0),
+            (f32::NAN, 4.0),
+            (3.0, f32::INFINITY),
+        ]);
+        for (x, y) in points {
+            crate::sample::sample(Plane::new(&g.data, 37, 23, 1), x, y, &mut s);
+            let b = bilinear(&g.data, 37, 23, x, y);
+            assert_eq!(b.to_bits(), s[0].to_bits(), "at ({x}, {y})");
+        }
+    }
+
+    /// The sweep's straight path for inner pixels gives the bits of the
+    /// general update (neighbours counted, sum divided by their count)
+    /// applied to every pixel.
+    #[test]
+    fn the_fast_sweep_matches_the_general_update() {
+        let (w, h) = (23, 17);
+        let field = |k: f32| -> Vec<f32> {
+            (0..w * h)
+                .map(|i| (0.37 * i as f32 + k).sin() * 0.8)
+                .collect()
+        };
+        let (ix, iy, it, gain) = (field(0.1), field(1.3), field(2.2), field(0.7));
+        let system = Linearised {
+            w,
+            h,
+            ix: &ix,
+            iy: &iy,
+            it: &it,
+        };
+        let mut fast = Flow {
+            width: w,
+            height: h,
+            u: field(3.1),
+            v: field(4.4),
+        };
+        let mut plain = fast.clone();
+        for sweep in 0..6 {
+            let colour = sweep % 2;
+            system.relax(&mut fast, &gain, colour);
+            for y in 0..h {
+                for x in ((y + colour) % 2..w).step_by(2) {
+                    system.relax_border(&mut plain.u, &mut plain.v, &gain, x, y);
+                }
+            }
+        }
+        let bits = |v: &[f32]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&fast.u), bits(&plain.u));
+        assert_eq!(bits(&fast.v), bits(&plain.v));
+    }
+
     #[test]
     fn deterministic() {
         let a = picture(80, 60, 0.0, 0.0);
