@@ -106,22 +106,23 @@ fn harmonic(values: &[f32], known: &[f32], w: usize, h: usize) -> Vec<f32> {
             }
         }
     }
-    // The unknown pixels in raster order (the Gauss-Seidel order), each
-    // with which of its four neighbours exist, found once rather than in
-    // every sweep.
-    let unknown: Vec<(usize, u8)> = (0..w * h)
-        .filter(|&i| known[i] == 0.0)
-        .map(|i| {
-            let (px, py) = (i % w, i / w);
-            let sides = u8::from(px > 0)
-                | u8::from(px + 1 < w) << 1
-                | u8::from(py > 0) << 2
-                | u8::from(py + 1 < h) << 3;
-            (i, sides)
-        })
-        .collect();
+    // The unknown pixels of each colour of a checkerboard, each with which
+    // of its four neighbours exist (found once, not in every sweep).
+    // Red-black ordering: a pixel's neighbours are all of the other colour,
+    // so the updates of one colour do not wait for each other (the raster
+    // order it replaces chained every pixel to the one before it), and the
+    // result is the same in any order.
+    let mut colours: [Vec<(usize, u8)>; 2] = [Vec::new(), Vec::new()];
+    for i in (0..w * h).filter(|&i| known[i] == 0.0) {
+        let (px, py) = (i % w, i / w);
+        let sides = u8::from(px > 0)
+            | u8::from(px + 1 < w) << 1
+            | u8::from(py > 0) << 2
+            | u8::from(py + 1 < h) << 3;
+        colours[(px + py) % 2].push((i, sides));
+    }
     for _ in 0..40 {
-        for &(i, sides) in &unknown {
+        for &(i, sides) in colours.iter().flatten() {
             for c in 0..3 {
                 let at = |j: usize| x[j * 3 + c];
                 // The neighbours summed left, right, up, down from zero, and
