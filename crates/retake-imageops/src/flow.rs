@@ -8,7 +8,6 @@
 use crate::filter::binomial3;
 use crate::luma::luma;
 use crate::plane::Plane;
-use crate::sample::sample;
 
 /// A single-channel picture (luminance), row-major.
 #[derive(Clone, Debug)]
@@ -27,10 +26,6 @@ impl Gray {
             height,
             data,
         }
-    }
-
-    fn at(&self, x: usize, y: usize) -> f32 {
-        self.data[y * self.width + x]
     }
 }
 
@@ -55,23 +50,41 @@ impl Flow {
     }
 
     /// Bilinear sample, clamped at the edges.
+    #[inline]
     pub fn at(&self, x: f32, y: f32) -> (f32, f32) {
-        let mut u = [0.0f32];
-        let mut v = [0.0f32];
-        sample(
-            Plane::new(&self.u, self.width, self.height, 1),
-            x,
-            y,
-            &mut u,
-        );
-        sample(
-            Plane::new(&self.v, self.width, self.height, 1),
-            x,
-            y,
-            &mut v,
-        );
-        (u[0], v[0])
+        (
+            bilinear(&self.u, self.width, self.height, x, y),
+            bilinear(&self.v, self.width, self.height, x, y),
+        )
     }
+}
+
+/// Bilinear sample of a one-channel `w x h` picture at `(x, y)`, clamped at
+/// the edges: the arithmetic of [`sample`] (so the same bits), without its
+/// per-call channel setup and the floor call, which dominated the solver's
+/// warps.
+#[inline(always)]
+fn bilinear(data: &[f32], w: usize, h: usize, x: f32, y: f32) -> f32 {
+    let x = if x.is_finite() {
+        x.clamp(0.0, (w - 1) as f32)
+    } else {
+        0.0
+    };
+    let y = if y.is_finite() {
+        y.clamp(0.0, (h - 1) as f32)
+    } else {
+        0.0
+    };
+    // Both are >= 0 here, where truncation is the floor.
+    let (x0, y0) = (x as usize, y as usize);
+    let x1 = (x0 + 1).min(w - 1);
+    let y1 = (y0 + 1).min(h - 1);
+    let fx = x - x0 as f32;
+    let fy = y - y0 as f32;
+    let (r0, r1) = (y0 * w, y1 * w);
+    let top = data[r0 + x0] + (data[r0 + x1] - data[r0 + x0]) * fx;
+    let bottom = data[r1 + x0] + (data[r1 + x1] - data[r1 + x0]) * fx;
+    top + (bottom - top) * fy
 }
 
 /// How hard the solver works and how smooth the field is.
@@ -292,9 +305,7 @@ fn global_affine(level: &Level, start: Affine) -> Affine {
         start[4],
         start[5],
     ];
-    let grad = gradients(&level.a);
-    let mut warped = [0.0f32];
-    let mut kb = [0.0f32];
+    let grad = gradients(&level.a.data, w, h);
     for _ in 0..12 {
         let mut ata = [[0.0f64; 6]; 6];
         let mut atb = [0.0f64; 6];
@@ -309,13 +320,13 @@ fn global_affine(level: &Level, start: Affine) -> Affine {
                 if tx < 0.0 || ty < 0.0 || tx > (w - 1) as f32 || ty > (h - 1) as f32 {
                     continue;
                 }
-                sample(Plane::new(&level.b.data, w, h, 1), tx, ty, &mut warped);
-                sample(Plane::new(&level.kb, w, h, 1), tx, ty, &mut kb);
-                let trust = (level.ka[i] * kb[0]) as f64;
+                let warped = bilinear(&level.b.data, w, h, tx, ty);
+                let kb = bilinear(&level.kb, w, h, tx, ty);
+                let trust = (level.ka[i] * kb) as f64;
                 if trust <= 0.0 {
                     continue;
                 }
-                let r = (warped[0] - level.a.data[i]) as f64;
+                let r = (warped - level.a.data[i]) as f64;
                 let (gx, gy) = (grad.0[i] as f64, grad.1[i] as f64);
                 let wgt = trust / (r * r + 0.0004).sqrt();
                 let j = [gx, gx * xf, gx * yf, gy, gy * xf, gy * yf];
@@ -444,19 +455,20 @@ fn upsample_flow(f: &Flow, w: usize, h: usize) -> Flow {
     out
 }
 
-/// Central-difference gradients.
-fn gradients(g: &Gray) -> (Vec<f32>, Vec<f32>) {
-    let (w, h) = (g.width, g.height);
+/// Central-difference gradients of a `w x h` picture.
+fn gradients(g: &[f32], w: usize, h: usize) -> (Vec<f32>, Vec<f32>) {
     let mut gx = vec![0.0f32; w * h];
     let mut gy = vec![0.0f32; w * h];
     for y in 0..h {
+        let row = &g[y * w..(y + 1) * w];
+        let up = &g[y.saturating_sub(1) * w..][..w];
+        let down = &g[(y + 1).min(h - 1) * w..][..w];
+        let (ox, oy) = (&mut gx[y * w..(y + 1) * w], &mut gy[y * w..(y + 1) * w]);
         for x in 0..w {
-            let l = g.at(x.saturating_sub(1), y);
-            let r = g.at((x + 1).min(w - 1), y);
-            let u = g.at(x, y.saturating_sub(1));
-            let d = g.at(x, (y + 1).min(h - 1));
-            gx[y * w + x] = 0.5 * (r - l);
-            gy[y * w + x] = 0.5 * (d - u);
+            let l = row[x.saturating_sub(1)];
+            let r = row[(x + 1).min(w - 1)];
+            ox[x] = 0.5 * (r - l);
+            oy[x] = 0.5 * (down[x] - up[x]);
         }
     }
     (gx, gy)
@@ -472,7 +484,7 @@ fn gradients(g: &Gray) -> (Vec<f32>, Vec<f32>) {
 fn refine(level: &Level, flow: &mut Flow, params: &FlowParams) {
     let (w, h) = (level.a.width, level.a.height);
     let n = w * h;
-    let (ax, ay) = gradients(&level.a);
+    let (ax, ay) = gradients(&level.a.data, w, h);
     let lambda = 4.0 * params.smoothness * params.smoothness;
     let eps2 = params.robust_epsilon * params.robust_epsilon;
     let mut ix = vec![0.0f32; n];
@@ -480,23 +492,22 @@ fn refine(level: &Level, flow: &mut Flow, params: &FlowParams) {
     let mut it = vec![0.0f32; n];
     let mut trust = vec![0.0f32; n];
     let mut gain = vec![0.0f32; n];
-    let mut s = [0.0f32];
+    let (xmax, ymax) = ((w - 1) as f32, (h - 1) as f32);
     for _ in 0..params.warps.max(1) {
         // Linearise around the current flow.
         let warped_b = warp(&level.b.data, flow, w, h);
-        let (bx, by) = gradients(&Gray {
-            width: w,
-            height: h,
-            data: warped_b.clone(),
-        });
+        let (bx, by) = gradients(&warped_b, w, h);
         for y in 0..h {
             for x in 0..w {
                 let i = y * w + x;
                 let tx = x as f32 + flow.u[i];
                 let ty = y as f32 + flow.v[i];
-                let inside = tx >= 0.0 && ty >= 0.0 && tx <= (w - 1) as f32 && ty <= (h - 1) as f32;
-                sample(Plane::new(&level.kb, w, h, 1), tx, ty, &mut s);
-                trust[i] = if inside { level.ka[i] * s[0] } else { 0.0 };
+                let inside = tx >= 0.0 && ty >= 0.0 && tx <= xmax && ty <= ymax;
+                trust[i] = if inside {
+                    level.ka[i] * bilinear(&level.kb, w, h, tx, ty)
+                } else {
+                    0.0
+                };
                 ix[i] = 0.5 * (ax[i] + bx[i]);
                 iy[i] = 0.5 * (ay[i] + by[i]);
                 // Constant term so that residual = ix*U + iy*V + it.
@@ -513,12 +524,15 @@ fn refine(level: &Level, flow: &mut Flow, params: &FlowParams) {
         // The robust weight changes slowly: refreshed every few sweeps, and
         // folded with the smoothness into one gain per pixel meanwhile.
         let reweight = |flow: &Flow, gain: &mut [f32]| {
-            for (i, g) in gain.iter_mut().enumerate() {
-                let r = ix[i] * flow.u[i] + iy[i] * flow.v[i] + it[i];
-                let wd = trust[i] * params.robust_epsilon / (r * r + eps2).sqrt();
-                let cnt = neighbours(i % w, i / w, w, h);
-                let denom = lambda * cnt / 4.0 + wd * (ix[i] * ix[i] + iy[i] * iy[i]);
-                *g = if denom > 0.0 { wd / denom } else { 0.0 };
+            for y in 0..h {
+                for x in 0..w {
+                    let i = y * w + x;
+                    let r = ix[i] * flow.u[i] + iy[i] * flow.v[i] + it[i];
+                    let wd = trust[i] * params.robust_epsilon / (r * r + eps2).sqrt();
+                    let cnt = neighbours(x, y, w, h);
+                    let denom = lambda * cnt / 4.0 + wd * (ix[i] * ix[i] + iy[i] * iy[i]);
+                    gain[i] = if denom > 0.0 { wd / denom } else { 0.0 };
+                }
             }
         };
         reweight(flow, &mut gain);
@@ -557,53 +571,78 @@ struct Linearised<'a> {
 impl Linearised<'_> {
     /// One half sweep: every pixel with `(x + y) % 2 == colour` moves
     /// towards the exact solution of its own 2x2 system given its
-    /// neighbours' current flow.
+    /// neighbours' current flow. Inner pixels (four neighbours, most of
+    /// the work) take a straight path without branches or a division;
+    /// the picture's border takes the general one. Both do the same
+    /// arithmetic in the same order (a division by 4 and a product with
+    /// 0.25 round alike), so the bits do not depend on the path.
     fn relax(&self, flow: &mut Flow, gain: &[f32], colour: usize) {
         let (w, h) = (self.w, self.h);
-        let (u, v) = (&mut flow.u, &mut flow.v);
+        let (u, v) = (&mut flow.u[..], &mut flow.v[..]);
         for y in 0..h {
             let first = (y + colour) % 2;
-            let interior_row = y > 0 && y + 1 < h;
-            for x in (first..w).step_by(2) {
-                let i = y * w + x;
-                let (su, sv, cnt) = if interior_row && x > 0 && x + 1 < w {
-                    (
-                        u[i - 1] + u[i + 1] + u[i - w] + u[i + w],
-                        v[i - 1] + v[i + 1] + v[i - w] + v[i + w],
-                        4.0,
-                    )
-                } else {
-                    let mut acc = (0.0f32, 0.0f32, 0.0f32);
-                    let mut add = |j: usize| {
-                        acc.0 += u[j];
-                        acc.1 += v[j];
-                        acc.2 += 1.0;
-                    };
-                    if x > 0 {
-                        add(i - 1);
-                    }
-                    if x + 1 < w {
-                        add(i + 1);
-                    }
-                    if y > 0 {
-                        add(i - w);
-                    }
-                    if y + 1 < h {
-                        add(i + w);
-                    }
-                    acc
-                };
-                if cnt == 0.0 {
-                    // A single pixel: nothing to relax towards.
-                    continue;
+            if y == 0 || y + 1 == h || w < 3 {
+                for x in (first..w).step_by(2) {
+                    self.relax_border(u, v, gain, x, y);
                 }
-                let (mu, mv) = (su / cnt, sv / cnt);
+                continue;
+            }
+            // x = 0 and x = w - 1 are border pixels; the rest of the row is inner.
+            let mut x = first;
+            if x == 0 {
+                self.relax_border(u, v, gain, 0, y);
+                x = 2;
+            }
+            let row = y * w;
+            while x + 1 < w {
+                let i = row + x;
+                let su = u[i - 1] + u[i + 1] + u[i - w] + u[i + w];
+                let sv = v[i - 1] + v[i + 1] + v[i - w] + v[i + w];
+                let (mu, mv) = (su * 0.25, sv * 0.25);
                 let (gx, gy) = (self.ix[i], self.iy[i]);
                 let k = (gx * mu + gy * mv + self.it[i]) * gain[i];
                 u[i] += OMEGA * (mu - gx * k - u[i]);
                 v[i] += OMEGA * (mv - gy * k - v[i]);
+                x += 2;
+            }
+            if x == w - 1 {
+                self.relax_border(u, v, gain, x, y);
             }
         }
+    }
+
+    /// The update of one pixel on the picture's border (fewer neighbours).
+    fn relax_border(&self, u: &mut [f32], v: &mut [f32], gain: &[f32], x: usize, y: usize) {
+        let (w, h) = (self.w, self.h);
+        let i = y * w + x;
+        let mut acc = (0.0f32, 0.0f32, 0.0f32);
+        let mut add = |j: usize| {
+            acc.0 += u[j];
+            acc.1 += v[j];
+            acc.2 += 1.0;
+        };
+        if x > 0 {
+            add(i - 1);
+        }
+        if x + 1 < w {
+            add(i + 1);
+        }
+        if y > 0 {
+            add(i - w);
+        }
+        if y + 1 < h {
+            add(i + w);
+        }
+        let (su, sv, cnt) = acc;
+        if cnt == 0.0 {
+            // A single pixel: nothing to relax towards.
+            return;
+        }
+        let (mu, mv) = (su / cnt, sv / cnt);
+        let (gx, gy) = (self.ix[i], self.iy[i]);
+        let k = (gx * mu + gy * mv + self.it[i]) * gain[i];
+        u[i] += OMEGA * (mu - gx * k - u[i]);
+        v[i] += OMEGA * (mv - gy * k - v[i]);
     }
 }
 
@@ -611,17 +650,10 @@ impl Linearised<'_> {
 /// onto the first. Also carries a tracked mask from one frame to the next.
 pub fn warp(b: &[f32], flow: &Flow, w: usize, h: usize) -> Vec<f32> {
     let mut out = vec![0.0f32; w * h];
-    let mut s = [0.0f32];
     for y in 0..h {
         for x in 0..w {
             let i = y * w + x;
-            sample(
-                Plane::new(b, w, h, 1),
-                x as f32 + flow.u[i],
-                y as f32 + flow.v[i],
-                &mut s,
-            );
-            out[i] = s[0];
+            out[i] = bilinear(b, w, h, x as f32 + flow.u[i], y as f32 + flow.v[i]);
         }
     }
     out
@@ -748,6 +780,74 @@ mod tests {
         assert!(mid < 0.2, "{mid}");
         let c2 = consistency(&fw, &fw);
         assert!(c2[32 * 96 + 48] > 5.0);
+    }
+
+    /// The solver's own bilinear sample gives the bits of
+    /// [`crate::sample::sample`] everywhere: inside, on the edges, outside
+    /// (clamped) and at non-finite positions.
+    #[test]
+    fn bilinear_is_sample_bit_for_bit() {
+        let g = picture(37, 23, 0.0, 0.0);
+        let mut s = [0.0f32];
+        let mut state = 12345u64;
+        let mut next = || {
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1);
+            ((state >> 40) as f32 / (1u64 << 24) as f32) * 60.0 - 10.0
+        };
+        let mut points: Vec<(f32, f32)> = (0..2000).map(|_| (next(), next())).collect();
+        points.extend([
+            (0.0, 0.0),
+            (-0.0, 22.0),
+            (36.0, 22.0),
+            (36.5, -3.0),
+            (f32::NAN, 4.0),
+            (3.0, f32::INFINITY),
+        ]);
+        for (x, y) in points {
+            crate::sample::sample(Plane::new(&g.data, 37, 23, 1), x, y, &mut s);
+            let b = bilinear(&g.data, 37, 23, x, y);
+            assert_eq!(b.to_bits(), s[0].to_bits(), "at ({x}, {y})");
+        }
+    }
+
+    /// The sweep's straight path for inner pixels gives the bits of the
+    /// general update (neighbours counted, sum divided by their count)
+    /// applied to every pixel.
+    #[test]
+    fn the_fast_sweep_matches_the_general_update() {
+        let (w, h) = (23, 17);
+        let field = |k: f32| -> Vec<f32> {
+            (0..w * h)
+                .map(|i| (0.37 * i as f32 + k).sin() * 0.8)
+                .collect()
+        };
+        let (ix, iy, it, gain) = (field(0.1), field(1.3), field(2.2), field(0.7));
+        let system = Linearised {
+            w,
+            h,
+            ix: &ix,
+            iy: &iy,
+            it: &it,
+        };
+        let mut fast = Flow {
+            width: w,
+            height: h,
+            u: field(3.1),
+            v: field(4.4),
+        };
+        let mut plain = fast.clone();
+        for sweep in 0..6 {
+            let colour = sweep % 2;
+            system.relax(&mut fast, &gain, colour);
+            for y in 0..h {
+                for x in ((y + colour) % 2..w).step_by(2) {
+                    system.relax_border(&mut plain.u, &mut plain.v, &gain, x, y);
+                }
+            }
+        }
+        let bits = |v: &[f32]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&fast.u), bits(&plain.u));
+        assert_eq!(bits(&fast.v), bits(&plain.v));
     }
 
     #[test]
