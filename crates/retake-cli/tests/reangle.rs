@@ -6,7 +6,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{clip, ffmpeg, fixture_model, listing, retake, stderr};
+use common::{clip, ffmpeg, fixture_model, listing, read_mask, retake, stderr};
 
 /// A depth pass: near in the middle columns, far at the sides (so a move
 /// opens disocclusions), 16-bit grey PNGs.
@@ -349,26 +349,6 @@ fn read_rgb16(path: &Path) -> Vec<u16> {
         .collect()
 }
 
-/// A written mask (8- or 16-bit grey PNG) as subject / not subject.
-fn read_matte(path: &Path) -> Vec<bool> {
-    let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(path).unwrap()));
-    let mut reader = decoder.read_info().unwrap();
-    let mut buf = vec![0; reader.output_buffer_size().unwrap()];
-    let info = reader.next_frame(&mut buf).unwrap();
-    let n = info.color_type.samples();
-    let values: Vec<f32> = match info.bit_depth {
-        png::BitDepth::Sixteen => buf[..info.buffer_size()]
-            .chunks_exact(2)
-            .map(|b| u16::from_be_bytes([b[0], b[1]]) as f32 / 65535.0)
-            .collect(),
-        _ => buf[..info.buffer_size()]
-            .iter()
-            .map(|v| *v as f32 / 255.0)
-            .collect(),
-    };
-    values.chunks_exact(n).map(|p| p[0] >= 0.5).collect()
-}
-
 /// The fill mask of a frame's passes (EXR channel `mask`).
 fn read_fill_mask(path: &Path) -> Vec<bool> {
     let image = exr::prelude::read_all_flat_layers_from_file(path).unwrap();
@@ -463,7 +443,7 @@ fn an_orbit_fills_uncovered_background_without_the_subject() {
     let mut background = vec![0u64; BINS];
     for t in 0..frames {
         let src = read_rgb16(&file("s", t, "png"));
-        let matte = read_matte(&file("m", t, "png"));
+        let matte = read_mask(&file("m", t, "png"));
         for (p, m) in src.chunks_exact(3).zip(&matte) {
             let bins = if *m { &mut subject } else { &mut background };
             bins[colour_bin(p)] += 1;

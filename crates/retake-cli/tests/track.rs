@@ -11,7 +11,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{listing, retake, stderr};
+use common::{listing, read_mask, retake, stderr};
 
 const W: usize = 96;
 const H: usize = 64;
@@ -82,26 +82,6 @@ fn key(dir: &Path, t: usize) -> String {
     let p = dir.join(format!("key{t}.png"));
     write_png(&p, &data, png::ColorType::Grayscale);
     p.to_string_lossy().into_owned()
-}
-
-/// A written mask frame (8- or 16-bit grey PNG) as object / not object.
-fn read_mask(path: &Path) -> Vec<bool> {
-    let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(path).unwrap()));
-    let mut reader = decoder.read_info().unwrap();
-    let mut buf = vec![0; reader.output_buffer_size().unwrap()];
-    let info = reader.next_frame(&mut buf).unwrap();
-    let channels = info.color_type.samples();
-    let values: Vec<f32> = match info.bit_depth {
-        png::BitDepth::Sixteen => buf[..info.buffer_size()]
-            .chunks_exact(2)
-            .map(|b| u16::from_be_bytes([b[0], b[1]]) as f32 / 65535.0)
-            .collect(),
-        _ => buf[..info.buffer_size()]
-            .iter()
-            .map(|v| *v as f32 / 255.0)
-            .collect(),
-    };
-    values.chunks_exact(channels).map(|p| p[0] >= 0.5).collect()
 }
 
 fn iou(a: &[bool], b: &[bool]) -> f32 {

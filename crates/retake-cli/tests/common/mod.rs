@@ -62,3 +62,23 @@ pub fn clip(dir: &Path, frames: u32) -> PathBuf {
     ]);
     p
 }
+
+/// A written mask frame (8- or 16-bit grey PNG) as object / not object
+pub fn read_mask(path: &Path) -> Vec<bool> {
+    let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(path).unwrap()));
+    let mut reader = decoder.read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    let channels = info.color_type.samples();
+    let values: Vec<f32> = match info.bit_depth {
+        png::BitDepth::Sixteen => buf[..info.buffer_size()]
+            .chunks_exact(2)
+            .map(|b| u16::from_be_bytes([b[0], b[1]]) as f32 / 65535.0)
+            .collect(),
+        _ => buf[..info.buffer_size()]
+            .iter()
+            .map(|v| *v as f32 / 255.0)
+            .collect(),
+    };
+    values.chunks_exact(channels).map(|p| p[0] >= 0.5).collect()
+}
