@@ -16,20 +16,17 @@
 #            500-frame clip at 640x360: must not grow with clip length
 # Timings are wall-clock: run on an otherwise idle machine. CPU seconds
 # (user + sys) are printed beside each Retake run.
-# Usage: scripts/bench.sh [--quick]   (--quick: fewer 1080p frames, no
-# memory rows; about a third of the full run's time). The detailed
+# Usage: scripts/bench.sh [--quick|--memory]   (--quick: fewer 1080p
+# frames, no memory rows; about a third of the full run's time. --memory:
+# the memory rows alone, which do not need an idle machine). The detailed
 # per-operation scripts (bench_remove.sh, bench_relight.sh,
 # bench_reangle.sh) remain for variants and resolution sweeps.
 quick=${1:-}
+case "$quick" in ""|--quick|--memory) ;; *) echo "usage: scripts/bench.sh [--quick|--memory]" >&2; exit 2;; esac
 source "$(dirname "${BASH_SOURCE[0]}")/bench_lib.sh"
 source scripts/eval_venv.sh
 
 n=24; [ "$quick" = "--quick" ] && n=12
-# Inputs (clip, box: bench_lib.sh): bigbuckbunny upscaled to 1080p; longer
-# clips loop it.
-clip 1920 1080 "$n" hd
-box 1920 1080 "$n" hdbox
-clip 1920 1080 100 hd100
 
 rows=()
 # row NAME MEASURED BASELINE RATIO-OR-VALUE GOAL-TEXT COMPARISON(bc, 1 = pass)
@@ -43,6 +40,13 @@ div() { echo "$1 / $2" | bc -l; }
 fmt() { printf "%.${2:-2}f" "$1"; }
 mib() { echo $(($(cat "$work/rss") / 1024)); }
 printf '%-30s %-26s %-30s %-12s %-16s %s\n' goal retake baseline ratio "goal" ""
+
+if [ "$quick" != "--memory" ]; then
+# Inputs (clip, box: bench_lib.sh): bigbuckbunny upscaled to 1080p; longer
+# clips loop it.
+clip 1920 1080 "$n" hd
+box 1920 1080 "$n" hdbox
+clip 1920 1080 100 hd100
 
 # remove vs Telea.
 t_telea=$(timed "$venv/bin/python" scripts/bench/telea_video.py "$work/hd.mp4" "$work/hdbox.mkv" "$work/telea.mkv" 1920 1080)
@@ -100,6 +104,8 @@ t_ev=$(timed "$retake" eval "$work/small_result.mkv" "$work/small.mp4" --mask "$
 cpu_ev=$(cat "$work/cpu")
 row "eval 70 frames 432x240" "$(fmt "$t_ev" 1) s ($(fmt "$cpu_ev" 0) cpu-s)" "issue 15: 77 s" "$(fmt "$(div 77 "$t_ev")" 1)x" ">= 10x (<= 7.7 s)" "$t_ev <= 7.7"
 
+fi
+
 # Peak RSS against clip length.
 if [ "$quick" != "--quick" ]; then
   for len in 100 500; do clip 640 360 $len s$len; box 640 360 $len b$len; done
@@ -121,6 +127,11 @@ if [ "$quick" != "--quick" ]; then
 fi
 
 echo
-echo "== summary ($(nproc) cores, $n frames at 1080p$([ "$quick" = "--quick" ] && echo ', --quick: no memory rows'))"
+case "$quick" in
+  --memory) scope="--memory: memory rows only";;
+  --quick) scope="$n frames at 1080p, --quick: no memory rows";;
+  *) scope="$n frames at 1080p";;
+esac
+echo "== summary ($(nproc) cores, $scope)"
 printf '%-30s %-26s %-30s %-12s %-16s %s\n' goal retake baseline ratio "goal" ""
 printf '%s\n' "${rows[@]}"
