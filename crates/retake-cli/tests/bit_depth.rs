@@ -64,10 +64,10 @@ fn convert(input: &Path, output: &Path, extra: &[&str]) {
     assert!(o.status.success(), "convert {extra:?}: {}", stderr(&o));
 }
 
-/// An RGB source of `pix_fmt` (FFV1), so its codes are what Retake's
-/// pictures hold and can come back unchanged.
-fn rgb_source(dir: &Path, name: &str, pix_fmt: &str) -> std::path::PathBuf {
-    let p = dir.join(name);
+/// A PNG sequence of `pix_fmt` (rgb24 or rgb48be), three frames: an RGB
+/// source whose codes Retake reads exactly, so they can come back unchanged.
+fn png_source(dir: &Path, name: &str, pix_fmt: &str) -> std::path::PathBuf {
+    let pattern = dir.join(format!("{name}.%04d.png"));
     ffmpeg(&[
         "-f",
         "lavfi",
@@ -77,38 +77,55 @@ fn rgb_source(dir: &Path, name: &str, pix_fmt: &str) -> std::path::PathBuf {
         "3",
         "-pix_fmt",
         pix_fmt,
-        "-c:v",
-        "ffv1",
-        s(&p),
+        s(&pattern),
     ]);
-    p
+    pattern
 }
 
 #[test]
 fn an_8_bit_source_comes_back_bit_exact_at_its_own_depth() {
     let dir = tempfile::tempdir().unwrap();
-    let src = rgb_source(dir.path(), "rgb8.mkv", "bgr0");
+    let src = png_source(dir.path(), "rgb8", "rgb24");
     let out = dir.path().join("out.mkv");
     convert(&src, &out, &["--codec", "ffv1"]);
     assert_eq!(stored_format(&out), ("bgr0".into(), "8".into()));
-    let (a, b) = (frame_hashes(&src, "bgr0"), frame_hashes(&out, "bgr0"));
+    let (a, b) = (frame_hashes(&src, "rgb24"), frame_hashes(&out, "rgb24"));
     assert_eq!(a.len(), 3);
     assert_eq!(a, b, "the 8-bit codes changed on the way through");
 }
 
 #[test]
-fn a_10_bit_source_comes_back_bit_exact_at_its_own_depth() {
+fn a_16_bit_source_comes_back_bit_exact_at_its_own_depth() {
     let dir = tempfile::tempdir().unwrap();
-    let src = rgb_source(dir.path(), "rgb10.mkv", "gbrp10le");
+    let src = png_source(dir.path(), "rgb16", "rgb48be");
     let out = dir.path().join("out.mkv");
     convert(&src, &out, &["--codec", "ffv1"]);
-    assert_eq!(stored_format(&out), ("gbrp10le".into(), "10".into()));
-    let (a, b) = (
-        frame_hashes(&src, "gbrp10le"),
-        frame_hashes(&out, "gbrp10le"),
-    );
+    assert_eq!(stored_format(&out), ("gbrp16le".into(), "16".into()));
+    let (a, b) = (frame_hashes(&src, "rgb48le"), frame_hashes(&out, "rgb48le"));
     assert_eq!(a.len(), 3);
-    assert_eq!(a, b, "the 10-bit codes changed on the way through");
+    assert_eq!(a, b, "the 16-bit codes changed on the way through");
+}
+
+#[test]
+fn a_10_bit_video_source_gives_10_bits() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("ten.mkv");
+    ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=size=96x54:rate=24",
+        "-frames:v",
+        "2",
+        "-pix_fmt",
+        "yuv422p10le",
+        "-c:v",
+        "ffv1",
+        s(&src),
+    ]);
+    let out = dir.path().join("out.mkv");
+    convert(&src, &out, &[]);
+    assert_eq!(stored_format(&out), ("gbrp10le".into(), "10".into()));
 }
 
 #[test]
