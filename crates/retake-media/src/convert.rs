@@ -499,9 +499,9 @@ pub(crate) unsafe fn frame_to_picture(frame: &Frame, picture: Picture, q: &Quant
 #[inline]
 unsafe fn picture_row(src: &[f32], n: usize, width: usize, y: usize, pic: Picture, q: &Quantiser) {
     let c = |v: f32| q.code(v);
-    // SAFETY (every block below): the caller vouches for the rows.
     match pic {
         Picture::Grey8 { ptr, stride } => {
+            // SAFETY: the caller vouches for row `y` of `width` samples.
             let g = unsafe { std::slice::from_raw_parts_mut(ptr.add(y * stride), width) };
             if n == 1 {
                 g.iter_mut().zip(src).for_each(|(o, &v)| *o = c(v) as u8);
@@ -512,6 +512,7 @@ unsafe fn picture_row(src: &[f32], n: usize, width: usize, y: usize, pic: Pictur
             }
         }
         Picture::Bgrx8 { ptr, stride } => {
+            // SAFETY: the caller vouches for row `y` of `width` pixels.
             let row = unsafe { std::slice::from_raw_parts_mut(ptr.add(y * stride), width * 4) };
             let opaque = q.linear(1.0) as u8;
             if n == 1 {
@@ -526,6 +527,7 @@ unsafe fn picture_row(src: &[f32], n: usize, width: usize, y: usize, pic: Pictur
                 }
             }
         }
+        // SAFETY: the caller vouches for row `y` of every plane.
         Picture::Planar(planes) => unsafe {
             if planes.count == 1 {
                 let g = planes.row(0, y, width);
