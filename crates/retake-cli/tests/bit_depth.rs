@@ -239,3 +239,33 @@ fn a_bit_depth_that_cannot_be_written_is_refused_before_anything_is() {
     let out = dir.path().join("ok.mov");
     convert(&shot, &out, &["--bit-depth", "10"]);
 }
+
+/// A farm renders a movie job as float EXR chunks, then assembles them: the
+/// assembly must write the depth a whole render would, not the EXR's 16.
+#[test]
+fn a_farm_movie_assembly_passes_the_whole_renders_depth_on() {
+    let dir = tempfile::tempdir().unwrap();
+    clip(dir.path(), 2);
+    let job = dir.path().join("job.toml");
+    let assembly = |output: &str, depth: &str| {
+        std::fs::write(
+            &job,
+            format!(
+                "operation = \"convert\"\n[io]\ninput = \"shot.mkv\"\noutput = \"{output}\"\n{depth}"
+            ),
+        )
+        .unwrap();
+        let o = retake(&["farm", "deadline", s(&job)]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let text = String::from_utf8_lossy(&o.stdout).into_owned();
+        text.lines()
+            .find(|l| l.contains(" convert "))
+            .unwrap_or_else(|| panic!("no assembly step in {text}"))
+            .to_string()
+    };
+    // The 8-bit shot's own depth, resolved before the chunks lose it.
+    assert!(assembly("m.mkv", "").contains("--bit-depth 8"));
+    assert!(assembly("m.mkv", "bit-depth = \"12\"\n").contains("--bit-depth 12"));
+    // ProRes has its own depth: nothing to pass.
+    assert!(!assembly("m.mov", "").contains("--bit-depth"));
+}
