@@ -445,6 +445,7 @@ fn main() -> Result<()> {
                 crf: None,
                 threads: 0,
                 carry: None,
+                bit_depth: Default::default(),
             },
         )?;
         sink.write(&sheet)?;

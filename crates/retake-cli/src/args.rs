@@ -352,6 +352,14 @@ pub struct IoArgs {
     /// Quality for H.264/H.265 (CRF; lower is better).
     #[arg(long)]
     pub crf: Option<u32>,
+    /// Bits per sample of an FFV1 output: source (default: the input's
+    /// stored depth, rounded up to 8, 10, 12 or 16; float and half inputs
+    /// give 16), 8, 10, 12 or 16. Other codecs write their own fixed depth
+    /// (ProRes and H.265 10, H.264 and png8 8, png16 and tiff16 16, EXR
+    /// half or float); a different number with them is refused.
+    #[arg(long, value_name = "BITS")]
+    #[serde(default, alias = "bit-depth")]
+    pub bit_depth: Option<String>,
     /// Replace an existing output.
     #[arg(short = 'y', long)]
     #[serde(default)]

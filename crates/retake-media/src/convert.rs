@@ -281,14 +281,18 @@ fn encode_row<Q: Quantise>(
     }
 }
 
-/// Linear float straight to a 16-bit stored code for the video encode
-/// edge. Same nodes and interpolation as the core's [`EncodeTable`] (so the
-/// same ~2e-6 accuracy), but over 0..1 only and without the branches that
-/// keep the general table from vectorising: this loop touches every sample
-/// of every frame before the encoder sees it.
-pub(crate) struct Quantiser16 {
+/// Linear float straight to a stored code of `bits` bits (8 to 16) for
+/// the video encode edge: one quantiser for every output depth, so 8-,
+/// 10-, 12- and 16-bit outputs round alike (to nearest, half up). Same
+/// nodes and interpolation as the core's [`EncodeTable`] (so the same
+/// ~2e-6 accuracy), but over 0..1 only and without the branches that keep
+/// the general table from vectorising: this loop touches every sample of
+/// every frame before the encoder sees it.
+pub(crate) struct Quantiser {
     transfer: Transfer,
-    /// Stored value x 65535 at each node.
+    /// The largest code, 2^bits - 1.
+    max: f32,
+    /// Stored value x `max` at each node.
     table: Box<[f32; Q_NODES + 2]>,
 }
 
@@ -299,17 +303,32 @@ const Q_MIN: f32 = 1.0 / 16_777_216.0;
 /// Nodes from 2^-24 to 1.0 inclusive.
 const Q_NODES: usize = ((127u32 << 23) - Q_MIN_BITS) as usize >> Q_SHIFT as usize;
 
-impl Quantiser16 {
-    pub(crate) fn new(transfer: Transfer) -> Self {
+impl Quantiser {
+    /// A quantiser to `bits`-bit codes (8..=16) in the curve `transfer`.
+    pub(crate) fn new(transfer: Transfer, bits: u32) -> Self {
+        let bits = bits.clamp(8, 16);
+        let max = ((1u32 << bits) - 1) as f32;
         // One spare node past 1.0 so that 1.0 itself interpolates.
         let mut table = Box::new([0.0f32; Q_NODES + 2]);
         for (i, t) in table.iter_mut().enumerate() {
             let l = f32::from_bits(Q_MIN_BITS + ((i.min(Q_NODES) as u32) << Q_SHIFT));
-            *t = transfer.from_linear(l).clamp(0.0, 1.0) * 65535.0;
+            *t = transfer.from_linear(l).clamp(0.0, 1.0) * max;
         }
-        Quantiser16 { transfer, table }
+        Quantiser {
+            transfer,
+            max,
+            table,
+        }
     }
 
+    /// A stored value (0..1, no curve: alpha, or values already encoded)
+    /// to a code, rounded to nearest.
+    #[inline(always)]
+    pub(crate) fn linear(&self, v: f32) -> u16 {
+        (v.clamp(0.0, 1.0) * self.max + 0.5) as u16
+    }
+
+    /// A scene-linear value to a code in the output curve.
     #[inline(always)]
     pub(crate) fn code(&self, v: f32) -> u16 {
         if v >= Q_MIN {
@@ -320,10 +339,10 @@ impl Quantiser16 {
             let b = self.table[i + 1];
             (a + (b - a) * frac + 0.5) as u16
         } else if v > 0.0 {
-            quantise16(self.transfer.from_linear(v))
+            self.linear(self.transfer.from_linear(v))
         } else {
             // Zero, negative and NaN: black.
-            quantise16(self.transfer.from_linear(0.0))
+            self.linear(self.transfer.from_linear(0.0))
         }
     }
 }
@@ -424,21 +443,92 @@ pub(crate) unsafe fn planes_to_frame(
     }
 }
 
-/// Encode a linear float frame into a planar 16-bit picture: masks to one
-/// grey plane (or replicated to G, B, R), alpha linear and opaque when the
-/// frame has none.
+/// Where an encoder wants a frame's codes: its own picture's planes, so
+/// the float frame is quantised in one pass with no copy in between.
+#[derive(Clone, Copy)]
+pub(crate) enum Picture {
+    /// Planar 16-bit samples holding codes of up to 16 bits (FFmpeg's
+    /// `gbrp10`, `gbrap12`, `gray16`, ...).
+    Planar(Planes16),
+    /// Packed 8-bit B, G, R and alpha (FFmpeg's `bgra`), or an unused
+    /// fourth byte (`bgr0`, which FFV1 takes where it refuses 8-bit `gbrp`).
+    Bgrx8 {
+        ptr: *mut u8,
+        /// Bytes from one row to the next.
+        stride: usize,
+    },
+    /// One 8-bit grey plane (`gray`): masks.
+    Grey8 { ptr: *mut u8, stride: usize },
+}
+
+// SAFETY: users only touch disjoint rows from different threads.
+unsafe impl Send for Picture {}
+// SAFETY: as for Send: shared users write disjoint rows only.
+unsafe impl Sync for Picture {}
+
+/// Encode a linear float frame into `picture` through `q`: colour through
+/// the output curve, alpha linear (opaque when the frame has none), a mask
+/// (1 channel) to grey or replicated to G, B, R, and RGB to grey by luma.
 ///
 /// # Safety
-/// `planes` must describe `frame.height` writable rows of `frame.width`
-/// samples each.
-pub(crate) unsafe fn frame_to_planes(frame: &Frame, planes: Planes16, table: &Quantiser16) {
+/// `picture` must describe `frame.height` writable rows of `frame.width`
+/// pixels each, in its layout.
+pub(crate) unsafe fn frame_to_picture(frame: &Frame, picture: Picture, q: &Quantiser) {
     let width = frame.width;
-    let n = frame.channels;
-    let c = |v: f32| table.code(v);
-    (0..frame.height).into_par_iter().for_each(|y| {
-        let src = frame.row(y);
-        // SAFETY: each task writes only its own row `y`.
-        unsafe {
+    if width == 0 {
+        return;
+    }
+    let row_len = width * frame.channels;
+    frame
+        .data
+        .par_chunks(row_len * ROWS_PER_TASK)
+        .enumerate()
+        .for_each(|(task, rows)| {
+            for (r, src) in rows.chunks_exact(row_len).enumerate() {
+                let y = task * ROWS_PER_TASK + r;
+                // SAFETY: each task writes only its own rows.
+                unsafe { picture_row(src, frame.channels, width, y, picture, q) };
+            }
+        });
+}
+
+/// One row of [`frame_to_picture`].
+///
+/// # Safety
+/// As for [`frame_to_picture`]; row `y` is used by this caller only.
+#[inline]
+unsafe fn picture_row(src: &[f32], n: usize, width: usize, y: usize, pic: Picture, q: &Quantiser) {
+    let c = |v: f32| q.code(v);
+    match pic {
+        Picture::Grey8 { ptr, stride } => {
+            // SAFETY: the caller vouches for row `y` of `width` samples.
+            let g = unsafe { std::slice::from_raw_parts_mut(ptr.add(y * stride), width) };
+            if n == 1 {
+                g.iter_mut().zip(src).for_each(|(o, &v)| *o = c(v) as u8);
+            } else {
+                for (o, p) in g.iter_mut().zip(src.chunks_exact(n)) {
+                    *o = c(luma(p)) as u8;
+                }
+            }
+        }
+        Picture::Bgrx8 { ptr, stride } => {
+            // SAFETY: the caller vouches for row `y` of `width` pixels.
+            let row = unsafe { std::slice::from_raw_parts_mut(ptr.add(y * stride), width * 4) };
+            let opaque = q.linear(1.0) as u8;
+            if n == 1 {
+                for (o, &v) in row.chunks_exact_mut(4).zip(src) {
+                    let g = c(v) as u8;
+                    o.copy_from_slice(&[g, g, g, opaque]);
+                }
+            } else {
+                for (o, p) in row.chunks_exact_mut(4).zip(src.chunks_exact(n)) {
+                    let a = if n == 4 { q.linear(p[3]) as u8 } else { opaque };
+                    o.copy_from_slice(&[c(p[2]) as u8, c(p[1]) as u8, c(p[0]) as u8, a]);
+                }
+            }
+        }
+        // SAFETY: the caller vouches for row `y` of every plane.
+        Picture::Planar(planes) => unsafe {
             if planes.count == 1 {
                 let g = planes.row(0, y, width);
                 if n == 1 {
@@ -457,10 +547,10 @@ pub(crate) unsafe fn frame_to_planes(frame: &Frame, planes: Planes16, table: &Qu
             );
             if n == 1 {
                 for (x, &v) in src.iter().enumerate() {
-                    let q = c(v);
-                    r[x] = q;
-                    g[x] = q;
-                    b[x] = q;
+                    let code = c(v);
+                    r[x] = code;
+                    g[x] = code;
+                    b[x] = code;
                 }
             } else {
                 for (x, p) in src.chunks_exact(n).enumerate() {
@@ -473,14 +563,14 @@ pub(crate) unsafe fn frame_to_planes(frame: &Frame, planes: Planes16, table: &Qu
                 let a = planes.row(3, y, width);
                 if n == 4 {
                     for (x, p) in src.chunks_exact(4).enumerate() {
-                        a[x] = quantise16(p[3]);
+                        a[x] = q.linear(p[3]);
                     }
                 } else {
-                    a.fill(u16::MAX);
+                    a.fill(q.linear(1.0));
                 }
             }
-        }
-    });
+        },
+    }
 }
 
 /// Native-endian 16-bit planar formats for 1, 3 or 4 planes.
@@ -645,7 +735,7 @@ mod tests {
     #[test]
     fn quantiser_matches_the_exact_curve() {
         for t in Transfer::ALL {
-            let q = Quantiser16::new(t);
+            let q = Quantiser::new(t, 16);
             let lut = t.decode_table(16);
             // Every code decodes and re-quantises to itself.
             for (c, &l) in lut.iter().enumerate() {
@@ -656,6 +746,48 @@ mod tests {
                 assert_eq!(q.code(v), exact, "{t:?} at {v}");
             }
         }
+    }
+
+    #[test]
+    fn every_code_of_each_depth_survives_its_quantiser() {
+        for bits in [8u32, 10, 12, 16] {
+            let max = ((1u32 << bits) - 1) as f32;
+            for t in Transfer::ALL {
+                let q = Quantiser::new(t, bits);
+                for c in 0..=(1u32 << bits) - 1 {
+                    let l = t.to_linear(c as f32 / max);
+                    assert_eq!(u32::from(q.code(l)), c, "{bits} bits, {t:?}");
+                }
+                // Out of range, NaN and black clip like the 16-bit path.
+                assert_eq!(q.code(f32::NAN), 0);
+                assert_eq!(q.code(-1.0), 0);
+                assert_eq!(u32::from(q.code(2.0)), max as u32);
+                assert_eq!(u32::from(q.linear(0.5)), (max * 0.5 + 0.5) as u32);
+            }
+        }
+    }
+
+    #[test]
+    fn packed_8_bit_is_blue_green_red_alpha() {
+        let rgba =
+            Frame::from_data(0, 2, 1, 4, vec![1.0, 0.0, 0.0, 0.2, 0.0, 0.0, 1.0, 1.0]).unwrap();
+        let mut out = vec![0u8; 8];
+        let picture = Picture::Bgrx8 {
+            ptr: out.as_mut_ptr(),
+            stride: 8,
+        };
+        // SAFETY: one row of two 4-byte pixels.
+        unsafe { frame_to_picture(&rgba, picture, &Quantiser::new(Transfer::Srgb, 8)) };
+        assert_eq!(out, [0, 0, 255, 51, 255, 0, 0, 255]);
+        let rgb = Frame::from_data(0, 1, 1, 3, vec![0.0, 1.0, 0.0]).unwrap();
+        let mut out = vec![7u8; 4];
+        let picture = Picture::Bgrx8 {
+            ptr: out.as_mut_ptr(),
+            stride: 4,
+        };
+        // SAFETY: as above, one pixel.
+        unsafe { frame_to_picture(&rgb, picture, &Quantiser::new(Transfer::Srgb, 8)) };
+        assert_eq!(out, [0, 255, 0, 255]);
     }
 
     #[test]
@@ -712,7 +844,13 @@ mod tests {
         let ptr = [0, 1, 2, 3].map(|p| store[p].as_mut_ptr());
         let planes = Planes16 { ptr, ..planes };
         // SAFETY: as above.
-        unsafe { frame_to_planes(&frame, planes, &Quantiser16::new(Transfer::Bt709)) };
+        unsafe {
+            frame_to_picture(
+                &frame,
+                Picture::Planar(planes),
+                &Quantiser::new(Transfer::Bt709, 16),
+            )
+        };
         assert_eq!(store, before);
     }
 }

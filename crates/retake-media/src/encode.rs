@@ -10,7 +10,7 @@ use retake_core::Transfer;
 use retake_core::{ClipInfo, Error, Frame, FrameSink, Matrix, Primaries, Rational, Result};
 
 use crate::carry::{Carry, Passthrough};
-use crate::convert::{frame_to_planes, planar16_format, Planes16, Quantiser16, Scaler};
+use crate::convert::{frame_to_picture, planar16_format, Picture, Planes16, Quantiser, Scaler};
 use crate::video::{describe, init};
 use crate::{Codec, SinkOptions};
 
@@ -37,7 +37,8 @@ pub struct VideoSink {
     crf: Option<u32>,
     threads: usize,
     colour: OutColour,
-    table: Quantiser16,
+    /// Bits per sample asked of FFV1 (`--bit-depth`, resolved).
+    ffv1_bits: u32,
     written: i64,
     /// Sound, subtitles, data, timecode and reel name to carry.
     carry: Option<Carry>,
@@ -53,9 +54,13 @@ struct Open {
     height: usize,
     /// Planes of the 16-bit intermediate: 1 (grey), 3 or 4 (with alpha).
     count: usize,
-    /// Codes go straight into the encoder's frame (no swscale) when the
-    /// codec takes planar 16-bit RGB or grey (FFV1).
-    direct: bool,
+    /// How codes go straight into the encoder's frame (no swscale) when
+    /// the codec takes RGB or grey as Retake holds it (FFV1); `None`:
+    /// through the 16-bit staging picture and swscale.
+    direct: Option<Direct>,
+    /// Float to codes at the depth of the encoder's picture (or of the
+    /// 16-bit staging picture).
+    quantiser: Quantiser,
     staging: Vec<u16>,
     staging_stride: usize,
     scaler: Option<Scaler>,
@@ -132,6 +137,8 @@ impl VideoSink {
                 ));
             }
         }
+        // Only FFV1 has a choice of depth; refuse one another codec cannot write.
+        opts.bit_depth.check(codec)?;
         Ok(VideoSink {
             open: None,
             atomic,
@@ -142,7 +149,7 @@ impl VideoSink {
             crf: opts.crf,
             threads: opts.threads,
             colour,
-            table: Quantiser16::new(transfer),
+            ffv1_bits: opts.bit_depth.resolve(info.bit_depth),
             written: 0,
             carry: opts.carry.clone(),
         })
@@ -183,9 +190,9 @@ impl VideoSink {
             Codec::H264 => (AV_PIX_FMT_YUV420P, count),
             Codec::H265 => (AV_PIX_FMT_YUV420P10LE, count),
             Codec::Ffv1 => {
-                let planar = planar16_format(count);
-                if has(planar) {
-                    (planar, count)
+                let wanted = ffv1_format(self.ffv1_bits, count);
+                if has(wanted) {
+                    (wanted, count)
                 } else if alpha {
                     (AV_PIX_FMT_RGBA64LE, 4)
                 } else {
@@ -194,9 +201,11 @@ impl VideoSink {
             }
             c => return Err(self.out_err(format!("{c} is not a video codec"))),
         };
-        let direct = pix_fmt == planar16_format(count);
+        let direct = Direct::of(pix_fmt, count);
         let pix = ff::format::Pixel::from(pix_fmt);
         let facts = crate::video::pix_fmt_facts(pix_fmt);
+        // The staging picture that swscale reads is 16-bit.
+        let bits = if direct.is_some() { facts.bits } else { 16 };
         if matches!(self.codec, Codec::H264 | Codec::H265 | Codec::ProresHq)
             && (width % 2 != 0 || (height % 2 != 0 && !matches!(self.codec, Codec::ProresHq)))
         {
@@ -267,7 +276,7 @@ impl VideoSink {
                 ffi::AVColorRange::AVCOL_RANGE_MPEG
             };
             if matches!(self.codec, Codec::Ffv1) {
-                (*raw).bits_per_raw_sample = 16;
+                (*raw).bits_per_raw_sample = facts.bits as i32;
             }
         }
         let mut dict = ff::Dictionary::new();
@@ -356,7 +365,7 @@ impl VideoSink {
         }
 
         let staging_stride = width.div_ceil(32) * 32;
-        let scaler = if direct {
+        let scaler = if direct.is_some() {
             None
         } else {
             Some(
@@ -387,7 +396,8 @@ impl VideoSink {
             height,
             count,
             direct,
-            staging: if direct {
+            quantiser: Quantiser::new(self.colour.transfer, bits),
+            staging: if direct.is_some() {
                 Vec::new()
             } else {
                 vec![0; staging_stride * height * count]
@@ -410,6 +420,69 @@ fn octx_name(path: &std::path::Path) -> String {
         "mp4" | "m4v" => "mp4".into(),
         other => other.to_string(),
     }
+}
+
+/// How [`FrameSink::write`] fills an encoder picture without swscale.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Direct {
+    /// Planar 10-, 12- or 16-bit G, B, R (A) or grey.
+    Planar,
+    /// Packed 8-bit `bgr0` or `bgra`.
+    Bgrx8,
+    /// 8-bit grey.
+    Grey8,
+}
+
+impl Direct {
+    /// The direct layout of `fmt` holding `count` planes' worth, if any.
+    fn of(fmt: ffi::AVPixelFormat, count: usize) -> Option<Direct> {
+        use ffi::AVPixelFormat::*;
+        match fmt {
+            AV_PIX_FMT_GRAY8 if count == 1 => Some(Direct::Grey8),
+            AV_PIX_FMT_BGR0 if count == 3 => Some(Direct::Bgrx8),
+            AV_PIX_FMT_BGRA if count == 4 => Some(Direct::Bgrx8),
+            f if [10, 12, 16]
+                .iter()
+                .any(|&b| planar_format(b, count) == Some(f)) =>
+            {
+                Some(Direct::Planar)
+            }
+            _ => None,
+        }
+    }
+}
+
+/// The FFV1 picture format for `bits` bits and `count` planes (1 grey, 3
+/// RGB, 4 RGBA). FFV1 in FFmpeg 5.1 refuses 8-bit `gbrp`, so 8-bit colour
+/// is packed `bgr0`/`bgra`.
+fn ffv1_format(bits: u32, count: usize) -> ffi::AVPixelFormat {
+    use ffi::AVPixelFormat::*;
+    match (bits, count) {
+        (8, 1) => AV_PIX_FMT_GRAY8,
+        (8, 4) => AV_PIX_FMT_BGRA,
+        (8, _) => AV_PIX_FMT_BGR0,
+        (b, c) => planar_format(b, c).unwrap_or_else(|| planar16_format(c)),
+    }
+}
+
+/// Native-endian planar formats of 10, 12 or 16 bits for 1, 3 or 4 planes.
+fn planar_format(bits: u32, count: usize) -> Option<ffi::AVPixelFormat> {
+    use ffi::AVPixelFormat::*;
+    if bits == 16 {
+        return Some(planar16_format(count));
+    }
+    if cfg!(target_endian = "big") {
+        return None;
+    }
+    Some(match (bits, count) {
+        (10, 1) => AV_PIX_FMT_GRAY10LE,
+        (10, 4) => AV_PIX_FMT_GBRAP10LE,
+        (10, _) => AV_PIX_FMT_GBRP10LE,
+        (12, 1) => AV_PIX_FMT_GRAY12LE,
+        (12, 4) => AV_PIX_FMT_GBRAP12LE,
+        (12, _) => AV_PIX_FMT_GBRP12LE,
+        _ => return None,
+    })
 }
 
 /// Refuse codec/container pairs FFmpeg cannot mux, with the fix in words.
@@ -540,7 +613,6 @@ impl FrameSink for VideoSink {
         }
         let path = self.path.clone();
         let pts = self.written;
-        let table = &self.table;
         let Some(open) = self.open.as_mut() else {
             return Err(Error::Internal("encoder not open".into()));
         };
@@ -567,14 +639,27 @@ impl FrameSink for VideoSink {
             target_ptr.copy_from_slice(&raw.data[..4]);
             target_stride.copy_from_slice(&raw.linesize[..4]);
         }
-        if open.direct {
-            let planes = Planes16 {
+        let stride = target_stride.map(|s| s.max(0) as usize);
+        let picture = match open.direct {
+            Some(Direct::Planar) => Some(Picture::Planar(Planes16 {
                 ptr: target_ptr.map(|p| p as *mut u16),
-                stride: target_stride.map(|s| s.max(0) as usize / 2),
+                stride: stride.map(|s| s / 2),
                 count,
-            };
-            // SAFETY: the frame holds `count` 16-bit planes of this size.
-            unsafe { frame_to_planes(frame, planes, table) };
+            })),
+            Some(Direct::Bgrx8) => Some(Picture::Bgrx8 {
+                ptr: target_ptr[0],
+                stride: stride[0],
+            }),
+            Some(Direct::Grey8) => Some(Picture::Grey8 {
+                ptr: target_ptr[0],
+                stride: stride[0],
+            }),
+            None => None,
+        };
+        if let Some(picture) = picture {
+            // SAFETY: the pool frame was allocated for this size and a
+            // format of this layout.
+            unsafe { frame_to_picture(frame, picture, &open.quantiser) };
         } else {
             let stride = open.staging_stride;
             let plane_len = stride * open.height;
@@ -590,7 +675,7 @@ impl FrameSink for VideoSink {
                 count,
             };
             // SAFETY: staging planes match the frame size.
-            unsafe { frame_to_planes(frame, planes, table) };
+            unsafe { frame_to_picture(frame, Picture::Planar(planes), &open.quantiser) };
             let src = ptr.map(|p| p as *const u8);
             let bytes = (stride * 2) as i32;
             let src_stride = [bytes, bytes, bytes, if count == 4 { bytes } else { 0 }];

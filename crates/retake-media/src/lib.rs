@@ -75,6 +75,95 @@ pub struct SinkOptions {
     /// The source's sound, subtitles, data, timecode and reel name to
     /// carry (video outputs), or its timecode (EXR sequences).
     pub carry: Option<carry::Carry>,
+    /// Bits per sample of an FFV1 output (`--bit-depth`); other codecs
+    /// have their own fixed depth.
+    pub bit_depth: BitDepth,
+}
+
+/// Bits per sample of a lossless (FFV1) output. A lossless intermediate
+/// should hold what the material holds, as FFmpeg and Resolve keep a
+/// source's depth unless told: `Source` writes the input's stored depth
+/// (rounded up to 8, 10, 12 or 16; float and half sources give 16), and a
+/// number asks for that depth whatever the source.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum BitDepth {
+    #[default]
+    Source,
+    Bits(u32),
+}
+
+impl BitDepth {
+    /// The depths FFV1 output offers.
+    pub const CHOICES: [u32; 4] = [8, 10, 12, 16];
+
+    /// The depth an FFV1 output gets from a source stored with
+    /// `source_bits` bits per sample (32 for float, 16 for half).
+    pub fn resolve(self, source_bits: u32) -> u32 {
+        match self {
+            BitDepth::Bits(b) => b,
+            BitDepth::Source => Self::CHOICES
+                .into_iter()
+                .find(|&b| source_bits >= 1 && source_bits <= b)
+                .unwrap_or(16),
+        }
+    }
+
+    /// The depth `codec` writes when it has one fixed depth, so a
+    /// `--bit-depth` other than that can be refused rather than ignored.
+    fn fixed_by(codec: Codec) -> Option<u32> {
+        match codec {
+            Codec::Ffv1 => None,
+            Codec::ProresHq | Codec::Prores4444 | Codec::H265 => Some(10),
+            Codec::H264 | Codec::Png { sixteen: false } => Some(8),
+            Codec::Png { sixteen: true } | Codec::Tiff => Some(16),
+            Codec::Exr { half: true } => Some(16),
+            Codec::Exr { half: false } => Some(32),
+        }
+    }
+
+    /// Refuse a depth that `codec` cannot write, saying which can.
+    pub fn check(self, codec: Codec) -> Result<()> {
+        let BitDepth::Bits(b) = self else {
+            return Ok(());
+        };
+        match Self::fixed_by(codec) {
+            Some(fixed) if fixed != b => Err(Error::parameter(
+                "bit-depth",
+                format!(
+                    "{codec} always writes {fixed} bits per sample, so {b} cannot be honoured; \
+                     use --codec ffv1 for a {b}-bit lossless file, or leave --bit-depth at source"
+                ),
+            )),
+            _ => Ok(()),
+        }
+    }
+}
+
+impl fmt::Display for BitDepth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            BitDepth::Source => f.write_str("source"),
+            BitDepth::Bits(b) => write!(f, "{b}"),
+        }
+    }
+}
+
+impl FromStr for BitDepth {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<BitDepth> {
+        let t = s.trim().to_ascii_lowercase();
+        if t == "source" {
+            return Ok(BitDepth::Source);
+        }
+        match t.parse::<u32>() {
+            Ok(b) if Self::CHOICES.contains(&b) => Ok(BitDepth::Bits(b)),
+            _ => Err(Error::parameter(
+                "bit-depth",
+                format!("`{s}` is not an output bit depth; use source, 8, 10, 12 or 16"),
+            )),
+        }
+    }
 }
 
 /// Output codecs Retake offers, by the names users type.
@@ -84,7 +173,8 @@ pub enum Codec {
     ProresHq,
     /// ProRes 4444, 10-bit 4:4:4, with alpha when the clip has it.
     Prores4444,
-    /// FFV1, lossless 16-bit RGB(A).
+    /// FFV1, lossless RGB(A) or grey at 8, 10, 12 or 16 bits
+    /// ([`BitDepth`]; by default the source's depth).
     Ffv1,
     /// H.264 (libx264), 8-bit 4:2:0, for review copies.
     H264,
@@ -289,6 +379,7 @@ pub fn create_sink(path: &str, info: &ClipInfo, opts: &SinkOptions) -> Result<Bo
             )
         })?,
     };
+    opts.bit_depth.check(codec)?;
     if codec.is_image() {
         if let Some(c) = &opts.carry {
             c.warn_sequence(path);

@@ -24,7 +24,7 @@ use retake_core::folders::NewFolders;
 use retake_core::pipeline::{self, Operation, PipelineOptions, RunStats};
 use retake_core::{ClipInfo, Error, FrameRange, Rational, Result, Transfer};
 use retake_media::carry::{Carry, MediaFacts};
-use retake_media::{Codec, SinkOptions, SourceOptions};
+use retake_media::{BitDepth, Codec, SinkOptions, SourceOptions};
 use retake_model::provenance::{InputRecord, Provenance};
 use retake_ops::matte::{Matte, MatteValues, MattedSource};
 
@@ -103,6 +103,7 @@ pub fn run_operation<O: Operation>(
         .as_deref()
         .map(|c| c.parse::<Codec>())
         .transpose()?;
+    let bit_depth = output_bit_depth(io, codec)?;
     let out_transfer = io
         .output_transfer
         .as_deref()
@@ -156,6 +157,7 @@ pub fn run_operation<O: Operation>(
             crf: io.crf,
             threads: 0,
             carry: Some(carry),
+            bit_depth,
         },
     )?;
     let sink = colour::wrap_sink(sink, colour.as_deref());
@@ -180,6 +182,16 @@ pub fn run_operation<O: Operation>(
         folders.keep();
     }
     Ok(stats)
+}
+
+/// `--bit-depth`, checked against the codec (given or implied by the
+/// output's name) before any input is opened.
+fn output_bit_depth(io: &IoArgs, codec: Option<Codec>) -> Result<BitDepth> {
+    let depth: BitDepth = io.bit_depth.as_deref().unwrap_or("source").parse()?;
+    if let Some(codec) = codec.or_else(|| Codec::guess(&io.output)) {
+        depth.check(codec)?;
+    }
+    Ok(depth)
 }
 
 /// `--fps`, checked.

@@ -137,6 +137,7 @@ fn preview(
             crf: None,
             threads: 0,
             carry: None,
+            bit_depth: Default::default(),
         },
     )?;
     let mut sink = super::colour::wrap_sink(sink, colour.as_deref());

@@ -16,6 +16,7 @@
 use std::path::Path;
 
 use retake_core::{Error, Result};
+use retake_media::{BitDepth, Codec};
 use retake_ops::mask::MaskParams;
 use retake_ops::remove::RemoveParams;
 use retake_ops3d::reangle::ReangleParams;
@@ -131,6 +132,22 @@ pub fn job_io(path: &Path) -> Result<IoArgs> {
     ))
 }
 
+/// A job's `bit-depth` belongs to its own codec: when `--codec` replaces
+/// that by one with another fixed depth (a farm's chunks write float EXR;
+/// the assembly step passes the depth on), the depth is dropped.
+fn drop_depth_the_codec_cannot_write(io: &mut IoArgs) {
+    let codec = io.codec.as_deref().and_then(|c| c.parse::<Codec>().ok());
+    let depth = io
+        .bit_depth
+        .as_deref()
+        .and_then(|d| d.parse::<BitDepth>().ok());
+    if let (Some(codec), Some(depth)) = (codec, depth) {
+        if depth.check(codec).is_err() {
+            io.bit_depth = None;
+        }
+    }
+}
+
 pub fn run(a: &RunArgs, global: &GlobalArgs) -> Result<i32> {
     let job = load(&a.job)?;
     let base = a.job.parent().unwrap_or_else(|| Path::new("."));
@@ -143,6 +160,7 @@ pub fn run(a: &RunArgs, global: &GlobalArgs) -> Result<i32> {
     }
     if a.codec.is_some() {
         io.codec = a.codec.clone();
+        drop_depth_the_codec_cannot_write(&mut io);
     }
     if a.frames.is_some() {
         io.frames = a.frames.clone();

@@ -54,6 +54,9 @@ pub struct Assembly {
     /// render chooses it, so alpha still selects ProRes 4444).
     pub codec: Option<String>,
     pub crf: Option<u32>,
+    /// The depth a whole render would write (`--bit-depth`): the job's,
+    /// or an FFV1 movie's source depth, which the float EXR chunks lose.
+    pub bit_depth: Option<String>,
     /// The job's `--fps`, which a whole render would encode at; without it
     /// the movie takes the shot's rate through `--media-from`.
     pub fps: Option<String>,
@@ -84,6 +87,7 @@ impl Plan {
                 frames: frames_beside(&io.output),
                 codec: io.codec.clone(),
                 crf: io.crf,
+                bit_depth: assembly_bit_depth(&io)?,
                 fps: io.fps.clone(),
                 transfer: match &io.output_transfer {
                     Some(t) => t.clone(),
@@ -172,6 +176,9 @@ impl Plan {
         if let Some(crf) = a.crf {
             cmd.extend(["--crf".to_string(), crf.to_string()]);
         }
+        if let Some(bits) = &a.bit_depth {
+            cmd.extend(["--bit-depth".to_string(), bits.clone()]);
+        }
         cmd.extend(["--output-transfer".to_string(), a.transfer.clone()]);
         if let Some(fps) = &a.fps {
             cmd.extend(["--fps".to_string(), fps.clone()]);
@@ -179,6 +186,24 @@ impl Plan {
         cmd.extend(["--media-from".to_string(), source.to_string()]);
         Some(cmd)
     }
+}
+
+/// The `--bit-depth` of a movie's assembly step, so that it writes what a
+/// whole render would: the job's number, or for an FFV1 movie at `source`
+/// the input's depth, resolved here because the assembly reads the chunks'
+/// float EXR sequence (which would make it 16).
+fn assembly_bit_depth(io: &crate::args::IoArgs) -> Result<Option<String>> {
+    use retake_media::{BitDepth, Codec};
+    let depth: BitDepth = io.bit_depth.as_deref().unwrap_or("source").parse()?;
+    if depth != BitDepth::Source {
+        return Ok(Some(depth.to_string()));
+    }
+    let codec = io.codec.as_deref().map(str::parse::<Codec>).transpose()?;
+    if codec.or_else(|| Codec::guess(&io.output)) != Some(Codec::Ffv1) {
+        return Ok(None);
+    }
+    let bits = retake_media::probe(&io.input)?.bit_depth;
+    Ok(Some(depth.resolve(bits).to_string()))
 }
 
 /// What fills each place of a chunk's command.
