@@ -865,7 +865,8 @@ impl Operation for Reangle {
             o[..3].copy_from_slice(&warped.rgb[i * 3..i * 3 + 3]);
             o[3] = if regions.hole[i] { 1.0 } else { 0.0 };
         }
-        drop(warped);
+        // The warped colours' buffer goes back to the frame pool.
+        drop(Frame::from_data(frame.index, w, h, 3, warped.rgb));
         // The engine sees the background under the foreground's edge; the
         // real colours are put back after the fill.
         let mut restore = Vec::with_capacity(regions.under.len());
@@ -930,45 +931,51 @@ impl Operation for Reangle {
                     it.analysis.warped.clone()
                 })
                 .collect();
-            // Real pixels wherever the footage saw them: the engine's
-            // result only where nothing was seen.
-            let warped = &a.warped.frame;
-            let mut data = retake_core::frame::recycled_buffer(w * h * 3);
-            for (o, p) in data.chunks_exact_mut(3).zip(warped.data.chunks_exact(4)) {
-                o.copy_from_slice(&p[..3]);
-            }
-            let mut take = |filled: &Frame, r: Rect| {
-                for y in r.y..r.y + r.height {
-                    for i in y * w + r.x..y * w + r.x + r.width {
-                        if a.filled[i] {
-                            data[i * 3..i * 3 + 3].copy_from_slice(&filled.data[i * 3..i * 3 + 3]);
-                        }
-                    }
-                }
+            // The engine returns the warped picture with its hole filled
+            // (no feather: pixels outside the hole are the warped ones). The
+            // first result becomes the output; each further part's fill is
+            // copied in where the output is filled. The foreground side of
+            // the edges, which the engine saw as hole, gets its real colours
+            // back below (`restore` holds every pixel of it).
+            let parts: Vec<Option<Rect>> = if a.parts.len() > 1 {
+                a.parts.iter().copied().map(Some).collect()
+            } else {
+                vec![None]
             };
-            if a.parts.len() > 1 {
-                for &r in &a.parts {
+            let mut out: Option<Frame> = None;
+            for part in parts {
+                if let Some(r) = part {
                     items[centre_at] = Arc::new(Item {
                         frame: a.warped.frame.clone(),
                         analysis: a.warped.analysis.within(r, w),
                     });
-                    let filled = self.remove.render(&Window::new(items.clone(), centre_at))?;
-                    take(&filled, r);
                 }
-            } else {
-                let filled = self.remove.render(&Window::new(items, centre_at))?;
-                let all = Rect {
-                    x: 0,
-                    y: 0,
-                    width: w,
-                    height: h,
-                };
-                take(&filled, all);
+                let filled = self.remove.render(&Window::new(items.clone(), centre_at))?;
+                match (&mut out, part) {
+                    (Some(o), Some(r)) => {
+                        for y in r.y..r.y + r.height {
+                            for i in y * w + r.x..y * w + r.x + r.width {
+                                if a.filled[i] {
+                                    o.data[i * 3..i * 3 + 3]
+                                        .copy_from_slice(&filled.data[i * 3..i * 3 + 3]);
+                                }
+                            }
+                        }
+                    }
+                    _ => out = Some(Arc::try_unwrap(filled).unwrap_or_else(|f| (*f).clone())),
+                }
+            }
+            let mut out = out.ok_or_else(|| Error::Internal("reangle: no fill rendered".into()))?;
+            if (out.width, out.height, out.channels) != (w, h, 3) {
+                return Err(Error::Internal(format!(
+                    "reangle: the fill of frame {} is {}x{}x{}, not {w}x{h}x3",
+                    src.index, out.width, out.height, out.channels
+                )));
             }
             for (i, c) in &a.restore {
-                data[i * 3..i * 3 + 3].copy_from_slice(c);
+                out.data[i * 3..i * 3 + 3].copy_from_slice(c);
             }
-            Arc::new(Frame::from_data(src.index, w, h, 3, data)?)
+            Arc::new(out)
         };
         if let Some(writer) = &self.pass_writer {
             let mask = a
