@@ -348,16 +348,24 @@ impl ViewChange {
     }
 }
 
-/// Nearest depth among the four pixels a bilinear sample at `(x, y)` mixes.
+/// Nearest depth among the 4x4 pixels a cubic sample at `(x, y)` mixes
+/// (the engine samples colours cubically where it can): a foreground
+/// pixel anywhere in that support would leak into the colour, and
+/// Catmull-Rom's overshoot turns its edge into bright specks.
 fn nearest_around(f: &Frame, x: f32, y: f32) -> f32 {
-    let (x0, y0) = (x.floor().max(0.0) as usize, y.floor().max(0.0) as usize);
-    let (x0, y0) = (x0.min(f.width - 1), y0.min(f.height - 1));
-    let (x1, y1) = ((x0 + 1).min(f.width - 1), (y0 + 1).min(f.height - 1));
-    [(x0, y0), (x1, y0), (x0, y1), (x1, y1)]
-        .iter()
-        .map(|&(x, y)| f.data[(y * f.width + x) * f.channels + 3])
-        .filter(|d| *d > 0.0)
-        .fold(f32::INFINITY, f32::min)
+    let (x0, y0) = (x.floor() as isize, y.floor() as isize);
+    let (wm, hm) = (f.width as isize - 1, f.height as isize - 1);
+    let mut nearest = f32::INFINITY;
+    for yy in y0 - 1..=y0 + 2 {
+        let row = yy.clamp(0, hm) as usize * f.width;
+        for xx in x0 - 1..=x0 + 2 {
+            let d = f.data[(row + xx.clamp(0, wm) as usize) * f.channels + 3];
+            if d > 0.0 {
+                nearest = nearest.min(d);
+            }
+        }
+    }
+    nearest
 }
 
 impl Correspondence for ViewChange {

@@ -612,6 +612,9 @@ fn running_max(
 /// Max of `v` over a `(2r+1)^2` square (separable), ignoring pixels not
 /// `seen` (values are >= 0, so an ignored pixel counts as 0).
 fn max_filter(v: &[f32], seen: &[bool], w: usize, h: usize, r: usize) -> Vec<f32> {
+    if w == 0 || h == 0 {
+        return Vec::new();
+    }
     let masked: Vec<f32> = v
         .iter()
         .zip(seen)
@@ -622,23 +625,53 @@ fn max_filter(v: &[f32], seen: &[bool], w: usize, h: usize, r: usize) -> Vec<f32
         let (mut a, mut b) = (Vec::new(), Vec::new());
         running_max(&masked[y * w..(y + 1) * w], r, out, &mut a, &mut b);
     });
-    // Columns, a band of them at a time through a transposed buffer.
+    // Columns: the same running max with whole rows as the samples
+    // (element-wise, in row order, so it streams through memory).
+    let k = 2 * r + 1;
+    let mut ahead = vec![0.0f32; w * h];
+    let mut behind = vec![0.0f32; w * h];
+    ahead
+        .par_chunks_mut(k * w)
+        .zip(behind.par_chunks_mut(k * w))
+        .enumerate()
+        .for_each(|(b, (ahead, behind))| {
+            let start = b * k;
+            let n = ahead.len() / w;
+            let block = &rows[start * w..(start + n) * w];
+            ahead[..w].copy_from_slice(&block[..w]);
+            for y in 1..n {
+                let (done, row) = ahead.split_at_mut(y * w);
+                let prev = &done[(y - 1) * w..];
+                for ((o, p), v) in row[..w].iter_mut().zip(prev).zip(&block[y * w..]) {
+                    *o = p.max(*v);
+                }
+            }
+            behind[(n - 1) * w..].copy_from_slice(&block[(n - 1) * w..]);
+            for y in (0..n - 1).rev() {
+                let (row, done) = behind.split_at_mut((y + 1) * w);
+                for ((o, p), v) in row[y * w..].iter_mut().zip(&done[..w]).zip(&block[y * w..]) {
+                    *o = p.max(*v);
+                }
+            }
+        });
     let mut out = vec![0.0f32; w * h];
-    let cols: Vec<Vec<f32>> = (0..w)
-        .into_par_iter()
-        .map(|x| {
-            let col: Vec<f32> = (0..h).map(|y| rows[y * w + x]).collect();
-            let mut o = vec![0.0f32; h];
-            let (mut a, mut b) = (Vec::new(), Vec::new());
-            running_max(&col, r, &mut o, &mut a, &mut b);
-            o
-        })
-        .collect();
-    for (x, col) in cols.iter().enumerate() {
-        for (y, v) in col.iter().enumerate() {
-            out[y * w + x] = *v;
+    out.par_chunks_mut(w).enumerate().for_each(|(y, o)| {
+        let lo = y.saturating_sub(r);
+        let hi = (y + r).min(h - 1);
+        if lo / k == hi / k {
+            o.fill(f32::MIN);
+            for yy in lo..=hi {
+                for (o, v) in o.iter_mut().zip(&rows[yy * w..(yy + 1) * w]) {
+                    *o = o.max(*v);
+                }
+            }
+        } else {
+            let (b, a) = (&behind[lo * w..(lo + 1) * w], &ahead[hi * w..(hi + 1) * w]);
+            for ((o, b), a) in o.iter_mut().zip(b).zip(a) {
+                *o = b.max(*a);
+            }
         }
-    }
+    });
     out
 }
 
