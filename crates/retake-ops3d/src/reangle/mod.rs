@@ -42,7 +42,6 @@ use retake_core::error::{Error, Result};
 use retake_core::frame::Frame;
 use retake_core::pipeline::Operation;
 use retake_core::window::{Item, Window};
-use retake_imageops::distance::euclidean_to_outside;
 use retake_imageops::filter::resize;
 use retake_imageops::keyframes::Keyframes;
 use retake_imageops::pinhole::focal_length;
@@ -675,10 +674,64 @@ fn max_filter(v: &[f32], seen: &[bool], w: usize, h: usize, r: usize) -> Vec<f32
     out
 }
 
-/// Distance (pixels) from each seen pixel to the nearest pixel that is
-/// not: `near[i] = dist[i] <= r` marks the band of width `r` around holes.
-fn hole_distance(seen: &[bool], w: usize, h: usize) -> Vec<f32> {
-    euclidean_to_outside(seen, w, h)
+/// Squared distance (pixels^2, between pixel centres) from each pixel to
+/// the nearest one not `seen`: exact up to `reach`^2, larger (or
+/// `u32::MAX`) beyond. Only a band around the holes is asked about, so
+/// this costs a pass over the frame plus work near the holes, not a full
+/// distance transform. Each column gives the vertical distance to its
+/// nearest hole pixel; each row then takes, for every column within
+/// `reach`, that distance combined with the horizontal one.
+fn hole_distance2(seen: &[bool], w: usize, h: usize, reach: usize) -> Vec<u32> {
+    let cap = (reach + 1) as u32;
+    let mut v = vec![cap; w * h];
+    for y in 0..h {
+        for x in 0..w {
+            let i = y * w + x;
+            v[i] = if !seen[i] {
+                0
+            } else if y > 0 {
+                (v[i - w] + 1).min(cap)
+            } else {
+                cap
+            };
+        }
+    }
+    for y in (0..h.saturating_sub(1)).rev() {
+        for x in 0..w {
+            let i = y * w + x;
+            v[i] = v[i].min(v[i + w] + 1);
+        }
+    }
+    let mut out = vec![u32::MAX; w * h];
+    out.par_chunks_mut(w.max(1))
+        .zip(v.par_chunks(w.max(1)))
+        .for_each(|(out, v)| {
+            for (x, &dy) in v.iter().enumerate() {
+                if dy > reach as u32 {
+                    continue;
+                }
+                let dy2 = dy * dy;
+                for (xx, o) in out
+                    .iter_mut()
+                    .enumerate()
+                    .take((x + reach + 1).min(w))
+                    .skip(x.saturating_sub(reach))
+                {
+                    let dx = xx.abs_diff(x) as u32;
+                    *o = (*o).min(dx * dx + dy2);
+                }
+            }
+        });
+    out
+}
+
+/// Whether pixel `i` is in a hole or within `r` pixels of one, as
+/// [`euclidean_to_outside`] measures it (distance to the hole pixel's
+/// centre less half a pixel: `sqrt(d2) - 0.5 <= r`, for whole `d2` and
+/// `r` the same as `d2 <= r (r + 1)`), from [`hole_distance2`] with a
+/// reach beyond `r`.
+fn near_hole(seen: &[bool], d2: &[u32], i: usize, r: usize) -> bool {
+    !seen[i] || d2[i] as u64 <= (r * (r + 1)) as u64
 }
 
 /// Where a warped frame is filled, and how the removal engine sees it.
@@ -772,8 +825,8 @@ fn fill_regions(warped: &Warped, edge: f32) -> Regions {
     let local = max_filter(depth, seen, w, h, zone_r);
     let across = max_filter(&behind, &unseen, w, h, zone_r);
     let background: Vec<f32> = local.iter().zip(&across).map(|(a, b)| a.max(*b)).collect();
-    let dist = hole_distance(seen, w, h);
-    let near = |i: usize, r: usize| !seen[i] || dist[i] <= r as f32;
+    let d2 = hole_distance2(seen, w, h, zone_r + 1);
+    let near = |i: usize, r: usize| near_hole(seen, &d2, i, r);
     let zone: Vec<bool> = (0..w * h).map(|i| near(i, zone_r)).collect();
     let band: Vec<bool> = (0..w * h).map(|i| near(i, r)).collect();
     let ring: Vec<bool> = (0..w * h).map(|i| near(i, 1)).collect();
@@ -1153,6 +1206,28 @@ mod tests {
                         }
                     }
                     assert_eq!(fast[y * w + x], m, "r {r} at {x},{y}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_hole_band_matches_the_euclidean_distance() {
+        use retake_imageops::distance::euclidean_to_outside;
+        let (w, h) = (41, 29);
+        for density in [3usize, 17, 97, 1000] {
+            let seen: Vec<bool> = (0..w * h)
+                .map(|i| (i * 7919 + i / 13) % density != 0)
+                .collect();
+            let exact = euclidean_to_outside(&seen, w, h);
+            for r in [0usize, 1, 3, 8, 12] {
+                let d2 = hole_distance2(&seen, w, h, r + 1);
+                for i in 0..w * h {
+                    assert_eq!(
+                        near_hole(&seen, &d2, i, r),
+                        !seen[i] || exact[i] <= r as f32,
+                        "density {density}, r {r}, pixel {i}"
+                    );
                 }
             }
         }
