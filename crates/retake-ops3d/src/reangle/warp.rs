@@ -16,7 +16,7 @@
 use rayon::prelude::*;
 
 use super::camera::Pose;
-use retake_core::frame::{recycled_buffer, Frame};
+use retake_core::frame::recycled_buffer;
 use retake_imageops::pinhole::{back_project, Pinhole};
 use retake_imageops::plane::Plane;
 use retake_imageops::sample::sample_cubic;
@@ -215,10 +215,8 @@ pub fn warp(
         };
     }
     let target = Pinhole::new(w, h, focal * pose.zoom);
-    // The vertices live in a frame-sized buffer from the frame pool (four
-    // samples per pixel, as an RGBD frame), handed back when done: no
-    // fresh pages to fault in on every frame.
-    let mut buffer = recycled_buffer(w * h * 4);
+    // The projected vertices, four samples per pixel (see `Vertex`).
+    let mut buffer = vec![0.0f32; w * h * 4];
     buffer
         .par_chunks_mut(w * 4)
         .enumerate()
@@ -314,8 +312,8 @@ pub fn warp(
             }
         });
 
-    // Back to the frame pool (a frame's drop keeps its buffer).
-    drop(Frame::from_data(0, w, h, 4, buffer));
+    // Freed before the colours are sampled: it is the largest scratch.
+    drop(buffer);
     let mut rgb = recycled_buffer(w * h * 3);
     let mut seen = vec![false; w * h];
     rgb.par_chunks_mut(w * 3)
