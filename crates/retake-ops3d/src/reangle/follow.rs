@@ -28,7 +28,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use retake_core::frame::Frame;
 use retake_imageops::luma::luma;
-use retake_imageops::pinhole::focal_length;
+use retake_imageops::pinhole::{focal_length, Pinhole};
 use retake_ops::remove::Correspondence;
 
 use super::camera::Pose;
@@ -42,10 +42,11 @@ pub struct ViewChange {
     /// Relative depth difference that counts as something nearer.
     pub edge: f32,
     /// The real camera's motion left after the view change, per pair of
-    /// frames (pure functions of the two frames, kept while near).
+    /// frames, earlier frame first (pure functions of the two frames, kept
+    /// while near).
     residuals: Cache<(i64, i64), (f32, f32)>,
     /// Each frame's block luminance, shared by the pairs it is in.
-    small: Cache<i64, Arc<Small>>,
+    small: Cache<i64, Arc<Levels>>,
 }
 
 /// Largest real-camera shift measured between two frames, as a fraction
@@ -64,6 +65,12 @@ fn depth_at(f: &Frame, x: f32, y: f32) -> f32 {
 /// blocks across whatever the resolution.
 fn block(width: usize) -> usize {
     (width / 240).max(1)
+}
+
+/// A frame's block luminance at two sizes, for a coarse-to-fine search.
+struct Levels {
+    fine: Small,
+    coarse: Small,
 }
 
 /// A frame's luminance averaged over `s` x `s` blocks, with whether the
@@ -97,6 +104,29 @@ impl Small {
         }
     }
 
+    /// Blocks twice the size: 2x2 blocks averaged, seen where all four were.
+    fn halved(&self) -> Small {
+        let (width, height) = (self.width / 2, self.height / 2);
+        let mut luma = Vec::with_capacity(width * height);
+        let mut seen = Vec::with_capacity(width * height);
+        for y in 0..height {
+            for x in 0..width {
+                let i = 2 * y * self.width + 2 * x;
+                let j = i + self.width;
+                let l = &self.luma;
+                luma.push((l[i] + l[i + 1] + l[j] + l[j + 1]) / 4.0);
+                let s = &self.seen;
+                seen.push(s[i] && s[i + 1] && s[j] && s[j + 1]);
+            }
+        }
+        Small {
+            width,
+            height,
+            luma,
+            seen,
+        }
+    }
+
     /// Bilinear luminance at `(x, y)`, when every pixel it mixes was seen.
     fn at(&self, x: f32, y: f32) -> Option<f32> {
         if !(x >= 0.0 && y >= 0.0) {
@@ -119,32 +149,86 @@ impl Small {
     }
 }
 
-/// The two virtual cameras of a pair of frames, with their focal lengths
-/// (pixels) and the picture's centre.
+/// The two virtual cameras of a pair of frames and their pinholes.
 #[derive(Clone, Copy)]
 struct Pair {
     pa: Pose,
     pb: Pose,
-    fa: f64,
-    fb: f64,
-    cx: f64,
-    cy: f64,
+    a: Pinhole,
+    b: Pinhole,
+}
+
+impl Pair {
+    /// Where `(x, y)` of the first frame, at depth `z`, is seen by the
+    /// second one's virtual camera, and at what depth; `None` behind it.
+    fn project(&self, x: f32, y: f32, z: f64) -> Option<(f32, f32, f32)> {
+        let q = self.a.back_project(x as f64, y as f64, z);
+        let p = self.pb.to_camera(self.pa.to_source(q));
+        if -p[2] <= 1e-6 * z {
+            return None;
+        }
+        let (u, v, zb) = self.b.project(p)?;
+        Some((u as f32, v as f32, zb as f32))
+    }
 }
 
 /// Values computed once per key while renders near it need them.
 type Cache<K, T> = Mutex<BTreeMap<K, Arc<OnceLock<T>>>>;
 
+/// Block luminance sampled at the projected centres of one level's
+/// blocks: `(x, y)` in `to`'s block coordinates of that level and the
+/// luminance of `from` there.
+type Points = Vec<(f32, f32, f32)>;
+
+/// Mean absolute luminance difference of `points` against `b` shifted by
+/// `(dx, dy)` blocks; `None` when fewer than a third can be compared.
+fn score(points: &[(f32, f32, f32)], b: &Small, dx: f32, dy: f32) -> Option<f32> {
+    let (mut sum, mut n) = (0.0f32, 0usize);
+    for &(u, v, l) in points {
+        if let Some(m) = b.at(u + dx, v + dy) {
+            sum += (m - l).abs();
+            n += 1;
+        }
+    }
+    (n * 3 >= points.len()).then(|| sum / n as f32)
+}
+
+/// The best of `shifts` (in order; ties keep the earlier), starting
+/// from `start` and its score.
+fn best_of(
+    points: &[(f32, f32, f32)],
+    b: &Small,
+    start: ((f32, f32), f32),
+    shifts: impl Iterator<Item = (f32, f32)>,
+) -> ((f32, f32), f32) {
+    let mut best = start;
+    for (dx, dy) in shifts {
+        if let Some(e) = score(points, b, dx, dy) {
+            if e < best.1 {
+                best = ((dx, dy), e);
+            }
+        }
+    }
+    best
+}
+
+/// Shifts `centre + (i, j) * step` for `i, j` in `-reach..=reach`.
+fn around(centre: (f32, f32), reach: i32, step: f32) -> impl Iterator<Item = (f32, f32)> {
+    (-reach..=reach).flat_map(move |j| {
+        (-reach..=reach).map(move |i| (centre.0 + i as f32 * step, centre.1 + j as f32 * step))
+    })
+}
+
 impl ViewChange {
     fn pair(&self, from: &Frame, to: &Frame) -> Pair {
         let (pa, pb) = ((self.pose)(from.index), (self.pose)(to.index));
         let focal = focal_length(from.width, self.fov) as f64;
+        let (w, h) = (from.width, from.height);
         Pair {
             pa,
             pb,
-            fa: focal * pa.zoom,
-            fb: focal * pb.zoom,
-            cx: from.width as f64 / 2.0 - 0.5,
-            cy: from.height as f64 / 2.0 - 0.5,
+            a: Pinhole::new(w, h, focal * pa.zoom),
+            b: Pinhole::new(w, h, focal * pb.zoom),
         }
     }
 
@@ -159,148 +243,129 @@ impl ViewChange {
         }
     }
 
-    /// Where `(x, y)` of `from`, at depth `z`, is seen by `to`'s virtual
-    /// camera, and at what depth; `None` behind it.
-    fn project(&self, pair: &Pair, x: f32, y: f32, z: f64) -> Option<(f32, f32, f32)> {
-        let Pair {
-            pa,
-            pb,
-            fa,
-            fb,
-            cx,
-            cy,
-        } = *pair;
-        let q = [(x as f64 - cx) * z / fa, -(y as f64 - cy) * z / fa, -z];
-        let p = pb.to_camera(pa.to_source(q));
-        let zb = -p[2];
-        if zb <= 1e-6 * z {
-            return None;
+    /// The seen blocks of `level` (blocks of `s` pixels), every `step`-th
+    /// row and column, projected into `to`'s block coordinates.
+    fn points(&self, pair: &Pair, from: &Frame, level: &Small, s: usize, step: usize) -> Points {
+        let mut points = Vec::new();
+        let sf = s as f32;
+        let half = (sf - 1.0) / 2.0;
+        for y in (1..level.height.saturating_sub(1)).step_by(step) {
+            for x in (1..level.width.saturating_sub(1)).step_by(step) {
+                let i = y * level.width + x;
+                if !level.seen[i] {
+                    continue;
+                }
+                // The block's centre, at full size.
+                let (fx, fy) = ((x * s) as f32 + half, (y * s) as f32 + half);
+                let z = depth_at(from, fx, fy) as f64;
+                if let Some((u, v, _)) = pair.project(fx, fy, z) {
+                    points.push(((u - half) / sf, (v - half) / sf, level.luma[i]));
+                }
+            }
         }
-        Some((
-            (p[0] * fb / zb + cx) as f32,
-            (-p[1] * fb / zb + cy) as f32,
-            zb as f32,
-        ))
+        points
     }
 
     /// The shift (pixels) that best aligns `to` with `from` after the view
     /// change, on the pixels both saw: block luminance compared on a grid
-    /// of points, searched in whole blocks, then refined to a quarter of a
-    /// block. Zero when nothing can be compared.
+    /// of points, searched coarse to fine (whole blocks of twice the size
+    /// over the whole reach, whole blocks near the best of those, then
+    /// half and quarter blocks). Zero when nothing can be compared.
     fn residual(&self, from: &Frame, to: &Frame) -> (f32, f32) {
         let pair = self.pair(from, to);
         let s = block(from.width);
         let (a, b) = (self.small_of(from), self.small_of(to));
-        let step = 3;
-        let mut points: Vec<(f32, f32, f32)> = Vec::new();
-        for y in (1..a.height.saturating_sub(1)).step_by(step) {
-            for x in (1..a.width.saturating_sub(1)).step_by(step) {
-                let i = y * a.width + x;
-                if !a.seen[i] {
-                    continue;
-                }
-                // The block's centre, at full size.
-                let (fx, fy) = (
-                    (x * s) as f32 + (s as f32 - 1.0) / 2.0,
-                    (y * s) as f32 + (s as f32 - 1.0) / 2.0,
-                );
-                let z = depth_at(from, fx, fy) as f64;
-                if let Some((u, v, _)) = self.project(&pair, fx, fy, z) {
-                    let sf = s as f32;
-                    points.push((
-                        (u - (sf - 1.0) / 2.0) / sf,
-                        (v - (sf - 1.0) / 2.0) / sf,
-                        a.luma[i],
-                    ));
-                }
-            }
-        }
+        let points = self.points(&pair, from, &a.fine, s, 3);
         if points.len() < 16 {
             return (0.0, 0.0);
         }
-        // The whole-block search on every fourth point, the refinement on all.
-        let sparse: Vec<(f32, f32, f32)> = points.iter().step_by(4).copied().collect();
-        let score_on = |points: &[(f32, f32, f32)], dx: f32, dy: f32| -> Option<f32> {
-            let (mut sum, mut n) = (0.0f32, 0usize);
-            for &(u, v, l) in points {
-                if let Some(m) = b.at(u + dx, v + dy) {
-                    sum += (m - l).abs();
-                    n += 1;
-                }
-            }
-            (n * 3 >= points.len()).then(|| sum / n as f32)
-        };
-        let score = |dx: f32, dy: f32| score_on(&sparse, dx, dy);
-        let reach = ((MAX_SHIFT * from.width as f32) / s as f32).ceil() as i32;
-        let mut best = (0.0f32, 0.0f32);
-        let Some(mut best_score) = score(0.0, 0.0) else {
+        let coarse = self.points(&pair, from, &a.coarse, 2 * s, 2);
+        let reach = ((MAX_SHIFT * from.width as f32) / (2 * s) as f32).ceil() as i32;
+        let Some(zero) = score(&coarse, &b.coarse, 0.0, 0.0) else {
             return (0.0, 0.0);
         };
-        for dy in -reach..=reach {
-            for dx in -reach..=reach {
-                if let Some(e) = score(dx as f32, dy as f32) {
-                    if e < best_score {
-                        best_score = e;
-                        best = (dx as f32, dy as f32);
-                    }
-                }
-            }
-        }
-        let coarse = best;
-        let score = |dx: f32, dy: f32| score_on(&points, dx, dy);
-        let Some(mut best_score) = score(coarse.0, coarse.1) else {
+        let (c, _) = best_of(
+            &coarse,
+            &b.coarse,
+            ((0.0, 0.0), zero),
+            around((0.0, 0.0), reach, 1.0),
+        );
+        // Whole fine blocks near it, on every fourth point.
+        let sparse: Points = points.iter().step_by(4).copied().collect();
+        let start = (2.0 * c.0, 2.0 * c.1);
+        let Some(e) = score(&sparse, &b.fine, start.0, start.1) else {
             return (0.0, 0.0);
         };
-        for qy in -4..=4 {
-            for qx in -4..=4 {
-                let (dx, dy) = (coarse.0 + qx as f32 * 0.25, coarse.1 + qy as f32 * 0.25);
-                if let Some(e) = score(dx, dy) {
-                    if e < best_score {
-                        best_score = e;
-                        best = (dx, dy);
-                    }
-                }
-            }
-        }
-        (best.0 * s as f32, best.1 * s as f32)
+        let (f, _) = best_of(&sparse, &b.fine, (start, e), around(start, 2, 1.0));
+        // Half, then quarter blocks, on every point.
+        let Some(e) = score(&points, &b.fine, f.0, f.1) else {
+            return (0.0, 0.0);
+        };
+        let (h, e) = best_of(&points, &b.fine, (f, e), around(f, 1, 0.5));
+        let (q, _) = best_of(&points, &b.fine, (h, e), around(h, 1, 0.25));
+        (q.0 * s as f32, q.1 * s as f32)
     }
 
     /// The block luminance of `f`, made once per frame while it is needed.
-    fn small_of(&self, f: &Frame) -> Arc<Small> {
+    fn small_of(&self, f: &Frame) -> Arc<Levels> {
         let cell = {
             let mut m = self.small.lock().unwrap_or_else(|e| e.into_inner());
             let keep = f.index - 64..=f.index + 64;
             m.retain(|k, _| keep.contains(k));
             m.entry(f.index).or_default().clone()
         };
-        cell.get_or_init(|| Arc::new(Small::new(f, block(f.width))))
-            .clone()
+        cell.get_or_init(|| {
+            let fine = Small::new(f, block(f.width));
+            let coarse = fine.halved();
+            Arc::new(Levels { fine, coarse })
+        })
+        .clone()
     }
 
-    /// [`Self::residual`], computed once per pair while it is needed.
+    /// [`Self::residual`], computed once per pair of frames while it is
+    /// needed, from the earlier frame to the later one (the other way is
+    /// its opposite): the two renders that ask for a pair share it.
     fn residual_cached(&self, from: &Frame, to: &Frame) -> (f32, f32) {
+        let (first, second) = if from.index <= to.index {
+            (from, to)
+        } else {
+            (to, from)
+        };
         let cell = {
             let mut m = self.residuals.lock().unwrap_or_else(|e| e.into_inner());
             // Renders ask for pairs around the frame they render, whichever
             // way a host moves: keep only those near this one.
             let keep = from.index - 64..=from.index + 64;
-            m.retain(|k, _| keep.contains(&k.0));
-            m.entry((from.index, to.index)).or_default().clone()
+            m.retain(|k, _| keep.contains(&k.0) || keep.contains(&k.1));
+            m.entry((first.index, second.index)).or_default().clone()
         };
-        *cell.get_or_init(|| self.residual(from, to))
+        let (dx, dy) = *cell.get_or_init(|| self.residual(first, second));
+        if first.index == from.index {
+            (dx, dy)
+        } else {
+            (-dx, -dy)
+        }
     }
 }
 
-/// Nearest depth among the four pixels a bilinear sample at `(x, y)` mixes.
+/// Nearest depth among the 4x4 pixels a cubic sample at `(x, y)` mixes
+/// (the engine samples colours cubically where it can): a foreground
+/// pixel anywhere in that support would leak into the colour, and
+/// Catmull-Rom's overshoot turns its edge into bright specks.
 fn nearest_around(f: &Frame, x: f32, y: f32) -> f32 {
-    let (x0, y0) = (x.floor().max(0.0) as usize, y.floor().max(0.0) as usize);
-    let (x0, y0) = (x0.min(f.width - 1), y0.min(f.height - 1));
-    let (x1, y1) = ((x0 + 1).min(f.width - 1), (y0 + 1).min(f.height - 1));
-    [(x0, y0), (x1, y0), (x0, y1), (x1, y1)]
-        .iter()
-        .map(|&(x, y)| f.data[(y * f.width + x) * f.channels + 3])
-        .filter(|d| *d > 0.0)
-        .fold(f32::INFINITY, f32::min)
+    let (x0, y0) = (x.floor() as isize, y.floor() as isize);
+    let (wm, hm) = (f.width as isize - 1, f.height as isize - 1);
+    let mut nearest = f32::INFINITY;
+    for yy in y0 - 1..=y0 + 2 {
+        let row = yy.clamp(0, hm) as usize * f.width;
+        for xx in x0 - 1..=x0 + 2 {
+            let d = f.data[(row + xx.clamp(0, wm) as usize) * f.channels + 3];
+            if d > 0.0 {
+                nearest = nearest.min(d);
+            }
+        }
+    }
+    nearest
 }
 
 impl Correspondence for ViewChange {
@@ -323,7 +388,7 @@ impl Correspondence for ViewChange {
                 if !(z.is_finite() && z > 0.0) {
                     return None;
                 }
-                let (u, v, zb) = self.project(&pair, x, y, z)?;
+                let (u, v, zb) = pair.project(x, y, z)?;
                 let (u, v) = (u + dx, v + dy);
                 if !(u >= 0.0 && v >= 0.0 && u <= w - 1.0 && v <= h - 1.0) {
                     return None;

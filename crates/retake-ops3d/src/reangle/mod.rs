@@ -42,7 +42,6 @@ use retake_core::error::{Error, Result};
 use retake_core::frame::Frame;
 use retake_core::pipeline::Operation;
 use retake_core::window::{Item, Window};
-use retake_imageops::distance::euclidean_to_outside;
 use retake_imageops::filter::resize;
 use retake_imageops::keyframes::Keyframes;
 use retake_imageops::pinhole::focal_length;
@@ -612,6 +611,9 @@ fn running_max(
 /// Max of `v` over a `(2r+1)^2` square (separable), ignoring pixels not
 /// `seen` (values are >= 0, so an ignored pixel counts as 0).
 fn max_filter(v: &[f32], seen: &[bool], w: usize, h: usize, r: usize) -> Vec<f32> {
+    if w == 0 || h == 0 {
+        return Vec::new();
+    }
     let masked: Vec<f32> = v
         .iter()
         .zip(seen)
@@ -622,30 +624,114 @@ fn max_filter(v: &[f32], seen: &[bool], w: usize, h: usize, r: usize) -> Vec<f32
         let (mut a, mut b) = (Vec::new(), Vec::new());
         running_max(&masked[y * w..(y + 1) * w], r, out, &mut a, &mut b);
     });
-    // Columns, a band of them at a time through a transposed buffer.
+    // Columns: the same running max with whole rows as the samples
+    // (element-wise, in row order, so it streams through memory).
+    let k = 2 * r + 1;
+    let mut ahead = vec![0.0f32; w * h];
+    let mut behind = vec![0.0f32; w * h];
+    ahead
+        .par_chunks_mut(k * w)
+        .zip(behind.par_chunks_mut(k * w))
+        .enumerate()
+        .for_each(|(b, (ahead, behind))| {
+            let start = b * k;
+            let n = ahead.len() / w;
+            let block = &rows[start * w..(start + n) * w];
+            ahead[..w].copy_from_slice(&block[..w]);
+            for y in 1..n {
+                let (done, row) = ahead.split_at_mut(y * w);
+                let prev = &done[(y - 1) * w..];
+                for ((o, p), v) in row[..w].iter_mut().zip(prev).zip(&block[y * w..]) {
+                    *o = p.max(*v);
+                }
+            }
+            behind[(n - 1) * w..].copy_from_slice(&block[(n - 1) * w..]);
+            for y in (0..n - 1).rev() {
+                let (row, done) = behind.split_at_mut((y + 1) * w);
+                for ((o, p), v) in row[y * w..].iter_mut().zip(&done[..w]).zip(&block[y * w..]) {
+                    *o = p.max(*v);
+                }
+            }
+        });
     let mut out = vec![0.0f32; w * h];
-    let cols: Vec<Vec<f32>> = (0..w)
-        .into_par_iter()
-        .map(|x| {
-            let col: Vec<f32> = (0..h).map(|y| rows[y * w + x]).collect();
-            let mut o = vec![0.0f32; h];
-            let (mut a, mut b) = (Vec::new(), Vec::new());
-            running_max(&col, r, &mut o, &mut a, &mut b);
-            o
-        })
-        .collect();
-    for (x, col) in cols.iter().enumerate() {
-        for (y, v) in col.iter().enumerate() {
-            out[y * w + x] = *v;
+    out.par_chunks_mut(w).enumerate().for_each(|(y, o)| {
+        let lo = y.saturating_sub(r);
+        let hi = (y + r).min(h - 1);
+        if lo / k == hi / k {
+            o.fill(f32::MIN);
+            for yy in lo..=hi {
+                for (o, v) in o.iter_mut().zip(&rows[yy * w..(yy + 1) * w]) {
+                    *o = o.max(*v);
+                }
+            }
+        } else {
+            let (b, a) = (&behind[lo * w..(lo + 1) * w], &ahead[hi * w..(hi + 1) * w]);
+            for ((o, b), a) in o.iter_mut().zip(b).zip(a) {
+                *o = b.max(*a);
+            }
         }
-    }
+    });
     out
 }
 
-/// Distance (pixels) from each seen pixel to the nearest pixel that is
-/// not: `near[i] = dist[i] <= r` marks the band of width `r` around holes.
-fn hole_distance(seen: &[bool], w: usize, h: usize) -> Vec<f32> {
-    euclidean_to_outside(seen, w, h)
+/// Squared distance (pixels^2, between pixel centres) from each pixel to
+/// the nearest one not `seen`: exact up to `reach`^2, larger (or
+/// `u32::MAX`) beyond. Only a band around the holes is asked about, so
+/// this costs a pass over the frame plus work near the holes, not a full
+/// distance transform. Each column gives the vertical distance to its
+/// nearest hole pixel; each row then takes, for every column within
+/// `reach`, that distance combined with the horizontal one.
+fn hole_distance2(seen: &[bool], w: usize, h: usize, reach: usize) -> Vec<u32> {
+    let cap = (reach + 1) as u32;
+    let mut v = vec![cap; w * h];
+    for y in 0..h {
+        for x in 0..w {
+            let i = y * w + x;
+            v[i] = if !seen[i] {
+                0
+            } else if y > 0 {
+                (v[i - w] + 1).min(cap)
+            } else {
+                cap
+            };
+        }
+    }
+    for y in (0..h.saturating_sub(1)).rev() {
+        for x in 0..w {
+            let i = y * w + x;
+            v[i] = v[i].min(v[i + w] + 1);
+        }
+    }
+    let mut out = vec![u32::MAX; w * h];
+    out.par_chunks_mut(w.max(1))
+        .zip(v.par_chunks(w.max(1)))
+        .for_each(|(out, v)| {
+            for (x, &dy) in v.iter().enumerate() {
+                if dy > reach as u32 {
+                    continue;
+                }
+                let dy2 = dy * dy;
+                for (xx, o) in out
+                    .iter_mut()
+                    .enumerate()
+                    .take((x + reach + 1).min(w))
+                    .skip(x.saturating_sub(reach))
+                {
+                    let dx = xx.abs_diff(x) as u32;
+                    *o = (*o).min(dx * dx + dy2);
+                }
+            }
+        });
+    out
+}
+
+/// Whether pixel `i` is in a hole or within `r` pixels of one, as
+/// [`euclidean_to_outside`] measures it (distance to the hole pixel's
+/// centre less half a pixel: `sqrt(d2) - 0.5 <= r`, for whole `d2` and
+/// `r` the same as `d2 <= r (r + 1)`), from [`hole_distance2`] with a
+/// reach beyond `r`.
+fn near_hole(seen: &[bool], d2: &[u32], i: usize, r: usize) -> bool {
+    !seen[i] || d2[i] as u64 <= (r * (r + 1)) as u64
 }
 
 /// Where a warped frame is filled, and how the removal engine sees it.
@@ -739,8 +825,8 @@ fn fill_regions(warped: &Warped, edge: f32) -> Regions {
     let local = max_filter(depth, seen, w, h, zone_r);
     let across = max_filter(&behind, &unseen, w, h, zone_r);
     let background: Vec<f32> = local.iter().zip(&across).map(|(a, b)| a.max(*b)).collect();
-    let dist = hole_distance(seen, w, h);
-    let near = |i: usize, r: usize| !seen[i] || dist[i] <= r as f32;
+    let d2 = hole_distance2(seen, w, h, zone_r + 1);
+    let near = |i: usize, r: usize| near_hole(seen, &d2, i, r);
     let zone: Vec<bool> = (0..w * h).map(|i| near(i, zone_r)).collect();
     let band: Vec<bool> = (0..w * h).map(|i| near(i, r)).collect();
     let ring: Vec<bool> = (0..w * h).map(|i| near(i, 1)).collect();
@@ -865,7 +951,8 @@ impl Operation for Reangle {
             o[..3].copy_from_slice(&warped.rgb[i * 3..i * 3 + 3]);
             o[3] = if regions.hole[i] { 1.0 } else { 0.0 };
         }
-        drop(warped);
+        // The warped colours' buffer goes back to the frame pool.
+        drop(Frame::from_data(frame.index, w, h, 3, warped.rgb));
         // The engine sees the background under the foreground's edge; the
         // real colours are put back after the fill.
         let mut restore = Vec::with_capacity(regions.under.len());
@@ -930,45 +1017,51 @@ impl Operation for Reangle {
                     it.analysis.warped.clone()
                 })
                 .collect();
-            // Real pixels wherever the footage saw them: the engine's
-            // result only where nothing was seen.
-            let warped = &a.warped.frame;
-            let mut data = retake_core::frame::recycled_buffer(w * h * 3);
-            for (o, p) in data.chunks_exact_mut(3).zip(warped.data.chunks_exact(4)) {
-                o.copy_from_slice(&p[..3]);
-            }
-            let mut take = |filled: &Frame, r: Rect| {
-                for y in r.y..r.y + r.height {
-                    for i in y * w + r.x..y * w + r.x + r.width {
-                        if a.filled[i] {
-                            data[i * 3..i * 3 + 3].copy_from_slice(&filled.data[i * 3..i * 3 + 3]);
-                        }
-                    }
-                }
+            // The engine returns the warped picture with its hole filled
+            // (no feather: pixels outside the hole are the warped ones). The
+            // first result becomes the output; each further part's fill is
+            // copied in where the output is filled. The foreground side of
+            // the edges, which the engine saw as hole, gets its real colours
+            // back below (`restore` holds every pixel of it).
+            let parts: Vec<Option<Rect>> = if a.parts.len() > 1 {
+                a.parts.iter().copied().map(Some).collect()
+            } else {
+                vec![None]
             };
-            if a.parts.len() > 1 {
-                for &r in &a.parts {
+            let mut out: Option<Frame> = None;
+            for part in parts {
+                if let Some(r) = part {
                     items[centre_at] = Arc::new(Item {
                         frame: a.warped.frame.clone(),
                         analysis: a.warped.analysis.within(r, w),
                     });
-                    let filled = self.remove.render(&Window::new(items.clone(), centre_at))?;
-                    take(&filled, r);
                 }
-            } else {
-                let filled = self.remove.render(&Window::new(items, centre_at))?;
-                let all = Rect {
-                    x: 0,
-                    y: 0,
-                    width: w,
-                    height: h,
-                };
-                take(&filled, all);
+                let filled = self.remove.render(&Window::new(items.clone(), centre_at))?;
+                match (&mut out, part) {
+                    (Some(o), Some(r)) => {
+                        for y in r.y..r.y + r.height {
+                            for i in y * w + r.x..y * w + r.x + r.width {
+                                if a.filled[i] {
+                                    o.data[i * 3..i * 3 + 3]
+                                        .copy_from_slice(&filled.data[i * 3..i * 3 + 3]);
+                                }
+                            }
+                        }
+                    }
+                    _ => out = Some(Arc::try_unwrap(filled).unwrap_or_else(|f| (*f).clone())),
+                }
+            }
+            let mut out = out.ok_or_else(|| Error::Internal("reangle: no fill rendered".into()))?;
+            if (out.width, out.height, out.channels) != (w, h, 3) {
+                return Err(Error::Internal(format!(
+                    "reangle: the fill of frame {} is {}x{}x{}, not {w}x{h}x3",
+                    src.index, out.width, out.height, out.channels
+                )));
             }
             for (i, c) in &a.restore {
-                data[i * 3..i * 3 + 3].copy_from_slice(c);
+                out.data[i * 3..i * 3 + 3].copy_from_slice(c);
             }
-            Arc::new(Frame::from_data(src.index, w, h, 3, data)?)
+            Arc::new(out)
         };
         if let Some(writer) = &self.pass_writer {
             let mask = a
@@ -1113,6 +1206,28 @@ mod tests {
                         }
                     }
                     assert_eq!(fast[y * w + x], m, "r {r} at {x},{y}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_hole_band_matches_the_euclidean_distance() {
+        use retake_imageops::distance::euclidean_to_outside;
+        let (w, h) = (41, 29);
+        for density in [3usize, 17, 97, 1000] {
+            let seen: Vec<bool> = (0..w * h)
+                .map(|i| (i * 7919 + i / 13) % density != 0)
+                .collect();
+            let exact = euclidean_to_outside(&seen, w, h);
+            for r in [0usize, 1, 3, 8, 12] {
+                let d2 = hole_distance2(&seen, w, h, r + 1);
+                for i in 0..w * h {
+                    assert_eq!(
+                        near_hole(&seen, &d2, i, r),
+                        !seen[i] || exact[i] <= r as f32,
+                        "density {density}, r {r}, pixel {i}"
+                    );
                 }
             }
         }

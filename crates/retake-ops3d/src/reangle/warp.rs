@@ -16,7 +16,8 @@
 use rayon::prelude::*;
 
 use super::camera::Pose;
-use retake_imageops::pinhole::back_project;
+use retake_core::frame::recycled_buffer;
+use retake_imageops::pinhole::{back_project, Pinhole};
 use retake_imageops::plane::Plane;
 use retake_imageops::sample::sample_cubic;
 
@@ -54,6 +55,56 @@ struct Vertex {
     zs: f32,
 }
 
+/// The first whole number at or after `x`, at least `lo` (`x` finite):
+/// `ceil` without a call into libm on every triangle.
+#[inline]
+fn first_at_or_after(x: f32, lo: usize) -> Option<usize> {
+    if x <= lo as f32 {
+        return Some(lo);
+    }
+    if x >= usize::MAX as f32 {
+        return None;
+    }
+    let t = x as usize;
+    Some(if (t as f32) < x { t + 1 } else { t })
+}
+
+/// The last whole number at or before `x`, at most `hi`; `None` below 0.
+#[inline]
+fn last_at_or_before(x: f32, hi: usize) -> Option<usize> {
+    if x < 0.0 {
+        return None;
+    }
+    if x >= hi as f32 {
+        return Some(hi);
+    }
+    Some(x as usize)
+}
+
+impl Vertex {
+    /// A pixel that does not project (no depth, or behind the camera).
+    const NONE: Vertex = Vertex {
+        u: f32::NAN,
+        v: f32::NAN,
+        z: f32::NAN,
+        zs: 0.0,
+    };
+
+    fn samples(self) -> [f32; 4] {
+        [self.u, self.v, self.z, self.zs]
+    }
+
+    #[inline]
+    fn from_samples(s: &[f32]) -> Vertex {
+        Vertex {
+            u: s[0],
+            v: s[1],
+            z: s[2],
+            zs: s[3],
+        }
+    }
+}
+
 /// The rows `first..=last` of the target, rasterised by one thread.
 struct Band {
     first: usize,
@@ -77,6 +128,23 @@ impl Band {
             return;
         }
         let [a, b, c] = vs;
+        let w = self.width;
+        // The pixel centres the triangle's box holds, clipped to the band.
+        let (Some(umin), Some(umax)) = (
+            first_at_or_after(a.u.min(b.u).min(c.u), 0),
+            last_at_or_before(a.u.max(b.u).max(c.u), w - 1),
+        ) else {
+            return;
+        };
+        let (Some(vmin), Some(vmax)) = (
+            first_at_or_after(a.v.min(b.v).min(c.v), self.first),
+            last_at_or_before(a.v.max(b.v).max(c.v), self.last),
+        ) else {
+            return;
+        };
+        if umin > umax || vmin > vmax {
+            return;
+        }
         let area2 = (b.u - a.u) * (c.v - a.v) - (b.v - a.v) * (c.u - a.u);
         if area2.abs() < 1e-12 {
             return;
@@ -92,22 +160,14 @@ impl Band {
                 return;
             }
         }
-        let w = self.width;
-        let umin = a.u.min(b.u).min(c.u).ceil().max(0.0);
-        let umax = a.u.max(b.u).max(c.u).floor().min((w - 1) as f32);
-        let vmin = a.v.min(b.v).min(c.v).ceil().max(self.first as f32);
-        let vmax = a.v.max(b.v).max(c.v).floor().min(self.last as f32);
-        if umin > umax || vmin > vmax {
-            return;
-        }
         let inv = 1.0 / area2;
         let (iza, izb, izc) = (1.0 / a.z, 1.0 / b.z, 1.0 / c.z);
         let [(ax, ay), (bx, by), (cx, cy)] = at;
         // Inclusive edges with a little slack, so shared edges never crack.
         let eps = -1e-5f32;
-        for py in vmin as usize..=vmax as usize {
+        for py in vmin..=vmax {
             let fy = py as f32;
-            for px in umin as usize..=umax as usize {
+            for px in umin..=umax {
                 let fx = px as f32;
                 let l0 = ((b.u - fx) * (c.v - fy) - (b.v - fy) * (c.u - fx)) * inv;
                 let l1 = ((c.u - fx) * (a.v - fy) - (c.v - fy) * (a.u - fx)) * inv;
@@ -154,37 +214,40 @@ pub fn warp(
             seen: Vec::new(),
         };
     }
-    let f2 = focal * pose.zoom;
-    let (cx, cy) = (w as f64 / 2.0 - 0.5, h as f64 / 2.0 - 0.5);
-    let mut verts = vec![
-        Vertex {
-            u: f32::NAN,
-            v: f32::NAN,
-            z: f32::NAN,
-            zs: 0.0,
-        };
-        w * h
-    ];
-    verts.par_chunks_mut(w).enumerate().for_each(|(y, row)| {
-        for (x, out) in row.iter_mut().enumerate() {
-            let d = depth[y * w + x];
-            if !(d.is_finite() && d > 0.0) {
-                continue;
+    let target = Pinhole::new(w, h, focal * pose.zoom);
+    // The projected vertices, four samples per pixel (see `Vertex`).
+    let mut buffer = vec![0.0f32; w * h * 4];
+    buffer
+        .par_chunks_mut(w * 4)
+        .enumerate()
+        .for_each(|(y, row)| {
+            for (x, out) in row.chunks_exact_mut(4).enumerate() {
+                out.copy_from_slice(&Vertex::NONE.samples());
+                let d = depth[y * w + x];
+                if !(d.is_finite() && d > 0.0) {
+                    continue;
+                }
+                // Lifted in f32 (as before the f64 pinhole existed: the same
+                // pixels), moved and projected in f64.
+                let p = back_project(x as f32, y as f32, d, w, h, focal as f32);
+                let q = pose.to_camera([p[0] as f64, p[1] as f64, p[2] as f64]);
+                if -q[2] <= 1e-6 * d as f64 {
+                    continue;
+                }
+                let Some((u, v, z)) = target.project(q) else {
+                    continue;
+                };
+                out.copy_from_slice(
+                    &Vertex {
+                        u: u as f32,
+                        v: v as f32,
+                        z: z as f32,
+                        zs: d,
+                    }
+                    .samples(),
+                );
             }
-            let p = back_project(x as f32, y as f32, d, w, h, focal as f32);
-            let q = pose.to_camera([p[0] as f64, p[1] as f64, p[2] as f64]);
-            let z = -q[2];
-            if z <= 1e-6 * d as f64 {
-                continue;
-            }
-            *out = Vertex {
-                u: (q[0] * f2 / z + cx) as f32,
-                v: (-q[1] * f2 / z + cy) as f32,
-                z: z as f32,
-                zs: d,
-            };
-        }
-    });
+        });
 
     // The target is rasterised in bands of rows, in parallel: each band
     // takes every triangle that reaches it, in the same (source) order, so
@@ -194,10 +257,12 @@ pub fn warp(
     let cut_ratio = 1.0 + edge;
     // The rows each source row's vertices land on, to skip whole source
     // rows that cannot reach a band.
+    let verts = &buffer;
     let row_span: Vec<(f32, f32)> = verts
-        .par_chunks(w)
+        .par_chunks(w * 4)
         .map(|row| {
-            row.iter()
+            row.chunks_exact(4)
+                .map(Vertex::from_samples)
                 .filter(|v| v.z.is_finite())
                 .fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), v| {
                     (lo.min(v.v), hi.max(v.v))
@@ -226,17 +291,19 @@ pub fn warp(
                 if a.0.min(c.0) > hi || a.1.max(c.1) < lo {
                     continue;
                 }
-                let (r0, r1) = (&verts[y * w..(y + 1) * w], &verts[(y + 1) * w..(y + 2) * w]);
+                let at = |i: usize| Vertex::from_samples(&verts[i * 4..i * 4 + 4]);
                 for x in 0..w.saturating_sub(1) {
                     let (fx, fy) = (x as f32, y as f32);
+                    let (i0, i1) = (y * w + x, (y + 1) * w + x);
+                    let (p00, p10, p01, p11) = (at(i0), at(i0 + 1), at(i1), at(i1 + 1));
                     band.raster(
-                        [r0[x], r0[x + 1], r1[x]],
+                        [p00, p10, p01],
                         [(fx, fy), (fx + 1.0, fy), (fx, fy + 1.0)],
                         zbuf,
                         src,
                     );
                     band.raster(
-                        [r0[x + 1], r1[x + 1], r1[x]],
+                        [p10, p11, p01],
                         [(fx + 1.0, fy), (fx + 1.0, fy + 1.0), (fx, fy + 1.0)],
                         zbuf,
                         src,
@@ -245,7 +312,9 @@ pub fn warp(
             }
         });
 
-    let mut rgb = vec![0.0f32; w * h * 3];
+    // Freed before the colours are sampled: it is the largest scratch.
+    drop(buffer);
+    let mut rgb = recycled_buffer(w * h * 3);
     let mut seen = vec![false; w * h];
     rgb.par_chunks_mut(w * 3)
         .zip(seen.par_chunks_mut(w))
@@ -254,6 +323,7 @@ pub fn warp(
             for x in 0..w {
                 let i = y * w + x;
                 if !zbuf[i].is_finite() {
+                    row[x * 3..x * 3 + 3].fill(0.0);
                     continue;
                 }
                 let (sx, sy) = src[i];
