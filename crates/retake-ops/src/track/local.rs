@@ -52,11 +52,12 @@ impl Gaussian {
             return None;
         }
         let mut inverse = [[0.0f64; 3]; 3];
-        for a in 0..3 {
-            for b in 0..3 {
+        for (a, row) in inverse.iter_mut().enumerate() {
+            for (b, v) in row.iter_mut().enumerate() {
+                // The adjugate: the cofactor of (b, a).
                 let (a1, a2) = ((b + 1) % 3, (b + 2) % 3);
                 let (b1, b2) = ((a + 1) % 3, (a + 2) % 3);
-                inverse[a][b] = (c[a1][b1] * c[a2][b2] - c[a1][b2] * c[a2][b1]) / det;
+                *v = (c[a1][b1] * c[a2][b2] - c[a1][b2] * c[a2][b1]) / det;
             }
         }
         Some(Gaussian {
