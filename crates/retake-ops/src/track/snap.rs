@@ -159,10 +159,11 @@ const EDGE_BLUR: usize = 1;
 /// Snap a carried mask to the picture: colour evidence in the zone where
 /// the carried edge is unsure, then a guided filter against the picture,
 /// then a steep re-shaping so the edge does not soften step after step.
-/// The evidence is the smaller of the keyframe's colour model and the
-/// local windows along the outline ([`LocalColour`]) where they reach: a
+/// The evidence is the keyframe's colour model, capped where the local
+/// windows along the outline ([`LocalColour`]) reach by what they see: a
 /// whole-object model alone drags the outline into look-alike
-/// surroundings, local windows alone into regions they learnt wrongly.
+/// surroundings; local windows on their own drive it into regions they
+/// learnt wrongly, so they only hold it back.
 pub fn snap(
     carried: &[f32],
     work: &Work,
@@ -174,11 +175,14 @@ pub fn snap(
     if model.is_some() || local.is_some() {
         let cap = PRIOR_CERTAINTY;
         for (i, v) in q.iter_mut().enumerate() {
-            // Object only where it looks like the object both to its own
-            // colours (the keyframe's model) and against its immediate
-            // surroundings (the local windows): either may say background.
+            // The keyframe's model decides; where local windows reach,
+            // they may only veto its calls of "object": a pixel is pulled
+            // towards the object only as far as it also stands out from
+            // its immediate surroundings. (Letting the windows also push
+            // towards background eroded thin parts: they learn from the
+            // previous frame's mask, errors included.)
             let evidence = match (local.and_then(|l| l.at(i)), model) {
-                (Some(e), Some(m)) => e.min(m.evidence(work, i)),
+                (Some(e), Some(m)) => m.evidence(work, i).min(e.max(0.0)),
                 (Some(e), None) => e,
                 (None, Some(m)) => m.evidence(work, i),
                 (None, None) => 0.0,
