@@ -9,7 +9,9 @@
 //! frame, pulled onto the new one by the flow, and each window's evidence
 //! counts only as far as its model told its own pixels apart there
 //! (a window where object and background look alike leaves the decision
-//! to the carried shape).
+//! to the carried shape). [`super::snap::snap`] lets them only veto the
+//! whole-object model's calls of "object": they learn from the previous
+//! frame's mask, its errors included.
 
 use super::carry::Carried;
 use super::snap::Work;
