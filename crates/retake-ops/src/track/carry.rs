@@ -27,28 +27,62 @@ pub enum Seen {
     Entering,
 }
 
-/// Carry `previous` (the mask of `from`) onto `to`: the warped mask where
-/// the pixel is seen in both frames, no opinion (0.5) where it was hidden,
-/// and the surroundings' mask where it enters across the border.
-pub fn carry(previous: &[f32], from: &Work, to: &Work, params: &FlowParams) -> Vec<f32> {
+/// The previous frame pulled onto the new one along the flow.
+pub struct Carried {
+    /// The mask to start from: the warped mask where the pixel is seen in
+    /// both frames, no opinion (0.5) where it was hidden, the
+    /// surroundings' mask where it enters across the border.
+    pub prior: Vec<f32>,
+    /// The previous mask, warped (meaningless where not `reliable`).
+    pub warped: Vec<f32>,
+    /// The previous picture, warped (interleaved RGB, 0..1).
+    pub previous_rgb: Vec<f32>,
+    /// 1 where the pixel is seen in both frames, else 0.
+    pub reliable: Vec<f32>,
+}
+
+/// Carry `previous` (the mask of `from`) and `from`'s picture onto `to`.
+pub fn carry(previous: &[f32], from: &Work, to: &Work, params: &FlowParams) -> Carried {
     let back = flow::estimate(&to.gray, &from.gray, None, None, params);
     let forth = flow::estimate(&from.gray, &to.gray, None, None, params);
     let (w, h) = (back.width, back.height);
     let warped = flow::warp(previous, &back, w, h);
     let seen = seen(&back, &forth);
-    let weight: Vec<f32> = seen
+    let reliable: Vec<f32> = seen
         .iter()
         .map(|s| (*s == Seen::Both) as u8 as f32)
         .collect();
-    let filled = fill_from_reliable(&warped, &weight, w, h);
-    seen.iter()
+    let filled = fill_from_reliable(&warped, &reliable, w, h);
+    let prior = seen
+        .iter()
         .zip(warped.iter().zip(&filled))
         .map(|(s, (m, f))| match s {
             Seen::Both => *m,
             Seen::Uncovered => 0.5,
             Seen::Entering => *f,
         })
-        .collect()
+        .collect();
+    let channels: Vec<Vec<f32>> = (0..3)
+        .map(|c| {
+            let plane: Vec<f32> = from
+                .rgb
+                .iter()
+                .skip(c)
+                .step_by(3)
+                .map(|v| *v as f32 / 255.0)
+                .collect();
+            flow::warp(&plane, &back, w, h)
+        })
+        .collect();
+    let previous_rgb = (0..w * h)
+        .flat_map(|i| [channels[0][i], channels[1][i], channels[2][i]])
+        .collect();
+    Carried {
+        prior,
+        warped,
+        previous_rgb,
+        reliable,
+    }
 }
 
 /// Classify each pixel of the new frame by following `back` (new frame to
@@ -146,6 +180,7 @@ pub fn fill_from_reliable(values: &[f32], weight: &[f32], w: usize, h: usize) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::track::local::LocalColour;
     use crate::track::snap::{snap, ColourModel};
     use retake_core::frame::Frame;
 
@@ -227,7 +262,7 @@ mod tests {
             "{}",
             count(20, 34, Seen::Both)
         );
-        let carried = carry(&square(w, h, 10, 22, side), &before, &after, &params);
+        let carried = carry(&square(w, h, 10, 22, side), &before, &after, &params).prior;
         let mean = |x0: usize, x1: usize| {
             let px: Vec<f32> = (0..w * h)
                 .filter(|i| (x0..x1).contains(&(i % w)) && (24..40).contains(&(i / w)))
@@ -256,7 +291,8 @@ mod tests {
         for step in 1..=6 {
             let work = scene(w, h, 10 + 6 * step, 22, side);
             let carried = carry(&mask, &previous, &work, &params);
-            mask = snap(&carried, &work, model.as_ref());
+            let local = LocalColour::learn(&carried, &work);
+            mask = snap(&carried.prior, &work, model.as_ref(), Some(&local));
             previous = work;
         }
         let truth = square(w, h, 46, 22, side);

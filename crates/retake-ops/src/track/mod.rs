@@ -18,6 +18,7 @@
 //! whole stretch; keyframes closer together make chunks cheaper.
 
 pub mod carry;
+pub mod local;
 pub mod snap;
 pub mod spec;
 mod store;
@@ -38,6 +39,7 @@ use retake_imageops::filter::{guided_upsample, resize};
 use retake_imageops::flow::FlowParams;
 use retake_imageops::plane::Plane;
 
+use local::LocalColour;
 use snap::{ColourModel, Work};
 pub use spec::{is_keyframe_list, keyframes_text, parse_keyframes, KeyBox, KeySpec, KeyframeSpec};
 use store::Store;
@@ -368,7 +370,8 @@ impl Tracker {
                     }
                     Some((prev_work, prev_mask)) => {
                         let carried = carry::carry(&prev_mask, &prev_work, &work, &self.flow);
-                        snap::snap(&carried, &work, model.as_ref())
+                        let local = LocalColour::learn(&carried, &work);
+                        snap::snap(&carried.prior, &work, model.as_ref(), Some(&local))
                     }
                 };
                 self.store.put_mask(t, &mask)?;
@@ -399,7 +402,8 @@ impl Tracker {
                 self.check_cancel()?;
                 let work = self.store.work(t)?;
                 let carried = carry::carry(&mask, &next_work, &work, &self.flow);
-                mask = snap::snap(&carried, &work, model.as_ref());
+                let local = LocalColour::learn(&carried, &work);
+                mask = snap::snap(&carried.prior, &work, model.as_ref(), Some(&local));
                 if s.starts_at_key {
                     let forward = self.store.mask(t)?;
                     let wb = (t - s.first) as f32 / span;
