@@ -638,8 +638,7 @@ fn pair_flow(
     let wh = ((region.height as f32 * scale).round() as usize).max(1);
     let (ga, ka) = flow_input(a, region, ww, wh);
     let (gb, kb) = flow_input(b, region, ww, wh);
-    let forward = flow::estimate(&ga, &gb, Some(&ka), Some(&kb), params);
-    let backward = flow::estimate(&gb, &ga, Some(&kb), Some(&ka), params);
+    let (forward, backward) = flow::estimate_both(&ga, &gb, Some(&ka), Some(&kb), params);
     let forward_error = flow::consistency(&forward, &backward);
     let backward_error = flow::consistency(&backward, &forward);
     Some(PairFlow {
