@@ -404,7 +404,7 @@ fn global_affine(level: View, start: Affine) -> Affine {
                     continue;
                 }
                 let warped = bilinear(&level.b.data, w, h, tx, ty);
-                let kb = bilinear(&level.kb, w, h, tx, ty);
+                let kb = bilinear(level.kb, w, h, tx, ty);
                 let trust = (level.ka[i] * kb) as f64;
                 if trust <= 0.0 {
                     continue;
@@ -580,7 +580,7 @@ fn refine(level: View, flow: &mut Flow, params: &FlowParams) {
                 let ty = y as f32 + flow.v[i];
                 let inside = tx >= 0.0 && ty >= 0.0 && tx <= xmax && ty <= ymax;
                 let trust = if inside {
-                    level.ka[i] * bilinear(&level.kb, w, h, tx, ty)
+                    level.ka[i] * bilinear(level.kb, w, h, tx, ty)
                 } else {
                     0.0
                 };
