@@ -306,10 +306,7 @@ pub fn flow_valid(forward: &Flow, backward: &Flow) -> Vec<bool> {
 
 /// Flow between two ground-truth frames, both ways: (t -> t+1, t+1 -> t).
 pub fn flow_pair(from: &Gray, to: &Gray, params: &FlowParams) -> (Flow, Flow) {
-    rayon::join(
-        || flow::estimate(from, to, None, None, params),
-        || flow::estimate(to, from, None, None, params),
-    )
+    flow::estimate_both(from, to, None, None, params)
 }
 
 /// Temporal warping error of one pair of output frames (Lai et al. 2018):

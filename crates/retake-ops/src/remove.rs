@@ -638,8 +638,7 @@ fn pair_flow(
     let wh = ((region.height as f32 * scale).round() as usize).max(1);
     let (ga, ka) = flow_input(a, region, ww, wh);
     let (gb, kb) = flow_input(b, region, ww, wh);
-    let forward = flow::estimate(&ga, &gb, Some(&ka), Some(&kb), params);
-    let backward = flow::estimate(&gb, &ga, Some(&kb), Some(&ka), params);
+    let (forward, backward) = flow::estimate_both(&ga, &gb, Some(&ka), Some(&kb), params);
     let forward_error = flow::consistency(&forward, &backward);
     let backward_error = flow::consistency(&backward, &forward);
     Some(PairFlow {
@@ -653,15 +652,36 @@ fn pair_flow(
 }
 
 /// Grow a binary mask by `r` pixels (a disc), separably by distance.
+///
+/// The distance is measured on the mask's bounding box grown by `r + 1`,
+/// not the whole frame, so the cost follows the mask. Same bits as the
+/// whole frame: a pixel within `r + 0.5` of the mask is at most `r` steps
+/// from it (each chamfer step costs at least 1), so every pixel on its
+/// shortest path lies in the crop; a pixel the crop cuts off is farther
+/// than the limit either way (the crop only removes paths).
 fn dilate(mask: &mut [bool], w: usize, h: usize, r: u32) {
     if r == 0 {
         return;
     }
-    let dist = chamfer_to_set(mask, w, h);
+    let Some(bbox) = Rect::bounding(mask, w, h) else {
+        return;
+    };
+    let region = grow(bbox, r as usize + 1, w, h);
+    let (rw, rh) = (region.width, region.height);
+    let local: Vec<bool> = (0..rh)
+        .flat_map(|y| {
+            let start = (region.y + y) * w + region.x;
+            mask[start..start + rw].iter().copied()
+        })
+        .collect();
+    let dist = chamfer_to_set(&local, rw, rh);
     let limit = r as f32 + 0.5;
-    for (m, d) in mask.iter_mut().zip(&dist) {
-        if *d <= limit {
-            *m = true;
+    for (y, row) in dist.chunks_exact(rw).enumerate() {
+        let start = (region.y + y) * w + region.x;
+        for (m, d) in mask[start..start + rw].iter_mut().zip(row) {
+            if *d <= limit {
+                *m = true;
+            }
         }
     }
 }
@@ -1048,4 +1068,56 @@ fn grow_image(f: &Frame, image: &HoleImage, region: Rect, margin: usize) -> (Hol
             height: region.height,
         },
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The whole-frame dilation the cropped one replaces.
+    fn dilate_whole_frame(mask: &mut [bool], w: usize, h: usize, r: u32) {
+        let dist = chamfer_to_set(mask, w, h);
+        for (m, d) in mask.iter_mut().zip(&dist) {
+            if *d <= r as f32 + 0.5 {
+                *m = true;
+            }
+        }
+    }
+
+    #[test]
+    fn dilating_on_the_crop_gives_the_whole_frame_bits() {
+        let (w, h) = (97, 61);
+        // Blobs anywhere (at the borders too), as a seeded generator
+        // places them.
+        let mut state = 0x2545_f491_u32;
+        let mut next = |n: usize| {
+            state ^= state << 13;
+            state ^= state >> 17;
+            state ^= state << 5;
+            state as usize % n
+        };
+        for trial in 0..40 {
+            let mut mask = vec![false; w * h];
+            for _ in 0..1 + trial % 4 {
+                let (cx, cy, rx, ry) = (next(w), next(h), next(12), next(9));
+                for y in cy.saturating_sub(ry)..(cy + ry + 1).min(h) {
+                    for x in cx.saturating_sub(rx)..(cx + rx + 1).min(w) {
+                        mask[y * w + x] = next(5) > 0;
+                    }
+                }
+            }
+            for r in [0, 1, 2, 5, 17, 80] {
+                let mut cropped = mask.clone();
+                let mut whole = mask.clone();
+                dilate(&mut cropped, w, h, r);
+                if r > 0 {
+                    dilate_whole_frame(&mut whole, w, h, r);
+                }
+                assert_eq!(cropped, whole, "trial {trial}, radius {r}");
+            }
+        }
+        let mut empty = vec![false; w * h];
+        dilate(&mut empty, w, h, 3);
+        assert!(empty.iter().all(|m| !m));
+    }
 }

@@ -123,14 +123,16 @@ fn harmonic(values: &[f32], known: &[f32], w: usize, h: usize) -> Vec<f32> {
     }
     for _ in 0..40 {
         for &(i, sides) in colours.iter().flatten() {
+            if sides == 0b1111 {
+                relax_inner(&mut x, i, w);
+                continue;
+            }
             for c in 0..3 {
                 let at = |j: usize| x[j * 3 + c];
                 // The neighbours summed left, right, up, down from zero, and
-                // divided by their count: a division by 4 and a product
-                // with 0.25 round alike, so inner pixels skip the division.
-                let target = if sides == 0b1111 {
-                    (0.0 + at(i - 1) + at(i + 1) + at(i - w) + at(i + w)) * 0.25
-                } else {
+                // divided by their count (the inner pixels' update in
+                // `relax_inner` is the same arithmetic).
+                let target = {
                     let mut s = 0.0f32;
                     let mut n = 0.0f32;
                     for (bit, j) in [
@@ -151,6 +153,27 @@ fn harmonic(values: &[f32], known: &[f32], w: usize, h: usize) -> Vec<f32> {
         }
     }
     x
+}
+
+/// One over-relaxed update of pixel `i`, all four of whose neighbours
+/// exist: the three colours at once, each neighbour's colour read as one
+/// triple (a quarter of the bounds checks of reading by channel). The
+/// neighbours are summed left, right, up, down from zero as at the
+/// border, and a division by 4 and a product with 0.25 round alike.
+#[inline(always)]
+fn relax_inner(x: &mut [f32], i: usize, w: usize) {
+    let triple = |x: &[f32], j: usize| -> [f32; 3] {
+        let mut t = [0.0f32; 3];
+        t.copy_from_slice(&x[j * 3..j * 3 + 3]);
+        t
+    };
+    let (left, right) = (triple(x, i - 1), triple(x, i + 1));
+    let (up, down) = (triple(x, i - w), triple(x, i + w));
+    let own = &mut x[i * 3..i * 3 + 3];
+    for c in 0..3 {
+        let target = (0.0 + left[c] + right[c] + up[c] + down[c]) * 0.25;
+        own[c] += 1.7 * (target - own[c]);
+    }
 }
 
 #[cfg(test)]
@@ -191,6 +214,35 @@ mod tests {
         for i in 0..w * h {
             if !hole[i] {
                 assert_eq!(&img.rgb[i * 3..i * 3 + 3], &rgb[i * 3..i * 3 + 3]);
+            }
+        }
+    }
+
+    #[test]
+    fn the_inner_update_has_the_bits_of_the_general_one() {
+        let (w, h) = (7, 5);
+        let mut state = 0x9e37_79b9_u32;
+        let x: Vec<f32> = (0..w * h * 3)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 17;
+                state ^= state << 5;
+                (state % 100_000) as f32 * 1e-4 - 3.0
+            })
+            .collect();
+        for i in (1..h - 1).flat_map(|y| (1..w - 1).map(move |px| y * w + px)) {
+            let mut inner = x.clone();
+            relax_inner(&mut inner, i, w);
+            for c in 0..3 {
+                // The border's update, with all four neighbours present.
+                let mut s = 0.0f32;
+                let mut n = 0.0f32;
+                for j in [i - 1, i + 1, i - w, i + w] {
+                    s += x[j * 3 + c];
+                    n += 1.0;
+                }
+                let general = x[i * 3 + c] + 1.7 * (s / n - x[i * 3 + c]);
+                assert_eq!(inner[i * 3 + c].to_bits(), general.to_bits(), "pixel {i}");
             }
         }
     }
