@@ -43,8 +43,8 @@ pub struct Carried {
 
 /// Carry `previous` (the mask of `from`) and `from`'s picture onto `to`.
 pub fn carry(previous: &[f32], from: &Work, to: &Work, params: &FlowParams) -> Carried {
-    let back = flow::estimate(&to.gray, &from.gray, None, None, params);
-    let forth = flow::estimate(&from.gray, &to.gray, None, None, params);
+    // One pyramid serves both directions (same bits as two estimates).
+    let (forth, back) = flow::estimate_both(&from.gray, &to.gray, None, None, params);
     let (w, h) = (back.width, back.height);
     let warped = flow::warp(previous, &back, w, h);
     let seen = seen(&back, &forth);
