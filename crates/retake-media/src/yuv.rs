@@ -246,7 +246,7 @@ impl YuvToLinear {
             // The chroma row's centre lies between luma rows 2n and 2n+1:
             // the other row that brackets `y` is above for even rows,
             // below for odd ones (the edge row repeated).
-            let far = if y % 2 == 0 {
+            let far = if y.is_multiple_of(2) {
                 near.saturating_sub(1)
             } else {
                 (near + 1).min(ch - 1)
@@ -307,18 +307,30 @@ impl YuvToLinear {
         // Matrix and rounding to 16-bit codes: plain arithmetic over
         // separate arrays, which the compiler vectorises.
         let (rc, gc, bc) = (&mut s.r[..w], &mut s.g[..w], &mut s.b[..w]);
-        for x in 0..w {
-            let l = (luma[x].into() - k.y_offset) * k.y_scale;
-            let (cb, cr) = (s.cb[x], s.cr[x]);
-            rc[x] = code16(l + k.r_cr * cr);
-            gc[x] = code16(l - k.g_cb * cb - k.g_cr * cr);
-            bc[x] = code16(l + k.b_cb * cb);
+        let chroma = s.cb[..w].iter().zip(&s.cr[..w]);
+        for ((((r, g), b), &l), (&cb, &cr)) in rc
+            .iter_mut()
+            .zip(gc.iter_mut())
+            .zip(bc.iter_mut())
+            .zip(luma)
+            .zip(chroma)
+        {
+            let l = (l.into() - k.y_offset) * k.y_scale;
+            *r = code16(l + k.r_cr * cr);
+            *g = code16(l - k.g_cb * cb - k.g_cr * cr);
+            *b = code16(l + k.b_cb * cb);
         }
-        let colour = &lut.colour[..];
+        // Fixed-size tables: indices masked to 16 bits need no checks.
+        let (Ok(colour), Ok(alpha)) = (
+            <&[f32; 65536]>::try_from(&lut.colour[..]),
+            <&[f32; 65536]>::try_from(&lut.alpha[..]),
+        ) else {
+            debug_assert!(false, "decode tables must have 16-bit codes");
+            return;
+        };
         if self.format.alpha {
             // SAFETY: row `y` of the alpha plane exists.
             let a = unsafe { Self::plane_row::<S>(planes, 3, y, w) };
-            let alpha = &lut.alpha[..];
             for (x, o) in out.chunks_exact_mut(4).enumerate() {
                 o[0] = colour[rc[x] as usize & 0xffff];
                 o[1] = colour[gc[x] as usize & 0xffff];
@@ -326,10 +338,11 @@ impl YuvToLinear {
                 o[3] = alpha[alpha16(a[x].into() * k.a_scale) as usize & 0xffff];
             }
         } else {
-            for (x, o) in out.chunks_exact_mut(3).enumerate() {
-                o[0] = colour[rc[x] as usize & 0xffff];
-                o[1] = colour[gc[x] as usize & 0xffff];
-                o[2] = colour[bc[x] as usize & 0xffff];
+            let codes = rc.iter().zip(gc.iter()).zip(bc.iter());
+            for (o, ((&r, &g), &b)) in out.chunks_exact_mut(3).zip(codes) {
+                o[0] = colour[r as usize & 0xffff];
+                o[1] = colour[g as usize & 0xffff];
+                o[2] = colour[b as usize & 0xffff];
             }
         }
     }
@@ -349,14 +362,15 @@ const SWSCALE_WHITE: f32 = 65280.0;
 /// integers).
 #[inline(always)]
 fn code16(v: f32) -> u32 {
-    (v * SWSCALE_WHITE + 0.5).max(0.0).min(65535.0) as u32
+    // Through i32: the conversion x86 vectorises.
+    (v * SWSCALE_WHITE + 0.5).clamp(0.0, 65535.0) as i32 as u32
 }
 
 /// Alpha (1 = opaque) to the nearest 16-bit code: alpha is not converted
 /// by a matrix, so it keeps the full 16-bit scale.
 #[inline(always)]
 fn alpha16(v: f32) -> u32 {
-    (v * 65535.0 + 0.5).max(0.0).min(65535.0) as u32
+    (v * 65535.0 + 0.5).clamp(0.0, 65535.0) as u32
 }
 
 /// Double a row of chroma across: each chroma sample sits between two
@@ -364,16 +378,18 @@ fn alpha16(v: f32) -> u32 {
 fn upsample_across(src: &[f32], dst: &mut [f32]) {
     let n = src.len();
     let w = dst.len();
-    for (k, &c) in src.iter().enumerate() {
-        let left = src[k.saturating_sub(1)];
-        let right = src[(k + 1).min(n - 1)];
-        let x = 2 * k;
-        if x < w {
-            dst[x] = 0.75 * c + 0.25 * left;
-        }
-        if x + 1 < w {
-            dst[x + 1] = 0.75 * c + 0.25 * right;
-        }
+    let (Some(&first), Some(&last)) = (src.first(), src.last()) else {
+        return;
+    };
+    // Pixels 1..2n-1 pair up around each gap between two chroma samples;
+    // the first and last pixel repeat the edge sample.
+    dst[0] = first;
+    for (pair, c) in dst[1..].chunks_exact_mut(2).zip(src.windows(2)) {
+        pair[0] = 0.75 * c[0] + 0.25 * c[1];
+        pair[1] = 0.25 * c[0] + 0.75 * c[1];
+    }
+    if w == 2 * n {
+        dst[w - 1] = last;
     }
 }
 

@@ -96,16 +96,15 @@ fn difference(path: &str, full_range: bool) -> (f64, f64) {
 }
 
 /// One 10-bit code in 16-bit codes: the tolerance of the round-trip tests
-/// (`video.rs`) for grey; swscale's fixed-point rounding stays far below.
+/// (`video.rs`) for grey. Only swscale's fixed-point rounding differs here
+/// (measured: at most 4 16-bit codes, 0.3 to 0.6 on average), so the
+/// bounds are an eighth of that and one code on average.
 const CODE10: f64 = 65535.0 / 1023.0;
 
 fn check(name: &str, worst: f64, mean: f64) {
     eprintln!("{name}: worst {worst:.2}, mean {mean:.3} 16-bit codes");
-    assert!(
-        worst <= CODE10 / 2.0,
-        "{name}: worst {worst:.1} 16-bit codes"
-    );
-    assert!(mean <= 2.0, "{name}: mean {mean:.2} 16-bit codes");
+    assert!(worst <= CODE10 / 8.0, "{name}: worst {worst:.1} 16-bit codes");
+    assert!(mean <= 1.0, "{name}: mean {mean:.2} 16-bit codes");
 }
 
 #[test]
