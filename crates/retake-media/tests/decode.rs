@@ -103,7 +103,10 @@ const CODE10: f64 = 65535.0 / 1023.0;
 
 fn check(name: &str, worst: f64, mean: f64) {
     eprintln!("{name}: worst {worst:.2}, mean {mean:.3} 16-bit codes");
-    assert!(worst <= CODE10 / 8.0, "{name}: worst {worst:.1} 16-bit codes");
+    assert!(
+        worst <= CODE10 / 8.0,
+        "{name}: worst {worst:.1} 16-bit codes"
+    );
     assert!(mean <= 1.0, "{name}: mean {mean:.2} 16-bit codes");
 }
 
