@@ -17,8 +17,8 @@ const ROWS_PER_TASK: usize = 16;
 /// Decode tables for one curve: colour channels go through the curve,
 /// alpha is linear coverage and only scaled.
 pub(crate) struct DecodeLut {
-    colour: Vec<f32>,
-    alpha: Vec<f32>,
+    pub(crate) colour: Vec<f32>,
+    pub(crate) alpha: Vec<f32>,
 }
 
 impl DecodeLut {

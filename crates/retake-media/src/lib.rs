@@ -16,6 +16,7 @@ pub mod sequence;
 pub mod timecode;
 pub mod timing;
 pub mod video;
+mod yuv;
 
 use std::fmt;
 use std::path::Path;

@@ -14,6 +14,7 @@ use retake_core::{Rational, Result, Transfer};
 
 use crate::convert::{planar16_format, planes_to_frame, DecodeLut, Planes16, Scaler};
 use crate::timing::Timing;
+use crate::yuv::{YuvFormat, YuvPlanes, YuvToLinear};
 use crate::SourceOptions;
 
 /// Initialise FFmpeg once per process, its own log silenced (see
@@ -335,6 +336,8 @@ pub struct VideoSource {
     decoder: ff::decoder::Video,
     decoded: ff::frame::Video,
     scaler: Option<(ScalerKey, Scaler)>,
+    /// The one-pass converter for planar YCbCr pictures (most video).
+    fused: Option<(ScalerKey, YuvToLinear)>,
     codes: Vec<u16>,
     lut: DecodeLut,
     /// Index the next decoded frame gets.
@@ -404,6 +407,7 @@ impl VideoSource {
             decoder,
             decoded: ff::frame::Video::empty(),
             scaler: None,
+            fused: None,
             codes: Vec::new(),
             lut: DecodeLut::new(transfer, 16),
             next_index: 0,
@@ -515,6 +519,9 @@ impl VideoSource {
             height,
             format,
         };
+        if let Some(yuv) = YuvFormat::of(format) {
+            return self.convert_ycbcr(key, yuv, index);
+        }
         let facts = pix_fmt_facts(format);
         let count = if facts.alpha { 4 } else { 3 };
         if self.scaler.as_ref().map(|s| s.0) != Some(key) {
@@ -574,6 +581,35 @@ impl VideoSource {
         };
         // SAFETY: the planes were just filled for this size.
         Ok(unsafe { planes_to_frame(planes, width, height, &self.lut, index) })
+    }
+
+    /// Planar YCbCr `self.decoded` to linear float in one pass.
+    fn convert_ycbcr(&mut self, key: ScalerKey, format: YuvFormat, index: i64) -> Result<Frame> {
+        if self.fused.as_ref().map(|f| f.0) != Some(key) {
+            let colour = self.info.colour;
+            let converter = YuvToLinear::new(
+                format,
+                key.width,
+                key.height,
+                colour.matrix,
+                colour.full_range,
+            );
+            self.fused = Some((key, converter));
+        }
+        // SAFETY: a decoded frame's data/linesize arrays are valid.
+        let planes = unsafe {
+            let raw = &*self.decoded.as_ptr();
+            YuvPlanes {
+                data: [0, 1, 2, 3].map(|p| raw.data[p].cast_const()),
+                linesize: [0, 1, 2, 3].map(|p| raw.linesize[p] as isize),
+            }
+        };
+        let Some((_, converter)) = &self.fused else {
+            return Err(Error::Internal("YCbCr converter missing".into()));
+        };
+        // SAFETY: the converter was made for this frame's size and format,
+        // and the frame stays untouched during the call.
+        Ok(unsafe { converter.convert(&planes, &self.lut, index) })
     }
 
     /// Index of the decoded frame from its timestamp, when it has one.

@@ -11,7 +11,7 @@ use retake_core::error::{Error, Result};
 use retake_core::frame::Frame;
 use retake_core::pipeline::Operation;
 use retake_core::window::Window;
-use retake_imageops::filter::{box_mean_interleaved, guided_upsample, resize, smoothstep};
+use retake_imageops::filter::{box_mean_interleaved, guided_upsample_map, resize, smoothstep};
 use retake_imageops::luma::luma;
 use retake_imageops::plane::Plane;
 use retake_model::image::{fixed_input_size, output_map, ModelImage};
@@ -95,6 +95,8 @@ pub struct SubjectMask {
     model: Model,
     width: usize,
     height: usize,
+    /// Linear to display-referred values, for the edge guide.
+    display: EncodeTable,
 }
 
 /// Long side of the resolution at which edges are fitted.
@@ -128,6 +130,7 @@ impl SubjectMask {
             model,
             width,
             height,
+            display: EncodeTable::new(Transfer::Srgb),
         })
     }
 
@@ -187,36 +190,37 @@ impl SubjectMask {
     fn snap(&self, frame: &Frame, smooth: &[f32]) -> Frame {
         let (w, h) = (frame.width, frame.height);
         // Guide: the frame's display-referred luminance, where edges look as
-        // a person sees them.
-        let table = EncodeTable::new(Transfer::Srgb);
-        let guide: Vec<f32> = frame
-            .luminance()
-            .into_iter()
-            .map(|l| table.encode(l).clamp(0.0, 1.0))
-            .collect();
+        // a person sees them (one pass, no full-size luminance kept).
+        let display = |l: f32| self.display.encode(l).clamp(0.0, 1.0);
+        let guide: Vec<f32> = match frame.channels {
+            1 => frame.data.iter().map(|&l| display(l)).collect(),
+            c => frame
+                .data
+                .chunks_exact(c)
+                .map(|p| display(luma(p)))
+                .collect(),
+        };
         let scale = (WORK_SIDE as f32 / w.max(h) as f32).min(1.0);
         let ww = ((w as f32 * scale).round() as usize).max(1);
         let wh = ((h as f32 * scale).round() as usize).max(1);
         let p = resize(Plane::new(smooth, self.width, self.height, 1), ww, wh);
-        let q = guided_upsample(
+        let half = self.params.softness / 2.0;
+        let (lo, hi) = (self.params.threshold - half, self.params.threshold + half);
+        let invert = self.params.invert;
+        let data = guided_upsample_map(
             Plane::new(&guide, w, h, 1),
             Plane::new(&p, ww, wh, 1),
             self.params.edge_radius.max(1),
             self.params.edge_epsilon,
-        );
-        let half = self.params.softness / 2.0;
-        let (lo, hi) = (self.params.threshold - half, self.params.threshold + half);
-        let data = q
-            .into_iter()
-            .map(|v| {
+            |v| {
                 let m = smoothstep(lo, hi, v);
-                if self.params.invert {
+                if invert {
                     1.0 - m
                 } else {
                     m
                 }
-            })
-            .collect();
+            },
+        );
         Frame {
             index: frame.index,
             width: w,

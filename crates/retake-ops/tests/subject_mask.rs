@@ -200,3 +200,47 @@ fn runs_on_reused_memory_give_the_same_bits() {
         "1 and 2 intra-op threads disagree"
     );
 }
+
+/// `retake mask` infers frames side by side on single-threaded sessions
+/// (`Model::for_concurrent_frames`): masks made that way, from two
+/// threads at once, must be the bits one session spread over two threads
+/// gives, frame by frame.
+#[test]
+fn frames_inferred_side_by_side_match_one_shared_run() {
+    let ctx = context();
+    let open = || model::open("u2netp", Role::Mask, &ctx).expect("u2netp (run scripts/setup.sh)");
+    let one = SubjectMask::new(MaskParams::default(), open()).unwrap();
+    let side_by_side_model = open().for_concurrent_frames().unwrap();
+    assert!(!side_by_side_model.shares_session_with(&open()));
+    let side_by_side = SubjectMask::new(MaskParams::default(), side_by_side_model).unwrap();
+    let frames: Vec<Frame> = (0..4).map(shot_frame).collect();
+    let want: Vec<Frame> = frames.iter().map(|f| one.still(f).unwrap()).collect();
+    let op = &side_by_side;
+    let got: Vec<Frame> = std::thread::scope(|s| {
+        let workers: Vec<_> = frames
+            .chunks(2)
+            .map(|pair| {
+                s.spawn(move || {
+                    pair.iter()
+                        .map(|f| op.still(f).unwrap())
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().unwrap())
+            .collect()
+    });
+    for (w, g) in want.iter().zip(&got) {
+        assert_eq!(w.index, g.index);
+        assert!(
+            w.data
+                .iter()
+                .zip(&g.data)
+                .all(|(a, b)| a.to_bits() == b.to_bits()),
+            "frame {} differs",
+            w.index
+        );
+    }
+}
