@@ -4,8 +4,7 @@
 //! fallback.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock, TryLockError};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use ort::ep::{self, ExecutionProvider};
 use ort::session::Session;
@@ -304,10 +303,7 @@ pub struct Model {
     pub provider: Provider,
     /// Shared by every `Model` of the same file and settings in this
     /// process (see [`SessionCache`]).
-    session: Arc<SessionPool>,
-    /// Threads ONNX Runtime may use (in one run, or over concurrent runs
-    /// after [`Model::for_concurrent_frames`]).
-    threads: usize,
+    session: Arc<Mutex<Session>>,
     /// How its pictures are converted from the working space (set by
     /// [`super::open`] from the context); `None`: the built-in sRGB curve.
     pub colour: Option<Arc<dyn ModelColour>>,
@@ -324,8 +320,6 @@ struct SessionKey {
     sha256: String,
     providers: Vec<&'static str>,
     threads: usize,
-    /// Sessions that run at the same time (see [`SessionPool`]).
-    runs: usize,
 }
 
 impl SessionKey {
@@ -339,7 +333,6 @@ impl SessionKey {
             sha256: manifest.sha256.clone(),
             providers: providers.iter().map(|p| p.name()).collect(),
             threads,
-            runs: 1,
         })
     }
 }
@@ -350,43 +343,7 @@ impl SessionKey {
 /// never evicted; a studio's model set is small next to its frames.
 struct SessionCache;
 
-type CachedSession = (Provider, Arc<SessionPool>);
-
-/// One or more sessions of one model. ONNX Runtime runs a session one call
-/// at a time here (`ort` takes it mutably), so frames inferred at the same
-/// time need a session each; a run takes whichever is free.
-struct SessionPool {
-    sessions: Vec<Mutex<Session>>,
-    /// Where a run waits when every session is busy.
-    next: AtomicUsize,
-}
-
-impl SessionPool {
-    fn new(sessions: Vec<Session>) -> Self {
-        SessionPool {
-            sessions: sessions.into_iter().map(Mutex::new).collect(),
-            next: AtomicUsize::new(0),
-        }
-    }
-
-    /// A free session, or the next one in turn once it is free.
-    fn take(&self) -> Result<MutexGuard<'_, Session>> {
-        let poisoned = || Error::Internal("model session poisoned by an earlier failure".into());
-        for s in &self.sessions {
-            match s.try_lock() {
-                Ok(guard) => return Ok(guard),
-                Err(TryLockError::WouldBlock) => {}
-                Err(TryLockError::Poisoned(_)) => return Err(poisoned()),
-            }
-        }
-        let i = self.next.fetch_add(1, Ordering::Relaxed) % self.sessions.len().max(1);
-        self.sessions
-            .get(i)
-            .ok_or_else(|| Error::Internal("model has no session".into()))?
-            .lock()
-            .map_err(|_| poisoned())
-    }
-}
+type CachedSession = (Provider, Arc<Mutex<Session>>);
 
 impl SessionCache {
     fn map() -> &'static Mutex<std::collections::HashMap<SessionKey, CachedSession>> {
@@ -426,7 +383,6 @@ impl Model {
                 manifest,
                 provider,
                 session,
-                threads,
                 colour: None,
             });
         }
@@ -441,7 +397,22 @@ impl Model {
                 skipped.push(format!("{} (not in this ONNX Runtime build)", p.name()));
                 continue;
             }
-            let built = open_session(rt, p, threads, &path);
+            let built = Session::builder(&rt.env)
+                .and_then(|b| {
+                    b.with_execution_providers([p.dispatch()])
+                        .map_err(Into::into)
+                })
+                .and_then(|b| b.with_intra_threads(threads.max(1)).map_err(Into::into))
+                // Models run inside a pipeline whose decode, edge fitting and
+                // encode stages share the same cores; ONNX Runtime's default
+                // spin-wait between parallel sections burns the cycles those
+                // stages need (8% of `retake mask`'s cycles sat on one `pause`).
+                .and_then(|b| b.with_intra_op_spinning(false).map_err(Into::into))
+                // One node at a time: the intra-op threads already fill the
+                // cores, and a second (inter-op) pool would compete with them.
+                .and_then(|b| b.with_parallel_execution(false).map_err(Into::into))
+                .and_then(|b| b.with_deterministic_compute(true).map_err(Into::into))
+                .and_then(|mut b| b.commit_from_file(&path));
             match built {
                 Ok(session) => {
                     check_io(&manifest, &session)?;
@@ -462,7 +433,7 @@ impl Model {
                     } else {
                         log::info!("{line}");
                     }
-                    let opened = (p, Arc::new(SessionPool::new(vec![session])));
+                    let opened = (p, Arc::new(Mutex::new(session)));
                     let (provider, session) = match key {
                         Some(key) => SessionCache::put(key, opened),
                         None => opened,
@@ -471,7 +442,6 @@ impl Model {
                         manifest,
                         provider,
                         session,
-                        threads,
                         colour: None,
                     });
                 }
@@ -486,49 +456,6 @@ impl Model {
             path.display(),
             format!("ONNX Runtime could not open the model: {last_err}"),
         ))
-    }
-
-    /// The same model for an operation that infers several frames at once
-    /// (one per pipeline worker): on the CPU, one single-threaded session
-    /// per thread instead of one session spread over them all. Whole runs
-    /// side by side keep the cores busier than one run split across them
-    /// (its parallel sections wait for each other, and the frames' other
-    /// work fills the gaps), and the thread count cannot change a result
-    /// because every run is single-threaded. GPU sessions are kept as
-    /// they are: there the device does the work.
-    pub fn for_concurrent_frames(self) -> Result<Model> {
-        let runs = self.threads;
-        if self.provider != Provider::Cpu || runs <= 1 || self.session.sessions.len() == runs {
-            return Ok(self);
-        }
-        let Some(Ok(rt)) = RUNTIME.get() else {
-            return Err(Error::Internal("ONNX Runtime not loaded".into()));
-        };
-        let key =
-            SessionKey::of(&self.manifest, &[Provider::Cpu], 1).map(|k| SessionKey { runs, ..k });
-        if let Some((_, session)) = key.as_ref().and_then(SessionCache::get) {
-            return Ok(Model { session, ..self });
-        }
-        let path = self.manifest.model_path();
-        let sessions = (0..runs)
-            .map(|_| open_session(rt, Provider::Cpu, 1, &path))
-            .collect::<std::result::Result<Vec<_>, _>>()
-            .map_err(|e| {
-                Error::model(
-                    path.display(),
-                    format!("ONNX Runtime could not open the model: {e}"),
-                )
-            })?;
-        log::debug!(
-            "{}: {runs} single-threaded sessions for frames run side by side",
-            self.manifest.name
-        );
-        let opened = (Provider::Cpu, Arc::new(SessionPool::new(sessions)));
-        let (_, session) = match key {
-            Some(key) => SessionCache::put(key, opened),
-            None => opened,
-        };
-        Ok(Model { session, ..self })
     }
 
     /// Whether `self` and `other` run on one session (opened once in this
@@ -571,7 +498,10 @@ impl Model {
             .map_err(|e| Error::model(ctx(), e))?;
             values.push((spec.name.clone(), v.into()));
         }
-        let mut session = self.session.take()?;
+        let mut session = self
+            .session
+            .lock()
+            .map_err(|_| Error::Internal("model session poisoned by an earlier failure".into()))?;
         let outputs = session.run(values).map_err(|e| Error::model(ctx(), e))?;
         let mut result = Vec::with_capacity(m.outputs.len());
         for spec in &m.outputs {
@@ -600,32 +530,6 @@ impl Model {
         }
         Ok(result)
     }
-}
-
-/// A session on `provider` with `threads` intra-op threads, set up for
-/// running inside the pipeline.
-fn open_session(
-    rt: &Runtime,
-    provider: Provider,
-    threads: usize,
-    path: &Path,
-) -> ort::Result<Session> {
-    Session::builder(&rt.env)
-        .and_then(|b| {
-            b.with_execution_providers([provider.dispatch()])
-                .map_err(Into::into)
-        })
-        .and_then(|b| b.with_intra_threads(threads.max(1)).map_err(Into::into))
-        // Models run inside a pipeline whose decode, edge fitting and
-        // encode stages share the same cores; ONNX Runtime's default
-        // spin-wait between parallel sections burns the cycles those
-        // stages need (8% of `retake mask`'s cycles sat on one `pause`).
-        .and_then(|b| b.with_intra_op_spinning(false).map_err(Into::into))
-        // One node at a time: the intra-op threads already fill the
-        // cores, and a second (inter-op) pool would compete with them.
-        .and_then(|b| b.with_parallel_execution(false).map_err(Into::into))
-        .and_then(|b| b.with_deterministic_compute(true).map_err(Into::into))
-        .and_then(|mut b| b.commit_from_file(path))
 }
 
 fn shape_fits(spec: &[i64], actual: &[i64]) -> bool {

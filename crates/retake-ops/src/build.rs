@@ -43,9 +43,6 @@ pub fn auto_subject(models: Models) -> Result<(SubjectMask, ModelRecord)> {
 pub fn mask(params: &MaskParams, models: Models) -> Result<Built<SubjectMask>> {
     let m = model::open(&params.model, Role::Mask, &models()?)?;
     let r = record(&m);
-    // `retake mask` is the model and little else: its workers infer
-    // frames side by side.
-    let m = m.for_concurrent_frames()?;
     Ok(Built {
         op: SubjectMask::new(params.clone(), m)?,
         models: vec![r],
