@@ -377,16 +377,22 @@ fn erode(k: &[f32], w: usize, h: usize) -> Vec<f32> {
             if inner_row && x > 0 && x + 1 < w {
                 continue;
             }
-            let mut m = 1.0f32;
-            for yy in y.saturating_sub(1)..=(y + 1).min(h - 1) {
-                for xx in x.saturating_sub(1)..=(x + 1).min(w - 1) {
-                    m = m.min(k[yy * w + xx]);
-                }
-            }
-            out[y * w + x] = m;
+            out[y * w + x] = window_min(k, w, h, x, y);
         }
     }
     out
+}
+
+/// The 3x3 minimum at one pixel, from 1.0, clipped to the picture: the
+/// general path of [`erode`] and its tests' reference.
+fn window_min(k: &[f32], w: usize, h: usize, x: usize, y: usize) -> f32 {
+    let mut m = 1.0f32;
+    for yy in y.saturating_sub(1)..=(y + 1).min(h - 1) {
+        for xx in x.saturating_sub(1)..=(x + 1).min(w - 1) {
+            m = m.min(k[yy * w + xx]);
+        }
+    }
+    m
 }
 
 /// 3x3 binomial blur: derivatives of slightly smoothed pictures are far
@@ -660,13 +666,7 @@ mod tests {
             let mut out = vec![0.0f32; w * h];
             for y in 0..h {
                 for x in 0..w {
-                    let mut m = 1.0f32;
-                    for yy in y.saturating_sub(1)..=(y + 1).min(h - 1) {
-                        for xx in x.saturating_sub(1)..=(x + 1).min(w - 1) {
-                            m = m.min(k[yy * w + xx]);
-                        }
-                    }
-                    out[y * w + x] = m;
+                    out[y * w + x] = window_min(k, w, h, x, y);
                 }
             }
             out

@@ -117,25 +117,25 @@ impl LocalColour {
             for cx in (0..w).step_by(r) {
                 let (x0, x1) = (cx.saturating_sub(r), (cx + r).min(w - 1));
                 let (y0, y1) = (cy.saturating_sub(r), (cy + r).min(h - 1));
+                // The window's reliable previous pixels, with their trust.
+                let reliable = || {
+                    (y0..=y1)
+                        .flat_map(move |y| (x0..=x1).map(move |x| y * w + x))
+                        .map(|i| (i, carried.reliable[i] as f64))
+                        .filter(|&(_, k)| k > 0.0)
+                };
                 // Sums of the reliable previous pixels on each side.
                 let mut n = [0.0f64; 2];
                 let mut s = [[0.0f64; 3]; 2];
                 let mut ss = [[[0.0f64; 3]; 3]; 2];
-                for y in y0..=y1 {
-                    for x in x0..=x1 {
-                        let i = y * w + x;
-                        let k = carried.reliable[i] as f64;
-                        if k <= 0.0 {
-                            continue;
-                        }
-                        let side = (carried.warped[i] < 0.5) as usize;
-                        let c = rgb_of(&carried.previous_rgb, i);
-                        n[side] += k;
-                        for a in 0..3 {
-                            s[side][a] += k * c[a];
-                            for b in 0..3 {
-                                ss[side][a][b] += k * c[a] * c[b];
-                            }
+                for (i, k) in reliable() {
+                    let side = (carried.warped[i] < 0.5) as usize;
+                    let c = rgb_of(&carried.previous_rgb, i);
+                    n[side] += k;
+                    for a in 0..3 {
+                        s[side][a] += k * c[a];
+                        for b in 0..3 {
+                            ss[side][a][b] += k * c[a] * c[b];
                         }
                     }
                 }
@@ -149,18 +149,11 @@ impl LocalColour {
                 // How well the window told its own previous pixels apart:
                 // 0 for chance, 1 for every pixel on its side.
                 let (mut wrong, mut total) = (0.0f64, 0.0f64);
-                for y in y0..=y1 {
-                    for x in x0..=x1 {
-                        let i = y * w + x;
-                        let k = carried.reliable[i] as f64;
-                        if k <= 0.0 {
-                            continue;
-                        }
-                        let p = 1.0 / (1.0 + (-ratio(rgb_of(&carried.previous_rgb, i))).exp());
-                        let m = if carried.warped[i] >= 0.5 { 1.0 } else { 0.0 };
-                        wrong += k * (m - p).abs();
-                        total += k;
-                    }
+                for (i, k) in reliable() {
+                    let p = 1.0 / (1.0 + (-ratio(rgb_of(&carried.previous_rgb, i))).exp());
+                    let m = if carried.warped[i] >= 0.5 { 1.0 } else { 0.0 };
+                    wrong += k * (m - p).abs();
+                    total += k;
                 }
                 // A window that cannot tell its sides apart still counts,
                 // with no evidence: it vetoes the whole-object model there.
