@@ -7,7 +7,7 @@ mod common;
 use std::path::Path;
 use std::process::Command;
 
-use common::{clip, ffmpeg, listing, retake, stderr};
+use common::{clip, ffmpeg, frame_hashes, listing, retake, stderr};
 
 fn s(p: &Path) -> &str {
     p.to_str().unwrap()
@@ -39,22 +39,6 @@ fn stored_format(path: &Path) -> (String, String) {
             .to_string()
     };
     (field("pix_fmt"), field("bits_per_raw_sample"))
-}
-
-/// The picture hashes of every frame as the `ffmpeg` tool decodes them to
-/// `pix_fmt` (its framemd5 muxer), without the timing columns.
-fn frame_hashes(path: &Path, pix_fmt: &str) -> Vec<String> {
-    let o = Command::new("ffmpeg")
-        .args(["-v", "error", "-i", s(path), "-map", "0:v"])
-        .args(["-pix_fmt", pix_fmt, "-f", "framemd5", "-"])
-        .output()
-        .expect("ffmpeg (run scripts/setup.sh)");
-    assert!(o.status.success(), "ffmpeg framemd5 {}", path.display());
-    String::from_utf8_lossy(&o.stdout)
-        .lines()
-        .filter(|l| !l.starts_with('#'))
-        .map(|l| l.rsplit(',').next().unwrap_or("").trim().to_string())
-        .collect()
 }
 
 fn convert(input: &Path, output: &Path, extra: &[&str]) {

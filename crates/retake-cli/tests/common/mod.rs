@@ -27,6 +27,23 @@ pub fn ffmpeg(args: &[&str]) {
     assert!(status.success(), "ffmpeg {args:?}");
 }
 
+/// The picture hashes of every frame as the `ffmpeg` tool decodes them to
+/// `pix_fmt` (its framemd5 muxer), without the timing columns.
+pub fn frame_hashes(path: &Path, pix_fmt: &str) -> Vec<String> {
+    let o = Command::new("ffmpeg")
+        .args(["-v", "error", "-i"])
+        .arg(path)
+        .args(["-map", "0:v", "-pix_fmt", pix_fmt, "-f", "framemd5", "-"])
+        .output()
+        .expect("ffmpeg (run scripts/setup.sh)");
+    assert!(o.status.success(), "ffmpeg framemd5 {}", path.display());
+    String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .map(|l| l.rsplit(',').next().unwrap_or("").trim().to_string())
+        .collect()
+}
+
 /// Files in `dir`, sorted, for checking that failed runs left nothing behind.
 pub fn listing(dir: &Path) -> Vec<String> {
     let mut v: Vec<String> = std::fs::read_dir(dir)
