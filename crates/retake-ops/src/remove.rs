@@ -153,6 +153,13 @@ pub struct RemoveAnalysis {
 }
 
 impl RemoveAnalysis {
+    /// The analysis of a hole a caller has already made (reangle's
+    /// disocclusions), so it need not be packed into a frame's alpha.
+    pub fn from_hole(hole: Vec<bool>, width: usize, height: usize) -> RemoveAnalysis {
+        let bbox = Rect::bounding(&hole, width, height);
+        RemoveAnalysis { hole, bbox }
+    }
+
     /// The same hole inside `r` only, in a frame `width` pixels wide: a
     /// caller with holes far apart (reangle's opposite corners) fills each
     /// part on its own crop instead of one crop spanning the frame.

@@ -19,12 +19,14 @@
 //! picture alike; the background dominates the measure, and background is
 //! what holes are filled with).
 //!
-//! Warped frames carry their depth as a fourth channel: positive where
-//! the footage saw the pixel, minus the background's depth behind it
-//! where the frame is filled.
+//! Warped frames are RGB; their depth is registered beside them
+//! ([`Depths`]): positive where the footage saw the pixel, minus the
+//! background's depth behind it where the frame is filled. Kept apart,
+//! a frame's colours are the warp's own buffer (no four-channel copy),
+//! the size of every other frame buffer, so buffers are reused.
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 
 use retake_core::frame::Frame;
 use retake_imageops::luma::luma;
@@ -32,6 +34,26 @@ use retake_imageops::pinhole::{focal_length, Pinhole};
 use retake_ops::remove::Correspondence;
 
 use super::camera::Pose;
+
+/// Each warped frame's depth by frame number, for as long as its analysis
+/// holds it (the table only points at it).
+#[derive(Default)]
+pub struct Depths(Mutex<BTreeMap<i64, Weak<Vec<f32>>>>);
+
+impl Depths {
+    /// `depth` is frame `index`'s from now on (a frame analysed again
+    /// has the same depth: analysis is a pure function of the frame).
+    pub fn register(&self, index: i64, depth: &Arc<Vec<f32>>) {
+        let mut m = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        m.retain(|_, d| d.strong_count() > 0);
+        m.insert(index, Arc::downgrade(depth));
+    }
+
+    fn get(&self, index: i64) -> Option<Arc<Vec<f32>>> {
+        let m = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        m.get(&index).and_then(Weak::upgrade)
+    }
+}
 
 /// The virtual camera of each frame, and the pinhole they share.
 pub struct ViewChange {
@@ -47,18 +69,19 @@ pub struct ViewChange {
     residuals: Cache<(i64, i64), (f32, f32)>,
     /// Each frame's block luminance, shared by the pairs it is in.
     small: Cache<i64, Arc<Levels>>,
+    /// The warped frames' depths.
+    depths: Arc<Depths>,
 }
 
 /// Largest real-camera shift measured between two frames, as a fraction
 /// of the frame's width.
 const MAX_SHIFT: f32 = 0.06;
 
-/// Depth of a warped frame (its fourth channel, seen or filled) at the
-/// pixel nearest `(x, y)`.
-fn depth_at(f: &Frame, x: f32, y: f32) -> f32 {
+/// Depth of a warped frame (seen or filled) at the pixel nearest `(x, y)`.
+fn depth_at(f: &Frame, depth: &[f32], x: f32, y: f32) -> f32 {
     let xi = (x.round().max(0.0) as usize).min(f.width - 1);
     let yi = (y.round().max(0.0) as usize).min(f.height - 1);
-    f.data[(yi * f.width + xi) * f.channels + 3].abs()
+    depth[yi * f.width + xi].abs()
 }
 
 /// Side of the blocks the residual motion is measured on: about 240
@@ -83,16 +106,16 @@ struct Small {
 }
 
 impl Small {
-    fn new(f: &Frame, s: usize) -> Small {
+    fn new(f: &Frame, depth: &[f32], s: usize) -> Small {
         let (width, height) = (f.width / s, f.height / s);
         let mut luma_sum = vec![0.0f32; width * height];
         let mut seen = vec![true; width * height];
         for y in 0..height * s {
             for x in 0..width * s {
-                let p = &f.data[(y * f.width + x) * f.channels..][..4];
+                let i = y * f.width + x;
                 let j = (y / s) * width + x / s;
-                luma_sum[j] += luma(&p[..3]).max(0.0).sqrt();
-                seen[j] &= p[3] > 0.0;
+                luma_sum[j] += luma(&f.data[i * f.channels..][..3]).max(0.0).sqrt();
+                seen[j] &= depth[i] > 0.0;
             }
         }
         let n = (s * s) as f32;
@@ -232,20 +255,34 @@ impl ViewChange {
         }
     }
 
-    /// A new one; `pose` gives each frame's virtual camera.
-    pub fn new(pose: Box<dyn Fn(i64) -> Pose + Send + Sync>, fov: f32, edge: f32) -> Self {
+    /// A new one; `pose` gives each frame's virtual camera, `depths`
+    /// each warped frame's depth.
+    pub fn new(
+        pose: Box<dyn Fn(i64) -> Pose + Send + Sync>,
+        fov: f32,
+        edge: f32,
+        depths: Arc<Depths>,
+    ) -> Self {
         ViewChange {
             pose,
             fov,
             edge,
             residuals: Mutex::new(BTreeMap::new()),
             small: Mutex::new(BTreeMap::new()),
+            depths,
         }
     }
 
     /// The seen blocks of `level` (blocks of `s` pixels), every `step`-th
     /// row and column, projected into `to`'s block coordinates.
-    fn points(&self, pair: &Pair, from: &Frame, level: &Small, s: usize, step: usize) -> Points {
+    fn points(
+        &self,
+        pair: &Pair,
+        (from, depth): (&Frame, &[f32]),
+        level: &Small,
+        s: usize,
+        step: usize,
+    ) -> Points {
         let mut points = Vec::new();
         let sf = s as f32;
         let half = (sf - 1.0) / 2.0;
@@ -257,7 +294,7 @@ impl ViewChange {
                 }
                 // The block's centre, at full size.
                 let (fx, fy) = ((x * s) as f32 + half, (y * s) as f32 + half);
-                let z = depth_at(from, fx, fy) as f64;
+                let z = depth_at(from, depth, fx, fy) as f64;
                 if let Some((u, v, _)) = pair.project(fx, fy, z) {
                     points.push(((u - half) / sf, (v - half) / sf, level.luma[i]));
                 }
@@ -271,15 +308,15 @@ impl ViewChange {
     /// of points, searched coarse to fine (whole blocks of twice the size
     /// over the whole reach, whole blocks near the best of those, then
     /// half and quarter blocks). Zero when nothing can be compared.
-    fn residual(&self, from: &Frame, to: &Frame) -> (f32, f32) {
+    fn residual(&self, (from, df): (&Frame, &[f32]), (to, dt): (&Frame, &[f32])) -> (f32, f32) {
         let pair = self.pair(from, to);
         let s = block(from.width);
-        let (a, b) = (self.small_of(from), self.small_of(to));
-        let points = self.points(&pair, from, &a.fine, s, 3);
+        let (a, b) = (self.small_of(from, df), self.small_of(to, dt));
+        let points = self.points(&pair, (from, df), &a.fine, s, 3);
         if points.len() < 16 {
             return (0.0, 0.0);
         }
-        let coarse = self.points(&pair, from, &a.coarse, 2 * s, 2);
+        let coarse = self.points(&pair, (from, df), &a.coarse, 2 * s, 2);
         let reach = ((MAX_SHIFT * from.width as f32) / (2 * s) as f32).ceil() as i32;
         let Some(zero) = score(&coarse, &b.coarse, 0.0, 0.0) else {
             return (0.0, 0.0);
@@ -307,7 +344,7 @@ impl ViewChange {
     }
 
     /// The block luminance of `f`, made once per frame while it is needed.
-    fn small_of(&self, f: &Frame) -> Arc<Levels> {
+    fn small_of(&self, f: &Frame, depth: &[f32]) -> Arc<Levels> {
         let cell = {
             let mut m = self.small.lock().unwrap_or_else(|e| e.into_inner());
             let keep = f.index - 64..=f.index + 64;
@@ -315,7 +352,7 @@ impl ViewChange {
             m.entry(f.index).or_default().clone()
         };
         cell.get_or_init(|| {
-            let fine = Small::new(f, block(f.width));
+            let fine = Small::new(f, depth, block(f.width));
             let coarse = fine.halved();
             Arc::new(Levels { fine, coarse })
         })
@@ -325,22 +362,25 @@ impl ViewChange {
     /// [`Self::residual`], computed once per pair of frames while it is
     /// needed, from the earlier frame to the later one (the other way is
     /// its opposite): the two renders that ask for a pair share it.
-    fn residual_cached(&self, from: &Frame, to: &Frame) -> (f32, f32) {
-        let (first, second) = if from.index <= to.index {
+    fn residual_cached(&self, from: (&Frame, &[f32]), to: (&Frame, &[f32])) -> (f32, f32) {
+        let (first, second) = if from.0.index <= to.0.index {
             (from, to)
         } else {
             (to, from)
         };
+        let from = from.0;
         let cell = {
             let mut m = self.residuals.lock().unwrap_or_else(|e| e.into_inner());
             // Renders ask for pairs around the frame they render, whichever
             // way a host moves: keep only those near this one.
             let keep = from.index - 64..=from.index + 64;
             m.retain(|k, _| keep.contains(&k.0) || keep.contains(&k.1));
-            m.entry((first.index, second.index)).or_default().clone()
+            m.entry((first.0.index, second.0.index))
+                .or_default()
+                .clone()
         };
         let (dx, dy) = *cell.get_or_init(|| self.residual(first, second));
-        if first.index == from.index {
+        if first.0.index == from.index {
             (dx, dy)
         } else {
             (-dx, -dy)
@@ -352,14 +392,14 @@ impl ViewChange {
 /// (the engine samples colours cubically where it can): a foreground
 /// pixel anywhere in that support would leak into the colour, and
 /// Catmull-Rom's overshoot turns its edge into bright specks.
-fn nearest_around(f: &Frame, x: f32, y: f32) -> f32 {
+fn nearest_around(f: &Frame, depth: &[f32], x: f32, y: f32) -> f32 {
     let (x0, y0) = (x.floor() as isize, y.floor() as isize);
     let (wm, hm) = (f.width as isize - 1, f.height as isize - 1);
     let mut nearest = f32::INFINITY;
     for yy in y0 - 1..=y0 + 2 {
         let row = yy.clamp(0, hm) as usize * f.width;
         for xx in x0 - 1..=x0 + 2 {
-            let d = f.data[(row + xx.clamp(0, wm) as usize) * f.channels + 3];
+            let d = depth[row + xx.clamp(0, wm) as usize];
             if d > 0.0 {
                 nearest = nearest.min(d);
             }
@@ -370,21 +410,26 @@ fn nearest_around(f: &Frame, x: f32, y: f32) -> f32 {
 
 impl Correspondence for ViewChange {
     fn map(&self, from: &Frame, to: &Frame, points: &[(f32, f32)]) -> Vec<Option<(f32, f32)>> {
-        if from.channels < 4
-            || to.channels < 4
-            || from.width == 0
-            || from.height == 0
+        let n = from.width * from.height;
+        let (Some(df), Some(dt)) = (self.depths.get(from.index), self.depths.get(to.index)) else {
+            return vec![None; points.len()];
+        };
+        if from.channels < 3
+            || to.channels < 3
+            || n == 0
             || (from.width, from.height) != (to.width, to.height)
+            || df.len() != n
+            || dt.len() != n
         {
             return vec![None; points.len()];
         }
-        let (dx, dy) = self.residual_cached(from, to);
+        let (dx, dy) = self.residual_cached((from, &df), (to, &dt));
         let pair = self.pair(from, to);
         let (w, h) = (to.width as f32, to.height as f32);
         points
             .iter()
             .map(|&(x, y)| {
-                let z = depth_at(from, x, y) as f64;
+                let z = depth_at(from, &df, x, y) as f64;
                 if !(z.is_finite() && z > 0.0) {
                     return None;
                 }
@@ -394,7 +439,7 @@ impl Correspondence for ViewChange {
                     return None;
                 }
                 // Something nearer stands there in `to`: not this point.
-                if nearest_around(to, u, v) * (1.0 + self.edge) < zb {
+                if nearest_around(to, &dt, u, v) * (1.0 + self.edge) < zb {
                     return None;
                 }
                 Some((u, v))

@@ -311,20 +311,29 @@ pub type PassWriter = dyn Fn(&ReanglePasses) -> Result<()> + Send + Sync;
 
 /// One frame seen from its virtual camera.
 pub struct ReangleAnalysis {
-    /// The warped picture as the removal engine sees it: RGB and, as the
-    /// fourth channel, the warped depth (in filled areas the background's
-    /// next to them), which [`follow::ViewChange`] finds points by. Its
-    /// hole, in the analysis, is what was not seen plus the foreground
-    /// side of the depth edges next to it, so nothing is taken from there.
+    /// The warped picture as the removal engine sees it (RGB). Its hole,
+    /// in the analysis, is what was not seen plus the foreground side of
+    /// the depth edges next to it, so nothing is taken from there.
     warped: Arc<Item<RemoveAnalysis>>,
-    /// Pixels whose colour comes from the fill.
-    filled: Vec<bool>,
+    /// The warped depth, which [`follow::ViewChange`] finds points by
+    /// (registered in its [`follow::Depths`]): in filled areas the
+    /// background's next to them, negated, so its sign says which pixels
+    /// take their colour from the fill (a separate mask would cost a
+    /// byte per pixel on every frame in the window).
+    depth: Arc<Vec<f32>>,
     /// The hole's separate parts, each filled on its own crop.
     parts: Vec<Rect>,
     /// Real warped colours of the pixels the engine saw as background.
     restore: Vec<(usize, [f32; 3])>,
     /// The camera is the real one: the output is the input.
     identity: bool,
+}
+
+impl ReangleAnalysis {
+    /// Whether pixel `i`'s colour comes from the fill.
+    fn filled(&self, i: usize) -> bool {
+        self.depth[i].is_sign_negative()
+    }
 }
 
 /// The reangle operation.
@@ -336,6 +345,8 @@ pub struct Reangle {
     depth_model: Option<Box<DepthProvider>>,
     pass_writer: Option<Box<PassWriter>>,
     warned: AtomicBool,
+    /// The warped frames' depths, for the correspondences.
+    depths: Arc<follow::Depths>,
     /// The hole's parts may be filled one at a time: the spatial fill
     /// invents no texture, so no anchor frame's fill (cached per frame,
     /// for its whole hole) depends on which part asked for it.
@@ -350,6 +361,7 @@ impl Reangle {
     pub fn new(params: ReangleParams, spatial: Box<dyn SpatialFill>) -> Result<Self> {
         params.validate()?;
         let by_parts = !spatial.invents_texture();
+        let depths = Arc::new(follow::Depths::default());
         let remove = Remove::new(
             RemoveParams {
                 mask: "reangle disocclusions".into(),
@@ -362,7 +374,7 @@ impl Reangle {
             spatial,
             None,
         )?
-        .with_correspondence(Box::new(view_change(&params, None)))
+        .with_correspondence(Box::new(view_change(&params, None, depths.clone())))
         .without_colour_correction();
         Ok(Reangle {
             params,
@@ -372,6 +384,7 @@ impl Reangle {
             depth_model: None,
             pass_writer: None,
             warned: AtomicBool::new(false),
+            depths,
             by_parts,
         })
     }
@@ -388,9 +401,11 @@ impl Reangle {
     /// The shot's first and last frame: named moves run between them.
     pub fn with_shot(mut self, first: i64, last: i64) -> Self {
         self.shot = Some((first, last));
-        self.remove = self
-            .remove
-            .with_correspondence(Box::new(view_change(&self.params, self.shot)));
+        self.remove = self.remove.with_correspondence(Box::new(view_change(
+            &self.params,
+            self.shot,
+            self.depths.clone(),
+        )));
         self
     }
 
@@ -550,13 +565,19 @@ impl Reangle {
 }
 
 /// How the temporal fill finds a point of one warped frame in another:
-/// through the virtual cameras of `params` over `shot`.
-fn view_change(params: &ReangleParams, shot: Option<(i64, i64)>) -> follow::ViewChange {
+/// through the virtual cameras of `params` over `shot` and the warped
+/// frames' `depths`.
+fn view_change(
+    params: &ReangleParams,
+    shot: Option<(i64, i64)>,
+    depths: Arc<follow::Depths>,
+) -> follow::ViewChange {
     let p = params.clone();
     follow::ViewChange::new(
         Box::new(move |frame| p.pose_at(frame, shot)),
         params.fov,
         params.depth_edge,
+        depths,
     )
 }
 
@@ -946,45 +967,47 @@ impl Operation for Reangle {
         } else {
             fill_regions(&warped, self.params.depth_edge)
         };
-        let mut data = retake_core::frame::recycled_buffer(w * h * 4);
-        for (i, o) in data.chunks_exact_mut(4).enumerate() {
-            o[..3].copy_from_slice(&warped.rgb[i * 3..i * 3 + 3]);
-            o[3] = if regions.hole[i] { 1.0 } else { 0.0 };
-        }
-        // The warped colours' buffer goes back to the frame pool.
-        drop(Frame::from_data(frame.index, w, h, 3, warped.rgb));
+        // The warp's own colour buffer becomes the engine's frame.
+        let mut rgb = warped.rgb;
         // The engine sees the background under the foreground's edge; the
         // real colours are put back after the fill.
         let mut restore = Vec::with_capacity(regions.under.len());
         for (i, c) in &regions.under {
-            restore.push((*i, [data[i * 4], data[i * 4 + 1], data[i * 4 + 2]]));
-            data[i * 4..i * 4 + 3].copy_from_slice(c);
+            let px = &mut rgb[i * 3..i * 3 + 3];
+            restore.push((*i, [px[0], px[1], px[2]]));
+            px.copy_from_slice(c);
         }
         let parts = if self.by_parts {
             parts::hole_parts(&regions.hole, w, h, w.max(h) / 16)
         } else {
             Vec::new()
         };
-        let mut rgbd = Frame::from_data(frame.index, w, h, 4, data)?;
-        let analysis = self.remove.analyse(&rgbd)?;
-        // The engine has read its hole from the alpha: the depth takes its
-        // place, for the correspondences and the depth pass.
-        // Filled pixels carry it negated: the correspondences compare
-        // only what the footage saw.
-        for ((o, d), f) in rgbd
-            .data
-            .chunks_exact_mut(4)
-            .zip(&regions.depth)
-            .zip(&regions.filled)
-        {
-            o[3] = if *f { -d } else { *d };
+        if regions.hole.iter().all(|h| *h) {
+            return Err(Error::parameter(
+                self.params.dominant(frame.index),
+                format!(
+                    "at frame {} nothing the virtual camera sees can be kept; use a smaller move",
+                    frame.index
+                ),
+            ));
         }
+        let analysis = RemoveAnalysis::from_hole(regions.hole, w, h);
+        // Filled pixels carry their depth negated: the correspondences
+        // compare only what the footage saw.
+        let mut depth = regions.depth;
+        for (d, f) in depth.iter_mut().zip(&regions.filled) {
+            if *f {
+                *d = -*d;
+            }
+        }
+        let depth = Arc::new(depth);
+        self.depths.register(frame.index, &depth);
         Ok(ReangleAnalysis {
             warped: Arc::new(Item {
-                frame: Arc::new(rgbd),
+                frame: Arc::new(Frame::from_data(frame.index, w, h, 3, rgb)?),
                 analysis,
             }),
-            filled: regions.filled,
+            depth,
             parts,
             restore,
             identity,
@@ -1004,7 +1027,7 @@ impl Operation for Reangle {
         let (w, h) = (src.width, src.height);
         let out = if a.identity {
             // The identity warp holds the input's own pixels, bit for bit.
-            Arc::new(src.with_channels(3))
+            src.clone()
         } else {
             let mut centre_at = 0;
             let mut items: Vec<Arc<Item<RemoveAnalysis>>> = window
@@ -1041,7 +1064,7 @@ impl Operation for Reangle {
                     (Some(o), Some(r)) => {
                         for y in r.y..r.y + r.height {
                             for i in y * w + r.x..y * w + r.x + r.width {
-                                if a.filled[i] {
+                                if a.filled(i) {
                                     o.data[i * 3..i * 3 + 3]
                                         .copy_from_slice(&filled.data[i * 3..i * 3 + 3]);
                                 }
@@ -1064,12 +1087,10 @@ impl Operation for Reangle {
             Arc::new(out)
         };
         if let Some(writer) = &self.pass_writer {
-            let mask = a
-                .filled
-                .iter()
-                .map(|f| if *f { 1.0 } else { 0.0 })
+            let mask = (0..w * h)
+                .map(|i| if a.filled(i) { 1.0 } else { 0.0 })
                 .collect();
-            let depth = src.data.chunks_exact(4).map(|p| p[3].abs()).collect();
+            let depth = a.depth.iter().map(|d| d.abs()).collect();
             writer(&ReanglePasses {
                 mask: Frame::from_data(src.index, w, h, 1, mask)?,
                 depth: Frame::from_data(src.index, w, h, 1, depth)?,
