@@ -631,20 +631,34 @@ fn running_max(
 
 /// Max of `v` over a `(2r+1)^2` square (separable), ignoring pixels not
 /// `seen` (values are >= 0, so an ignored pixel counts as 0).
+#[cfg(test)]
 fn max_filter(v: &[f32], seen: &[bool], w: usize, h: usize, r: usize) -> Vec<f32> {
+    max_filter_where(v, w, h, r, |i| seen[i])
+}
+
+/// [`max_filter`] over the pixels `i` where `include(i)`: the caller's
+/// mask need not be a frame-sized buffer of its own, and each row is
+/// masked into a row-sized scratch that its thread reuses.
+fn max_filter_where(
+    v: &[f32],
+    w: usize,
+    h: usize,
+    r: usize,
+    include: impl Fn(usize) -> bool + Sync,
+) -> Vec<f32> {
     if w == 0 || h == 0 {
         return Vec::new();
     }
-    let masked: Vec<f32> = v
-        .iter()
-        .zip(seen)
-        .map(|(x, s)| if *s { x.max(0.0) } else { 0.0 })
-        .collect();
     let mut rows = vec![0.0f32; w * h];
-    rows.par_chunks_mut(w).enumerate().for_each(|(y, out)| {
-        let (mut a, mut b) = (Vec::new(), Vec::new());
-        running_max(&masked[y * w..(y + 1) * w], r, out, &mut a, &mut b);
-    });
+    rows.par_chunks_mut(w).enumerate().for_each_init(
+        || (Vec::with_capacity(w), Vec::new(), Vec::new()),
+        |(masked, a, b), (y, out)| {
+            masked.clear();
+            masked
+                .extend((y * w..(y + 1) * w).map(|i| if include(i) { v[i].max(0.0) } else { 0.0 }));
+            running_max(masked, r, out, a, b);
+        },
+    );
     // Columns: the same running max with whole rows as the samples
     // (element-wise, in row order, so it streams through memory).
     let k = 2 * r + 1;
@@ -842,17 +856,19 @@ fn fill_regions(warped: &Warped, edge: f32) -> Regions {
     // pixels around it along the rows and columns (a hole can be wider
     // than any local window, and its far side is the background).
     let behind = hole_depth(depth, seen, w, h);
-    let unseen: Vec<bool> = seen.iter().map(|s| !*s).collect();
-    let local = max_filter(depth, seen, w, h, zone_r);
-    let across = max_filter(&behind, &unseen, w, h, zone_r);
-    let background: Vec<f32> = local.iter().zip(&across).map(|(a, b)| a.max(*b)).collect();
+    // The local background: the farthest seen depth nearby, or the depth
+    // behind a hole nearby (one buffer: the second is folded in and freed).
+    let mut background = max_filter_where(depth, w, h, zone_r, |i| seen[i]);
+    {
+        let across = max_filter_where(&behind, w, h, zone_r, |i| !seen[i]);
+        for (b, a) in background.iter_mut().zip(&across) {
+            *b = b.max(*a);
+        }
+    }
     let d2 = hole_distance2(seen, w, h, zone_r + 1);
     let near = |i: usize, r: usize| near_hole(seen, &d2, i, r);
-    let zone: Vec<bool> = (0..w * h).map(|i| near(i, zone_r)).collect();
-    let band: Vec<bool> = (0..w * h).map(|i| near(i, r)).collect();
-    let ring: Vec<bool> = (0..w * h).map(|i| near(i, 1)).collect();
     let foreground: Vec<bool> = (0..w * h)
-        .map(|i| seen[i] && zone[i] && depth[i] * (1.0 + edge) < background[i])
+        .map(|i| seen[i] && near(i, zone_r) && depth[i] * (1.0 + edge) < background[i])
         .collect();
     let mut hole = vec![false; w * h];
     let mut filled = vec![false; w * h];
@@ -861,8 +877,8 @@ fn fill_regions(warped: &Warped, edge: f32) -> Regions {
             hole[i] = true;
             filled[i] = true;
         } else if foreground[i] {
-            hole[i] = band[i];
-        } else if ring[i] {
+            hole[i] = near(i, r);
+        } else if near(i, 1) {
             hole[i] = true;
             filled[i] = true;
         }
