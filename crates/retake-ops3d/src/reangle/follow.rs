@@ -447,3 +447,50 @@ impl Correspondence for ViewChange {
             .collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_depth_is_found_while_its_analysis_holds_it_and_forgotten_after() {
+        let depths = Depths::default();
+        let a = Arc::new(vec![1.0f32; 4]);
+        depths.register(3, &a);
+        assert_eq!(depths.get(3).as_deref(), Some(&vec![1.0f32; 4]));
+        assert!(depths.get(4).is_none());
+        drop(a);
+        assert!(depths.get(3).is_none());
+        // A later registration prunes what is gone: the table stays as
+        // small as the window, whatever the clip's length.
+        let b = Arc::new(vec![2.0f32; 4]);
+        depths.register(5, &b);
+        assert_eq!(depths.0.lock().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn points_are_looked_up_only_in_frames_whose_depth_is_known() {
+        let (w, h) = (48, 24);
+        let depths = Arc::new(Depths::default());
+        let view = ViewChange::new(Box::new(|_| Pose::identity()), 60.0, 0.05, depths.clone());
+        let frame = |i| Frame::from_data(i, w, h, 3, vec![0.5; w * h * 3]).unwrap();
+        let (a, b) = (frame(0), frame(1));
+        let points = [(10.0, 5.0), (30.5, 12.25)];
+        // Frame 1's depth is not held (its analysis is gone): nothing is
+        // looked up there.
+        let da = Arc::new(vec![2.0f32; w * h]);
+        depths.register(0, &da);
+        assert_eq!(view.map(&a, &b, &points), vec![None, None]);
+        // Both held, the same camera: each point is where it was.
+        let db = Arc::new(vec![2.0f32; w * h]);
+        depths.register(1, &db);
+        for (got, want) in view.map(&a, &b, &points).into_iter().zip(points) {
+            let (x, y) = got.expect("a point both frames saw");
+            assert!((x - want.0).abs() < 1e-3 && (y - want.1).abs() < 1e-3);
+        }
+        // Something nearer stands there in frame 1: not looked up.
+        let near = Arc::new(vec![1.0f32; w * h]);
+        depths.register(1, &near);
+        assert_eq!(view.map(&a, &b, &points), vec![None, None]);
+    }
+}
