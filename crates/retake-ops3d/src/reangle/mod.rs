@@ -358,6 +358,7 @@ impl Reangle {
                 window: params.window,
                 fill: params.fill.clone(),
                 reference: Vec::new(),
+                reach: 0,
             },
             spatial,
             None,
