@@ -61,7 +61,13 @@ fn long_range_pass(op: Remove, params: &RemoveParams, io: &IoArgs) -> Result<Rem
     // by the render.
     let mut scratch = Provenance::new("remove", params);
     let mut source = super::open_input(io, matte, &mut scratch)?;
-    op.with_reach(source.as_mut(), frames.as_ref())
+    // A signal during the pass stops it like a render (its folder is
+    // removed on the way out).
+    let cancel = crate::signals::cancel_on_signals();
+    retake_core::cancel::with_check(
+        move || cancel.load(std::sync::atomic::Ordering::SeqCst),
+        || op.with_reach(source.as_mut(), frames.as_ref()),
+    )
 }
 
 /// The `--reference FRAME=IMAGE` pictures, read in the shot's colour and
