@@ -295,7 +295,11 @@ impl Anchor {
 }
 
 /// The nearest frame (distance in frames) that shows a pixel, and its colour there.
-type Found = Option<(i64, [f32; 3])>;
+pub(crate) type Found = Option<(i64, [f32; 3])>;
+
+/// Where each followed point is in the frame a chain has reached; `None`
+/// for points no longer followed.
+pub(crate) type Chain = Vec<Option<(f32, f32)>>;
 
 type Shared<T> = Mutex<BTreeMap<i64, Arc<OnceLock<T>>>>;
 
@@ -821,7 +825,7 @@ impl Operation for Remove {
         let mut found: Vec<[Found; 2]> = vec![[None, None]; wanted.len()];
         // Per direction, the chain's positions after all `radius` steps
         // (for the long-range search to go on from).
-        let mut chain_ends: [Option<Vec<Option<(f32, f32)>>>; 2] = [None, None];
+        let mut chain_ends: [Option<Chain>; 2] = [None, None];
         if radius > 0 {
             for (dir_index, dir) in [1i64, -1].into_iter().enumerate() {
                 let mut pos: Vec<Option<(f32, f32)>> = wanted

@@ -20,13 +20,13 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use crate::inpaint::Rect;
-use crate::remove::{pair_flow_with_known, PairFlow, RemoveAnalysis};
+use crate::remove::{pair_flow_with_known, Chain, Found, PairFlow, RemoveAnalysis};
 use retake_core::error::{Error, Result};
 use retake_core::frame::Frame;
 use retake_core::io::FrameSource;
 use retake_core::window::Item;
 use retake_imageops::filter::resize;
-use retake_imageops::flow::{self, Flow, FlowParams};
+use retake_imageops::flow::{Flow, FlowParams};
 use retake_imageops::plane::Plane;
 use retake_imageops::sample::sample;
 
@@ -111,6 +111,8 @@ impl PairRecord {
             &f.forward.v,
             &f.backward.u,
             &f.backward.v,
+            &f.forward_error,
+            &f.backward_error,
             &self.views[0].rgb,
             &self.views[1].rgb,
         ];
@@ -157,6 +159,9 @@ impl PairRecord {
         };
         let forward = flow(floats(n)?, floats(n)?);
         let backward = flow(floats(n)?, floats(n)?);
+        // Stored rather than recomputed: a record is read many times.
+        let forward_error = floats(n)?;
+        let backward_error = floats(n)?;
         let rgb = [floats(n * 3)?, floats(n * 3)?];
         let known_a = take(n)?.iter().map(|&k| k != 0).collect();
         let known_b = take(n)?.iter().map(|&k| k != 0).collect();
@@ -164,10 +169,6 @@ impl PairRecord {
             return None;
         }
         let [rgb_a, rgb_b] = rgb;
-        // The consistency errors are recomputed: the same function of the
-        // same flows gives the same bits as when they were estimated.
-        let forward_error = flow::consistency(&forward, &backward);
-        let backward_error = flow::consistency(&backward, &forward);
         Some(PairRecord {
             flow: Arc::new(PairFlow {
                 region: Rect {
@@ -285,7 +286,8 @@ impl ReachStore {
         let write = || -> std::io::Result<()> {
             let mut out = std::io::BufWriter::new(std::fs::File::create(&path)?);
             record.write_to(&mut out)?;
-            out.into_inner().map_err(|e| e.into_error())?.sync_data()
+            // A private scratch file read back in the same run: no sync.
+            out.flush()
         };
         write().map_err(|e| {
             Error::output(
@@ -351,8 +353,8 @@ pub(crate) fn search(
     radius: i64,
     reach: i64,
     (w, h): (usize, usize),
-    mut pos: Vec<Option<(f32, f32)>>,
-) -> Result<Vec<Option<(i64, [f32; 3])>>> {
+    mut pos: Chain,
+) -> Result<Vec<Found>> {
     let mut found = vec![None; pos.len()];
     let later = dir > 0;
     for k in radius + 1..=reach {

@@ -134,8 +134,8 @@ fn psnr_in_hole(frames: &[Frame]) -> f64 {
                 }
                 let truth = background(x, y);
                 let p = (y * f.width + x) * f.channels;
-                for c in 0..3 {
-                    sum += f64::from(f.data[p + c] - truth[c]).powi(2);
+                for (v, t) in f.data[p..p + 3].iter().zip(truth) {
+                    sum += f64::from(v - t).powi(2);
                 }
                 n += 3;
             }
@@ -208,11 +208,12 @@ fn the_cache_follows_the_mask_not_the_frame_or_the_window_in_memory() {
     // Frames 0-22 read (10 - 10 to 12 + 10): 22 pairs.
     assert_eq!((small_records, large_records), (22, 22));
     assert_eq!(small, large, "the cache grew with the frame");
-    // Per pair: two flows (2 planes each) and two pictures (3 planes each)
-    // on a crop of the hole's neighbourhood, plus where each is known.
+    // Per pair: two flows (2 planes each), their consistency errors and two
+    // pictures (3 planes each) on a crop of the hole's neighbourhood, plus
+    // where each is known.
     let per_pair = small / 22;
     assert!(
-        per_pair < 96 * 96 * (4 + 6) * 4 + 2 * 96 * 96 + 128,
+        per_pair < 96 * 96 * (4 + 2 + 6) * 4 + 2 * 96 * 96 + 128,
         "{per_pair} bytes per pair"
     );
 }
