@@ -63,6 +63,8 @@ impl Effect for Remove {
             fill: v.choice(c"fill", t)?,
             // Reference frames are files: the CLI and job files take them.
             reference: Vec::new(),
+            // A host hands frames on demand: no first pass over the shot.
+            reach: 0,
         };
         params.validate()?;
         Ok(Setup { params, alpha })

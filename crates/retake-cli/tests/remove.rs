@@ -355,3 +355,48 @@ fn a_reference_frame_is_used_as_painted_and_bad_ones_are_refused() {
         std::fs::read(d.join("ref.0003.png")).unwrap()
     );
 }
+
+/// `retake remove` with `TMPDIR` pointed at `tmp`.
+fn remove_in(tmp: &Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_retake"))
+        .arg("remove")
+        .args(args)
+        .env("TMPDIR", tmp)
+        .output()
+        .expect("run retake")
+}
+
+#[test]
+fn long_range_chunks_match_the_whole_render_and_leave_no_cache_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    let shot = clip(dir.path(), 16);
+    let shot = shot.to_str().unwrap();
+    // A box moving 4 px a frame: most of what it hides shows again more
+    // than the window of 2 frames away.
+    let m = mask(dir.path(), "m.%04d.png", "160x90", 16, "black");
+    let tmp = dir.path().join("tmp");
+    std::fs::create_dir(&tmp).unwrap();
+    let out = |name: &str| dir.path().join(name).to_string_lossy().into_owned();
+    let render = |output: &str, extra: &[&str]| {
+        let mut args = vec![shot, "--mask", &m, "-o", output, "--window", "2", "-q"];
+        args.extend_from_slice(extra);
+        let o = remove_in(&tmp, &args);
+        assert!(o.status.success(), "{extra:?}: {}", stderr(&o));
+        assert!(listing(&tmp).is_empty(), "left behind: {:?}", listing(&tmp));
+    };
+    render(&out("whole.%04d.png"), &["--reach", "12"]);
+    render(&out("part.%04d.png"), &["--reach", "12", "--frames", "5-9"]);
+    render(&out("near.%04d.png"), &["--reach", "0"]);
+    let read = |name: String| std::fs::read(dir.path().join(name)).unwrap();
+    for t in 5..=9 {
+        assert_eq!(
+            read(format!("part.{t:04}.png")),
+            read(format!("whole.{t:04}.png")),
+            "frame {t}: the chunk differs from the whole render"
+        );
+    }
+    let changed = (0..16)
+        .filter(|t| read(format!("near.{t:04}.png")) != read(format!("whole.{t:04}.png")))
+        .count();
+    assert!(changed > 0, "--reach changed no frame");
+}

@@ -9,5 +9,6 @@ pub mod mask_params;
 pub mod matte;
 pub mod remove;
 pub mod remove_params;
+pub mod remove_reach;
 pub mod track;
 pub mod track_params;

@@ -23,9 +23,12 @@ use serde::{Deserialize, Serialize};
 use crate::inpaint::smooth::Membrane;
 use crate::inpaint::{HoleImage, Rect, SpatialFill};
 use crate::mask::SubjectMask;
+use crate::remove_reach::ReachStore;
 use retake_core::error::{Error, Result};
 use retake_core::frame::Frame;
+use retake_core::io::FrameSource;
 use retake_core::pipeline::Operation;
+use retake_core::range::FrameRange;
 use retake_core::window::{Item, Window};
 use retake_imageops::distance::{chamfer_to_set, chamfer_to_unset};
 use retake_imageops::filter::{resize, smoothstep};
@@ -46,6 +49,7 @@ pub struct RemoveParams {
     pub window: usize,
     pub fill: String,
     pub reference: Vec<String>,
+    pub reach: usize,
 }
 
 impl Default for RemoveParams {
@@ -58,6 +62,7 @@ impl Default for RemoveParams {
             window: t.default_int("window"),
             fill: t.default_of("fill"),
             reference: Vec::new(),
+            reach: t.default_int("reach"),
         }
     }
 }
@@ -78,6 +83,7 @@ impl RemoveParams {
         t.check("window", self.window as f64)?;
         t.check("dilate", self.dilate as f64)?;
         t.check("feather", self.feather as f64)?;
+        t.check("reach", self.reach as f64)?;
         let mut seen = std::collections::BTreeSet::new();
         for (frame, _) in self.references()? {
             if !seen.insert(frame) {
@@ -160,6 +166,12 @@ impl RemoveAnalysis {
         RemoveAnalysis { hole, bbox }
     }
 
+    /// A hole and its bounding box, as `analyse` makes them (for tests).
+    #[cfg(test)]
+    pub(crate) fn from_parts(hole: Vec<bool>, bbox: Option<Rect>) -> Self {
+        RemoveAnalysis { hole, bbox }
+    }
+
     /// The same hole inside `r` only, in a frame `width` pixels wide: a
     /// caller with holes far apart (reangle's opposite corners) fills each
     /// part on its own crop instead of one crop spanning the frame.
@@ -219,19 +231,19 @@ const CONSISTENCY_PX: f32 = 0.5;
 
 /// Flow both ways between frames `i` and `i + 1`, on a crop around both
 /// frames' holes.
-struct PairFlow {
-    region: Rect,
-    scale: f32,
-    forward: Flow,
-    backward: Flow,
-    forward_error: Vec<f32>,
-    backward_error: Vec<f32>,
+pub(crate) struct PairFlow {
+    pub region: Rect,
+    pub scale: f32,
+    pub forward: Flow,
+    pub backward: Flow,
+    pub forward_error: Vec<f32>,
+    pub backward_error: Vec<f32>,
 }
 
 impl PairFlow {
     /// Where the point `(x, y)` of one frame is in the next (`forward`) or
     /// previous one; `None` where the flow there cannot be trusted.
-    fn step(&self, forward: bool, x: f32, y: f32) -> Option<(f32, f32)> {
+    pub fn step(&self, forward: bool, x: f32, y: f32) -> Option<(f32, f32)> {
         let s = self.scale;
         let wx = (x - self.region.x as f32 + 0.5) * s - 0.5;
         let wy = (y - self.region.y as f32 + 0.5) * s - 0.5;
@@ -290,7 +302,11 @@ impl Anchor {
 }
 
 /// The nearest frame (distance in frames) that shows a pixel, and its colour there.
-type Found = Option<(i64, [f32; 3])>;
+pub(crate) type Found = Option<(i64, [f32; 3])>;
+
+/// Where each followed point is in the frame a chain has reached; `None`
+/// for points no longer followed.
+pub(crate) type Chain = Vec<Option<(f32, f32)>>;
 
 type Shared<T> = Mutex<BTreeMap<i64, Arc<OnceLock<T>>>>;
 
@@ -317,6 +333,7 @@ pub struct Remove {
     references: BTreeMap<i64, ReferenceFrame>,
     correspondence: Option<Box<dyn Correspondence>>,
     colour_correction: bool,
+    reach: Option<ReachStore>,
 }
 
 impl Remove {
@@ -349,6 +366,7 @@ impl Remove {
             references: BTreeMap::new(),
             correspondence: None,
             colour_correction: true,
+            reach: None,
         })
     }
 
@@ -374,6 +392,41 @@ impl Remove {
     pub fn with_references(mut self, references: Vec<ReferenceFrame>) -> Self {
         self.references = references.into_iter().map(|r| (r.index, r)).collect();
         self
+    }
+
+    /// Long-range propagation: read `source` (the shot with its mask as
+    /// alpha, as the render gets it) once over the frames within `reach`
+    /// of those to render (`frames`, or all), storing the crops and flows
+    /// around the holes on disk, so the render can follow what no frame of
+    /// its window shows up to `reach` frames away. Does nothing when
+    /// `reach` does not exceed `window`, or with a correspondence.
+    pub fn with_reach(
+        mut self,
+        source: &mut dyn FrameSource,
+        frames: Option<&FrameRange>,
+    ) -> Result<Self> {
+        if !self.reaches_beyond_window() {
+            return Ok(self);
+        }
+        let reach = self.params.reach as i64;
+        let first = source.info().first_frame;
+        let from = frames.map_or(first, |r| r.first() - reach).max(first);
+        let to = frames.and_then(|r| r.last()).map(|l| l + reach);
+        let store = ReachStore::build(source, from, to, |f| self.analyse(f), &self.flow_params)?;
+        self.reach = Some(store);
+        Ok(self)
+    }
+
+    /// Whether a first pass ([`Remove::with_reach`]) would be used.
+    pub fn reaches_beyond_window(&self) -> bool {
+        self.params.window > 0
+            && self.params.reach > self.params.window
+            && self.correspondence.is_none()
+    }
+
+    /// The long-range cache, once [`Remove::with_reach`] made it.
+    pub fn reach_store(&self) -> Option<&ReachStore> {
+        self.reach.as_ref()
     }
 
     pub fn params(&self) -> &RemoveParams {
@@ -435,6 +488,15 @@ impl Remove {
         keep: &std::ops::RangeInclusive<i64>,
     ) -> Option<Arc<PairFlow>> {
         Self::with_cached(&self.pairs, a.frame.index, keep, || {
+            // The long-range pass stored this flow already (the same bits);
+            // a cache that cannot be read is only a lost shortcut here.
+            if let Some(store) = &self.reach {
+                match store.get(a.frame.index) {
+                    Ok(Some(record)) => return Some(record.flow),
+                    Ok(None) => {}
+                    Err(e) => log::warn!("{e}"),
+                }
+            }
             pair_flow(a, b, &self.flow_params).map(Arc::new)
         })
     }
@@ -632,6 +694,15 @@ fn pair_flow(
     b: &Item<RemoveAnalysis>,
     params: &FlowParams,
 ) -> Option<PairFlow> {
+    pair_flow_with_known(a, b, params).map(|(flow, _, _)| flow)
+}
+
+/// [`pair_flow`], with where each frame is known at the working scale.
+pub(crate) fn pair_flow_with_known(
+    a: &Item<RemoveAnalysis>,
+    b: &Item<RemoveAnalysis>,
+    params: &FlowParams,
+) -> Option<(PairFlow, Vec<f32>, Vec<f32>)> {
     let (w, h) = (a.frame.width, a.frame.height);
     let bbox = match (a.analysis.bbox, b.analysis.bbox) {
         (Some(x), Some(y)) => union(x, y),
@@ -648,14 +719,15 @@ fn pair_flow(
     let (forward, backward) = flow::estimate_both(&ga, &gb, Some(&ka), Some(&kb), params);
     let forward_error = flow::consistency(&forward, &backward);
     let backward_error = flow::consistency(&backward, &forward);
-    Some(PairFlow {
+    let flow = PairFlow {
         region,
         scale: ww as f32 / region.width as f32,
         forward,
         backward,
         forward_error,
         backward_error,
-    })
+    };
+    Some((flow, ka, kb))
 }
 
 /// Grow a binary mask by `r` pixels (a disc), separably by distance.
@@ -758,6 +830,9 @@ impl Operation for Remove {
         let mut fill = vec![0.0f32; rw * rh * 3];
         let mut got = vec![0.0f32; rw * rh];
         let mut found: Vec<[Found; 2]> = vec![[None, None]; wanted.len()];
+        // Per direction, the chain's positions after all `radius` steps
+        // (for the long-range search to go on from).
+        let mut chain_ends: [Option<Chain>; 2] = [None, None];
         if radius > 0 {
             for (dir_index, dir) in [1i64, -1].into_iter().enumerate() {
                 let mut pos: Vec<Option<(f32, f32)>> = wanted
@@ -824,6 +899,30 @@ impl Operation for Remove {
                         } else if chained {
                             *p = Some((nx, ny));
                         }
+                    }
+                    if k == radius && chained {
+                        chain_ends[dir_index] = Some(std::mem::take(&mut pos));
+                    }
+                }
+            }
+        }
+        // Long range: hole pixels no frame of the window shows go on along
+        // the stored chain, up to `reach` frames away.
+        if let Some(store) = &self.reach {
+            let reach = self.params.reach as i64;
+            for (dir_index, dir) in [1i64, -1].into_iter().enumerate() {
+                let Some(mut pos) = chain_ends[dir_index].take() else {
+                    continue;
+                };
+                for (n, p) in pos.iter_mut().enumerate() {
+                    if !local_hole[wanted[n]] || found[n].iter().any(|f| f.is_some()) {
+                        *p = None;
+                    }
+                }
+                let far = crate::remove_reach::search(store, t, dir, radius, reach, (w, h), pos)?;
+                for (n, f) in far.into_iter().enumerate() {
+                    if f.is_some() {
+                        found[n][dir_index] = f;
                     }
                 }
             }

@@ -82,6 +82,18 @@ pub const TABLE: &Table = &Table {
         )
         .unit(" frames"),
         Param::new(
+            "reach",
+            "Reach",
+            "Frames on each side searched further, beyond [[window]], for background no frame of the window shows (revealed later or earlier in the shot), before any is invented. A first pass over those frames stores the crops and flows around the holes in a temporary folder (disk grows with the mask and the frames; memory does not). 0 (the default), or no more than [[window]], searches the window only: far chains through the hole drift, and on the DAVIS protocol they scored below the window's own fill; give e.g. 250 for a shot where what the object hides shows only later (an object that stands still, then leaves).",
+            Kind::Int {
+                default: 0,
+                min: 0,
+                max: 100_000,
+            },
+        )
+        .unit(" frames")
+        .faces(Faces::BATCH),
+        Param::new(
             "fill",
             "Fill",
             FILL_HELP,
@@ -123,6 +135,7 @@ mod tests {
                 window: 12,
                 fill: "auto".into(),
                 reference: Vec::new(),
+                reach: 0,
             }
         );
     }

@@ -1,6 +1,6 @@
 //! `retake remove`: paint a masked region out of a shot.
 
-use retake_core::{Error, Result};
+use retake_core::{Error, FrameRange, Result};
 use retake_model::provenance::{InputRecord, Provenance};
 use retake_ops::matte::MatteValues;
 use retake_ops::remove::{ReferenceFrame, Remove, RemoveParams};
@@ -41,7 +41,33 @@ fn build(
     let built = retake_ops::build::remove(params, &mut || models.context())?;
     record.models.extend(built.models);
     let references = read_references(params, io, record)?;
-    Ok(built.op.with_references(references))
+    let op = built.op.with_references(references);
+    long_range_pass(op, params, io)
+}
+
+/// With `--reach` beyond `--window`: the first pass over the shot (with its
+/// mask, as the render reads it) that stores the crops and flows around
+/// the holes, over the frames within reach of those to render, so a chunk
+/// gets the same bits as a whole render. The output is checked first, so a
+/// render that cannot write does not wait for the pass.
+fn long_range_pass(op: Remove, params: &RemoveParams, io: &IoArgs) -> Result<Remove> {
+    if !op.reaches_beyond_window() {
+        return Ok(op);
+    }
+    super::check_output(&io.output, io.overwrite || io.resume)?;
+    let frames = io.frames.as_deref().map(FrameRange::parse).transpose()?;
+    let matte = (!params.auto_mask()).then_some((params.mask.as_str(), MatteValues::Coverage));
+    // The pass reads the same inputs as the render; they are recorded once,
+    // by the render.
+    let mut scratch = Provenance::new("remove", params);
+    let mut source = super::open_input(io, matte, &mut scratch)?;
+    // A signal during the pass stops it like a render (its folder is
+    // removed on the way out).
+    let cancel = crate::signals::cancel_on_signals();
+    retake_core::cancel::with_check(
+        move || cancel.load(std::sync::atomic::Ordering::SeqCst),
+        || op.with_reach(source.as_mut(), frames.as_ref()),
+    )
 }
 
 /// The `--reference FRAME=IMAGE` pictures, read in the shot's colour and

@@ -370,6 +370,7 @@ impl Reangle {
                 window: params.window,
                 fill: params.fill.clone(),
                 reference: Vec::new(),
+                reach: 0,
             },
             spatial,
             None,
