@@ -362,6 +362,8 @@ impl Quantiser {
     /// gathers where the CPU has them.
     #[inline(always)]
     pub(crate) fn stored_no_branch(&self, v: f32) -> f32 {
+        // Not `clamp`: that keeps NaN, and NaN must index the table too.
+        #[allow(clippy::manual_clamp)]
         let v = v.max(Q_MIN).min(1.0);
         let off = v.to_bits() - Q_MIN_BITS;
         let i = ((off >> Q_SHIFT) as usize).min(Q_NODES);
