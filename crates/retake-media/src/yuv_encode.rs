@@ -464,6 +464,39 @@ mod tests {
         v
     }
 
+    /// The AVX2 build of the curve loop gives the same bits as the plain
+    /// one (no FMA, same order of operations), so output does not depend
+    /// on the CPU it ran on.
+    #[test]
+    fn the_avx2_curve_gives_the_plain_curves_bits() {
+        #[cfg(target_arch = "x86_64")]
+        if std::is_x86_feature_detected!("avx2") {
+            let q = Quantiser::unit(Transfer::Bt709);
+            let src: Vec<f32> = (0..3000)
+                .map(|i| match i % 7 {
+                    0 => -0.5,
+                    1 => f32::NAN,
+                    2 => 1.5,
+                    _ => (i as f32 * 0.618).fract().powi(3),
+                })
+                .collect();
+            let run = |avx2: bool| {
+                let mut rgb = vec![vec![0.0f32; 1000]; 3];
+                let [r, g, b] = &mut rgb[..] else {
+                    unreachable!()
+                };
+                if avx2 {
+                    // SAFETY: the CPU has AVX2.
+                    unsafe { curve_row_avx2(&q, &src, 3, r, g, b) };
+                } else {
+                    curve_row_body(&q, &src, 3, r, g, b);
+                }
+                rgb.concat().iter().map(|v| v.to_bits()).collect::<Vec<_>>()
+            };
+            assert_eq!(run(true), run(false));
+        }
+    }
+
     #[test]
     fn black_white_and_grey_take_the_limited_range_codes() {
         let format = YuvFormat::of(AV_PIX_FMT_YUV422P10LE).unwrap();
