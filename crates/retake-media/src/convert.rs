@@ -30,6 +30,19 @@ impl DecodeLut {
             alpha: (0..(1u32 << bits)).map(|c| c as f32 / max).collect(),
         }
     }
+
+    /// 16-bit tables for pictures swscale turned into 16-bit RGB whose
+    /// white is the code `white` rather than 65535 (see
+    /// [`crate::video::swscale_white`]), so that white still decodes to
+    /// 1.0 and every code of the source comes back on re-encode.
+    pub(crate) fn with_white(transfer: Transfer, white: f32) -> Self {
+        DecodeLut {
+            colour: (0..=u16::MAX)
+                .map(|c| transfer.to_linear(f32::from(c) / white))
+                .collect(),
+            ..DecodeLut::new(transfer, 16)
+        }
+    }
 }
 
 /// How interleaved integer samples map to a frame's channels.
@@ -307,7 +320,16 @@ impl Quantiser {
     /// A quantiser to `bits`-bit codes (8..=16) in the curve `transfer`.
     pub(crate) fn new(transfer: Transfer, bits: u32) -> Self {
         let bits = bits.clamp(8, 16);
-        let max = ((1u32 << bits) - 1) as f32;
+        Self::with_max(transfer, ((1u32 << bits) - 1) as f32)
+    }
+
+    /// A quantiser to unrounded stored values 0..1 ([`Self::stored`]),
+    /// for encoders that mix R'G'B' into Y'CbCr before rounding.
+    pub(crate) fn unit(transfer: Transfer) -> Self {
+        Self::with_max(transfer, 1.0)
+    }
+
+    fn with_max(transfer: Transfer, max: f32) -> Self {
         // One spare node past 1.0 so that 1.0 itself interpolates.
         let mut table = Box::new([0.0f32; Q_NODES + 2]);
         for (i, t) in table.iter_mut().enumerate() {
@@ -331,18 +353,41 @@ impl Quantiser {
     /// A scene-linear value to a code in the output curve.
     #[inline(always)]
     pub(crate) fn code(&self, v: f32) -> u16 {
+        (self.stored(v) + 0.5) as u16
+    }
+
+    /// [`Self::stored`] without its exact branch below 2^-24 (taken as
+    /// 2^-24: a stored value under 1e-6 of white, far below any code) and
+    /// for NaN (black): branch-free, so that a loop of it vectorises with
+    /// gathers where the CPU has them.
+    #[inline(always)]
+    pub(crate) fn stored_no_branch(&self, v: f32) -> f32 {
+        // Not `clamp`: that keeps NaN, and NaN must index the table too.
+        #[allow(clippy::manual_clamp)]
+        let v = v.max(Q_MIN).min(1.0);
+        let off = v.to_bits() - Q_MIN_BITS;
+        let i = ((off >> Q_SHIFT) as usize).min(Q_NODES);
+        let frac = (off & ((1 << Q_SHIFT) - 1)) as f32 * (1.0 / (1u32 << Q_SHIFT) as f32);
+        let a = self.table[i];
+        let b = self.table[i + 1];
+        a + (b - a) * frac
+    }
+
+    /// A scene-linear value to its stored value in the output curve,
+    /// times the largest code, clipped to 0..max and not rounded.
+    #[inline(always)]
+    pub(crate) fn stored(&self, v: f32) -> f32 {
         if v >= Q_MIN {
             let off = v.min(1.0).to_bits() - Q_MIN_BITS;
             let i = ((off >> Q_SHIFT) as usize).min(Q_NODES);
             let frac = (off & ((1 << Q_SHIFT) - 1)) as f32 * (1.0 / (1u32 << Q_SHIFT) as f32);
             let a = self.table[i];
             let b = self.table[i + 1];
-            (a + (b - a) * frac + 0.5) as u16
-        } else if v > 0.0 {
-            self.linear(self.transfer.from_linear(v))
+            a + (b - a) * frac
         } else {
-            // Zero, negative and NaN: black.
-            self.linear(self.transfer.from_linear(0.0))
+            // Tiny, zero, negative and NaN: the exact curve, black below.
+            let v = if v > 0.0 { v } else { 0.0 };
+            self.transfer.from_linear(v).clamp(0.0, 1.0) * self.max
         }
     }
 }

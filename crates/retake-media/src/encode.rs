@@ -12,6 +12,8 @@ use retake_core::{ClipInfo, Error, Frame, FrameSink, Matrix, Primaries, Rational
 use crate::carry::{Carry, Passthrough};
 use crate::convert::{frame_to_picture, planar16_format, Picture, Planes16, Quantiser, Scaler};
 use crate::video::{describe, init};
+use crate::yuv::YuvFormat;
+use crate::yuv_encode::{LinearToYuv, YuvTarget};
 use crate::{Codec, SinkOptions};
 
 /// Colour description written into the stream and used for conversion.
@@ -56,8 +58,11 @@ struct Open {
     count: usize,
     /// How codes go straight into the encoder's frame (no swscale) when
     /// the codec takes RGB or grey as Retake holds it (FFV1); `None`:
-    /// through the 16-bit staging picture and swscale.
+    /// through `ycbcr` or the 16-bit staging picture and swscale.
     direct: Option<Direct>,
+    /// Float straight to the encoder's planar Y'CbCr (ProRes, H.264,
+    /// H.265), no swscale.
+    ycbcr: Option<LinearToYuv>,
     /// Float to codes at the depth of the encoder's picture (or of the
     /// 16-bit staging picture).
     quantiser: Quantiser,
@@ -65,8 +70,6 @@ struct Open {
     staging_stride: usize,
     scaler: Option<Scaler>,
     pix_fmt: ff::format::Pixel,
-    /// The codec format has a separate 10-bit alpha plane (ProRes 4444).
-    alpha_plane: bool,
     /// Frames the encoder may still hold references to are not reused.
     pool: Vec<ff::frame::Video>,
     packet: ff::Packet,
@@ -202,10 +205,16 @@ impl VideoSink {
             c => return Err(self.out_err(format!("{c} is not a video codec"))),
         };
         let direct = Direct::of(pix_fmt, count);
+        let ycbcr_format = if direct.is_none() {
+            YuvFormat::of(pix_fmt)
+        } else {
+            None
+        };
         let pix = ff::format::Pixel::from(pix_fmt);
         let facts = crate::video::pix_fmt_facts(pix_fmt);
         // The staging picture that swscale reads is 16-bit.
         let bits = if direct.is_some() { facts.bits } else { 16 };
+        let staged = direct.is_none() && ycbcr_format.is_none();
         if matches!(self.codec, Codec::H264 | Codec::H265 | Codec::ProresHq)
             && (width % 2 != 0 || (height % 2 != 0 && !matches!(self.codec, Codec::ProresHq)))
         {
@@ -365,7 +374,7 @@ impl VideoSink {
         }
 
         let staging_stride = width.div_ceil(32) * 32;
-        let scaler = if direct.is_some() {
+        let scaler = if !staged {
             None
         } else {
             Some(
@@ -396,16 +405,25 @@ impl VideoSink {
             height,
             count,
             direct,
+            ycbcr: ycbcr_format.map(|f| {
+                LinearToYuv::new(
+                    f,
+                    width,
+                    height,
+                    self.colour.matrix,
+                    self.colour.full_range,
+                    Quantiser::unit(self.colour.transfer),
+                )
+            }),
             quantiser: Quantiser::new(self.colour.transfer, bits),
-            staging: if direct.is_some() {
-                Vec::new()
-            } else {
+            staging: if staged {
                 vec![0; staging_stride * height * count]
+            } else {
+                Vec::new()
             },
             staging_stride,
             scaler,
             pix_fmt: pix,
-            alpha_plane: pix_fmt == AV_PIX_FMT_YUVA444P10LE,
             pool: Vec::new(),
             packet: ff::Packet::empty(),
             passthrough,
@@ -587,23 +605,6 @@ impl Open {
     }
 }
 
-/// Alpha (linear coverage, 0..1) into a 10-bit plane, rounded to nearest.
-fn write_alpha10(frame: &Frame, plane: &mut [u16], stride: usize, width: usize) {
-    use rayon::prelude::*;
-    let channels = frame.channels;
-    plane
-        .par_chunks_mut(stride)
-        .take(frame.height)
-        .enumerate()
-        .for_each(|(y, row)| {
-            let src = frame.row(y);
-            for (x, o) in row[..width].iter_mut().enumerate() {
-                let a = if channels == 4 { src[x * 4 + 3] } else { 1.0 };
-                *o = (a.clamp(0.0, 1.0) * 1023.0 + 0.5) as u16;
-            }
-        });
-}
-
 impl FrameSink for VideoSink {
     fn write(&mut self, frame: &Frame) -> Result<()> {
         frame.check_layout()?;
@@ -660,6 +661,14 @@ impl FrameSink for VideoSink {
             // SAFETY: the pool frame was allocated for this size and a
             // format of this layout.
             unsafe { frame_to_picture(frame, picture, &open.quantiser) };
+        } else if let Some(ycbcr) = &open.ycbcr {
+            let target = YuvTarget {
+                data: target_ptr,
+                linesize: target_stride.map(|s| s as isize),
+            };
+            // SAFETY: the pool frame was allocated for this size and the
+            // converter's format, and the encoder no longer reads it.
+            unsafe { ycbcr.convert(frame, &target) };
         } else {
             let stride = open.staging_stride;
             let plane_len = stride * open.height;
@@ -682,19 +691,6 @@ impl FrameSink for VideoSink {
             if let Some(scaler) = open.scaler.as_mut() {
                 // SAFETY: both pictures match the scaler's size and formats.
                 unsafe { scaler.scale(&src, &src_stride, &target_ptr, &target_stride) };
-            }
-            if open.alpha_plane {
-                // swscale truncates alpha on the way to 10 bits; round it
-                // here so alpha survives within half a code.
-                let width = open.width;
-                let target = &mut open.pool[slot];
-                let stride = target.stride(3) / 2;
-                let plane = target.data_mut(3);
-                // SAFETY: plane 3 of a 10-bit frame holds u16 samples.
-                let plane = unsafe {
-                    std::slice::from_raw_parts_mut(plane.as_mut_ptr() as *mut u16, plane.len() / 2)
-                };
-                write_alpha10(frame, plane, stride, width);
             }
         }
         let target = &mut open.pool[slot];

@@ -17,6 +17,7 @@ pub mod timecode;
 pub mod timing;
 pub mod video;
 mod yuv;
+mod yuv_encode;
 
 use std::fmt;
 use std::path::Path;

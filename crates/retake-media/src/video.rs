@@ -136,6 +136,27 @@ pub(crate) fn pixel_format(raw: i32) -> ffi::AVPixelFormat {
     }
 }
 
+/// The 16-bit code swscale (FFmpeg 5.1) gives white when it turns a
+/// picture of `fmt` into 16-bit planar RGB: it shifts n-bit RGB left
+/// (8-bit 255 becomes 65280, 10-bit 1023 becomes 65472) and puts Y'CbCr
+/// white at 255 << 8, where true scale is 65535. Grey and 16-bit RGB keep
+/// 65535.
+pub(crate) fn swscale_white(fmt: ffi::AVPixelFormat) -> f32 {
+    // SAFETY: av_pix_fmt_desc_get returns null or a static descriptor.
+    let Some(d) = (unsafe { ffi::av_pix_fmt_desc_get(fmt).as_ref() }) else {
+        return 65535.0;
+    };
+    let bits = (d.comp[0].depth as u32).clamp(1, 16);
+    let rgb = d.flags as i32 & ffi::AV_PIX_FMT_FLAG_RGB != 0;
+    if rgb {
+        (((1u32 << bits) - 1) << (16 - bits)) as f32
+    } else if d.nb_components >= 3 {
+        65280.0
+    } else {
+        65535.0
+    }
+}
+
 pub(crate) fn pix_fmt_facts(fmt: ffi::AVPixelFormat) -> PixFmtFacts {
     // SAFETY: av_pix_fmt_desc_get returns null or a static descriptor.
     unsafe {
@@ -340,6 +361,9 @@ pub struct VideoSource {
     fused: Option<(ScalerKey, YuvToLinear)>,
     codes: Vec<u16>,
     lut: DecodeLut,
+    /// The table for pictures swscale converts whose 16-bit white is not
+    /// 65535 (8- to 12-bit RGB, NV12, packed 4:2:2, ...), and that white.
+    swscale_lut: Option<(f32, DecodeLut)>,
     /// Index the next decoded frame gets.
     next_index: i64,
     /// A frame decoded while seeking, handed out by the next `next_frame`.
@@ -410,6 +434,7 @@ impl VideoSource {
             fused: None,
             codes: Vec::new(),
             lut: DecodeLut::new(transfer, 16),
+            swscale_lut: None,
             next_index: 0,
             pending: None,
             start_pts: None,
@@ -579,8 +604,21 @@ impl VideoSource {
             stride: [stride; 4],
             count,
         };
+        let white = swscale_white(format);
+        let lut = if white == 65535.0 {
+            &self.lut
+        } else {
+            if self.swscale_lut.as_ref().map(|l| l.0) != Some(white) {
+                let lut = DecodeLut::with_white(self.info.colour.transfer, white);
+                self.swscale_lut = Some((white, lut));
+            }
+            match &self.swscale_lut {
+                Some((_, lut)) => lut,
+                None => &self.lut,
+            }
+        };
         // SAFETY: the planes were just filled for this size.
-        Ok(unsafe { planes_to_frame(planes, width, height, &self.lut, index) })
+        Ok(unsafe { planes_to_frame(planes, width, height, lut, index) })
     }
 
     /// Planar YCbCr `self.decoded` to linear float in one pass.

@@ -6,11 +6,12 @@
 //! every command, and on `retake convert` it decides how close Retake
 //! comes to the `ffmpeg` tool.
 //!
-//! It reproduces what swscale did here before (and what the `ffmpeg` tool
-//! does): chroma sited at the centre of its luma pixels and interpolated
-//! bilinearly (weights 3/4 and 1/4), edges repeated, RGB rounded to 16-bit
-//! codes on swscale's scale before the curve ([`SWSCALE_WHITE`]); only
-//! swscale's fixed-point rounding differs.
+//! It places chroma as swscale does (and the `ffmpeg` tool): sited at the
+//! centre of its luma pixels and interpolated bilinearly (weights 3/4 and
+//! 1/4), edges repeated. RGB is rounded to true-scale 16-bit codes (white
+//! 65535) before the curve, where swscale's 16-bit RGB puts Y'CbCr white
+//! at 65280 (0.4% low); the encoder ([`crate::yuv_encode`]) uses the same
+//! scale, so a clip converted by Retake still gives back its codes.
 
 use ffmpeg_next::ffi;
 use rayon::prelude::*;
@@ -79,6 +80,26 @@ impl YuvFormat {
             half_height: d.log2_chroma_h == 1,
             alpha,
         })
+    }
+
+    /// Bits per sample (8 to 16).
+    pub(crate) fn bits(self) -> u32 {
+        self.bits
+    }
+
+    /// Chroma at half the width.
+    pub(crate) fn half_width(self) -> bool {
+        self.half_width
+    }
+
+    /// Chroma at half the height.
+    pub(crate) fn half_height(self) -> bool {
+        self.half_height
+    }
+
+    /// A fourth plane of alpha.
+    pub(crate) fn has_alpha(self) -> bool {
+        self.alpha
     }
 
     /// Channels of the frames it decodes to.
@@ -189,19 +210,9 @@ impl YuvToLinear {
             data.par_chunks_mut(row_len * ROWS_PER_TASK)
                 .enumerate()
                 .for_each(|(task, out)| {
-                    let mut scratch = Scratch::new(width);
-                    for (r, out_row) in out.chunks_exact_mut(row_len).enumerate() {
-                        let y = task * ROWS_PER_TASK + r;
-                        // SAFETY: the caller vouches for the planes; `y`
-                        // is a row of the picture.
-                        unsafe {
-                            if self.format.bits > 8 {
-                                self.row::<u16>(planes, y, out_row, &mut scratch, lut);
-                            } else {
-                                self.row::<u8>(planes, y, out_row, &mut scratch, lut);
-                            }
-                        }
-                    }
+                    // SAFETY: the caller vouches for the planes; the rows
+                    // are rows of the picture.
+                    unsafe { self.band(planes, task * ROWS_PER_TASK, out, lut) };
                 });
         }
         Frame {
@@ -210,6 +221,45 @@ impl YuvToLinear {
             height,
             channels,
             data,
+        }
+    }
+
+    /// Decode the rows from `y0` into `out` (whole rows). The table
+    /// look-ups are most of the cost; with AVX2 they run as gathers (same
+    /// arithmetic, same results: no FMA).
+    ///
+    /// # Safety
+    /// As for [`Self::convert`]; the rows exist.
+    unsafe fn band(&self, planes: &YuvPlanes, y0: usize, out: &mut [f32], lut: &DecodeLut) {
+        #[cfg(target_arch = "x86_64")]
+        if std::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU has AVX2; the rest as for this function.
+            return unsafe { self.band_avx2(planes, y0, out, lut) };
+        }
+        // SAFETY: as for this function.
+        unsafe { self.band_body(planes, y0, out, lut) }
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    unsafe fn band_avx2(&self, planes: &YuvPlanes, y0: usize, out: &mut [f32], lut: &DecodeLut) {
+        // SAFETY: as for `band`.
+        unsafe { self.band_body(planes, y0, out, lut) }
+    }
+
+    #[inline(always)]
+    unsafe fn band_body(&self, planes: &YuvPlanes, y0: usize, out: &mut [f32], lut: &DecodeLut) {
+        let row_len = self.width * self.format.channels();
+        let mut scratch = Scratch::new(self.width);
+        for (r, out_row) in out.chunks_exact_mut(row_len).enumerate() {
+            // SAFETY: as for `band`.
+            unsafe {
+                if self.format.bits > 8 {
+                    self.row::<u16>(planes, y0 + r, out_row, &mut scratch, lut);
+                } else {
+                    self.row::<u8>(planes, y0 + r, out_row, &mut scratch, lut);
+                }
+            }
         }
     }
 
@@ -237,6 +287,7 @@ impl YuvToLinear {
     ///
     /// # Safety
     /// As for [`Self::convert`].
+    #[inline(always)]
     unsafe fn chroma_rows<S: Sample>(&self, planes: &YuvPlanes, y: usize, s: &mut Scratch) {
         let cw = self.chroma_width();
         let k = self.k;
@@ -282,6 +333,7 @@ impl YuvToLinear {
     ///
     /// # Safety
     /// As for [`Self::convert`].
+    #[inline(always)]
     unsafe fn row<S: Sample>(
         &self,
         planes: &YuvPlanes,
@@ -348,22 +400,12 @@ impl YuvToLinear {
     }
 }
 
-/// The 16-bit RGB code swscale (FFmpeg 5.1) gives YCbCr white: 255 << 8,
-/// not 65535, in both directions (`ffmpeg -vf scale` from yuv420p or
-/// yuv422p10le to gbrp16le turns white into 65280..65283, and 65535 into
-/// the super-white 236). Retake's encoder goes through swscale's 16-bit
-/// RGB, so the decode keeps its scale: a clip converted by Retake gives
-/// back the codes it holds, and decoded values stay those of the `ffmpeg`
-/// tool. Changing it means changing both edges at once.
-const SWSCALE_WHITE: f32 = 65280.0;
-
-/// A stored value (1 = white) to the nearest 16-bit code on swscale's
-/// scale, clipped as swscale clips (NaN cannot occur: the inputs are
-/// integers).
+/// A stored value (1 = white) to the nearest 16-bit code, clipped (NaN
+/// cannot occur: the inputs are integers).
 #[inline(always)]
 fn code16(v: f32) -> u32 {
     // Through i32: the conversion x86 vectorises.
-    (v * SWSCALE_WHITE + 0.5).clamp(0.0, 65535.0) as i32 as u32
+    (v * 65535.0 + 0.5).clamp(0.0, 65535.0) as i32 as u32
 }
 
 /// Alpha (1 = opaque) to the nearest 16-bit code: alpha is not converted
@@ -375,6 +417,7 @@ fn alpha16(v: f32) -> u32 {
 
 /// Double a row of chroma across: each chroma sample sits between two
 /// luma pixels, which take 3/4 of it and 1/4 of its other neighbour.
+#[inline(always)]
 fn upsample_across(src: &[f32], dst: &mut [f32]) {
     let n = src.len();
     let w = dst.len();
@@ -471,7 +514,7 @@ mod tests {
         // Blue of pixel (x, y) depends on Cb alone here.
         let cb_at = |x: usize, y: usize| {
             let l = (128.0 - k.y_offset) * k.y_scale;
-            let b = frame.data[(y * w + x) * 3 + 2] * 65535.0 / SWSCALE_WHITE;
+            let b = frame.data[(y * w + x) * 3 + 2];
             (b - l) / k.b_cb / k.c_scale + k.c_offset
         };
         let s = |cx: usize, cy: usize| cb[cy * cw + cx] as f32;
@@ -489,7 +532,7 @@ mod tests {
     }
 
     #[test]
-    fn limited_range_black_and_white_land_on_swscales_codes() {
+    fn limited_range_black_and_white_are_zero_and_one() {
         for (bits, fmt) in [(8u32, AV_PIX_FMT_YUV444P), (10, AV_PIX_FMT_YUV444P10LE)] {
             let step = 1u16 << (bits - 8);
             let (w, h) = (2usize, 1usize);
@@ -525,8 +568,7 @@ mod tests {
             // SAFETY: planes of 2x1 samples.
             let frame = unsafe { conv.convert(&planes, &lut, 0) };
             assert_eq!(&frame.data[..3], &[0.0; 3], "{bits}-bit black");
-            let white = lut.colour[SWSCALE_WHITE as usize];
-            assert_eq!(&frame.data[3..], &[white; 3], "{bits}-bit white");
+            assert_eq!(&frame.data[3..], &[1.0; 3], "{bits}-bit white");
         }
     }
 }
