@@ -149,3 +149,71 @@ impl<'s> Band<'s> {
         normalize([n[0] + dx, n[1] + dy, n[2]])
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::geometry::{add_detail, Geometry};
+    use super::*;
+    use retake_imageops::filter::box_mean;
+    use retake_imageops::plane::Plane;
+
+    /// The whole-frame detail as it was made before bands: log-luminance,
+    /// the shared box filter, the high-pass's gradient.
+    fn whole_frame(g: &mut Geometry, frame: &Frame, strength: f32) {
+        let (w, h) = (frame.width, frame.height);
+        let log: Vec<f32> = frame
+            .data
+            .chunks_exact(frame.channels)
+            .map(log_luminance)
+            .collect();
+        let low = box_mean(Plane::new(&log, w, h, 1), LOW_RADIUS);
+        let hp = |i: usize| log[i] - low[i];
+        for y in 0..h {
+            let (yu, yd) = (y.saturating_sub(1), (y + 1).min(h - 1));
+            for x in 0..w {
+                let (xl, xr) = (x.saturating_sub(1), (x + 1).min(w - 1));
+                let gx = (hp(y * w + xr) - hp(y * w + xl)) / (xr - xl).max(1) as f32;
+                let gy = (hp(yd * w + x) - hp(yu * w + x)) / (yd - yu).max(1) as f32;
+                let (mut dx, mut dy) = (-strength * gx, strength * gy);
+                let m = (dx * dx + dy * dy).sqrt();
+                if m > 1.0 {
+                    dx /= m;
+                    dy /= m;
+                }
+                let n = g.normals[y * w + x];
+                g.normals[y * w + x] = normalize([n[0] + dx, n[1] + dy, n[2]]);
+            }
+        }
+    }
+
+    /// Bands (with heights that are not a multiple of the band, frames
+    /// thinner than the halo, RGB and RGBA) give the whole-frame filter's
+    /// bits.
+    #[test]
+    fn bands_give_the_whole_frame_bits() {
+        for (w, h, c) in [(37, 71, 3), (64, 97, 4), (5, 2, 3), (1, 40, 3), (19, 1, 4)] {
+            let mut s = 0x2545_f491u32;
+            let data: Vec<f32> = (0..w * h * c)
+                .map(|_| {
+                    s ^= s << 13;
+                    s ^= s >> 17;
+                    s ^= s << 5;
+                    (s % 1000) as f32 / 700.0
+                })
+                .collect();
+            let frame = Frame::from_data(0, w, h, c, data).unwrap();
+            let mut base = Geometry::flat(w, h);
+            for (i, n) in base.normals.iter_mut().enumerate() {
+                *n = normalize([(i % 7) as f32 * 0.05, (i % 5) as f32 * -0.04, 1.0]);
+            }
+            for strength in [0.3, 4.0] {
+                let mut banded = base.clone();
+                add_detail(&mut banded, &frame, strength).unwrap();
+                let mut whole = base.clone();
+                whole_frame(&mut whole, &frame, strength);
+                assert_eq!(banded, whole, "{w}x{h}x{c}, strength {strength}");
+                assert_ne!(banded, base, "{w}x{h}x{c}: the detail tilts something");
+            }
+        }
+    }
+}
