@@ -19,7 +19,9 @@ use retake_core::{ClipInfo, Error, Frame, FrameSource, Result};
 use retake_imageops::keyframes::Keyframes;
 use retake_imageops::pinhole::focal_length;
 use retake_ops3d::relight::geometry::EstimateOptions;
-use retake_ops3d::relight::shading::{apply, point_falloff, relit, shading, shadow_occlusion};
+use retake_ops3d::relight::shading::{
+    apply, point_falloff, relit, relit_with_detail, shading, shadow_occlusion,
+};
 use retake_ops3d::relight::{
     self, built_in_geometry, normals_from_depth, presets, stabilise, AlphaRole, DepthEncoding,
     Geometry, LightKind, MaskMode, NormalEncoding, Relight, RelightParams, Rgb, Stabilisation,
@@ -1024,6 +1026,52 @@ fn relighting_in_one_pass_is_shading_then_apply() {
     let wrong = Geometry::flat(W / 2, H);
     let lighting = directional(30.0, 40.0, 0.7, 0.2).at(0).unwrap();
     assert!(relit(&input, &wrong, &lighting, FOV, None, false).is_err());
+}
+
+/// Relighting with image detail made band by band in the shading pass is
+/// relighting on the geometry with the detail added first, bit for bit,
+/// for every kind of light, a mask, and shadows (which take the whole
+/// geometry), on a frame whose height is not a multiple of the band.
+#[test]
+fn relighting_with_detail_in_the_shading_pass_is_detail_then_relit() {
+    let s = scene();
+    let input = shot(&s, 0);
+    let base = truth_geometry(&s);
+    let mask: Vec<f32> = (0..W * H).map(|i| (i % 5) as f32 / 4.0).collect();
+    for (name, params) in [
+        ("directional", directional(30.0, 40.0, 0.7, 0.2)),
+        (
+            "point",
+            RelightParams {
+                light: Some(LightKind::Point),
+                light_x: Some(Keyframes::constant(0.7)),
+                ..RelightParams::default()
+            },
+        ),
+        (
+            "rim with shadows",
+            RelightParams {
+                preset: Some("rim".into()),
+                shadows: true,
+                ..RelightParams::default()
+            },
+        ),
+    ] {
+        let lighting = params.at(0).unwrap();
+        for detail in [0.0, 0.3, 2.0] {
+            let mut g = base.clone();
+            relight::geometry::add_detail(&mut g, &input, detail).unwrap();
+            for m in [None, Some(mask.as_slice())] {
+                let fused =
+                    relit_with_detail(&input, &base, detail, &lighting, FOV, m, false).unwrap();
+                let two = relit(&input, &g, &lighting, FOV, m, false).unwrap();
+                assert_eq!(fused, two, "{name}, detail {detail}, mask {}", m.is_some());
+            }
+        }
+    }
+    let lighting = directional(30.0, 40.0, 0.7, 0.2).at(0).unwrap();
+    let wrong = Geometry::flat(W, H / 2);
+    assert!(relit_with_detail(&input, &wrong, 0.3, &lighting, FOV, None, false).is_err());
 }
 
 /// Without a matte the built-in shape does not depend on the picture: it

@@ -15,6 +15,7 @@ use std::path::Path;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use super::detail::{self, BAND_ROWS};
 use crate::passes::DepthEncoding;
 use retake_core::error::{Error, Result};
 use retake_core::frame::Frame;
@@ -622,48 +623,36 @@ pub fn add_detail(g: &mut Geometry, frame: &Frame, strength: f32) -> Result<()> 
     if strength == 0.0 || w == 0 || h == 0 {
         return Ok(());
     }
-    if (g.width, g.height) != (w, h) || g.normals.len() != w * h {
+    if (g.width, g.height) != (w, h)
+        || g.normals.len() != w * h
+        || frame.channels == 0
+        || frame.data.len() != w * h * frame.channels
+    {
         return Err(Error::Internal(format!(
             "geometry {}x{} for a {w}x{h} frame",
             g.width, g.height
         )));
     }
-    let c = frame.channels;
-    let mut log = vec![0.0f32; w * h];
-    log.par_chunks_mut(w)
-        .zip(frame.data.par_chunks(w * c))
-        .for_each(|(row, src)| {
-            for (l, p) in row.iter_mut().zip(src.chunks_exact(c)) {
-                *l = (grey(p).max(0.0) + 0.01).ln();
-            }
-        });
-    let low = box_mean(Plane::new(&log, w, h, 1), 3);
-    // The high-pass, made where it is read: no frame-sized temporary.
-    let hp = |i: usize| log[i] - low[i];
     g.normals
-        .par_chunks_mut(w)
+        .par_chunks_mut(BAND_ROWS * w)
         .enumerate()
-        .for_each(|(y, row)| {
-            let (yu, yd) = (y.saturating_sub(1), (y + 1).min(h - 1));
-            for (x, n) in row.iter_mut().enumerate() {
-                let (xl, xr) = (x.saturating_sub(1), (x + 1).min(w - 1));
-                let gx = (hp(y * w + xr) - hp(y * w + xl)) / (xr - xl).max(1) as f32;
-                let gy = (hp(yd * w + x) - hp(yu * w + x)) / (yd - yu).max(1) as f32;
-                let (mut dx, mut dy) = (-strength * gx, strength * gy);
-                let m = (dx * dx + dy * dy).sqrt();
-                if m > 1.0 {
-                    dx /= m;
-                    dy /= m;
+        .for_each(|(b, rows)| {
+            let y0 = b * BAND_ROWS;
+            detail::with_scratch(|s| {
+                let band = detail::Band::new(frame, strength, y0..y0 + rows.len() / w, s);
+                for (k, row) in rows.chunks_mut(w).enumerate() {
+                    for (x, n) in row.iter_mut().enumerate() {
+                        *n = band.tilted(*n, x, y0 + k);
+                    }
                 }
-                *n = normalize([n[0] + dx, n[1] + dy, n[2]]);
-            }
+            })
         });
     Ok(())
 }
 
 /// Luminance of one pixel as [`Frame::luminance`] reads it.
 #[inline]
-fn grey(p: &[f32]) -> f32 {
+pub(crate) fn grey(p: &[f32]) -> f32 {
     if p.len() >= 3 {
         luma(p)
     } else {

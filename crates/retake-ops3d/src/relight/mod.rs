@@ -12,6 +12,7 @@
 //! applied as a ratio to the original in linear light (see [`shading`]), so
 //! texture and albedo are kept, optionally limited by the matte.
 
+pub mod detail;
 pub mod geometry;
 pub mod light;
 pub mod presets;
@@ -367,6 +368,9 @@ pub struct Relight {
     /// The built-in shape without a matte depends only on the frame's
     /// size and the parameters: made once and shared by every frame.
     plain_shape: Mutex<Option<Arc<Geometry>>>,
+    /// That shape enlarged to the frame's size (with the shape it was
+    /// made from), so frames do not enlarge it again.
+    plain_shape_full: Mutex<Option<(Arc<Geometry>, Arc<Geometry>)>>,
 }
 
 /// Receives each rendered frame's passes (from any render thread, in any
@@ -383,6 +387,7 @@ impl Relight {
             depth_model: None,
             pass_writer: None,
             plain_shape: Mutex::new(None),
+            plain_shape_full: Mutex::new(None),
         })
     }
 
@@ -572,14 +577,72 @@ impl Relight {
     /// The centre frame's geometry at its own size: blended with its
     /// neighbours', and with image detail added to the built-in estimate.
     pub fn geometry(&self, window: &Window<RelightAnalysis>) -> Result<Geometry> {
-        let centre = window.centre();
-        let stable = self.stable_geometry(window);
-        let frame = &centre.frame;
-        let mut g = stable.resized(frame.width, frame.height);
-        if centre.analysis.estimated {
-            geometry::add_detail(&mut g, frame, self.params.detail)?;
-        }
+        let frame = &window.centre().frame;
+        let mut g = Arc::unwrap_or_clone(self.base_geometry(window));
+        geometry::add_detail(&mut g, frame, self.detail(window))?;
         Ok(g)
+    }
+
+    /// Weight of the image detail [`Relight::geometry`] adds to the
+    /// centre frame's normals: only the built-in estimate gets it.
+    fn detail(&self, window: &Window<RelightAnalysis>) -> f32 {
+        if window.centre().analysis.estimated {
+            self.params.detail
+        } else {
+            0.0
+        }
+    }
+
+    /// [`Relight::geometry`] before image detail: the stable geometry at
+    /// the frame's size. The shared built-in shape is enlarged once and
+    /// kept (the same for every frame), a pass of the frame's size is
+    /// shared as it is; anything else is enlarged here.
+    fn base_geometry(&self, window: &Window<RelightAnalysis>) -> Arc<Geometry> {
+        let centre = window.centre();
+        let (w, h) = (centre.frame.width, centre.frame.height);
+        let own = &centre.analysis.geometry;
+        if let Cow::Owned(g) = self.stable_geometry(window) {
+            // Blended with its neighbours: this frame's own.
+            return Arc::new(if (g.width, g.height) == (w, h) {
+                g
+            } else {
+                g.resized(w, h)
+            });
+        }
+        if (own.width, own.height) == (w, h) {
+            return own.clone();
+        }
+        let plain = {
+            let cache = self.plain_shape.lock().unwrap_or_else(|e| e.into_inner());
+            cache.as_ref().is_some_and(|p| Arc::ptr_eq(p, own))
+        };
+        if !plain {
+            return Arc::new(own.resized(w, h));
+        }
+        let cached = || {
+            let cache = self
+                .plain_shape_full
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            cache
+                .as_ref()
+                .filter(|(coarse, full)| {
+                    Arc::ptr_eq(coarse, own) && (full.width, full.height) == (w, h)
+                })
+                .map(|(_, full)| full.clone())
+        };
+        if let Some(full) = cached() {
+            return full;
+        }
+        // Enlarged without holding the lock (resizing runs rayon inside);
+        // every copy is the same, the last one made is kept.
+        let full = Arc::new(own.resized(w, h));
+        let mut cache = self
+            .plain_shape_full
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        *cache = Some((own.clone(), full.clone()));
+        full
     }
 
     /// The centre frame's geometry blended with its neighbours', at the
@@ -705,13 +768,12 @@ impl Relight {
         let keep_alpha = self.params.alpha == AlphaRole::Keep;
         let limit = self.limit(window.centre())?;
         if lighting.is_identity() {
-            let ones = vec![[1.0f32; 3]; frame.pixel_count()];
-            return shading::apply(frame, &ones, None, keep_alpha);
+            return shading::apply_uniform(frame, None, keep_alpha);
         }
-        let g = self.geometry(window)?;
-        shading::relit(
+        shading::relit_with_detail(
             frame,
-            &g,
+            &self.base_geometry(window),
+            self.detail(window),
             lighting,
             self.params.fov,
             limit.as_deref(),

@@ -20,9 +20,12 @@
 //! factor  = max(0, 1 + added) · grade
 //! ```
 
+use std::ops::Range;
+
 use rayon::prelude::*;
 
-use super::geometry::{normalize, Geometry};
+use super::detail::{self, BAND_ROWS};
+use super::geometry::{add_detail, normalize, Geometry};
 use super::light::{Light, LightSource, Lighting};
 use retake_core::error::{Error, Result};
 use retake_core::frame::Frame;
@@ -114,16 +117,83 @@ pub fn relit(
     mask: Option<&[f32]>,
     keep_alpha: bool,
 ) -> Result<Frame> {
+    check_size(frame, g)?;
+    let w = frame.width;
+    match Shader::new(g, lighting, fov_deg) {
+        Some(shader) => apply_rows(frame, mask, keep_alpha, |rows, emit| {
+            let mut factors = vec![[0.0f32; 3]; w];
+            for y in rows {
+                for (x, f) in factors.iter_mut().enumerate() {
+                    *f = shader.factor(x, y);
+                }
+                emit(y, &factors);
+            }
+        }),
+        None => apply_uniform(frame, mask, keep_alpha),
+    }
+}
+
+/// The picture relit on `base` geometry with image detail of weight
+/// `detail` added to its normals ([`add_detail`]): the same bits as
+/// [`relit`] on that geometry, but the detail, the shading and the
+/// multiply are made together a band of rows at a time, so no frame-sized
+/// geometry is copied or written. Screen-space shadows march through the
+/// finished normals, so with shadows the geometry is made whole first.
+pub fn relit_with_detail(
+    frame: &Frame,
+    base: &Geometry,
+    detail: f32,
+    lighting: &Lighting,
+    fov_deg: f32,
+    mask: Option<&[f32]>,
+    keep_alpha: bool,
+) -> Result<Frame> {
+    check_size(frame, base)?;
+    let fused = detail != 0.0 && !casts_shadows(lighting);
+    let shader = if fused {
+        Shader::new(base, lighting, fov_deg)
+    } else {
+        None
+    };
+    let (Some(shader), true) = (
+        shader,
+        frame.data.len() == frame.pixel_count() * frame.channels,
+    ) else {
+        let mut g = base.clone();
+        add_detail(&mut g, frame, detail)?;
+        return relit(frame, &g, lighting, fov_deg, mask, keep_alpha);
+    };
+    let w = frame.width;
+    apply_rows(frame, mask, keep_alpha, |rows, emit| {
+        detail::with_scratch(|s| {
+            let band = detail::Band::new(frame, detail, rows.clone(), s);
+            let mut factors = vec![[0.0f32; 3]; w];
+            for y in rows {
+                for (x, f) in factors.iter_mut().enumerate() {
+                    let i = y * w + x;
+                    let n = band.tilted(base.normals[i], x, y);
+                    *f = shader.factor_at(x, y, n, base.depth[i]);
+                }
+                emit(y, &factors);
+            }
+        })
+    })
+}
+
+/// Geometry must be the frame's size to shade it.
+fn check_size(frame: &Frame, g: &Geometry) -> Result<()> {
     if (g.width, g.height) != (frame.width, frame.height) {
         return Err(Error::Internal(format!(
             "geometry {}x{} for the {}x{} frame {}",
             g.width, g.height, frame.width, frame.height, frame.index
         )));
     }
-    match Shader::new(g, lighting, fov_deg) {
-        Some(shader) => apply_with(frame, mask, keep_alpha, |x, y| shader.factor(x, y)),
-        None => apply_with(frame, mask, keep_alpha, |_, _| [1.0; 3]),
-    }
+    Ok(())
+}
+
+/// Whether `lighting` needs the screen-space shadow march.
+fn casts_shadows(lighting: &Lighting) -> bool {
+    lighting.shadows > 0.0 && lighting.lights.iter().any(|l| l.intensity != 0.0)
 }
 
 /// What the shading of one geometry and lighting needs at every pixel,
@@ -165,7 +235,7 @@ impl<'a> Shader<'a> {
             .lights
             .iter()
             .map(|l| {
-                (lighting.shadows > 0.0 && l.intensity != 0.0)
+                (casts_shadows(lighting) && l.intensity != 0.0)
                     .then(|| shadow_occlusion(g, l, fov_deg))
             })
             .collect();
@@ -182,11 +252,18 @@ impl<'a> Shader<'a> {
     /// The factor at pixel (`x`, `y`).
     #[inline]
     fn factor(&self, x: usize, y: usize) -> [f32; 3] {
+        let i = y * self.g.width + x;
+        self.factor_at(x, y, self.g.normals[i], self.g.depth[i])
+    }
+
+    /// The factor at pixel (`x`, `y`) with normal `n` and `depth` there
+    /// (the geometry's own, or its normal tilted by detail).
+    #[inline]
+    fn factor_at(&self, x: usize, y: usize, n: [f32; 3], depth: f32) -> [f32; 3] {
         let (g, lighting) = (self.g, self.lighting);
         let (w, h) = (g.width, g.height);
         let i = y * w + x;
-        let n = g.normals[i];
-        let p = back_project(x as f32, y as f32, g.depth[i], w, h, self.focal);
+        let p = back_project(x as f32, y as f32, depth, w, h, self.focal);
         let mut add = lighting.ambient;
         for (k, light) in lighting.lights.iter().enumerate() {
             let (l, fall) = towards(light, self.positions[k], p, self.scale);
@@ -427,53 +504,79 @@ pub fn apply(
             frame.pixel_count(),
         )));
     }
-    let w = frame.width.max(1);
-    apply_with(frame, mask, keep_alpha, |x, y| factor[y * w + x])
+    let w = frame.width;
+    apply_rows(frame, mask, keep_alpha, |rows, emit| {
+        for y in rows {
+            emit(y, &factor[y * w..(y + 1) * w]);
+        }
+    })
 }
 
-/// [`apply`] with the factor of pixel (x, y) from `factor_at`.
-fn apply_with(
+/// [`apply`] with a factor of 1 everywhere: the picture's RGB (and alpha
+/// when `keep_alpha`), unchanged.
+pub fn apply_uniform(frame: &Frame, mask: Option<&[f32]>, keep_alpha: bool) -> Result<Frame> {
+    let ones = vec![[1.0f32; 3]; frame.width];
+    apply_rows(frame, mask, keep_alpha, |rows, emit| {
+        for y in rows {
+            emit(y, &ones);
+        }
+    })
+}
+
+/// [`apply`] with the factors made a band of rows at a time:
+/// `factor_rows(rows, emit)` calls `emit(y, factors of row y)` for each
+/// row of `rows` in order (bands run in parallel).
+fn apply_rows(
     frame: &Frame,
     mask: Option<&[f32]>,
     keep_alpha: bool,
-    factor_at: impl Fn(usize, usize) -> [f32; 3] + Sync,
+    factor_rows: impl Fn(Range<usize>, &mut dyn FnMut(usize, &[[f32; 3]])) + Sync,
 ) -> Result<Frame> {
     let n = frame.pixel_count();
-    if mask.is_some_and(|m| m.len() != n) || frame.channels < 3 {
+    let ci = frame.channels;
+    if mask.is_some_and(|m| m.len() != n) || ci < 3 || frame.data.len() != n * ci {
         return Err(Error::Internal(format!(
             "shading for frame {} does not fit it ({} pixels, {} channels, mask of {})",
             frame.index,
             n,
-            frame.channels,
+            ci,
             mask.map_or(n, |m| m.len()),
         )));
     }
-    let ci = frame.channels;
     let co = if keep_alpha && ci == 4 { 4 } else { 3 };
     let mut data = retake_core::frame::recycled_buffer(n * co);
     let w = frame.width.max(1);
-    data.par_chunks_mut(w * co)
-        .zip(frame.data.par_chunks(w * ci))
+    data.par_chunks_mut(BAND_ROWS * w * co)
+        .zip(frame.data.par_chunks(BAND_ROWS * w * ci))
         .enumerate()
-        .for_each(|(y, (out, src))| {
-            for x in 0..w.min(out.len() / co) {
-                let i = y * w + x;
-                let p = &src[x * ci..x * ci + ci];
-                let o = &mut out[x * co..x * co + co];
-                let m = mask.map_or(1.0, |m| m[i]);
-                let factor = factor_at(x, y);
-                for c in 0..3 {
-                    let relit = p[c] * factor[c];
-                    o[c] = if m == 1.0 {
-                        relit
-                    } else {
-                        p[c] + m * (relit - p[c])
-                    };
+        .for_each(|(b, (out, src))| {
+            let y0 = b * BAND_ROWS;
+            let rows = out.len() / (w * co);
+            factor_rows(y0..y0 + rows, &mut |y, factor| {
+                let k = y - y0;
+                let out = &mut out[k * w * co..(k + 1) * w * co];
+                let src = &src[k * w * ci..(k + 1) * w * ci];
+                let mask = mask.map(|m| &m[y * w..(y + 1) * w]);
+                for (x, ((o, p), f)) in out
+                    .chunks_exact_mut(co)
+                    .zip(src.chunks_exact(ci))
+                    .zip(factor)
+                    .enumerate()
+                {
+                    let m = mask.map_or(1.0, |m| m[x]);
+                    for c in 0..3 {
+                        let relit = p[c] * f[c];
+                        o[c] = if m == 1.0 {
+                            relit
+                        } else {
+                            p[c] + m * (relit - p[c])
+                        };
+                    }
+                    if co == 4 {
+                        o[3] = p[3];
+                    }
                 }
-                if co == 4 {
-                    o[3] = p[3];
-                }
-            }
+            });
         });
     Frame::from_data(frame.index, frame.width, frame.height, co, data)
 }
