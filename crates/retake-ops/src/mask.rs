@@ -238,7 +238,7 @@ impl SubjectMask {
         let (lo, hi) = (self.params.threshold - half, self.params.threshold + half);
         let invert = self.params.invert;
         let data = guided_upsample_map(
-            Plane::new(&guide, w, h, 1),
+            Plane::new(guide, w, h, 1),
             Plane::new(&p, ww, wh, 1),
             self.params.edge_radius.max(1),
             self.params.edge_epsilon,
