@@ -412,6 +412,16 @@ impl Model {
                 // cores, and a second (inter-op) pool would compete with them.
                 .and_then(|b| b.with_parallel_execution(false).map_err(Into::into))
                 .and_then(|b| b.with_deterministic_compute(true).map_err(Into::into))
+                // On the CPU, ONNX Runtime's memory pattern plans one block
+                // for all of a run's activations beside the arena: u2netp's
+                // peak RSS was 535 MiB with it and 343 MiB without, with
+                // the same CPU time per run (measured through the
+                // onnxruntime 1.31.1 wheel), and the block's pages were
+                // faulted in afresh. The arena alone already reuses memory.
+                .and_then(|b| {
+                    b.with_memory_pattern(p != Provider::Cpu)
+                        .map_err(Into::into)
+                })
                 .and_then(|mut b| b.commit_from_file(&path));
             match built {
                 Ok(session) => {

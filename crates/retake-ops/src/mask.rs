@@ -87,6 +87,12 @@ pub struct MaskAnalysis {
     saliency: Vec<f32>,
     /// Model-resolution picture, lightly blurred, for comparing frames.
     thumb: Vec<f32>,
+    /// The frame's edge guide (see [`SubjectMask::guide`]) when the output
+    /// is the mask alone: then the window keeps this one full-size plane
+    /// per frame instead of the decoded RGB frame, three times its size
+    /// (`retake mask` 1080p: the frames in flight were most of its peak
+    /// RSS, and their first-touch page faults a tenth of its CPU time).
+    guide: Option<Vec<f32>>,
 }
 
 /// The subject-mask operation.
@@ -161,7 +167,14 @@ impl SubjectMask {
         Ok(MaskAnalysis {
             saliency: saliency.into_iter().map(|v| v.clamp(0.0, 1.0)).collect(),
             thumb,
+            guide: None,
         })
+    }
+
+    /// Whether rendering needs the decoded frame's pixels (the alpha and
+    /// overlay outputs), or only the edge guide kept in the analysis.
+    fn needs_source(&self) -> bool {
+        self.params.mode != MaskOutput::Mask
     }
 
     fn temporal(&self, window: &Window<MaskAnalysis>) -> Vec<f32> {
@@ -174,32 +187,49 @@ impl SubjectMask {
     }
 
     /// Full-resolution mask (1 = subject) for the centre of the window.
-    pub fn mask(&self, window: &Window<MaskAnalysis>) -> Frame {
-        self.snap(&window.centre().frame, &self.temporal(window))
+    pub fn mask(&self, window: &Window<MaskAnalysis>) -> Result<Frame> {
+        let centre = window.centre();
+        let smooth = self.temporal(window);
+        match &centre.analysis.guide {
+            Some(guide) => Ok(self.snap(&centre.frame, guide, &smooth)),
+            // The pipeline keeps the pixels whenever no guide was kept.
+            None if centre.frame.data.is_empty() => Err(Error::Internal(
+                "mask: frame pixels dropped before the edge guide was made".into(),
+            )),
+            None => Ok(self.snap(&centre.frame, &self.guide(&centre.frame), &smooth)),
+        }
     }
 
     /// The mask of one frame on its own (no temporal blending), for
     /// operations that find their subject frame by frame (remove, relight).
     pub fn still(&self, frame: &Frame) -> Result<Frame> {
         let analysis = self.saliency(frame)?;
-        Ok(self.snap(frame, &temporal_blend(&analysis, &[], &self.params)))
+        Ok(self.snap(
+            frame,
+            &self.guide(frame),
+            &temporal_blend(&analysis, &[], &self.params),
+        ))
     }
 
-    /// Model-resolution saliency -> full-resolution mask following the
-    /// frame's edges, thresholded.
-    fn snap(&self, frame: &Frame, smooth: &[f32]) -> Frame {
-        let (w, h) = (frame.width, frame.height);
-        // Guide: the frame's display-referred luminance, where edges look as
-        // a person sees them (one pass, no full-size luminance kept).
+    /// The edge guide: the frame's display-referred luminance, where edges
+    /// look as a person sees them (one pass, no full-size luminance kept).
+    fn guide(&self, frame: &Frame) -> Vec<f32> {
         let display = |l: f32| self.display.encode(l).clamp(0.0, 1.0);
-        let guide: Vec<f32> = match frame.channels {
+        match frame.channels {
             1 => frame.data.iter().map(|&l| display(l)).collect(),
             c => frame
                 .data
                 .chunks_exact(c)
                 .map(|p| display(luma(p)))
                 .collect(),
-        };
+        }
+    }
+
+    /// Model-resolution saliency -> full-resolution mask following the
+    /// edges of `guide` (the frame's, of `frame`'s size), thresholded.
+    /// Only `frame`'s number and size are read.
+    fn snap(&self, frame: &Frame, guide: &[f32], smooth: &[f32]) -> Frame {
+        let (w, h) = (frame.width, frame.height);
         let scale = (WORK_SIDE as f32 / w.max(h) as f32).min(1.0);
         let ww = ((w as f32 * scale).round() as usize).max(1);
         let wh = ((h as f32 * scale).round() as usize).max(1);
@@ -208,7 +238,7 @@ impl SubjectMask {
         let (lo, hi) = (self.params.threshold - half, self.params.threshold + half);
         let invert = self.params.invert;
         let data = guided_upsample_map(
-            Plane::new(&guide, w, h, 1),
+            Plane::new(guide, w, h, 1),
             Plane::new(&p, ww, wh, 1),
             self.params.edge_radius.max(1),
             self.params.edge_epsilon,
@@ -273,11 +303,15 @@ impl Operation for SubjectMask {
     }
 
     fn analyse(&self, frame: &Frame) -> Result<MaskAnalysis> {
-        self.saliency(frame)
+        let mut analysis = self.saliency(frame)?;
+        if !self.needs_source() {
+            analysis.guide = Some(self.guide(frame));
+        }
+        Ok(analysis)
     }
 
     fn render(&self, window: &Window<MaskAnalysis>) -> Result<Arc<Frame>> {
-        let mask = self.mask(window);
+        let mask = self.mask(window)?;
         let src = &window.centre().frame;
         Ok(Arc::new(match self.params.mode {
             MaskOutput::Mask => mask,
@@ -290,6 +324,10 @@ impl Operation for SubjectMask {
             }
             MaskOutput::Overlay => overlay(src, &mask),
         }))
+    }
+
+    fn renders_from_source(&self) -> bool {
+        self.needs_source()
     }
 }
 
@@ -314,6 +352,7 @@ mod tests {
         MaskAnalysis {
             saliency,
             thumb: grey.iter().flat_map(|&g| [g, g, g]).collect(),
+            guide: None,
         }
     }
 

@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use retake_core::pipeline::{self, PipelineOptions};
 use retake_core::{ClipInfo, Frame, FrameSource, Result};
 use retake_model::{self as model, ModelContext, Provider, Role};
-use retake_ops::mask::{MaskParams, SubjectMask};
+use retake_ops::mask::{MaskOutput, MaskParams, SubjectMask};
 
 use common::Collect;
 
@@ -199,4 +199,49 @@ fn runs_on_reused_memory_give_the_same_bits() {
         first == run(&one, picture(1)),
         "1 and 2 intra-op threads disagree"
     );
+}
+
+/// The mask alone is fitted to an edge guide made when each frame is
+/// analysed (the decoded frame is let go early); the alpha output keeps the
+/// frames and makes the guide when it renders. Both give the same bits.
+#[test]
+fn mask_from_kept_guides_matches_the_alpha_made_from_frames() {
+    let ctx = context();
+    let model = || model::open("u2netp", Role::Mask, &ctx).expect("u2netp (run scripts/setup.sh)");
+    let n = 4;
+    let render = |mode: MaskOutput| {
+        let params = MaskParams {
+            mode,
+            ..MaskParams::default()
+        };
+        let op = SubjectMask::new(params, model()).unwrap();
+        let mut shot = Shot {
+            next: 0,
+            n,
+            info: ClipInfo::in_memory("synthetic-ball", W, H, Some(n as u64)),
+        };
+        let out = Arc::new(Mutex::new(Vec::new()));
+        pipeline::run(
+            &mut shot,
+            &op,
+            Box::new(Collect(out.clone())),
+            &PipelineOptions::default(),
+        )
+        .unwrap();
+        let frames = out.lock().unwrap().clone();
+        frames
+    };
+    let masks = render(MaskOutput::Mask);
+    let alphas = render(MaskOutput::Alpha);
+    assert_eq!(masks.len(), n as usize);
+    assert_eq!(alphas.len(), n as usize);
+    for (m, a) in masks.iter().zip(&alphas) {
+        assert_eq!((m.index, m.channels, a.channels), (a.index, 1, 4));
+        let same = m
+            .data
+            .iter()
+            .zip(a.data.chunks_exact(4))
+            .all(|(v, p)| v.to_bits() == p[3].to_bits());
+        assert!(same, "frame {}: mask and alpha differ", m.index);
+    }
 }
