@@ -137,32 +137,59 @@ struct Coefficients {
     a_scale: f32,
 }
 
-impl Coefficients {
-    fn new(matrix: Matrix, bits: u32, full_range: bool) -> Self {
+/// Where a format's codes sit (luma black and span, chroma centre and
+/// span, the largest code) and the matrix's luma weights: what the decode
+/// and the encode both derive their constants from.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Levels {
+    pub y_offset: f32,
+    pub y_span: f32,
+    pub c_offset: f32,
+    pub c_span: f32,
+    pub max: f32,
+    pub kr: f32,
+    pub kb: f32,
+}
+
+impl Levels {
+    /// `Matrix::Rgb` counts as BT.709: RGB pictures stored as YCbCr are not
+    /// a thing, and swscale takes them so too.
+    pub(crate) fn new(matrix: Matrix, bits: u32, full_range: bool) -> Self {
         let max = ((1u32 << bits) - 1) as f32;
         let step = (1u32 << (bits - 8)) as f32;
-        let (y_offset, y_scale, c_scale) = if full_range {
-            (0.0, 1.0 / max, 1.0 / max)
+        let (y_offset, y_span, c_span) = if full_range {
+            (0.0, max, max)
         } else {
-            (16.0 * step, 1.0 / (219.0 * step), 1.0 / (224.0 * step))
+            (16.0 * step, 219.0 * step, 224.0 * step)
         };
-        // RGB pictures stored as YCbCr are not a thing; swscale took them
-        // as BT.709 too.
-        let (kr, kb) = match matrix {
-            Matrix::Rgb => Matrix::Bt709.kr_kb(),
-            m => m.kr_kb(),
-        };
+        let (kr, kb) = matrix.kr_kb();
+        Levels {
+            y_offset,
+            y_span,
+            c_offset: (1u32 << (bits - 1)) as f32,
+            c_span,
+            max,
+            kr,
+            kb,
+        }
+    }
+}
+
+impl Coefficients {
+    fn new(matrix: Matrix, bits: u32, full_range: bool) -> Self {
+        let l = Levels::new(matrix, bits, full_range);
+        let (kr, kb) = (l.kr, l.kb);
         let kg = 1.0 - kr - kb;
         Coefficients {
-            y_offset,
-            y_scale,
-            c_offset: (1u32 << (bits - 1)) as f32,
-            c_scale,
+            y_offset: l.y_offset,
+            y_scale: 1.0 / l.y_span,
+            c_offset: l.c_offset,
+            c_scale: 1.0 / l.c_span,
             r_cr: 2.0 * (1.0 - kr),
             g_cb: 2.0 * kb * (1.0 - kb) / kg,
             g_cr: 2.0 * kr * (1.0 - kr) / kg,
             b_cb: 2.0 * (1.0 - kb),
-            a_scale: 1.0 / max,
+            a_scale: 1.0 / l.max,
         }
     }
 }

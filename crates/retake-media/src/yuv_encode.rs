@@ -18,7 +18,7 @@ use rayon::prelude::*;
 use retake_core::{Frame, Matrix};
 
 use crate::convert::Quantiser;
-use crate::yuv::YuvFormat;
+use crate::yuv::{Levels, YuvFormat};
 
 /// Luma rows per rayon task (even, so 4:2:0 chroma rows split cleanly).
 const ROWS_PER_TASK: usize = 16;
@@ -51,28 +51,18 @@ struct Forward {
 
 impl Forward {
     fn new(matrix: Matrix, bits: u32, full_range: bool) -> Self {
-        let max = ((1u32 << bits) - 1) as f32;
-        let step = (1u32 << (bits - 8)) as f32;
         // The inverse of the decode's constants (see `yuv::Coefficients`).
-        let (y_offset, y_scale, c_scale) = if full_range {
-            (0.0, max, max)
-        } else {
-            (16.0 * step, 219.0 * step, 224.0 * step)
-        };
-        let (kr, kb) = match matrix {
-            Matrix::Rgb => Matrix::Bt709.kr_kb(),
-            m => m.kr_kb(),
-        };
+        let l = Levels::new(matrix, bits, full_range);
         Forward {
-            kr,
-            kg: 1.0 - kr - kb,
-            kb,
-            y_offset,
-            y_scale,
-            c_offset: (1u32 << (bits - 1)) as f32,
-            cb_scale: c_scale / (2.0 * (1.0 - kb)),
-            cr_scale: c_scale / (2.0 * (1.0 - kr)),
-            max,
+            kr: l.kr,
+            kg: 1.0 - l.kr - l.kb,
+            kb: l.kb,
+            y_offset: l.y_offset,
+            y_scale: l.y_span,
+            c_offset: l.c_offset,
+            cb_scale: l.c_span / (2.0 * (1.0 - l.kb)),
+            cr_scale: l.c_span / (2.0 * (1.0 - l.kr)),
+            max: l.max,
         }
     }
 
