@@ -164,6 +164,20 @@ fn decode_row<C: Code>(src: &[C], out: &mut [f32], layout: Layout, colour: &[f32
     }
 }
 
+/// `v` clipped to `0..=max` (NaN to 0), as an integer with its fraction
+/// dropped: the same result as `v.clamp(0.0, max) as i32`, but a loop of
+/// it vectorises (Rust's saturating cast stays scalar, one compare and
+/// branch per value, which made these loops the conversions' hot spot).
+#[inline(always)]
+pub(crate) fn clip_to_code(v: f32, max: f32) -> i32 {
+    // `max` then `min`, not `clamp`: they take NaN to 0 like the cast did.
+    #[allow(clippy::manual_clamp)]
+    let clipped = v.max(0.0).min(max);
+    debug_assert!((0.0..=i32::MAX as f32).contains(&max));
+    // SAFETY: `clipped` is finite and within 0..=max, which fits an i32.
+    unsafe { clipped.to_int_unchecked::<i32>() }
+}
+
 /// Stored value (0..1) to a 16-bit code, rounding to nearest so that a
 /// decode followed by an encode gives back the same code.
 #[inline(always)]

@@ -431,15 +431,14 @@ impl YuvToLinear {
 /// cannot occur: the inputs are integers).
 #[inline(always)]
 fn code16(v: f32) -> u32 {
-    // Through i32: the conversion x86 vectorises.
-    (v * 65535.0 + 0.5).clamp(0.0, 65535.0) as i32 as u32
+    crate::convert::clip_to_code(v * 65535.0 + 0.5, 65535.0) as u32
 }
 
 /// Alpha (1 = opaque) to the nearest 16-bit code: alpha is not converted
 /// by a matrix, so it keeps the full 16-bit scale.
 #[inline(always)]
 fn alpha16(v: f32) -> u32 {
-    (v * 65535.0 + 0.5).clamp(0.0, 65535.0) as u32
+    crate::convert::clip_to_code(v * 65535.0 + 0.5, 65535.0) as u32
 }
 
 /// Double a row of chroma across: each chroma sample sits between two

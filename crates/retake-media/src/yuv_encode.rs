@@ -69,9 +69,7 @@ impl Forward {
     /// A code value (before rounding) to the nearest code, clipped.
     #[inline(always)]
     fn round(&self, v: f32) -> u16 {
-        // Through i32: the conversion x86 vectorises; NaN cannot occur
-        // (the curve clips its input).
-        (v + 0.5).clamp(0.0, self.max) as i32 as u16
+        crate::convert::clip_to_code(v + 0.5, self.max) as u16
     }
 }
 
