@@ -752,6 +752,28 @@ mod tests {
     use super::*;
 
     #[test]
+    fn clipping_to_codes_matches_the_saturating_cast() {
+        let mut values = vec![
+            f32::NAN,
+            -f32::NAN,
+            f32::INFINITY,
+            f32::NEG_INFINITY,
+            -0.0,
+            -1e-30,
+            f32::MAX,
+            f32::MIN,
+        ];
+        // Every quarter code around the 8-, 10- and 16-bit ranges.
+        values.extend((-8..=4 * 65540).map(|q| q as f32 * 0.25));
+        for max in [255.0, 1023.0, 65535.0] {
+            for &v in &values {
+                let cast = v.clamp(0.0, max) as i32;
+                assert_eq!(clip_to_code(v, max), cast, "{v} clipped to 0..={max}");
+            }
+        }
+    }
+
+    #[test]
     fn every_16_bit_code_survives_decode_and_encode() {
         for t in Transfer::ALL {
             let codes: Vec<u16> = (0..=u16::MAX).collect();
