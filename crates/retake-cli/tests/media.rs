@@ -612,3 +612,34 @@ fn sound_a_container_refuses_is_written_as_pcm() {
     assert_eq!(audio[0]["sample_rate"], "48000");
     assert!((seconds(&audio[0], "duration") - 0.5).abs() < 0.03, "{j}");
 }
+
+/// x264 records the options it encoded with in the stream itself; the
+/// encoder's own defaults (closed GOPs, as the `ffmpeg` tool writes) must
+/// survive the global-header flag that MP4 and MOV ask for.
+#[test]
+fn h264_outputs_keep_closed_gops_in_every_container() {
+    let dir = tempfile::tempdir().unwrap();
+    let shot = shot_with_sound(dir.path(), 6);
+    for name in ["g.mp4", "g.mov", "g.mkv"] {
+        let out = dir.path().join(name);
+        let o = retake(&[
+            "convert",
+            shot.to_str().unwrap(),
+            "--codec",
+            "h264",
+            "-o",
+            out.to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{name}: {}", stderr(&o));
+        let bytes = std::fs::read(&out).unwrap();
+        let text = String::from_utf8_lossy(&bytes);
+        assert!(
+            text.contains("x264 - core"),
+            "{name}: no x264 options record"
+        );
+        assert!(
+            text.contains("open_gop=0") && !text.contains("open_gop=1"),
+            "{name}: x264 wrote open GOPs"
+        );
+    }
+}

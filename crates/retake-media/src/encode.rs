@@ -266,12 +266,14 @@ impl VideoSink {
         enc.set_time_base(encoder_tb);
         enc.set_frame_rate(Some(ff_rational(rate)));
         enc.set_aspect_ratio(ff_rational(sar));
-        if global_header {
-            enc.set_flags(ff::codec::Flags::GLOBAL_HEADER);
-        }
         // SAFETY: plain fields of a codec context that is not open yet.
         unsafe {
             let raw = enc.as_mut_ptr();
+            if global_header {
+                // Added to the encoder's own default flags, not in their
+                // place: replacing them dropped libx264's closed GOPs.
+                (*raw).flags |= ffi::AV_CODEC_FLAG_GLOBAL_HEADER as i32;
+            }
             (*raw).color_primaries = primaries_tag(self.colour.primaries);
             (*raw).color_trc = transfer_tag(self.colour.transfer);
             (*raw).colorspace = if facts.rgb {
