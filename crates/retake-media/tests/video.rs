@@ -1,5 +1,7 @@
 //! Video decode and encode through FFmpeg, on clips made by the tests.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -43,19 +45,14 @@ fn decode_all(path: &str) -> (ClipInfo, Vec<Frame>) {
     (info, frames)
 }
 
+/// Decode `input` and encode it with `codec` and every other option at
+/// its default.
 fn transcode(input: &str, output: &str, codec: Codec) -> ClipInfo {
-    let mut src = open_source(input, &SourceOptions::default()).unwrap();
-    let info = src.info().clone();
     let opts = SinkOptions {
         codec: Some(codec),
         ..Default::default()
     };
-    let mut sink = create_sink(output, &info, &opts).unwrap();
-    while let Some(f) = src.next_frame().unwrap() {
-        sink.write(&f).unwrap();
-    }
-    sink.finish().unwrap();
-    info
+    common::transcode(input, output, &opts)
 }
 
 #[test]

@@ -5,11 +5,13 @@
 //! decoded white sat 0.4% low (swscale's 16-bit RGB scale) and the 8-bit
 //! RGB came out 0.42 codes darker on average than FFmpeg's.
 
+mod common;
+
 use std::path::Path;
 use std::process::Command;
 
 use retake_core::ClipInfo;
-use retake_media::{create_sink, open_source, BitDepth, Codec, SinkOptions, SourceOptions};
+use retake_media::{BitDepth, Codec, SinkOptions};
 
 const W: usize = 160;
 const H: usize = 90;
@@ -44,10 +46,9 @@ fn source(dir: &Path, name: &str, pix_fmt: &str, codec: &[&str]) -> String {
 
 const X264: [&str; 4] = ["-c:v", "libx264", "-crf", "10"];
 
-/// `retake convert` through the library: decode, encode with `codec`.
+/// Decode `input` and encode it with `codec` at `bits` (the source's
+/// depth when `None`).
 fn convert(input: &str, output: &str, codec: Codec, bits: Option<u32>) -> ClipInfo {
-    let mut src = open_source(input, &SourceOptions::default()).unwrap();
-    let info = src.info().clone();
     let opts = SinkOptions {
         codec: Some(codec),
         bit_depth: bits.map_or(BitDepth::Source, BitDepth::Bits),
@@ -55,12 +56,7 @@ fn convert(input: &str, output: &str, codec: Codec, bits: Option<u32>) -> ClipIn
         crf: (codec == Codec::H264).then_some(0),
         ..Default::default()
     };
-    let mut sink = create_sink(output, &info, &opts).unwrap();
-    while let Some(f) = src.next_frame().unwrap() {
-        sink.write(&f).unwrap();
-    }
-    sink.finish().unwrap();
-    info
+    common::transcode(input, output, &opts)
 }
 
 /// Every frame of `path` as the `ffmpeg` tool gives it in `pix_fmt`,
