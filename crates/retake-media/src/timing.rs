@@ -23,15 +23,12 @@ pub struct Timing {
 }
 
 /// Timestamps of every picture of stream `index` of `path`, from the
-/// index when it is complete, else by reading all packets. The file is
-/// opened afresh, so the caller's reading position is untouched.
-pub fn scan(path: &str, index: usize) -> Result<Timing> {
-    let mut input = ff::format::input(&path).map_err(|e| {
-        Error::input(
-            path,
-            format!("cannot read it again to count its frames: {e}"),
-        )
-    })?;
+/// index of `input` (`path` as just opened, nothing read yet) when it is
+/// complete, else by reading all packets. Only that read-through opens the
+/// file afresh, so the caller's reading position is untouched; a file
+/// with a complete index costs no second open (each open probes the
+/// streams, which decodes pictures: the start-up a short clip feels).
+pub fn scan(input: &Input, path: &str, index: usize) -> Result<Timing> {
     if index >= input.nb_streams() as usize {
         return Err(Error::input(path, "its streams changed while it was read"));
     }
@@ -55,7 +52,16 @@ pub fn scan(path: &str, index: usize) -> Result<Timing> {
             variable,
         });
     }
-    let stamps = from_packets(&mut input, index, path);
+    let mut again = ff::format::input(&path).map_err(|e| {
+        Error::input(
+            path,
+            format!("cannot read it again to count its frames: {e}"),
+        )
+    })?;
+    if index >= again.nb_streams() as usize {
+        return Err(Error::input(path, "its streams changed while it was read"));
+    }
+    let stamps = from_packets(&mut again, index, path);
     Ok(Timing {
         frames: stamps.len() as u64,
         variable: variability(&stamps, tb, avg),

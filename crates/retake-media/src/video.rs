@@ -39,7 +39,7 @@ pub(crate) fn describe(e: &ff::Error) -> String {
 pub fn probe(path: &str, opts: &SourceOptions) -> Result<ClipInfo> {
     let input = open_input(path)?;
     let stream = best_video_stream(&input, path)?;
-    let timing = crate::timing::scan(path, stream.index())?;
+    let timing = crate::timing::scan(&input, path, stream.index())?;
     let info = clip_info(path, &input, &stream, &timing, opts);
     retake_core::limits::check_size(path, info.width as u64, info.height as u64)?;
     Ok(info)
@@ -50,7 +50,7 @@ pub fn probe(path: &str, opts: &SourceOptions) -> Result<ClipInfo> {
 pub fn variable_rate(path: &str) -> Result<Option<(f64, f64)>> {
     let input = open_input(path)?;
     let stream = best_video_stream(&input, path)?;
-    Ok(crate::timing::scan(path, stream.index())?.variable)
+    Ok(crate::timing::scan(&input, path, stream.index())?.variable)
 }
 
 /// Refuse to flatten a variable frame rate unless the user chose a rate.
@@ -391,7 +391,7 @@ impl VideoSource {
         let stamps_follow_rate;
         let (info, stream_index, decoder) = {
             let stream = best_video_stream(&input, path)?;
-            let timing = crate::timing::scan(path, stream.index())?;
+            let timing = crate::timing::scan(&input, path, stream.index())?;
             check_constant_rate(path, &timing, opts)?;
             // Timestamps locate frames only when frame n is at n / rate.
             stamps_follow_rate = timing.variable.is_none() && opts.frame_rate.is_none();
