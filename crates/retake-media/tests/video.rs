@@ -377,3 +377,51 @@ fn masks_encode_as_grey() {
         assert!((p[0] - m).abs() < 1e-4 && p[0] == p[1] && p[1] == p[2]);
     }
 }
+
+/// The frame timing of MOV/MP4 comes from the sample table of the input
+/// already open (no second open): a variable rate there must still be
+/// seen, counted from the index, and refused without a chosen rate, for
+/// both containers and for a probe as for a decode.
+#[test]
+fn a_variable_rate_in_a_sample_table_is_found_from_the_open_input() {
+    let dir = tempfile::tempdir().unwrap();
+    for ext in ["mp4", "mov"] {
+        // 20 frames at 25 fps with a 0.2 s hole after frame 9.
+        let clip = testsrc(
+            dir.path(),
+            &format!("vfr.{ext}"),
+            &[
+                "-vf",
+                "setpts='(N+5*gte(N\\,10))/(25*TB)'",
+                "-fps_mode",
+                "vfr",
+                "-frames:v",
+                "20",
+                "-c:v",
+                "libx264",
+            ],
+        );
+        let clip = clip.to_str().unwrap();
+        let (short, long) = retake_media::video::variable_rate(clip)
+            .unwrap()
+            .unwrap_or_else(|| panic!("{ext}: the hole after frame 9 was not seen"));
+        // One frame time at the encoder's clock (the clip's 24000/1001
+        // rate) against the hole's five.
+        assert!(
+            (short - 1001.0 / 24000.0).abs() < 1e-3 && (long - 5.0 * short).abs() < 1e-3,
+            "{ext}: {short} {long}"
+        );
+        assert_eq!(probe(clip).unwrap().frames, Some(20), "{ext}");
+        let err = open_source(clip, &SourceOptions::default())
+            .err()
+            .map(|e| e.to_string());
+        let err = err.unwrap_or_else(|| panic!("{ext}: a variable rate was decoded as constant"));
+        assert!(err.contains(clip) && err.contains("--fps"), "{err}");
+        let fixed = SourceOptions {
+            frame_rate: Some(Rational::new(25, 1)),
+            ..Default::default()
+        };
+        let src = open_source(clip, &fixed).unwrap();
+        assert_eq!(src.info().frames, Some(20), "{ext}");
+    }
+}
