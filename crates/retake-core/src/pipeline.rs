@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 
 use crossbeam_channel::{bounded, Receiver, Sender};
 
@@ -36,6 +36,15 @@ pub trait Operation: Send + Sync {
     /// empty), so a window holds one picture per frame, not two.
     fn renders_from_source(&self) -> bool {
         true
+    }
+
+    /// Whether analysis and render are both heavy, with frame-sized
+    /// scratch (reangle's warp and its fill): then at most `workers` of
+    /// them run at once, not `workers` of each, so the peak holds one
+    /// set of scratch per core instead of two; the cores are busy either
+    /// way.
+    fn shares_workers_between_stages(&self) -> bool {
+        false
     }
 }
 
@@ -73,9 +82,61 @@ pub struct RunStats {
 const QUEUE_PER_WORKER: usize = 1;
 
 /// Most frames alive between decode and write for a window `radius` and
-/// `workers` threads per stage: independent of the clip's length.
+/// `workers` threads per stage: independent of the clip's length. A
+/// frame holds its place until it is written, so the frames ahead of the
+/// oldest unwritten one need places: its `radius` right-hand neighbours,
+/// one more frame per further render, and one per analysis, with two to
+/// spare for the decoder's hand-over and the writer. The `radius` frames
+/// behind a window are already written and hold none, though the window
+/// still keeps their analyses: so analyses alive are at most this plus
+/// `radius`.
 pub fn in_flight_bound(radius: usize, workers: usize) -> usize {
-    2 * radius + 2 * workers + 4
+    radius + 2 * workers + 2
+}
+
+/// A count of permits shared by the analysis and render workers (see
+/// [`Operation::shares_workers_between_stages`]).
+struct Permits {
+    free: Mutex<usize>,
+    freed: Condvar,
+}
+
+impl Permits {
+    fn new(n: usize) -> Self {
+        Permits {
+            free: Mutex::new(n),
+            freed: Condvar::new(),
+        }
+    }
+
+    /// Run `work`, once a permit is free when there are `permits`.
+    fn limit<T>(permits: Option<&Permits>, work: impl FnOnce() -> T) -> T {
+        match permits {
+            Some(p) => p.with(work),
+            None => work(),
+        }
+    }
+
+    /// Run `work` once a permit is free.
+    fn with<T>(&self, work: impl FnOnce() -> T) -> T {
+        {
+            let mut free = self.free.lock().unwrap_or_else(|e| e.into_inner());
+            while *free == 0 {
+                free = self.freed.wait(free).unwrap_or_else(|e| e.into_inner());
+            }
+            *free -= 1;
+        }
+        // Given back on every exit, a panic included.
+        struct Release<'a>(&'a Permits);
+        impl Drop for Release<'_> {
+            fn drop(&mut self) {
+                *self.0.free.lock().unwrap_or_else(|e| e.into_inner()) += 1;
+                self.0.freed.notify_one();
+            }
+        }
+        let _release = Release(self);
+        work()
+    }
 }
 
 /// Run `op` over `source` into `sink`, then publish the sink's output. On
@@ -146,7 +207,15 @@ pub fn run<O: Operation>(
     // render worker, the window, the writer.
     let in_flight = in_flight_bound(radius, workers);
     let (token_tx, token_rx) = bounded::<()>(in_flight);
-    let (decoded_tx, decoded_rx) = bounded::<(u64, Arc<Frame>)>(depth);
+    // A decoded frame that the analysis turns into something else (its
+    // data is dropped there) waits for nothing in a queue: it is handed
+    // to a free analysis worker straight from the decoder.
+    let decoded_depth = if op.renders_from_source() { depth } else { 0 };
+    let (decoded_tx, decoded_rx) = bounded::<(u64, Arc<Frame>)>(decoded_depth);
+    let permits = op
+        .shares_workers_between_stages()
+        .then(|| Permits::new(workers));
+    let permits = permits.as_ref();
     let (analysed_tx, analysed_rx) = bounded::<(u64, Arc<Item<O::Analysis>>)>(depth);
     let (job_tx, job_rx) = bounded::<(u64, Window<O::Analysis>)>(depth);
     let (done_tx, done_rx) = bounded::<(u64, Arc<Frame>)>(depth);
@@ -199,7 +268,7 @@ pub fn run<O: Operation>(
             let (fail, aborted) = (&fail, &aborted);
             let started = spawn().spawn_scoped(s, move || {
                 stage(rx, tx, aborted, fail, |frame: Arc<Frame>| {
-                    let analysis = op.analyse(&frame)?;
+                    let analysis = Permits::limit(permits, || op.analyse(&frame))?;
                     let frame = if op.renders_from_source() {
                         frame
                     } else {
@@ -239,7 +308,11 @@ pub fn run<O: Operation>(
             // The cancel flag also stops a frame between its long steps.
             let flag = opts.cancel.clone();
             let started = spawn().spawn_scoped(s, move || {
-                let render = || stage(rx, tx, aborted, fail, |window| op.render(&window));
+                let render = || {
+                    stage(rx, tx, aborted, fail, |window| {
+                        Permits::limit(permits, || op.render(&window))
+                    })
+                };
                 match flag {
                     Some(flag) => {
                         crate::cancel::with_check(move || flag.load(Ordering::Relaxed), render)
@@ -605,6 +678,80 @@ mod tests {
             peaks.iter().all(|&p| p <= bound),
             "peaks {peaks:?} over bound {bound}"
         );
+    }
+
+    /// Records how many analyses and renders run at once.
+    struct Busy {
+        shares: bool,
+        now: AtomicUsize,
+        most: AtomicUsize,
+    }
+
+    impl Busy {
+        fn new(shares: bool) -> Self {
+            Busy {
+                shares,
+                now: AtomicUsize::new(0),
+                most: AtomicUsize::new(0),
+            }
+        }
+
+        fn work<T>(&self, f: impl FnOnce() -> T) -> T {
+            let n = self.now.fetch_add(1, Ordering::SeqCst) + 1;
+            self.most.fetch_max(n, Ordering::SeqCst);
+            std::thread::sleep(std::time::Duration::from_millis(1));
+            let out = f();
+            self.now.fetch_sub(1, Ordering::SeqCst);
+            out
+        }
+    }
+
+    impl Operation for Busy {
+        type Analysis = f32;
+        fn radius(&self) -> usize {
+            2
+        }
+        fn analyse(&self, frame: &Frame) -> Result<f32> {
+            Ok(self.work(|| frame.data[0]))
+        }
+        fn render(&self, w: &Window<f32>) -> Result<Arc<Frame>> {
+            let c = &w.centre().frame;
+            let sum = self.work(|| w.iter().map(|(_, it)| it.analysis).sum::<f32>());
+            Ok(Arc::new(Frame::filled(c.index, c.width, c.height, 3, sum)))
+        }
+        fn renders_from_source(&self) -> bool {
+            false
+        }
+        fn shares_workers_between_stages(&self) -> bool {
+            self.shares
+        }
+    }
+
+    fn run_busy(op: &Busy, workers: usize) -> Vec<Frame> {
+        let sink = Collect::default();
+        let out = sink.frames.clone();
+        let opts = PipelineOptions {
+            workers,
+            ..Default::default()
+        };
+        run(&mut Counting::new(40), op, Box::new(sink), &opts).unwrap();
+        let v = out.lock().unwrap().clone();
+        v
+    }
+
+    #[test]
+    fn stages_that_share_workers_run_at_most_that_many_at_once_with_the_same_output() {
+        let free = Busy::new(false);
+        let shared = Busy::new(true);
+        let a = run_busy(&free, 2);
+        let b = run_busy(&shared, 2);
+        assert_eq!(a, b);
+        assert_eq!(a.len(), 40);
+        assert!(shared.most.load(Ordering::SeqCst) <= 2, "{:?}", shared.most);
+        // One worker: one thing at a time, nothing lost.
+        let one = Busy::new(true);
+        assert_eq!(run_busy(&one, 1), a);
+        assert_eq!(one.most.load(Ordering::SeqCst), 1);
     }
 
     #[test]

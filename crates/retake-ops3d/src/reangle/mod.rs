@@ -1035,6 +1035,12 @@ impl Operation for Reangle {
         false
     }
 
+    /// The warp and the fill each hold several frame-sized buffers while
+    /// they run.
+    fn shares_workers_between_stages(&self) -> bool {
+        true
+    }
+
     fn render(&self, window: &Window<ReangleAnalysis>) -> Result<Arc<Frame>> {
         let centre = window.centre();
         let a = &centre.analysis;
