@@ -10,6 +10,7 @@ use crate::args::{GlobalArgs, IoArgs, RemoveArgs};
 use crate::context::Models;
 
 pub fn run(a: &RemoveArgs, global: &GlobalArgs) -> Result<i32> {
+    crate::keep_freed_frames();
     a.params.validate()?;
     if retake_ops::track::is_keyframe_list(&a.params.mask) {
         retake_ops::track::parse_keyframes(&a.params.mask, "mask")?;
