@@ -2,6 +2,9 @@
 //! or a clip with a frame per frame of the shot. Checked against the shot
 //! (size, length) before they are used, and read as data: no colour curve.
 
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
 use crate::track::Tracker;
 use retake_core::clip::ClipInfo;
 use retake_core::error::{Error, Result};
@@ -243,12 +246,74 @@ pub fn to_mask(f: &Frame) -> Frame {
     }
 }
 
+/// Mattes kept beside their shot's frames instead of inside them, keyed
+/// by shot frame number: [`MattedSource::beside`] puts each frame's matte
+/// here as it gives the frame, and the operation takes it when it analyses
+/// that frame. Attaching a 1080p matte as alpha costs a 33 MB RGBA copy of
+/// every frame, above glibc's largest mmap threshold, so each one is fresh
+/// pages the kernel has to zero; the frames then also stay a third larger
+/// in the operation's window. Shared (cloned) between the source and the
+/// operation.
+#[derive(Clone, Default)]
+pub struct MatteShelf {
+    mattes: Arc<Mutex<BTreeMap<i64, Frame>>>,
+}
+
+/// Frames behind the newest one whose mattes are still kept. Only frames
+/// decoded but not yet analysed have a matte on the shelf (a few per
+/// worker thread); one a reader skipped (a frame before the range it
+/// wants) would otherwise stay forever.
+const SHELF_SPAN: i64 = 256;
+
+impl MatteShelf {
+    fn put(&self, matte: Frame) {
+        let mut m = self.mattes.lock().unwrap_or_else(|e| e.into_inner());
+        let oldest = matte.index - SHELF_SPAN.max(4 * workers_hint());
+        m.retain(|k, _| *k >= oldest);
+        m.insert(matte.index, matte);
+    }
+
+    /// Forget every matte (the source moved: what it gave is not read).
+    fn clear(&self) {
+        self.mattes
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+    }
+
+    /// The matte of shot frame `index`, taken off the shelf; `None` when
+    /// the source has not given that frame.
+    pub fn take(&self, index: i64) -> Option<Frame> {
+        self.mattes
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&index)
+    }
+
+    /// Mattes on the shelf (for memory tests).
+    pub fn len(&self) -> usize {
+        self.mattes.lock().map_or(0, |m| m.len())
+    }
+
+    /// Whether the shelf holds no matte.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Cores, as the pipeline counts its default workers.
+fn workers_hint() -> i64 {
+    std::thread::available_parallelism().map_or(2, |n| n.get()) as i64
+}
+
 /// A shot whose frames carry their matte as the alpha channel, so the
-/// pipeline moves shot and matte together.
+/// pipeline moves shot and matte together; or, [`MattedSource::beside`],
+/// whose frames come as decoded while their mattes go to a [`MatteShelf`].
 pub struct MattedSource {
     shot: Box<dyn FrameSource>,
     matte: Matte,
     info: ClipInfo,
+    shelf: Option<MatteShelf>,
 }
 
 impl MattedSource {
@@ -267,7 +332,27 @@ impl MattedSource {
         matte.check(shot.info())?;
         let mut info = shot.info().clone();
         info.has_alpha = true;
-        Ok(MattedSource { shot, matte, info })
+        Ok(MattedSource {
+            shot,
+            matte,
+            info,
+            shelf: None,
+        })
+    }
+
+    /// As [`MattedSource::with_offset`], but each frame comes as decoded
+    /// and its matte goes to `shelf` under the frame's number, for an
+    /// operation that takes it from there (remove).
+    pub fn beside(
+        shot: Box<dyn FrameSource>,
+        matte: Matte,
+        offset: Option<i64>,
+        shelf: MatteShelf,
+    ) -> Result<Self> {
+        let mut s = Self::with_offset(shot, matte, offset)?;
+        s.info.has_alpha = s.shot.info().has_alpha;
+        s.shelf = Some(shelf);
+        Ok(s)
     }
 }
 
@@ -278,6 +363,9 @@ impl FrameSource for MattedSource {
 
     /// Only the shot moves; the matte finds its frame when it is asked.
     fn seek(&mut self, index: i64) -> Result<()> {
+        if let Some(shelf) = &self.shelf {
+            shelf.clear();
+        }
         self.shot.seek(index)
     }
 
@@ -294,6 +382,10 @@ impl FrameSource for MattedSource {
                     frame.index, mask.width, mask.height, frame.width, frame.height
                 ),
             ));
+        }
+        if let Some(shelf) = &self.shelf {
+            shelf.put(mask);
+            return Ok(Some(frame));
         }
         let mut out = frame.with_channels(4);
         for (p, m) in out.data.chunks_exact_mut(4).zip(&mask.data) {
@@ -395,6 +487,41 @@ mod tests {
         let f = s.next_frame().unwrap().unwrap();
         assert_eq!(f.channels, 4);
         assert_eq!(f.pixel(0, 0), &[0.5, 0.5, 0.5, 1.0]);
+    }
+
+    #[test]
+    fn beside_gives_frames_as_decoded_and_shelves_their_mattes() {
+        let shelf = MatteShelf::default();
+        let matte = Matte::from_source(clip(3, 4, 2, 0.75, "matte.mov")).unwrap();
+        let mut s =
+            MattedSource::beside(clip(3, 4, 2, 0.5, "shot.mov"), matte, None, shelf.clone())
+                .unwrap();
+        assert!(!s.info().has_alpha);
+        let f = s.next_frame().unwrap().unwrap();
+        assert_eq!((f.channels, f.pixel(1, 1)), (3, &[0.5, 0.5, 0.5][..]));
+        let m = shelf.take(0).unwrap();
+        assert_eq!((m.index, m.channels, m.data.len()), (0, 1, 8));
+        assert!(m.data.iter().all(|v| *v == 0.75));
+        assert!(shelf.take(0).is_none(), "a matte is taken once");
+        // A matte given but not read is dropped when the reader moves.
+        s.next_frame().unwrap();
+        assert_eq!(shelf.len(), 1);
+        s.seek(3).unwrap();
+        assert!(shelf.is_empty());
+    }
+
+    #[test]
+    fn the_shelf_forgets_mattes_far_behind_the_newest() {
+        let shelf = MatteShelf::default();
+        let span = SHELF_SPAN.max(4 * workers_hint());
+        for i in [0, 1, span + 1] {
+            shelf.put(Frame::filled(i, 2, 2, 1, 1.0));
+        }
+        assert!(
+            shelf.take(0).is_none(),
+            "frame 0 is more than the span behind"
+        );
+        assert!(shelf.take(1).is_some() && shelf.take(span + 1).is_some());
     }
 
     #[test]

@@ -23,6 +23,7 @@ use serde::{Deserialize, Serialize};
 use crate::inpaint::smooth::Membrane;
 use crate::inpaint::{HoleImage, Rect, SpatialFill};
 use crate::mask::SubjectMask;
+use crate::matte::MatteShelf;
 use crate::remove_reach::ReachStore;
 use retake_core::error::{Error, Result};
 use retake_core::frame::Frame;
@@ -334,6 +335,7 @@ pub struct Remove {
     correspondence: Option<Box<dyn Correspondence>>,
     colour_correction: bool,
     reach: Option<ReachStore>,
+    shelf: Option<MatteShelf>,
 }
 
 impl Remove {
@@ -367,6 +369,7 @@ impl Remove {
             correspondence: None,
             colour_correction: true,
             reach: None,
+            shelf: None,
         })
     }
 
@@ -383,6 +386,14 @@ impl Remove {
     /// optical flow (no flow is computed then).
     pub fn with_correspondence(mut self, correspondence: Box<dyn Correspondence>) -> Self {
         self.correspondence = Some(correspondence);
+        self
+    }
+
+    /// Take each frame's mask from `shelf` (filled by
+    /// [`crate::matte::MattedSource::beside`]) instead of its alpha: the
+    /// frames then travel as decoded, without an RGBA copy.
+    pub fn with_mask_shelf(mut self, shelf: MatteShelf) -> Self {
+        self.shelf = Some(shelf);
         self
     }
 
@@ -446,6 +457,15 @@ impl Remove {
     fn coverage(&self, frame: &Frame) -> Result<Vec<f32>> {
         if let Some(subject) = &self.auto_mask {
             let mut mask = subject.still(frame)?;
+            return Ok(std::mem::take(&mut mask.data));
+        }
+        if let Some(shelf) = &self.shelf {
+            let mut mask = shelf.take(frame.index).ok_or_else(|| {
+                Error::Internal(format!(
+                    "frame {} reached remove without its mask (none beside it)",
+                    frame.index
+                ))
+            })?;
             return Ok(std::mem::take(&mut mask.data));
         }
         if frame.channels != 4 {

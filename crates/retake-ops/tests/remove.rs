@@ -599,3 +599,88 @@ fn a_failed_cached_fill_keeps_its_kind() {
     .unwrap_err();
     assert!(matches!(err, Error::Model { .. }), "{err:?}");
 }
+
+/// The synthetic shot split the way `MattedSource::beside` takes it: its
+/// picture alone (RGB), or its mask alone (one channel).
+struct Split {
+    shot: Shot<'static>,
+    mask_only: bool,
+}
+
+impl FrameSource for Split {
+    fn info(&self) -> &ClipInfo {
+        self.shot.info()
+    }
+    fn next_frame(&mut self) -> Result<Option<Frame>> {
+        let Some(f) = self.shot.next_frame()? else {
+            return Ok(None);
+        };
+        let data: Vec<f32> = if self.mask_only {
+            f.data.chunks_exact(4).map(|p| p[3]).collect()
+        } else {
+            f.data
+                .chunks_exact(4)
+                .flat_map(|p| [p[0], p[1], p[2]])
+                .collect()
+        };
+        Ok(Some(Frame::from_data(
+            f.index,
+            W,
+            H,
+            data.len() / (W * H),
+            data,
+        )?))
+    }
+    fn seek(&mut self, index: i64) -> Result<()> {
+        self.shot.seek(index)
+    }
+}
+
+/// Remove with the mask on a shelf beside RGB frames (as the CLI runs it).
+fn remove_beside(workers: usize, frames: Option<&str>) -> Vec<Frame> {
+    use retake_ops::matte::{Matte, MatteShelf, MattedSource};
+    let split = |mask_only| Split {
+        shot: Shot {
+            next: 0,
+            info: ClipInfo::in_memory("synthetic-pan", W, H, Some(FRAMES as u64)),
+            mask: &occluder_mask,
+            occluded: true,
+            paint_mask: false,
+        },
+        mask_only,
+    };
+    let shelf = MatteShelf::default();
+    let matte = Matte::from_source(Box::new(split(true))).unwrap();
+    let mut source =
+        MattedSource::beside(Box::new(split(false)), matte, None, shelf.clone()).unwrap();
+    let fill = PatchMatch::new(PatchMatchParams::default()).unwrap();
+    let op = Remove::new(params(4), Box::new(fill), None)
+        .unwrap()
+        .with_mask_shelf(shelf.clone());
+    let out = Arc::new(Mutex::new(Vec::new()));
+    pipeline::run(
+        &mut source,
+        &op,
+        Box::new(Collect(out.clone())),
+        &PipelineOptions {
+            workers,
+            frames: frames.map(|f| FrameRange::parse(f).unwrap()),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    // Every mask given was taken (or dropped when the reader moved).
+    assert!(shelf.len() <= 1, "{} masks left on the shelf", shelf.len());
+    let v = std::mem::take(&mut *out.lock().unwrap());
+    v
+}
+
+#[test]
+fn a_mask_beside_the_frames_gives_the_bits_of_the_mask_as_alpha() {
+    let alpha = remove(params(4), 2, None, &occluder_mask).unwrap();
+    assert_eq!(alpha, remove_beside(1, None), "1 thread differs");
+    assert_eq!(alpha, remove_beside(2, None), "2 threads differ");
+    let mut chunks = remove_beside(2, Some("0-6"));
+    chunks.extend(remove_beside(2, Some("7-15")));
+    assert_eq!(alpha, chunks, "chunked render differs from whole");
+}

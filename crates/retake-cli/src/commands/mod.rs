@@ -26,7 +26,7 @@ use retake_core::{ClipInfo, Error, FrameRange, Rational, Result, Transfer};
 use retake_media::carry::{Carry, MediaFacts};
 use retake_media::{BitDepth, Codec, SinkOptions, SourceOptions};
 use retake_model::provenance::{InputRecord, Provenance};
-use retake_ops::matte::{Matte, MatteValues, MattedSource};
+use retake_ops::matte::{Matte, MatteShelf, MatteValues, MattedSource};
 
 use crate::args::{Cli, Command, GlobalArgs, IoArgs};
 use crate::progress::Reporter;
@@ -76,6 +76,20 @@ pub fn run_operation<O: Operation>(
     matte: Option<(&str, MatteValues)>,
     global: &GlobalArgs,
     op: &O,
+    provenance: Provenance,
+    plan: impl FnOnce(&ClipInfo) -> OutputPlan,
+) -> Result<RunStats> {
+    run_operation_with_shelf(io, matte, None, global, op, provenance, plan)
+}
+
+/// [`run_operation`], with a coverage matte kept on `shelf` beside the
+/// frames instead of in their alpha (see [`open_input_with_shelf`]).
+pub fn run_operation_with_shelf<O: Operation>(
+    io: &IoArgs,
+    matte: Option<(&str, MatteValues)>,
+    shelf: Option<&MatteShelf>,
+    global: &GlobalArgs,
+    op: &O,
     mut provenance: Provenance,
     plan: impl FnOnce(&ClipInfo) -> OutputPlan,
 ) -> Result<RunStats> {
@@ -113,7 +127,7 @@ pub fn run_operation<O: Operation>(
     check_output(&io.output, io.overwrite || io.resume)?;
     let identity = provenance::signing_identity(io)?;
     let fps = frame_rate(io)?;
-    let mut source = open_input(io, matte, &mut provenance)?;
+    let mut source = open_input_with_shelf(io, matte, shelf, &mut provenance)?;
     if !(io.overwrite || io.resume) {
         check_frames_free(&io.output, source.info(), frames.as_ref())?;
     }
@@ -330,6 +344,22 @@ pub fn open_input(
     matte: Option<(&str, MatteValues)>,
     provenance: &mut Provenance,
 ) -> Result<Box<dyn retake_core::FrameSource>> {
+    open_input_with_shelf(io, matte, None, provenance)
+}
+
+/// [`open_input`], but with `shelf` a coverage matte is put on the shelf
+/// beside each frame instead of into its alpha, for an operation that
+/// takes it from there (remove): no RGBA copy of every frame.
+pub fn open_input_with_shelf(
+    io: &IoArgs,
+    matte: Option<(&str, MatteValues)>,
+    shelf: Option<&MatteShelf>,
+    provenance: &mut Provenance,
+) -> Result<Box<dyn retake_core::FrameSource>> {
+    let attach = |source, matte, offset| match shelf {
+        Some(shelf) => MattedSource::beside(source, matte, offset, shelf.clone()),
+        None => MattedSource::with_offset(source, matte, offset),
+    };
     let mut source = open_shot(io)?;
     if let Some(c) = colour::plan(io)? {
         provenance.colour = Some(c.record());
@@ -338,7 +368,7 @@ pub fn open_input(
     if let Some((path, values)) = matte {
         if values == MatteValues::Coverage && retake_ops::track::is_keyframe_list(path) {
             let matte = keyframes::tracked_matte(path, "mask", io, provenance)?;
-            return Ok(Box::new(MattedSource::new(source, matte)?));
+            return Ok(Box::new(attach(source, matte, None)?));
         }
         // Mattes are data: read them without a colour curve; a depth pass
         // from a multi-layer EXR is its Z channel.
@@ -347,11 +377,16 @@ pub fn open_input(
             MatteValues::Data => SourceOptions::pass("Z"),
         };
         let m = retake_media::open_source(path, &opts)?;
-        let (matte, role) = match values {
-            MatteValues::Coverage => (Matte::from_source(m)?, "matte"),
-            MatteValues::Data => (Matte::data_from_source(m)?, "depth"),
+        source = Box::new(match values {
+            MatteValues::Coverage => attach(source, Matte::from_source(m)?, io.mask_offset)?,
+            MatteValues::Data => {
+                MattedSource::with_offset(source, Matte::data_from_source(m)?, io.mask_offset)?
+            }
+        });
+        let role = match values {
+            MatteValues::Coverage => "matte",
+            MatteValues::Data => "depth",
         };
-        source = Box::new(MattedSource::with_offset(source, matte, io.mask_offset)?);
         provenance.inputs.push(InputRecord::new(role, path));
     }
     Ok(source)

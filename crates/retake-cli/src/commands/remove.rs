@@ -2,22 +2,25 @@
 
 use retake_core::{Error, FrameRange, Result};
 use retake_model::provenance::{InputRecord, Provenance};
-use retake_ops::matte::MatteValues;
+use retake_ops::matte::{MatteShelf, MatteValues};
 use retake_ops::remove::{ReferenceFrame, Remove, RemoveParams};
 
-use super::{open_like_input, open_shot, run_operation, OutputPlan};
+use super::{open_like_input, open_shot, run_operation_with_shelf, OutputPlan};
 use crate::args::{GlobalArgs, IoArgs, RemoveArgs};
 use crate::context::Models;
 
 pub fn run(a: &RemoveArgs, global: &GlobalArgs) -> Result<i32> {
+    crate::keep_freed_frames();
     a.params.validate()?;
     if retake_ops::track::is_keyframe_list(&a.params.mask) {
         retake_ops::track::parse_keyframes(&a.params.mask, "mask")?;
     }
     let mut record = Provenance::new("remove", &a.params);
-    let op = build(&a.params, &a.io, global, &mut record)?;
+    // The mask goes beside the frames, not into their alpha (no RGBA copy).
+    let shelf = MatteShelf::default();
+    let op = build(&a.params, &a.io, global, &shelf, &mut record)?;
     let matte = (!a.params.auto_mask()).then_some((a.params.mask.as_str(), MatteValues::Coverage));
-    run_operation(&a.io, matte, global, &op, record, |info| {
+    run_operation_with_shelf(&a.io, matte, Some(&shelf), global, &op, record, |info| {
         let mut info = info.clone();
         // The mask travels as alpha; the result is a picture without one.
         info.has_alpha = false;
@@ -35,14 +38,18 @@ fn build(
     params: &RemoveParams,
     io: &IoArgs,
     global: &GlobalArgs,
+    shelf: &MatteShelf,
     record: &mut Provenance,
 ) -> Result<Remove> {
     let mut models = Models::for_io(global, io);
     let built = retake_ops::build::remove(params, &mut || models.context())?;
     record.models.extend(built.models);
     let references = read_references(params, io, record)?;
-    let op = built.op.with_references(references);
-    long_range_pass(op, params, io)
+    let op = built
+        .op
+        .with_references(references)
+        .with_mask_shelf(shelf.clone());
+    long_range_pass(op, params, io, shelf)
 }
 
 /// With `--reach` beyond `--window`: the first pass over the shot (with its
@@ -50,7 +57,12 @@ fn build(
 /// the holes, over the frames within reach of those to render, so a chunk
 /// gets the same bits as a whole render. The output is checked first, so a
 /// render that cannot write does not wait for the pass.
-fn long_range_pass(op: Remove, params: &RemoveParams, io: &IoArgs) -> Result<Remove> {
+fn long_range_pass(
+    op: Remove,
+    params: &RemoveParams,
+    io: &IoArgs,
+    shelf: &MatteShelf,
+) -> Result<Remove> {
     if !op.reaches_beyond_window() {
         return Ok(op);
     }
@@ -60,7 +72,7 @@ fn long_range_pass(op: Remove, params: &RemoveParams, io: &IoArgs) -> Result<Rem
     // The pass reads the same inputs as the render; they are recorded once,
     // by the render.
     let mut scratch = Provenance::new("remove", params);
-    let mut source = super::open_input(io, matte, &mut scratch)?;
+    let mut source = super::open_input_with_shelf(io, matte, Some(shelf), &mut scratch)?;
     // A signal during the pass stops it like a render (its folder is
     // removed on the way out).
     let cancel = crate::signals::cancel_on_signals();
