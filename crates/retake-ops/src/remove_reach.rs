@@ -368,10 +368,44 @@ struct Band {
     pos: Chain,
     /// Its colour in the rendered frame.
     colour: Vec<[f32; 3]>,
-    /// Mean squared deviation of the band's colours from their local mean:
-    /// about the least error a smooth fill makes on this texture, so a copy
-    /// that cannot beat it is worse than the fill it would replace.
-    smooth_error: f32,
+    /// Per band pixel, the squared deviation of its colour from its local
+    /// mean: about the least error a smooth fill makes on this texture, so
+    /// a copy that cannot beat it is worse than the fill it would replace.
+    smooth_error: Vec<f32>,
+}
+
+/// A far frame aligned on the band: the offset to apply to the chain's
+/// landing points, and the band pixels that frame shows at that offset,
+/// which judge the copies near them.
+struct Aligned {
+    offset: (f32, f32),
+    /// Where each band pixel shown is (in the far frame, before the
+    /// offset), its squared mismatch after alignment and its smooth error.
+    shown: Vec<((f32, f32), f32, f32)>,
+}
+
+impl Aligned {
+    /// Whether a copy landing at `(x, y)` can be trusted: the band pixels
+    /// nearest to it match better, aligned, than a smooth fill would
+    /// there. Judged locally because part of a hole's surroundings may
+    /// move on its own (a person walking past) while the rest matches.
+    fn trusts(&self, x: f32, y: f32) -> bool {
+        let mut near: Vec<(f32, f32, f32)> = self
+            .shown
+            .iter()
+            .map(|&((bx, by), mismatch, smooth)| {
+                ((bx - x).powi(2) + (by - y).powi(2), mismatch, smooth)
+            })
+            .collect();
+        let k = MIN_BAND.min(near.len());
+        if k < near.len() {
+            near.select_nth_unstable_by(k, |a, b| a.0.total_cmp(&b.0));
+        }
+        let (mismatch, smooth) = near[..k]
+            .iter()
+            .fold((0.0, 0.0), |(m, s), &(_, mi, sm)| (m + mi, s + sm));
+        mismatch < smooth
+    }
 }
 
 impl Band {
@@ -401,23 +435,20 @@ impl Band {
         let mut band = Band {
             pos: Vec::new(),
             colour: Vec::new(),
-            smooth_error: 0.0,
+            smooth_error: Vec::new(),
         };
-        let mut deviation = 0.0f64;
         for &i in near.iter().step_by(stride) {
             let (wx, wy) = (i % ww, i / ww);
             let c = [view.rgb[i * 3], view.rgb[i * 3 + 1], view.rgb[i * 3 + 2]];
             let mean = local_mean(view, ww, wh, wx, wy);
-            deviation += (0..3)
-                .map(|k| f64::from(c[k] - mean[k]).powi(2))
-                .sum::<f64>();
+            let deviation = (0..3).map(|k| (c[k] - mean[k]).powi(2)).sum::<f32>();
+            band.smooth_error.push(deviation);
             band.pos.push(Some((
                 (wx as f32 + 0.5) / f.scale - 0.5 + f.region.x as f32,
                 (wy as f32 + 0.5) / f.scale - 0.5 + f.region.y as f32,
             )));
             band.colour.push(c);
         }
-        band.smooth_error = (deviation / band.colour.len() as f64) as f32;
         Ok(Some(band))
     }
 
@@ -436,7 +467,7 @@ impl Band {
     /// be trusted: it shows too little of the band, its best match lies on
     /// the edge of the search (more drift than it corrects), or even
     /// aligned it matches worse than a smooth fill would.
-    fn align(&self, record: &PairRecord, later: bool) -> Option<(f32, f32)> {
+    fn align(&self, record: &PairRecord, later: bool) -> Option<Aligned> {
         let tracked = self.pos.iter().flatten().count();
         let needed = MIN_BAND.max(tracked / 2);
         if tracked < needed {
@@ -446,18 +477,13 @@ impl Band {
         let mut best: Option<(f32, (i32, i32))> = None;
         for dy in -ALIGN_RADIUS..=ALIGN_RADIUS {
             for dx in -ALIGN_RADIUS..=ALIGN_RADIUS {
-                let (ox, oy) = (dx as f32 / s, dy as f32 / s);
+                let offset = (dx as f32 / s, dy as f32 / s);
                 let (mut n, mut sum, mut sq) = (0usize, [0.0f64; 3], 0.0f64);
-                for (p, c) in self.pos.iter().zip(&self.colour) {
-                    let Some((x, y)) = *p else { continue };
-                    let Some(far) = record.seen(later, x + ox, y + oy) else {
-                        continue;
-                    };
+                for (_, d) in self.differences(record, later, offset) {
                     n += 1;
                     for k in 0..3 {
-                        let d = f64::from(c[k] - far[k]);
-                        sum[k] += d;
-                        sq += d * d;
+                        sum[k] += f64::from(d[k]);
+                        sq += f64::from(d[k]).powi(2);
                     }
                 }
                 if n < needed {
@@ -472,7 +498,47 @@ impl Band {
         }
         let (residual, (dx, dy)) = best?;
         let on_edge = dx.abs() == ALIGN_RADIUS || dy.abs() == ALIGN_RADIUS;
-        (!on_edge && residual < self.smooth_error).then_some((dx as f32 / s, dy as f32 / s))
+        let smooth = self.smooth_error.iter().sum::<f32>() / self.smooth_error.len() as f32;
+        if on_edge || residual >= smooth {
+            return None;
+        }
+        let offset = (dx as f32 / s, dy as f32 / s);
+        let found: Vec<(usize, [f32; 3])> = self.differences(record, later, offset).collect();
+        let n = found.len() as f32;
+        let mut exposure = [0.0f32; 3];
+        for (_, d) in &found {
+            for k in 0..3 {
+                exposure[k] += d[k] / n;
+            }
+        }
+        let shown = found
+            .into_iter()
+            .filter_map(|(i, d)| {
+                let p = self.pos[i]?;
+                let mismatch = (0..3).map(|k| (d[k] - exposure[k]).powi(2)).sum::<f32>();
+                Some((p, mismatch, self.smooth_error[i]))
+            })
+            .collect();
+        Some(Aligned { offset, shown })
+    }
+
+    /// Per band pixel the far frame shows at `offset`: its index and its
+    /// colour in the rendered frame minus its colour there.
+    fn differences<'a>(
+        &'a self,
+        record: &'a PairRecord,
+        later: bool,
+        (ox, oy): (f32, f32),
+    ) -> impl Iterator<Item = (usize, [f32; 3])> + 'a {
+        self.pos
+            .iter()
+            .zip(&self.colour)
+            .enumerate()
+            .filter_map(move |(i, (p, c))| {
+                let (x, y) = (*p)?;
+                let far = record.seen(later, x + ox, y + oy)?;
+                Some((i, [c[0] - far[0], c[1] - far[1], c[2] - far[2]]))
+            })
     }
 }
 
@@ -547,12 +613,16 @@ pub(crate) fn search(
                 .and_then(|(x, y)| record.flow.step(later, x, y))
                 .filter(|&(x, y)| inside(x, y, w, h));
         }
-        let Some((ox, oy)) = band.align(&record, later) else {
+        let Some(aligned) = band.align(&record, later) else {
             continue;
         };
+        let (ox, oy) = aligned.offset;
         for (n, p) in pos.iter_mut().enumerate() {
             let Some((x, y)) = *p else { continue };
-            if let Some(c) = record.seen(later, x + ox, y + oy) {
+            let Some(c) = record.seen(later, x + ox, y + oy) else {
+                continue;
+            };
+            if aligned.trusts(x, y) {
                 found[n] = Some((k, c));
                 *p = None;
             }
