@@ -364,6 +364,8 @@ const MIN_BAND: usize = 16;
 /// on them: a chain's drift (flow errors accumulated over many steps)
 /// moves them as it moves the hole's pixels.
 struct Band {
+    /// Where each band pixel is in the rendered frame.
+    start: Vec<(f32, f32)>,
     /// Where each band pixel is in the frame the chain has reached.
     pos: Chain,
     /// Its colour in the rendered frame.
@@ -377,34 +379,53 @@ struct Band {
 /// A far frame aligned on the band: the offset to apply to the chain's
 /// landing points, and the band pixels that frame shows at that offset,
 /// which judge the copies near them.
+struct Shown {
+    at: (f32, f32),
+    moved: (f32, f32),
+    mismatch: f32,
+    smooth: f32,
+}
+
 struct Aligned {
     offset: (f32, f32),
-    /// Where each band pixel shown is (in the far frame, before the
-    /// offset), its squared mismatch after alignment and its smooth error.
-    shown: Vec<((f32, f32), f32, f32)>,
+    /// Each band pixel shown: where it is (in the far frame, before the
+    /// offset), how far the chain moved it from the rendered frame, its
+    /// squared mismatch after alignment and its smooth error.
+    shown: Vec<Shown>,
 }
 
 impl Aligned {
-    /// Whether a copy landing at `(x, y)` can be trusted: the band pixels
-    /// nearest to it match better, aligned, than a smooth fill would
-    /// there. Judged locally because part of a hole's surroundings may
-    /// move on its own (a person walking past) while the rest matches.
-    fn trusts(&self, x: f32, y: f32) -> bool {
-        let mut near: Vec<(f32, f32, f32)> = self
+    /// Whether a copy landing at `(x, y)` can be trusted, judged by the
+    /// band pixels nearest to it: aligned, they must match better than a
+    /// smooth fill would there, and the chain must have moved them
+    /// together (spread below a working pixel of `scale`). Where the
+    /// surroundings deform (a person walking past one side of the hole,
+    /// parallax) the flow interpolated inside the hole is a guess, and the
+    /// one offset the alignment applies cannot put the copy right.
+    fn trusts(&self, x: f32, y: f32, scale: f32) -> bool {
+        let mut near: Vec<(f32, &Shown)> = self
             .shown
             .iter()
-            .map(|&((bx, by), mismatch, smooth)| {
-                ((bx - x).powi(2) + (by - y).powi(2), mismatch, smooth)
-            })
+            .map(|b| ((b.at.0 - x).powi(2) + (b.at.1 - y).powi(2), b))
             .collect();
         let k = MIN_BAND.min(near.len());
         if k < near.len() {
             near.select_nth_unstable_by(k, |a, b| a.0.total_cmp(&b.0));
         }
-        let (mismatch, smooth) = near[..k]
+        let near = &near[..k];
+        let n = k as f32;
+        let (mismatch, smooth) = near
             .iter()
-            .fold((0.0, 0.0), |(m, s), &(_, mi, sm)| (m + mi, s + sm));
-        mismatch < smooth
+            .fold((0.0, 0.0), |(m, s), (_, b)| (m + b.mismatch, s + b.smooth));
+        let (mx, my) = near.iter().fold((0.0, 0.0), |(x, y), (_, b)| {
+            (x + b.moved.0 / n, y + b.moved.1 / n)
+        });
+        let spread = near
+            .iter()
+            .map(|(_, b)| (b.moved.0 - mx).powi(2) + (b.moved.1 - my).powi(2))
+            .sum::<f32>()
+            / n;
+        mismatch < smooth && spread * scale * scale < 1.0
     }
 }
 
@@ -433,6 +454,7 @@ impl Band {
         }
         let stride = near.len().div_ceil(BAND_POINTS);
         let mut band = Band {
+            start: Vec::new(),
             pos: Vec::new(),
             colour: Vec::new(),
             smooth_error: Vec::new(),
@@ -443,10 +465,12 @@ impl Band {
             let mean = local_mean(view, ww, wh, wx, wy);
             let deviation = (0..3).map(|k| (c[k] - mean[k]).powi(2)).sum::<f32>();
             band.smooth_error.push(deviation);
-            band.pos.push(Some((
+            let start = (
                 (wx as f32 + 0.5) / f.scale - 0.5 + f.region.x as f32,
                 (wy as f32 + 0.5) / f.scale - 0.5 + f.region.y as f32,
-            )));
+            );
+            band.start.push(start);
+            band.pos.push(Some(start));
             band.colour.push(c);
         }
         Ok(Some(band))
@@ -516,7 +540,13 @@ impl Band {
             .filter_map(|(i, d)| {
                 let p = self.pos[i]?;
                 let mismatch = (0..3).map(|k| (d[k] - exposure[k]).powi(2)).sum::<f32>();
-                Some((p, mismatch, self.smooth_error[i]))
+                let (sx, sy) = self.start[i];
+                Some(Shown {
+                    at: p,
+                    moved: (p.0 - sx, p.1 - sy),
+                    mismatch,
+                    smooth: self.smooth_error[i],
+                })
             })
             .collect();
         Some(Aligned { offset, shown })
@@ -549,8 +579,8 @@ fn local_mean(view: &View, ww: usize, wh: usize, x: usize, y: usize) -> [f32; 3]
         for xx in x.saturating_sub(2)..(x + 3).min(ww) {
             let i = yy * ww + xx;
             if view.known[i] {
-                for k in 0..3 {
-                    sum[k] += view.rgb[i * 3 + k];
+                for (s, v) in sum.iter_mut().zip(&view.rgb[i * 3..i * 3 + 3]) {
+                    *s += v;
                 }
                 n += 1.0;
             }
@@ -622,7 +652,7 @@ pub(crate) fn search(
             let Some(c) = record.seen(later, x + ox, y + oy) else {
                 continue;
             };
-            if aligned.trusts(x, y) {
+            if aligned.trusts(x, y, record.flow.scale) {
                 found[n] = Some((k, c));
                 *p = None;
             }
@@ -661,21 +691,24 @@ mod tests {
         frame < open && (16..40).contains(&x) && (14..34).contains(&y)
     }
 
+    /// Pixels a frame the flow says row `y` moves right.
+    type Drift<'a> = &'a dyn Fn(usize) -> f32;
+
     /// The stored pair `first, first + 1` of a still scene (`picture` per
-    /// frame) under the hole, whose flow says everything moves `drift`
+    /// frame) under the hole, whose flow says each row moves `drift`
     /// pixels right a frame: what a chain through a hole follows when the
     /// flow interpolated there is wrong (the scene is still).
     fn drifting_pair(
         first: i64,
         open: i64,
-        drift: f32,
+        drift: Drift,
         picture: &dyn Fn(i64, usize, usize) -> [f32; 3],
     ) -> PairRecord {
         let (w, h) = SIZE;
-        let flow = |u: f32| Flow {
+        let flow = |sign: f32| Flow {
             width: w,
             height: h,
-            u: vec![u; w * h],
+            u: (0..w * h).map(|i| sign * drift(i / w)).collect(),
             v: vec![0.0; w * h],
         };
         let view = |frame: i64| View {
@@ -695,8 +728,8 @@ mod tests {
                     height: h,
                 },
                 scale: 1.0,
-                forward: flow(drift),
-                backward: flow(-drift),
+                forward: flow(1.0),
+                backward: flow(-1.0),
                 forward_error: vec![0.0; w * h],
                 backward_error: vec![0.0; w * h],
             }),
@@ -704,10 +737,16 @@ mod tests {
         }
     }
 
-    /// Follow the hole's centre of frame 0 forward through a stored shot
-    /// whose hole opens at frame `open`, from where a window of 2 frames
-    /// left it: the first frame that shows it, and the colour taken there.
-    fn far_copy(open: i64, drift: f32, picture: &dyn Fn(i64, usize, usize) -> [f32; 3]) -> Found {
+    /// Follow the pixel `(28, y)` of frame 0 (inside the hole) forward
+    /// through a stored shot whose hole opens at frame `open`, from where
+    /// a window of 2 frames left it: the first frame that shows it, and
+    /// the colour taken there.
+    fn far_copy(
+        open: i64,
+        y: usize,
+        drift: Drift,
+        picture: &dyn Fn(i64, usize, usize) -> [f32; 3],
+    ) -> Found {
         let store = ReachStore {
             dir: tempfile::tempdir().unwrap(),
         };
@@ -717,7 +756,7 @@ mod tests {
                 .unwrap();
         }
         let radius = 2;
-        let pending = vec![Some((28.0 + radius as f32 * drift, 24.0))];
+        let pending = vec![Some((28.0 + radius as f32 * drift(y), y as f32))];
         search(&store, 0, 1, radius, open, SIZE, pending).unwrap()[0]
     }
 
@@ -725,12 +764,12 @@ mod tests {
     fn a_drifting_chain_copies_where_the_band_around_the_hole_aligns() {
         let still = |_: i64, x: usize, y: usize| texture(x, y);
         // Exact flow: the pixel itself.
-        let (k, c) = far_copy(10, 0.0, &still).expect("frame 10 shows the pixel");
+        let (k, c) = far_copy(10, 24, &|_| 0.0, &still).expect("frame 10 shows the pixel");
         assert_eq!((k, c), (10, texture(28, 24)));
         // Flow drifting 0.3 px a frame lands the chain 3 px off at frame
         // 10; the band around the hole drifted alike, so aligning on it
         // takes the pixel itself, not the one the chain landed on.
-        let (k, c) = far_copy(10, 0.3, &still).expect("frame 10 shows the pixel");
+        let (k, c) = far_copy(10, 24, &|_| 0.3, &still).expect("frame 10 shows the pixel");
         assert_eq!(k, 10);
         let error =
             |a: [f32; 3], b: [f32; 3]| (0..3).map(|i| (a[i] - b[i]).abs()).fold(0.0, f32::max);
@@ -743,7 +782,7 @@ mod tests {
         // Drift beyond what the alignment corrects (7 px at frame 10): a
         // copy would be the wrong pixel, so none is taken.
         let still = |_: i64, x: usize, y: usize| texture(x, y);
-        assert_eq!(far_copy(10, 0.7, &still), None);
+        assert_eq!(far_copy(10, 24, &|_| 0.7, &still), None);
         // The chain reaches a frame showing something else than the hole's
         // surroundings (the flow through a cut): no alignment matches it
         // better than a smooth fill would.
@@ -754,7 +793,26 @@ mod tests {
                 texture(x, y)
             }
         };
-        assert_eq!(far_copy(10, 0.0, &cut), None);
+        assert_eq!(far_copy(10, 24, &|_| 0.0, &cut), None);
+    }
+
+    #[test]
+    fn a_chain_whose_surroundings_deform_copies_nothing_wrong() {
+        // The flow says the upper half of the picture (the hole's upper
+        // half and the band above and beside it) moves 0.25 px a frame
+        // while the lower half stays: a shear no single offset undoes. A
+        // pixel of the upper half lands 2.5 px off at frame 10; whatever
+        // is copied must be the pixel itself, never the one landed on.
+        let still = |_: i64, x: usize, y: usize| texture(x, y);
+        let shear = |y: usize| if y < 24 { 0.25 } else { 0.0 };
+        for y in [16, 20, 23] {
+            if let Some((_, c)) = far_copy(10, y, &shear, &still) {
+                let error = (0..3)
+                    .map(|i| (c[i] - texture(28, y)[i]).abs())
+                    .fold(0.0, f32::max);
+                assert!(error < 1e-3, "row {y}: copied {c:?}, not the pixel itself");
+            }
+        }
     }
 
     #[test]
