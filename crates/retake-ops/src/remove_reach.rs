@@ -376,9 +376,7 @@ struct Band {
     smooth_error: Vec<f32>,
 }
 
-/// A far frame aligned on the band: the offset to apply to the chain's
-/// landing points, and the band pixels that frame shows at that offset,
-/// which judge the copies near them.
+/// A band pixel a far frame shows at the aligned offset.
 struct Shown {
     at: (f32, f32),
     moved: (f32, f32),
@@ -386,6 +384,9 @@ struct Shown {
     smooth: f32,
 }
 
+/// A far frame aligned on the band: the offset to apply to the chain's
+/// landing points, and the band pixels that frame shows at that offset,
+/// which judge the copies near them.
 struct Aligned {
     offset: (f32, f32),
     /// Each band pixel shown: where it is (in the far frame, before the
