@@ -25,6 +25,7 @@ use retake_core::error::{Error, Result};
 use retake_core::frame::Frame;
 use retake_core::io::FrameSource;
 use retake_core::window::Item;
+use retake_imageops::distance::chamfer_to_set;
 use retake_imageops::filter::resize;
 use retake_imageops::flow::{Flow, FlowParams};
 use retake_imageops::plane::Plane;
@@ -341,11 +342,271 @@ impl ReachStore {
     }
 }
 
+/// Largest drift, in working pixels, that aligning a far frame on the
+/// hole's surroundings corrects; a best match on the edge of the search
+/// means the drift is larger, and nothing is copied from that frame.
+const ALIGN_RADIUS: i32 = 4;
+
+/// Width (working pixels) of the band of known pixels around the hole
+/// that far frames are aligned on.
+const BAND: f32 = 4.5;
+
+/// Band pixels used for the alignment, at most (evenly spread): enough
+/// for a translation, and a bounded cost per far frame.
+const BAND_POINTS: usize = 256;
+
+/// Fewest band pixels a far frame must show to be judged at all.
+const MIN_BAND: usize = 16;
+
+/// The known pixels of the rendered frame around its hole, followed along
+/// the same chain of stored flows as the hole's pixels. Their colours are
+/// known in the rendered frame, so a far frame can be checked and aligned
+/// on them: a chain's drift (flow errors accumulated over many steps)
+/// moves them as it moves the hole's pixels.
+struct Band {
+    /// Where each band pixel is in the rendered frame.
+    start: Vec<(f32, f32)>,
+    /// Where each band pixel is in the frame the chain has reached.
+    pos: Chain,
+    /// Its colour in the rendered frame.
+    colour: Vec<[f32; 3]>,
+    /// Per band pixel, the squared deviation of its colour from its local
+    /// mean: about the least error a smooth fill makes on this texture, so
+    /// a copy that cannot beat it is worse than the fill it would replace.
+    smooth_error: Vec<f32>,
+}
+
+/// A band pixel a far frame shows at the aligned offset.
+struct Shown {
+    at: (f32, f32),
+    moved: (f32, f32),
+    mismatch: f32,
+    smooth: f32,
+}
+
+/// A far frame aligned on the band: the offset to apply to the chain's
+/// landing points, and the band pixels that frame shows at that offset,
+/// which judge the copies near them.
+struct Aligned {
+    offset: (f32, f32),
+    /// Each band pixel shown: where it is (in the far frame, before the
+    /// offset), how far the chain moved it from the rendered frame, its
+    /// squared mismatch after alignment and its smooth error.
+    shown: Vec<Shown>,
+}
+
+impl Aligned {
+    /// Whether a copy landing at `(x, y)` can be trusted, judged by the
+    /// band pixels nearest to it: aligned, they must match better than a
+    /// smooth fill would there, and the chain must have moved them
+    /// together (spread below a working pixel of `scale`). Where the
+    /// surroundings deform (a person walking past one side of the hole,
+    /// parallax) the flow interpolated inside the hole is a guess, and the
+    /// one offset the alignment applies cannot put the copy right.
+    fn trusts(&self, x: f32, y: f32, scale: f32) -> bool {
+        let mut near: Vec<(f32, &Shown)> = self
+            .shown
+            .iter()
+            .map(|b| ((b.at.0 - x).powi(2) + (b.at.1 - y).powi(2), b))
+            .collect();
+        let k = MIN_BAND.min(near.len());
+        if k < near.len() {
+            near.select_nth_unstable_by(k, |a, b| a.0.total_cmp(&b.0));
+        }
+        let near = &near[..k];
+        let n = k as f32;
+        let (mismatch, smooth) = near
+            .iter()
+            .fold((0.0, 0.0), |(m, s), (_, b)| (m + b.mismatch, s + b.smooth));
+        let (mx, my) = near.iter().fold((0.0, 0.0), |(x, y), (_, b)| {
+            (x + b.moved.0 / n, y + b.moved.1 / n)
+        });
+        let spread = near
+            .iter()
+            .map(|(_, b)| (b.moved.0 - mx).powi(2) + (b.moved.1 - my).powi(2))
+            .sum::<f32>()
+            / n;
+        mismatch < smooth && spread * scale * scale < 1.0
+    }
+}
+
+impl Band {
+    /// The band of frame `t`, read from a stored pair that holds `t`;
+    /// `None` when the store holds none or the hole has no known
+    /// surroundings on its crop.
+    fn of(store: &ReachStore, t: i64) -> Result<Option<Band>> {
+        let (record, later) = match store.get(t)? {
+            Some(r) => (r, false),
+            None => match store.get(t - 1)? {
+                Some(r) => (r, true),
+                None => return Ok(None),
+            },
+        };
+        let f = &record.flow;
+        let (ww, wh) = (f.forward.width, f.forward.height);
+        let view = &record.views[usize::from(later)];
+        let unknown: Vec<bool> = view.known.iter().map(|k| !k).collect();
+        let dist = chamfer_to_set(&unknown, ww, wh);
+        let near: Vec<usize> = (0..ww * wh)
+            .filter(|&i| view.known[i] && dist[i] <= BAND)
+            .collect();
+        if near.len() < MIN_BAND {
+            return Ok(None);
+        }
+        let stride = near.len().div_ceil(BAND_POINTS);
+        let mut band = Band {
+            start: Vec::new(),
+            pos: Vec::new(),
+            colour: Vec::new(),
+            smooth_error: Vec::new(),
+        };
+        for &i in near.iter().step_by(stride) {
+            let (wx, wy) = (i % ww, i / ww);
+            let c = [view.rgb[i * 3], view.rgb[i * 3 + 1], view.rgb[i * 3 + 2]];
+            let mean = local_mean(view, ww, wh, wx, wy);
+            let deviation = (0..3).map(|k| (c[k] - mean[k]).powi(2)).sum::<f32>();
+            band.smooth_error.push(deviation);
+            let start = (
+                (wx as f32 + 0.5) / f.scale - 0.5 + f.region.x as f32,
+                (wy as f32 + 0.5) / f.scale - 0.5 + f.region.y as f32,
+            );
+            band.start.push(start);
+            band.pos.push(Some(start));
+            band.colour.push(c);
+        }
+        Ok(Some(band))
+    }
+
+    /// Move the band one step along `record` (forward when `later`).
+    fn step(&mut self, record: &PairRecord, later: bool, (w, h): (usize, usize)) {
+        for p in &mut self.pos {
+            *p = p
+                .and_then(|(x, y)| record.flow.step(later, x, y))
+                .filter(|&(x, y)| inside(x, y, w, h));
+        }
+    }
+
+    /// The offset (full-frame pixels) that best aligns the frame the chain
+    /// has reached (the later or earlier frame of `record`) with the band,
+    /// after an exposure change is taken out; `None` when that frame cannot
+    /// be trusted: it shows too little of the band, its best match lies on
+    /// the edge of the search (more drift than it corrects), or even
+    /// aligned it matches worse than a smooth fill would.
+    fn align(&self, record: &PairRecord, later: bool) -> Option<Aligned> {
+        let tracked = self.pos.iter().flatten().count();
+        let needed = MIN_BAND.max(tracked / 2);
+        if tracked < needed {
+            return None;
+        }
+        let s = record.flow.scale;
+        let mut best: Option<(f32, (i32, i32))> = None;
+        for dy in -ALIGN_RADIUS..=ALIGN_RADIUS {
+            for dx in -ALIGN_RADIUS..=ALIGN_RADIUS {
+                let offset = (dx as f32 / s, dy as f32 / s);
+                let (mut n, mut sum, mut sq) = (0usize, [0.0f64; 3], 0.0f64);
+                for (_, d) in self.differences(record, later, offset) {
+                    n += 1;
+                    for k in 0..3 {
+                        sum[k] += f64::from(d[k]);
+                        sq += f64::from(d[k]).powi(2);
+                    }
+                }
+                if n < needed {
+                    continue;
+                }
+                let n = n as f64;
+                let residual = (sq / n - sum.iter().map(|v| (v / n).powi(2)).sum::<f64>()) as f32;
+                if best.is_none_or(|(r, _)| residual < r) {
+                    best = Some((residual, (dx, dy)));
+                }
+            }
+        }
+        let (residual, (dx, dy)) = best?;
+        let on_edge = dx.abs() == ALIGN_RADIUS || dy.abs() == ALIGN_RADIUS;
+        let smooth = self.smooth_error.iter().sum::<f32>() / self.smooth_error.len() as f32;
+        if on_edge || residual >= smooth {
+            return None;
+        }
+        let offset = (dx as f32 / s, dy as f32 / s);
+        let found: Vec<(usize, [f32; 3])> = self.differences(record, later, offset).collect();
+        let n = found.len() as f32;
+        let mut exposure = [0.0f32; 3];
+        for (_, d) in &found {
+            for k in 0..3 {
+                exposure[k] += d[k] / n;
+            }
+        }
+        let shown = found
+            .into_iter()
+            .filter_map(|(i, d)| {
+                let p = self.pos[i]?;
+                let mismatch = (0..3).map(|k| (d[k] - exposure[k]).powi(2)).sum::<f32>();
+                let (sx, sy) = self.start[i];
+                Some(Shown {
+                    at: p,
+                    moved: (p.0 - sx, p.1 - sy),
+                    mismatch,
+                    smooth: self.smooth_error[i],
+                })
+            })
+            .collect();
+        Some(Aligned { offset, shown })
+    }
+
+    /// Per band pixel the far frame shows at `offset`: its index and its
+    /// colour in the rendered frame minus its colour there.
+    fn differences<'a>(
+        &'a self,
+        record: &'a PairRecord,
+        later: bool,
+        (ox, oy): (f32, f32),
+    ) -> impl Iterator<Item = (usize, [f32; 3])> + 'a {
+        self.pos
+            .iter()
+            .zip(&self.colour)
+            .enumerate()
+            .filter_map(move |(i, (p, c))| {
+                let (x, y) = (*p)?;
+                let far = record.seen(later, x + ox, y + oy)?;
+                Some((i, [c[0] - far[0], c[1] - far[1], c[2] - far[2]]))
+            })
+    }
+}
+
+/// Mean colour of the known working pixels within 2 of `(x, y)`.
+fn local_mean(view: &View, ww: usize, wh: usize, x: usize, y: usize) -> [f32; 3] {
+    let (mut sum, mut n) = ([0.0f32; 3], 0.0f32);
+    for yy in y.saturating_sub(2)..(y + 3).min(wh) {
+        for xx in x.saturating_sub(2)..(x + 3).min(ww) {
+            let i = yy * ww + xx;
+            if view.known[i] {
+                for (s, v) in sum.iter_mut().zip(&view.rgb[i * 3..i * 3 + 3]) {
+                    *s += v;
+                }
+                n += 1.0;
+            }
+        }
+    }
+    sum.map(|v| v / n)
+}
+
+fn inside(x: f32, y: f32, w: usize, h: usize) -> bool {
+    x >= 0.0 && y >= 0.0 && x <= (w - 1) as f32 && y <= (h - 1) as f32
+}
+
 /// Follow points further along the chain, beyond the window: `pos` holds
 /// each pending point where the window's search left it (frame
 /// `t + dir * radius`), `None` for points not pending. Returns, per point,
 /// the first frame (distance from `t`) within `reach` that shows it and its
 /// colour there.
+///
+/// A chain through a hole follows flow that is only interpolated from the
+/// hole's border, so it drifts with distance, and a copy a few pixels off
+/// is worse than the smooth fill it replaces. So each far frame is first
+/// aligned on the known band around the rendered frame's hole, followed
+/// along the same chain ([`Band::align`]): the copy is taken at the
+/// aligned place, and a frame the band does not match (better than a
+/// smooth fill would) gives nothing.
 pub(crate) fn search(
     store: &ReachStore,
     t: i64,
@@ -356,8 +617,14 @@ pub(crate) fn search(
     mut pos: Chain,
 ) -> Result<Vec<Found>> {
     let mut found = vec![None; pos.len()];
+    if pos.iter().all(|p| p.is_none()) {
+        return Ok(found);
+    }
+    let Some(mut band) = Band::of(store, t)? else {
+        return Ok(found);
+    };
     let later = dir > 0;
-    for k in radius + 1..=reach {
+    for k in 1..=reach {
         retake_core::cancel::check()?;
         if pos.iter().all(|p| p.is_none()) {
             break;
@@ -368,18 +635,27 @@ pub(crate) fn search(
         let Some(record) = store.get(first)? else {
             break;
         };
+        band.step(&record, later, (w, h));
+        if k <= radius {
+            continue;
+        }
+        for p in pos.iter_mut() {
+            *p = p
+                .and_then(|(x, y)| record.flow.step(later, x, y))
+                .filter(|&(x, y)| inside(x, y, w, h));
+        }
+        let Some(aligned) = band.align(&record, later) else {
+            continue;
+        };
+        let (ox, oy) = aligned.offset;
         for (n, p) in pos.iter_mut().enumerate() {
             let Some((x, y)) = *p else { continue };
-            *p = None;
-            let Some((nx, ny)) = record.flow.step(later, x, y) else {
+            let Some(c) = record.seen(later, x + ox, y + oy) else {
                 continue;
             };
-            if !(nx >= 0.0 && ny >= 0.0 && nx <= (w - 1) as f32 && ny <= (h - 1) as f32) {
-                continue;
-            }
-            match record.seen(later, nx, ny) {
-                Some(c) => found[n] = Some((k, c)),
-                None => *p = Some((nx, ny)),
+            if aligned.trusts(x, y, record.flow.scale) {
+                found[n] = Some((k, c));
+                *p = None;
             }
         }
     }
@@ -389,6 +665,156 @@ pub(crate) fn search(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn texture(x: usize, y: usize) -> [f32; 3] {
+        let (x, y) = (x as f32, y as f32);
+        [
+            0.5 + 0.3 * (0.41 * x).sin() * (0.33 * y).cos(),
+            0.5 + 0.25 * (0.23 * x + 0.37 * y).sin(),
+            0.3 + 0.3 * (0.29 * x - 0.17 * y).cos(),
+        ]
+    }
+
+    /// A texture unrelated to [`texture`].
+    fn other(x: usize, y: usize) -> [f32; 3] {
+        let (x, y) = (x as f32, y as f32);
+        [
+            0.5 + 0.3 * (0.67 * y + 0.11 * x).sin(),
+            0.4 + 0.3 * (0.53 * x).cos() * (0.19 * y).sin(),
+            0.5 + 0.2 * (0.31 * x + 0.47 * y).cos(),
+        ]
+    }
+
+    const SIZE: (usize, usize) = (64, 48);
+
+    /// The still hole of frames `0..open`; frame `open` shows everything.
+    fn in_hole(frame: i64, open: i64, x: usize, y: usize) -> bool {
+        frame < open && (16..40).contains(&x) && (14..34).contains(&y)
+    }
+
+    /// Pixels a frame the flow says row `y` moves right.
+    type Drift<'a> = &'a dyn Fn(usize) -> f32;
+
+    /// The stored pair `first, first + 1` of a still scene (`picture` per
+    /// frame) under the hole, whose flow says each row moves `drift`
+    /// pixels right a frame: what a chain through a hole follows when the
+    /// flow interpolated there is wrong (the scene is still).
+    fn drifting_pair(
+        first: i64,
+        open: i64,
+        drift: Drift,
+        picture: &dyn Fn(i64, usize, usize) -> [f32; 3],
+    ) -> PairRecord {
+        let (w, h) = SIZE;
+        let flow = |sign: f32| Flow {
+            width: w,
+            height: h,
+            u: (0..w * h).map(|i| sign * drift(i / w)).collect(),
+            v: vec![0.0; w * h],
+        };
+        let view = |frame: i64| View {
+            rgb: (0..w * h)
+                .flat_map(|i| picture(frame, i % w, i / w))
+                .collect(),
+            known: (0..w * h)
+                .map(|i| !in_hole(frame, open, i % w, i / w))
+                .collect(),
+        };
+        PairRecord {
+            flow: Arc::new(PairFlow {
+                region: Rect {
+                    x: 0,
+                    y: 0,
+                    width: w,
+                    height: h,
+                },
+                scale: 1.0,
+                forward: flow(1.0),
+                backward: flow(-1.0),
+                forward_error: vec![0.0; w * h],
+                backward_error: vec![0.0; w * h],
+            }),
+            views: [view(first), view(first + 1)],
+        }
+    }
+
+    /// Follow the pixel `(28, y)` of frame 0 (inside the hole) forward
+    /// through a stored shot whose hole opens at frame `open`, from where
+    /// a window of 2 frames left it: the first frame that shows it, and
+    /// the colour taken there.
+    fn far_copy(
+        open: i64,
+        y: usize,
+        drift: Drift,
+        picture: &dyn Fn(i64, usize, usize) -> [f32; 3],
+    ) -> Found {
+        let store = ReachStore {
+            dir: tempfile::tempdir().unwrap(),
+        };
+        for first in 0..open {
+            store
+                .put(first, &drifting_pair(first, open, drift, picture))
+                .unwrap();
+        }
+        let radius = 2;
+        let pending = vec![Some((28.0 + radius as f32 * drift(y), y as f32))];
+        search(&store, 0, 1, radius, open, SIZE, pending).unwrap()[0]
+    }
+
+    #[test]
+    fn a_drifting_chain_copies_where_the_band_around_the_hole_aligns() {
+        let still = |_: i64, x: usize, y: usize| texture(x, y);
+        // Exact flow: the pixel itself.
+        let (k, c) = far_copy(10, 24, &|_| 0.0, &still).expect("frame 10 shows the pixel");
+        assert_eq!((k, c), (10, texture(28, 24)));
+        // Flow drifting 0.3 px a frame lands the chain 3 px off at frame
+        // 10; the band around the hole drifted alike, so aligning on it
+        // takes the pixel itself, not the one the chain landed on.
+        let (k, c) = far_copy(10, 24, &|_| 0.3, &still).expect("frame 10 shows the pixel");
+        assert_eq!(k, 10);
+        let error =
+            |a: [f32; 3], b: [f32; 3]| (0..3).map(|i| (a[i] - b[i]).abs()).fold(0.0, f32::max);
+        assert!(error(c, texture(28, 24)) < 1e-5, "{c:?}");
+        assert!(error(texture(31, 24), texture(28, 24)) > 0.05);
+    }
+
+    #[test]
+    fn a_far_frame_the_band_does_not_match_gives_nothing() {
+        // Drift beyond what the alignment corrects (7 px at frame 10): a
+        // copy would be the wrong pixel, so none is taken.
+        let still = |_: i64, x: usize, y: usize| texture(x, y);
+        assert_eq!(far_copy(10, 24, &|_| 0.7, &still), None);
+        // The chain reaches a frame showing something else than the hole's
+        // surroundings (the flow through a cut): no alignment matches it
+        // better than a smooth fill would.
+        let cut = |frame: i64, x: usize, y: usize| {
+            if frame >= 10 {
+                other(x, y)
+            } else {
+                texture(x, y)
+            }
+        };
+        assert_eq!(far_copy(10, 24, &|_| 0.0, &cut), None);
+    }
+
+    #[test]
+    fn a_chain_whose_surroundings_deform_copies_nothing_wrong() {
+        // The flow says the upper half of the picture (the hole's upper
+        // half and the band above and beside it) moves 0.25 px a frame
+        // while the lower half stays: a shear no single offset undoes. A
+        // pixel of the upper half lands 2.5 px off at frame 10; whatever
+        // is copied must be the pixel itself, never the one landed on.
+        let still = |_: i64, x: usize, y: usize| texture(x, y);
+        let shear = |y: usize| if y < 24 { 0.25 } else { 0.0 };
+        for y in [16, 20, 23] {
+            if let Some((_, c)) = far_copy(10, y, &shear, &still) {
+                let error = (0..3)
+                    .map(|i| (c[i] - texture(28, y)[i]).abs())
+                    .fold(0.0, f32::max);
+                assert!(error < 1e-3, "row {y}: copied {c:?}, not the pixel itself");
+            }
+        }
+    }
 
     #[test]
     fn a_record_reads_back_bit_for_bit() {
