@@ -85,6 +85,13 @@ pub fn carry(previous: &[f32], from: &Work, to: &Work, params: &FlowParams) -> C
     }
 }
 
+/// Mean difference per channel (0..1, display-encoded) between a pixel and
+/// the keyframe's pixel the long flow matches it with, at which the match
+/// is no longer believed at all: well above what light changes and
+/// compression do to one surface, below what tells an object from its
+/// background.
+const SAME_SURFACE: f32 = 0.15;
+
 /// Re-anchor a step's carried mask to the keyframe: `direct` is the
 /// keyframe's mask carried straight onto the same frame (one flow across
 /// the whole gap). Step by step, every error the snapping makes (an outline
@@ -96,14 +103,24 @@ pub fn carry(previous: &[f32], from: &Work, to: &Work, params: &FlowParams) -> C
 /// (the object deformed, the view moved on), the check fails and the
 /// step-by-step prior stands. As in Video SnapCut's combination of the
 /// previous frame's and the keyframe's evidence, only here by where each
-/// is seen rather than by a weight to choose.
-pub fn anchor(stepwise: &mut Carried, direct: &Carried) {
-    for ((p, r), d) in stepwise
+/// is seen rather than by a weight to choose. Across a long gap a smooth
+/// flow can pass the check and still be wrong (the object now stands where
+/// the keyframe showed only background), so the direct label is also
+/// believed only as far as the keyframe's colour it brings matches the
+/// frame's own ([`SAME_SURFACE`]).
+pub fn anchor(stepwise: &mut Carried, direct: &Carried, now: &Work) {
+    for (i, ((p, r), d)) in stepwise
         .prior
         .iter_mut()
         .zip(&direct.reliable)
         .zip(&direct.warped)
+        .enumerate()
     {
+        let diff: f32 = (0..3)
+            .map(|c| (now.rgb[3 * i + c] as f32 / 255.0 - direct.previous_rgb[3 * i + c]).abs())
+            .sum::<f32>()
+            / 3.0;
+        let r = r * (1.0 - diff / SAME_SURFACE).clamp(0.0, 1.0);
         *p = r * d + (1.0 - r) * *p;
     }
 }
@@ -404,6 +421,30 @@ mod tests {
         );
         let j = iou(&anchored, &truth);
         assert!(j > 0.9, "J {j}");
+    }
+
+    /// The direct label wins where the long flow is believed and brings
+    /// the frame's own colour; where it brings another colour (a wrong
+    /// match that passed the check) the step-by-step prior stands.
+    #[test]
+    fn a_direct_match_of_another_colour_is_not_believed() {
+        let (w, h) = (4, 1);
+        let now = Work::from_bytes(w, h, vec![100; 3 * w * h]);
+        let carried = |prior: f32, grey: f32| Carried {
+            prior: vec![prior; w * h],
+            warped: vec![prior; w * h],
+            previous_rgb: vec![grey; 3 * w * h],
+            reliable: vec![1.0; w * h],
+        };
+        let mut stepwise = carried(1.0, 0.0);
+        // Pixels 0-1: same colour as now; 2-3: far brighter.
+        let mut direct = carried(0.0, 100.0 / 255.0);
+        for v in &mut direct.previous_rgb[6..] {
+            *v = 0.9;
+        }
+        anchor(&mut stepwise, &direct, &now);
+        assert_eq!(&stepwise.prior[..2], &[0.0, 0.0]);
+        assert_eq!(&stepwise.prior[2..], &[1.0, 1.0]);
     }
 
     fn uniform(w: usize, h: usize, u: f32, v: f32) -> Flow {

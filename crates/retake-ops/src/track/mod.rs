@@ -105,7 +105,7 @@ pub fn step(
     let mut carried = carry::carry(previous, from, to, flow);
     if let Some((key_work, key_mask)) = anchor {
         let direct = carry::carry(key_mask, key_work, to, flow);
-        carry::anchor(&mut carried, &direct);
+        carry::anchor(&mut carried, &direct, to);
     }
     let local = LocalColour::learn(&carried, to);
     snap::snap(&carried.prior, to, model, Some(&local))
