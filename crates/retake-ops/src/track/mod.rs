@@ -4,7 +4,9 @@
 //! ([`carry::carry`], [`snap::snap`]), re-anchored at every keyframe, and the two
 //! directions are blended between keyframes by distance (the nearer
 //! keyframe counts more). Before the first keyframe only the backward
-//! direction exists, after the last only the forward one.
+//! direction exists, after the last only the forward one. Every step is
+//! also re-anchored to its pass's keyframe ([`step`], [`carry::anchor`]),
+//! so an error made on one step is not carried on to every later frame.
 //!
 //! The shot is cut at its keyframes into stretches, and a frame's mask
 //! depends only on its own stretch (the keyframes at its ends and the
