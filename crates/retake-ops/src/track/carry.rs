@@ -85,6 +85,46 @@ pub fn carry(previous: &[f32], from: &Work, to: &Work, params: &FlowParams) -> C
     }
 }
 
+/// Mean difference per channel (0..1, display-encoded) between a pixel and
+/// the keyframe's pixel the long flow matches it with, at which the match
+/// is no longer believed at all: well above what light changes and
+/// compression do to one surface, below what tells an object from its
+/// background.
+const SAME_SURFACE: f32 = 0.15;
+
+/// Re-anchor a step's carried mask to the keyframe: `direct` is the
+/// keyframe's mask carried straight onto the same frame (one flow across
+/// the whole gap). Step by step, every error the snapping makes (an outline
+/// that crept into a look-alike background, a piece lost behind an
+/// occluder) is carried on to every later frame; the direct carry has made
+/// none of them, so wherever it is believed (the forward-backward check
+/// passes across the gap: the same surface is seen in the keyframe and
+/// here), its label wins. Where the scene changed too much for one flow
+/// (the object deformed, the view moved on), the check fails and the
+/// step-by-step prior stands. As in Video SnapCut's combination of the
+/// previous frame's and the keyframe's evidence, only here by where each
+/// is seen rather than by a weight to choose. Across a long gap a smooth
+/// flow can pass the check and still be wrong (the object now stands where
+/// the keyframe showed only background), so the direct label is also
+/// believed only as far as the keyframe's colour it brings matches the
+/// frame's own ([`SAME_SURFACE`]).
+pub fn anchor(stepwise: &mut Carried, direct: &Carried, now: &Work) {
+    for (i, ((p, r), d)) in stepwise
+        .prior
+        .iter_mut()
+        .zip(&direct.reliable)
+        .zip(&direct.warped)
+        .enumerate()
+    {
+        let diff: f32 = (0..3)
+            .map(|c| (now.rgb[3 * i + c] as f32 / 255.0 - direct.previous_rgb[3 * i + c]).abs())
+            .sum::<f32>()
+            / 3.0;
+        let r = r * (1.0 - diff / SAME_SURFACE).clamp(0.0, 1.0);
+        *p = r * d + (1.0 - r) * *p;
+    }
+}
+
 /// Classify each pixel of the new frame by following `back` (new frame to
 /// previous) and then `forth` (previous to new): seen in both when that
 /// returns to the start, within a tolerance that grows with the motion as
@@ -187,10 +227,23 @@ mod tests {
     /// A dark square at `(sx, sy)` on a light background that stays still,
     /// textured without a period (so the flow has one right answer).
     fn scene(w: usize, h: usize, sx: usize, sy: usize, side: usize) -> Work {
+        scene_with(w, h, sx, sy, side, |_, _| false)
+    }
+
+    /// [`scene`] with still background pixels as dark as the square
+    /// where `dark` says (a look-alike).
+    fn scene_with(
+        w: usize,
+        h: usize,
+        sx: usize,
+        sy: usize,
+        side: usize,
+        dark: impl Fn(usize, usize) -> bool,
+    ) -> Work {
         let mut f = Frame::filled(0, w, h, 3, 0.0);
         for y in 0..h {
             for x in 0..w {
-                let inside = x >= sx && x < sx + side && y >= sy && y < sy + side;
+                let inside = (x >= sx && x < sx + side && y >= sy && y < sy + side) || dark(x, y);
                 let (fx, fy) = (x as f32, y as f32);
                 let t = 0.5
                     + 0.2 * (0.21 * fx).sin() * (0.17 * fy).cos()
@@ -304,6 +357,94 @@ mod tests {
             .map(|i| mask[i])
             .sum();
         assert!(trail < 10.0, "{trail} px of the uncovered trail kept");
+    }
+
+    /// A dark square moves right 2 px a frame over a still background
+    /// with a dark look-alike strip just below its path; the step-by-step
+    /// mask at frame 1 has leaked into the strip (as the look-alike would
+    /// lure it). Carried step by step the leak is kept for good (the flow
+    /// carries it as reliably as the object, and its colour is the
+    /// object's); re-anchored to the keyframe every step, it is gone and
+    /// the square's shape is recovered.
+    #[test]
+    fn re_anchoring_to_the_keyframe_removes_a_carried_leak() {
+        let (w, h, side) = (96, 64, 20);
+        let params = FlowParams::default();
+        let leak = |i: usize| (12..60).contains(&(i % w)) && (44..52).contains(&(i / w));
+        let frame = |sx: usize| scene_with(w, h, sx, 22, side, |x, y| leak(y * w + x));
+        let key = frame(10);
+        let key_mask = square(w, h, 10, 22, side);
+        let model = ColourModel::learn(&key, &key_mask);
+        let leaky: Vec<f32> = square(w, h, 12, 22, side)
+            .iter()
+            .enumerate()
+            .map(|(i, m)| {
+                let (x, y) = (i % w, i / w);
+                let bridge = (12..32).contains(&x) && (42..44).contains(&y);
+                if leak(i) || bridge {
+                    1.0
+                } else {
+                    *m
+                }
+            })
+            .collect();
+        let run = |anchored: bool| {
+            let mut previous = frame(12);
+            let mut mask = leaky.clone();
+            for step in 2..=6 {
+                let work = frame(10 + 2 * step);
+                let anchor = anchored.then_some((&key, key_mask.as_slice()));
+                mask = crate::track::step(&mask, &previous, &work, anchor, model.as_ref(), &params);
+                previous = work;
+            }
+            mask
+        };
+        // The leak, away from the square's own pixels.
+        let kept = |m: &[f32]| {
+            (0..w * h)
+                .filter(|i| leak(*i))
+                .filter(|i| m[*i] >= 0.5)
+                .count()
+        };
+        let truth = square(w, h, 22, 22, side);
+        let stepwise = run(false);
+        assert!(
+            kept(&stepwise) >= 150,
+            "the test's leak did not survive step by step: {} px",
+            kept(&stepwise)
+        );
+        let anchored = run(true);
+        assert!(
+            kept(&anchored) <= 10,
+            "{} px of the leak kept",
+            kept(&anchored)
+        );
+        let j = iou(&anchored, &truth);
+        assert!(j > 0.9, "J {j}");
+    }
+
+    /// The direct label wins where the long flow is believed and brings
+    /// the frame's own colour; where it brings another colour (a wrong
+    /// match that passed the check) the step-by-step prior stands.
+    #[test]
+    fn a_direct_match_of_another_colour_is_not_believed() {
+        let (w, h) = (4, 1);
+        let now = Work::from_bytes(w, h, vec![100; 3 * w * h]);
+        let carried = |prior: f32, grey: f32| Carried {
+            prior: vec![prior; w * h],
+            warped: vec![prior; w * h],
+            previous_rgb: vec![grey; 3 * w * h],
+            reliable: vec![1.0; w * h],
+        };
+        let mut stepwise = carried(1.0, 0.0);
+        // Pixels 0-1: same colour as now; 2-3: far brighter.
+        let mut direct = carried(0.0, 100.0 / 255.0);
+        for v in &mut direct.previous_rgb[6..] {
+            *v = 0.9;
+        }
+        anchor(&mut stepwise, &direct, &now);
+        assert_eq!(&stepwise.prior[..2], &[0.0, 0.0]);
+        assert_eq!(&stepwise.prior[2..], &[1.0, 1.0]);
     }
 
     fn uniform(w: usize, h: usize, u: f32, v: f32) -> Flow {

@@ -4,7 +4,9 @@
 //! ([`carry::carry`], [`snap::snap`]), re-anchored at every keyframe, and the two
 //! directions are blended between keyframes by distance (the nearer
 //! keyframe counts more). Before the first keyframe only the backward
-//! direction exists, after the last only the forward one.
+//! direction exists, after the last only the forward one. Every step is
+//! also re-anchored to its pass's keyframe ([`step`], [`carry::anchor`]),
+//! so an error made on one step is not carried on to every later frame.
 //!
 //! The shot is cut at its keyframes into stretches, and a frame's mask
 //! depends only on its own stretch (the keyframes at its ends and the
@@ -40,7 +42,7 @@ use retake_imageops::flow::FlowParams;
 use retake_imageops::plane::Plane;
 
 use local::LocalColour;
-use snap::{ColourModel, Work};
+pub use snap::{ColourModel, Work};
 pub use spec::{is_keyframe_list, keyframes_text, parse_keyframes, KeyBox, KeySpec, KeyframeSpec};
 use store::Store;
 
@@ -88,6 +90,27 @@ impl Operation for MatteOutput {
             data: f.data.chunks_exact(4).map(|p| p[3]).collect(),
         }))
     }
+}
+
+/// One tracking step: `previous` (the mask of `from`) carried onto `to`,
+/// re-anchored to the keyframe (`anchor`: its picture and mask, when `from`
+/// is not the keyframe itself; see [`carry::anchor`]), then snapped to
+/// the picture. The forward and the backward pass both take it.
+pub fn step(
+    previous: &[f32],
+    from: &Work,
+    to: &Work,
+    anchor: Option<(&Work, &[f32])>,
+    model: Option<&ColourModel>,
+    flow: &FlowParams,
+) -> Vec<f32> {
+    let mut carried = carry::carry(previous, from, to, flow);
+    if let Some((key_work, key_mask)) = anchor {
+        let direct = carry::carry(key_mask, key_work, to, flow);
+        carry::anchor(&mut carried, &direct, to);
+    }
+    let local = LocalColour::learn(&carried, to);
+    snap::snap(&carried.prior, to, model, Some(&local))
 }
 
 /// Long side of the picture the tracker works on: flow and colour models
@@ -342,6 +365,8 @@ impl Tracker {
         // Forward: from the keyframe at the start, if there is one.
         let mut previous: Option<(Work, Vec<f32>)> = None;
         let mut model: Option<ColourModel> = None;
+        // The keyframe's picture and mask, for re-anchoring every step.
+        let mut anchor: Option<(Work, Vec<f32>)> = None;
         let mut t = s.first;
         let mut last = s.first;
         loop {
@@ -366,12 +391,23 @@ impl Tracker {
                     None => {
                         let m = self.key_mask(t, &work);
                         model = ColourModel::learn(&work, &m);
+                        anchor = Some((work.clone(), m.clone()));
                         m
                     }
                     Some((prev_work, prev_mask)) => {
-                        let carried = carry::carry(&prev_mask, &prev_work, &work, &self.flow);
-                        let local = LocalColour::learn(&carried, &work);
-                        snap::snap(&carried.prior, &work, model.as_ref(), Some(&local))
+                        // The step from the keyframe itself needs no anchor.
+                        let anchor = anchor
+                            .as_ref()
+                            .filter(|_| t > s.first + 1)
+                            .map(|(w, m)| (w, m.as_slice()));
+                        step(
+                            &prev_mask,
+                            &prev_work,
+                            &work,
+                            anchor,
+                            model.as_ref(),
+                            &self.flow,
+                        )
                     }
                 };
                 self.store.put_mask(t, &mask)?;
@@ -391,6 +427,7 @@ impl Tracker {
             let end_work = self.store.work(last)?;
             let mut mask = self.key_mask(last, &end_work);
             let model = ColourModel::learn(&end_work, &mask);
+            let anchor = (end_work.clone(), mask.clone());
             let mut next_work = end_work;
             let stop = if s.starts_at_key {
                 s.first + 1
@@ -401,9 +438,8 @@ impl Tracker {
             for t in (stop..last).rev() {
                 self.check_cancel()?;
                 let work = self.store.work(t)?;
-                let carried = carry::carry(&mask, &next_work, &work, &self.flow);
-                let local = LocalColour::learn(&carried, &work);
-                mask = snap::snap(&carried.prior, &work, model.as_ref(), Some(&local));
+                let direct = (t + 1 < last).then_some((&anchor.0, anchor.1.as_slice()));
+                mask = step(&mask, &next_work, &work, direct, model.as_ref(), &self.flow);
                 if s.starts_at_key {
                     let forward = self.store.mask(t)?;
                     let wb = (t - s.first) as f32 / span;

@@ -18,6 +18,7 @@ use super::spec::KeyBox;
 /// quantised to 8 bits: colour models and flow behave better on perceptual
 /// values, and the quantised picture is what the tracker keeps on disk, so
 /// the forward and the backward pass see exactly the same data.
+#[derive(Clone)]
 pub struct Work {
     pub width: usize,
     pub height: usize,
