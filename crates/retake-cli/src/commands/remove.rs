@@ -22,7 +22,7 @@ pub fn run(a: &RemoveArgs, global: &GlobalArgs) -> Result<i32> {
     let matte = (!a.params.auto_mask()).then_some((a.params.mask.as_str(), MatteValues::Coverage));
     run_operation_with_shelf(&a.io, matte, Some(&shelf), global, &op, record, |info| {
         let mut info = info.clone();
-        // The mask travels as alpha; the result is a picture without one.
+        // The result is a picture without alpha, whatever the source carries.
         info.has_alpha = false;
         OutputPlan {
             info,
