@@ -816,15 +816,19 @@ impl Operation for Remove {
         let f = &centre.frame;
         let (w, h) = (f.width, f.height);
         let t = f.index;
-        let mut out = Frame::from_data(t, w, h, 3, {
-            let mut d = retake_core::frame::recycled_buffer(w * h * 3);
-            for (o, p) in d.chunks_exact_mut(3).zip(f.data.chunks_exact(f.channels)) {
-                o.copy_from_slice(&p[..3]);
-            }
-            d
-        })?;
+        // The output starts as the frame's own colours; made only once the
+        // fill is done, so it is not held beside the fill's scratch.
+        let frame_colours = || {
+            Frame::from_data(t, w, h, 3, {
+                let mut d = retake_core::frame::recycled_buffer(w * h * 3);
+                for (o, p) in d.chunks_exact_mut(3).zip(f.data.chunks_exact(f.channels)) {
+                    o.copy_from_slice(&p[..3]);
+                }
+                d
+            })
+        };
         let Some(bbox) = centre.analysis.bbox else {
-            return Ok(Arc::new(out));
+            return Ok(Arc::new(frame_colours()?));
         };
         let radius = self.params.window as i64;
         // The window's items by frame number.
@@ -840,11 +844,13 @@ impl Operation for Remove {
         let local_hole: Vec<bool> = (0..rw * rh)
             .map(|i| centre.analysis.hole[(region.y + i / rw) * w + region.x + i % rw])
             .collect();
-        let outside = chamfer_to_set(&local_hole, rw, rh);
         // Pixels to follow through time: the hole and its rim.
-        let wanted: Vec<usize> = (0..rw * rh)
-            .filter(|&i| local_hole[i] || outside[i] <= RIM as f32 + 0.5)
-            .collect();
+        let wanted: Vec<usize> = {
+            let outside = chamfer_to_set(&local_hole, rw, rh);
+            (0..rw * rh)
+                .filter(|&i| local_hole[i] || outside[i] <= RIM as f32 + 0.5)
+                .collect()
+        };
 
         // 1. Follow each pixel forward and backward until a frame shows it.
         let mut fill = vec![0.0f32; rw * rh * 3];
@@ -1007,43 +1013,51 @@ impl Operation for Remove {
                 got[i] = 1.0;
             }
         }
+        // What each pixel was found as is in `fill` now; freed before the
+        // fills below allocate theirs.
+        drop((found, painted));
 
-        // 2. Colour correction: the mismatch on the rim, spread over the hole.
-        let mut rim_values = vec![0.0f32; rw * rh * 3];
-        let mut rim_unknown = vec![true; rw * rh];
-        let mut any_rim = false;
-        for &i in &wanted {
-            if !local_hole[i] && got[i] > 0.0 {
-                let p = ((region.y + i / rw) * w + region.x + i % rw) * f.channels;
-                let diff: Vec<f32> = (0..3).map(|c| f.data[p + c] - fill[i * 3 + c]).collect();
-                // Exposure drift is small; a large mismatch means the rim
-                // pixel was followed to something else (a mover), so it
-                // says nothing about colour and is left out.
-                let level = (0..3).map(|c| f.data[p + c].abs()).fold(0.0f32, f32::max);
-                if diff.iter().all(|d| d.abs() <= 0.1 + 0.15 * level) {
-                    rim_values[i * 3..i * 3 + 3].copy_from_slice(&diff);
-                    rim_unknown[i] = false;
-                    any_rim = true;
-                }
-            }
-        }
-        // The rim's mismatch carried into the hole by a membrane (only
-        // where a hole pixel took a colour from another frame).
+        // 2. Colour correction: the mismatch on the rim, spread over the
+        //    hole by a membrane (only where a hole pixel took a colour
+        //    from another frame). Its planes are made only when it runs.
         let corrected =
             self.colour_correction && (0..rw * rh).any(|i| local_hole[i] && got[i] > 0.0);
-        let correction = if any_rim && corrected {
-            let mut image = HoleImage {
-                width: rw,
-                height: rh,
-                rgb: rim_values,
-                hole: rim_unknown,
-            };
-            Membrane.fill(&mut image)?;
-            Some(image.rgb)
+        let correction = if corrected {
+            let mut rim_values = vec![0.0f32; rw * rh * 3];
+            let mut rim_unknown = vec![true; rw * rh];
+            let mut any_rim = false;
+            for &i in &wanted {
+                if !local_hole[i] && got[i] > 0.0 {
+                    let p = ((region.y + i / rw) * w + region.x + i % rw) * f.channels;
+                    let diff: Vec<f32> = (0..3).map(|c| f.data[p + c] - fill[i * 3 + c]).collect();
+                    // Exposure drift is small; a large mismatch means the
+                    // rim pixel was followed to something else (a mover),
+                    // so it says nothing about colour and is left out.
+                    let level = (0..3).map(|c| f.data[p + c].abs()).fold(0.0f32, f32::max);
+                    if diff.iter().all(|d| d.abs() <= 0.1 + 0.15 * level) {
+                        rim_values[i * 3..i * 3 + 3].copy_from_slice(&diff);
+                        rim_unknown[i] = false;
+                        any_rim = true;
+                    }
+                }
+            }
+            if any_rim {
+                let mut image = HoleImage {
+                    width: rw,
+                    height: rh,
+                    rgb: rim_values,
+                    hole: rim_unknown,
+                };
+                Membrane.fill(&mut image)?;
+                Some(image.rgb)
+            } else {
+                None
+            }
         } else {
             None
         };
-        if let Some(corr) = &correction {
+        drop(wanted);
+        if let Some(corr) = correction {
             for i in 0..rw * rh {
                 if local_hole[i] && got[i] > 0.0 {
                     for c in 0..3 {
@@ -1127,8 +1141,9 @@ impl Operation for Remove {
             for &i in &unfilled {
                 image.hole[i] = true;
             }
-            let context = grow_image(f, &image, region, 16.max(rw.max(rh) / 2));
-            let (mut big, inner) = context;
+            let (mut big, inner) = grow_image(f, &image, region, 16.max(rw.max(rh) / 2));
+            // `big` holds all of it now: freed before the fill's scratch.
+            drop(image);
             self.spatial.fill(&mut big)?;
             for &i in &unfilled {
                 let (x, y) = (i % rw + inner.x, i / rw + inner.y);
@@ -1138,6 +1153,7 @@ impl Operation for Remove {
         }
 
         // 5. Composite with an inward feather.
+        let mut out = frame_colours()?;
         let inside = chamfer_to_unset(&local_hole, rw, rh);
         let feather = self.params.feather as f32;
         for i in 0..rw * rh {
