@@ -1124,30 +1124,21 @@ impl Operation for Remove {
         // 4. Anything still empty (the flow could not reach an anchor): a
         //    spatial fill of this frame, around what is filled already.
         if !unfilled.is_empty() {
-            let mut image = HoleImage {
-                width: rw,
-                height: rh,
-                rgb: vec![0.0; rw * rh * 3],
-                hole: vec![false; rw * rh],
-            };
-            for i in 0..rw * rh {
-                if local_hole[i] && got[i] > 0.0 {
-                    image.rgb[i * 3..i * 3 + 3].copy_from_slice(&fill[i * 3..i * 3 + 3]);
-                } else {
-                    let p = ((region.y + i / rw) * w + region.x + i % rw) * f.channels;
-                    image.rgb[i * 3..i * 3 + 3].copy_from_slice(&f.data[p..p + 3]);
-                }
+            let (mut big, inner) = grow_image(f, region, 16.max(rw.max(rh) / 2));
+            // The work region inside it: what other frames gave the hole,
+            // and the hole that is left (the rest is the frame already).
+            let bw = big.width;
+            let at = |i: usize| (i / rw + inner.y) * bw + i % rw + inner.x;
+            for i in (0..rw * rh).filter(|&i| local_hole[i] && got[i] > 0.0) {
+                let j = at(i);
+                big.rgb[j * 3..j * 3 + 3].copy_from_slice(&fill[i * 3..i * 3 + 3]);
             }
             for &i in &unfilled {
-                image.hole[i] = true;
+                big.hole[at(i)] = true;
             }
-            let (mut big, inner) = grow_image(f, &image, region, 16.max(rw.max(rh) / 2));
-            // `big` holds all of it now: freed before the fill's scratch.
-            drop(image);
             self.spatial.fill(&mut big)?;
             for &i in &unfilled {
-                let (x, y) = (i % rw + inner.x, i / rw + inner.y);
-                let j = y * big.width + x;
+                let j = at(i);
                 fill[i * 3..i * 3 + 3].copy_from_slice(&big.rgb[j * 3..j * 3 + 3]);
             }
         }
@@ -1175,10 +1166,11 @@ impl Operation for Remove {
     }
 }
 
-/// The work region's picture embedded in a larger crop of the frame, so a
-/// spatial fill has texture around it to copy from; returns the crop and
-/// where the work region sits inside it.
-fn grow_image(f: &Frame, image: &HoleImage, region: Rect, margin: usize) -> (HoleImage, Rect) {
+/// The frame around the work region `region`, grown by `margin`, so a
+/// spatial fill has texture around it to copy from; returns the crop (no
+/// hole yet) and where the work region sits inside it. The caller writes
+/// the region's own values in place: no second copy of the region.
+fn grow_image(f: &Frame, region: Rect, margin: usize) -> (HoleImage, Rect) {
     let big = grow(region, margin, f.width, f.height);
     let mut out = HoleImage {
         width: big.width,
@@ -1192,20 +1184,11 @@ fn grow_image(f: &Frame, image: &HoleImage, region: Rect, margin: usize) -> (Hol
             out.rgb.extend_from_slice(&p[..3]);
         }
     }
-    let (ox, oy) = (region.x - big.x, region.y - big.y);
-    for y in 0..region.height {
-        for x in 0..region.width {
-            let i = y * region.width + x;
-            let j = (y + oy) * big.width + x + ox;
-            out.rgb[j * 3..j * 3 + 3].copy_from_slice(&image.rgb[i * 3..i * 3 + 3]);
-            out.hole[j] = image.hole[i];
-        }
-    }
     (
         out,
         Rect {
-            x: ox,
-            y: oy,
+            x: region.x - big.x,
+            y: region.y - big.y,
             width: region.width,
             height: region.height,
         },
