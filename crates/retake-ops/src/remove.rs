@@ -816,15 +816,19 @@ impl Operation for Remove {
         let f = &centre.frame;
         let (w, h) = (f.width, f.height);
         let t = f.index;
-        let mut out = Frame::from_data(t, w, h, 3, {
-            let mut d = retake_core::frame::recycled_buffer(w * h * 3);
-            for (o, p) in d.chunks_exact_mut(3).zip(f.data.chunks_exact(f.channels)) {
-                o.copy_from_slice(&p[..3]);
-            }
-            d
-        })?;
+        // The output starts as the frame's own colours; made only once the
+        // fill is done, so it is not held beside the fill's scratch.
+        let frame_colours = || {
+            Frame::from_data(t, w, h, 3, {
+                let mut d = retake_core::frame::recycled_buffer(w * h * 3);
+                for (o, p) in d.chunks_exact_mut(3).zip(f.data.chunks_exact(f.channels)) {
+                    o.copy_from_slice(&p[..3]);
+                }
+                d
+            })
+        };
         let Some(bbox) = centre.analysis.bbox else {
-            return Ok(Arc::new(out));
+            return Ok(Arc::new(frame_colours()?));
         };
         let radius = self.params.window as i64;
         // The window's items by frame number.
@@ -840,11 +844,13 @@ impl Operation for Remove {
         let local_hole: Vec<bool> = (0..rw * rh)
             .map(|i| centre.analysis.hole[(region.y + i / rw) * w + region.x + i % rw])
             .collect();
-        let outside = chamfer_to_set(&local_hole, rw, rh);
         // Pixels to follow through time: the hole and its rim.
-        let wanted: Vec<usize> = (0..rw * rh)
-            .filter(|&i| local_hole[i] || outside[i] <= RIM as f32 + 0.5)
-            .collect();
+        let wanted: Vec<usize> = {
+            let outside = chamfer_to_set(&local_hole, rw, rh);
+            (0..rw * rh)
+                .filter(|&i| local_hole[i] || outside[i] <= RIM as f32 + 0.5)
+                .collect()
+        };
 
         // 1. Follow each pixel forward and backward until a frame shows it.
         let mut fill = vec![0.0f32; rw * rh * 3];
@@ -1007,43 +1013,51 @@ impl Operation for Remove {
                 got[i] = 1.0;
             }
         }
+        // What each pixel was found as is in `fill` now; freed before the
+        // fills below allocate theirs.
+        drop((found, painted));
 
-        // 2. Colour correction: the mismatch on the rim, spread over the hole.
-        let mut rim_values = vec![0.0f32; rw * rh * 3];
-        let mut rim_unknown = vec![true; rw * rh];
-        let mut any_rim = false;
-        for &i in &wanted {
-            if !local_hole[i] && got[i] > 0.0 {
-                let p = ((region.y + i / rw) * w + region.x + i % rw) * f.channels;
-                let diff: Vec<f32> = (0..3).map(|c| f.data[p + c] - fill[i * 3 + c]).collect();
-                // Exposure drift is small; a large mismatch means the rim
-                // pixel was followed to something else (a mover), so it
-                // says nothing about colour and is left out.
-                let level = (0..3).map(|c| f.data[p + c].abs()).fold(0.0f32, f32::max);
-                if diff.iter().all(|d| d.abs() <= 0.1 + 0.15 * level) {
-                    rim_values[i * 3..i * 3 + 3].copy_from_slice(&diff);
-                    rim_unknown[i] = false;
-                    any_rim = true;
-                }
-            }
-        }
-        // The rim's mismatch carried into the hole by a membrane (only
-        // where a hole pixel took a colour from another frame).
+        // 2. Colour correction: the mismatch on the rim, spread over the
+        //    hole by a membrane (only where a hole pixel took a colour
+        //    from another frame). Its planes are made only when it runs.
         let corrected =
             self.colour_correction && (0..rw * rh).any(|i| local_hole[i] && got[i] > 0.0);
-        let correction = if any_rim && corrected {
-            let mut image = HoleImage {
-                width: rw,
-                height: rh,
-                rgb: rim_values,
-                hole: rim_unknown,
-            };
-            Membrane.fill(&mut image)?;
-            Some(image.rgb)
+        let correction = if corrected {
+            let mut rim_values = vec![0.0f32; rw * rh * 3];
+            let mut rim_unknown = vec![true; rw * rh];
+            let mut any_rim = false;
+            for &i in &wanted {
+                if !local_hole[i] && got[i] > 0.0 {
+                    let p = ((region.y + i / rw) * w + region.x + i % rw) * f.channels;
+                    let diff: Vec<f32> = (0..3).map(|c| f.data[p + c] - fill[i * 3 + c]).collect();
+                    // Exposure drift is small; a large mismatch means the
+                    // rim pixel was followed to something else (a mover),
+                    // so it says nothing about colour and is left out.
+                    let level = (0..3).map(|c| f.data[p + c].abs()).fold(0.0f32, f32::max);
+                    if diff.iter().all(|d| d.abs() <= 0.1 + 0.15 * level) {
+                        rim_values[i * 3..i * 3 + 3].copy_from_slice(&diff);
+                        rim_unknown[i] = false;
+                        any_rim = true;
+                    }
+                }
+            }
+            if any_rim {
+                let mut image = HoleImage {
+                    width: rw,
+                    height: rh,
+                    rgb: rim_values,
+                    hole: rim_unknown,
+                };
+                Membrane.fill(&mut image)?;
+                Some(image.rgb)
+            } else {
+                None
+            }
         } else {
             None
         };
-        if let Some(corr) = &correction {
+        drop(wanted);
+        if let Some(corr) = correction {
             for i in 0..rw * rh {
                 if local_hole[i] && got[i] > 0.0 {
                     for c in 0..3 {
@@ -1110,34 +1124,27 @@ impl Operation for Remove {
         // 4. Anything still empty (the flow could not reach an anchor): a
         //    spatial fill of this frame, around what is filled already.
         if !unfilled.is_empty() {
-            let mut image = HoleImage {
-                width: rw,
-                height: rh,
-                rgb: vec![0.0; rw * rh * 3],
-                hole: vec![false; rw * rh],
-            };
-            for i in 0..rw * rh {
-                if local_hole[i] && got[i] > 0.0 {
-                    image.rgb[i * 3..i * 3 + 3].copy_from_slice(&fill[i * 3..i * 3 + 3]);
-                } else {
-                    let p = ((region.y + i / rw) * w + region.x + i % rw) * f.channels;
-                    image.rgb[i * 3..i * 3 + 3].copy_from_slice(&f.data[p..p + 3]);
-                }
+            let (mut big, inner) = grow_image(f, region, 16.max(rw.max(rh) / 2));
+            // The work region inside it: what other frames gave the hole,
+            // and the hole that is left (the rest is the frame already).
+            let bw = big.width;
+            let at = |i: usize| (i / rw + inner.y) * bw + i % rw + inner.x;
+            for i in (0..rw * rh).filter(|&i| local_hole[i] && got[i] > 0.0) {
+                let j = at(i);
+                big.rgb[j * 3..j * 3 + 3].copy_from_slice(&fill[i * 3..i * 3 + 3]);
             }
             for &i in &unfilled {
-                image.hole[i] = true;
+                big.hole[at(i)] = true;
             }
-            let context = grow_image(f, &image, region, 16.max(rw.max(rh) / 2));
-            let (mut big, inner) = context;
             self.spatial.fill(&mut big)?;
             for &i in &unfilled {
-                let (x, y) = (i % rw + inner.x, i / rw + inner.y);
-                let j = y * big.width + x;
+                let j = at(i);
                 fill[i * 3..i * 3 + 3].copy_from_slice(&big.rgb[j * 3..j * 3 + 3]);
             }
         }
 
         // 5. Composite with an inward feather.
+        let mut out = frame_colours()?;
         let inside = chamfer_to_unset(&local_hole, rw, rh);
         let feather = self.params.feather as f32;
         for i in 0..rw * rh {
@@ -1159,10 +1166,11 @@ impl Operation for Remove {
     }
 }
 
-/// The work region's picture embedded in a larger crop of the frame, so a
-/// spatial fill has texture around it to copy from; returns the crop and
-/// where the work region sits inside it.
-fn grow_image(f: &Frame, image: &HoleImage, region: Rect, margin: usize) -> (HoleImage, Rect) {
+/// The frame around the work region `region`, grown by `margin`, so a
+/// spatial fill has texture around it to copy from; returns the crop (no
+/// hole yet) and where the work region sits inside it. The caller writes
+/// the region's own values in place: no second copy of the region.
+fn grow_image(f: &Frame, region: Rect, margin: usize) -> (HoleImage, Rect) {
     let big = grow(region, margin, f.width, f.height);
     let mut out = HoleImage {
         width: big.width,
@@ -1176,20 +1184,11 @@ fn grow_image(f: &Frame, image: &HoleImage, region: Rect, margin: usize) -> (Hol
             out.rgb.extend_from_slice(&p[..3]);
         }
     }
-    let (ox, oy) = (region.x - big.x, region.y - big.y);
-    for y in 0..region.height {
-        for x in 0..region.width {
-            let i = y * region.width + x;
-            let j = (y + oy) * big.width + x + ox;
-            out.rgb[j * 3..j * 3 + 3].copy_from_slice(&image.rgb[i * 3..i * 3 + 3]);
-            out.hole[j] = image.hole[i];
-        }
-    }
     (
         out,
         Rect {
-            x: ox,
-            y: oy,
+            x: region.x - big.x,
+            y: region.y - big.y,
             width: region.width,
             height: region.height,
         },

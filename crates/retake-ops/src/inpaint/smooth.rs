@@ -35,57 +35,67 @@ impl SpatialFill for Membrane {
                     .into(),
             ));
         }
-        let known: Vec<f32> = image
-            .hole
-            .iter()
-            .map(|v| if *v { 0.0 } else { 1.0 })
-            .collect();
-        let values: Vec<f32> = image
-            .rgb
-            .iter()
-            .map(|v| if v.is_finite() { *v } else { 0.0 })
-            .collect();
-        let solved = harmonic(&values, &known, w, h);
-        for (i, hole) in image.hole.iter().enumerate() {
-            if *hole {
-                image.rgb[i * 3..i * 3 + 3].copy_from_slice(&solved[i * 3..i * 3 + 3]);
+        // Solved in place: the picture's own values start the relaxation,
+        // and only its hole pixels change. A value that is not finite
+        // would spread, so it counts as 0 while solving; a known one is
+        // put back afterwards (known pixels come back unchanged).
+        let mut odd_known = Vec::new();
+        for (i, v) in image.rgb.iter_mut().enumerate() {
+            if !v.is_finite() {
+                if !image.hole[i / 3] {
+                    odd_known.push((i, *v));
+                }
+                *v = 0.0;
             }
+        }
+        harmonic(&mut image.rgb, &image.hole, w, h);
+        for (i, v) in odd_known {
+            image.rgb[i] = v;
         }
         Ok(())
     }
 }
 
-/// Solve Laplace's equation in the unknown pixels (weight 0) with the known
-/// ones fixed: solved on a half-size picture first, which then starts the
-/// relaxation here, so large holes converge in a few sweeps.
-fn harmonic(values: &[f32], known: &[f32], w: usize, h: usize) -> Vec<f32> {
-    let mut x = values.to_vec();
+/// Solve Laplace's equation in the hole pixels of `x` (interleaved RGB,
+/// all finite) with the others fixed, in place: solved on a half-size
+/// picture first, which then starts the relaxation here, so large holes
+/// converge in a few sweeps. In place because the fill's crop can be most
+/// of a 1080p frame: a copy of the picture per level was most of a
+/// render's scratch.
+fn harmonic(x: &mut [f32], hole: &[bool], w: usize, h: usize) {
     if w > 8 && h > 8 {
         let (hw, hh) = (w.div_ceil(2), h.div_ceil(2));
-        let mut cv = vec![0.0f32; hw * hh * 3];
-        let mut ck = vec![0.0f32; hw * hh];
-        for y in 0..h {
-            for xx in 0..w {
-                let (i, j) = (y * w + xx, (y / 2) * hw + xx / 2);
-                ck[j] += known[i];
-                for c in 0..3 {
-                    cv[j * 3 + c] += known[i] * values[i * 3 + c];
-                }
-            }
-        }
-        for j in 0..hw * hh {
-            if ck[j] > 0.0 {
-                for c in 0..3 {
-                    cv[j * 3 + c] /= ck[j];
-                }
-                ck[j] = 1.0;
-            }
-        }
-        let coarse = harmonic(&cv, &ck, hw, hh);
+        // Each half-size pixel: the mean of the known pixels under it,
+        // unknown where there is none. Adding only the known ones gives
+        // the bits of the weighted sum it replaces (a weight of 0 added
+        // a signed zero, which changes no sum that starts at +0).
+        let mut coarse = vec![0.0f32; hw * hh * 3];
+        let mut count = vec![0u8; hw * hh];
         for y in 0..h {
             for xx in 0..w {
                 let i = y * w + xx;
-                if known[i] == 0.0 {
+                if hole[i] {
+                    continue;
+                }
+                let j = (y / 2) * hw + xx / 2;
+                count[j] += 1;
+                for c in 0..3 {
+                    coarse[j * 3 + c] += x[i * 3 + c];
+                }
+            }
+        }
+        for (j, n) in count.iter().enumerate().filter(|(_, n)| **n > 0) {
+            for c in 0..3 {
+                coarse[j * 3 + c] /= f32::from(*n);
+            }
+        }
+        let coarse_hole: Vec<bool> = count.iter().map(|n| *n == 0).collect();
+        drop(count);
+        harmonic(&mut coarse, &coarse_hole, hw, hh);
+        for y in 0..h {
+            for xx in 0..w {
+                let i = y * w + xx;
+                if hole[i] {
                     let j = (y / 2) * hw + xx / 2;
                     x[i * 3..i * 3 + 3].copy_from_slice(&coarse[j * 3..j * 3 + 3]);
                 }
@@ -93,38 +103,38 @@ fn harmonic(values: &[f32], known: &[f32], w: usize, h: usize) -> Vec<f32> {
         }
     } else {
         // Tiny picture: start from the mean of the known pixels.
-        let n: f32 = known.iter().sum();
+        let n = hole.iter().filter(|u| !**u).count() as f32;
         let mut mean = [0.0f32; 3];
-        for i in 0..w * h {
+        for i in (0..w * h).filter(|&i| !hole[i]) {
             for c in 0..3 {
-                mean[c] += known[i] * values[i * 3 + c] / n.max(1.0);
+                mean[c] += x[i * 3 + c] / n.max(1.0);
             }
         }
-        for i in 0..w * h {
-            if known[i] == 0.0 {
-                x[i * 3..i * 3 + 3].copy_from_slice(&mean);
-            }
+        for i in (0..w * h).filter(|&i| hole[i]) {
+            x[i * 3..i * 3 + 3].copy_from_slice(&mean);
         }
     }
     // The unknown pixels of each colour of a checkerboard, each with which
-    // of its four neighbours exist (found once, not in every sweep).
+    // of its four neighbours exist (found once, not in every sweep; a
+    // 32-bit index keeps the list at 8 bytes a pixel, half of a `usize`'s).
     // Red-black ordering: a pixel's neighbours are all of the other colour,
     // so the updates of one colour do not wait for each other (the raster
     // order it replaces chained every pixel to the one before it), and the
     // result is the same in any order.
-    let mut colours: [Vec<(usize, u8)>; 2] = [Vec::new(), Vec::new()];
-    for i in (0..w * h).filter(|&i| known[i] == 0.0) {
+    let mut colours: [Vec<(u32, u8)>; 2] = [Vec::new(), Vec::new()];
+    for i in (0..w * h).filter(|&i| hole[i]) {
         let (px, py) = (i % w, i / w);
         let sides = u8::from(px > 0)
             | u8::from(px + 1 < w) << 1
             | u8::from(py > 0) << 2
             | u8::from(py + 1 < h) << 3;
-        colours[(px + py) % 2].push((i, sides));
+        colours[(px + py) % 2].push((i as u32, sides));
     }
     for _ in 0..40 {
         for &(i, sides) in colours.iter().flatten() {
+            let i = i as usize;
             if sides == 0b1111 {
-                relax_inner(&mut x, i, w);
+                relax_inner(x, i, w);
                 continue;
             }
             for c in 0..3 {
@@ -152,7 +162,6 @@ fn harmonic(values: &[f32], known: &[f32], w: usize, h: usize) -> Vec<f32> {
             }
         }
     }
-    x
 }
 
 /// One over-relaxed update of pixel `i`, all four of whose neighbours
@@ -243,6 +252,38 @@ mod tests {
                 }
                 let general = x[i * 3 + c] + 1.7 * (s / n - x[i * 3 + c]);
                 assert_eq!(inner[i * 3 + c].to_bits(), general.to_bits(), "pixel {i}");
+            }
+        }
+    }
+
+    #[test]
+    fn values_that_are_not_finite_come_back_where_known_and_do_not_spread() {
+        let (w, h) = (24, 20);
+        let mut rgb: Vec<f32> = (0..w * h * 3).map(|i| (i % 7) as f32 * 0.1).collect();
+        let hole: Vec<bool> = (0..w * h)
+            .map(|i| (6..18).contains(&(i % w)) && (5..15).contains(&(i / w)))
+            .collect();
+        // Known pixels next to the hole that are not numbers, and hole
+        // pixels holding anything.
+        let odd = [(4 * w + 8) * 3, (10 * w + 5) * 3 + 1, (15 * w + 12) * 3 + 2];
+        rgb[odd[0]] = f32::NAN;
+        rgb[odd[1]] = f32::INFINITY;
+        rgb[odd[2]] = f32::NEG_INFINITY;
+        for (i, _) in hole.iter().enumerate().filter(|(_, h)| **h) {
+            rgb[i * 3] = f32::NAN;
+        }
+        let mut img = HoleImage {
+            width: w,
+            height: h,
+            rgb: rgb.clone(),
+            hole: hole.clone(),
+        };
+        Membrane.fill(&mut img).unwrap();
+        for i in 0..w * h * 3 {
+            if hole[i / 3] {
+                assert!(img.rgb[i].is_finite(), "hole value {i}: {}", img.rgb[i]);
+            } else {
+                assert_eq!(img.rgb[i].to_bits(), rgb[i].to_bits(), "known value {i}");
             }
         }
     }
