@@ -55,10 +55,10 @@ impl Flow {
     /// Bilinear sample, clamped at the edges.
     #[inline]
     pub fn at(&self, x: f32, y: f32) -> (f32, f32) {
-        (
-            bilinear(&self.u, self.width, self.height, x, y),
-            bilinear(&self.v, self.width, self.height, x, y),
-        )
+        // One set of taps for both components: the clamping is half the
+        // cost of a sample.
+        let taps = Taps::new(self.width, self.height, x, y);
+        (taps.read(&self.u), taps.read(&self.v))
     }
 }
 
@@ -68,26 +68,54 @@ impl Flow {
 /// warps.
 #[inline(always)]
 fn bilinear(data: &[f32], w: usize, h: usize, x: f32, y: f32) -> f32 {
-    let x = if x.is_finite() {
-        x.clamp(0.0, (w - 1) as f32)
-    } else {
-        0.0
-    };
-    let y = if y.is_finite() {
-        y.clamp(0.0, (h - 1) as f32)
-    } else {
-        0.0
-    };
-    // Both are >= 0 here, where truncation is the floor.
-    let (x0, y0) = (x as usize, y as usize);
-    let x1 = (x0 + 1).min(w - 1);
-    let y1 = (y0 + 1).min(h - 1);
-    let fx = x - x0 as f32;
-    let fy = y - y0 as f32;
-    let (r0, r1) = (y0 * w, y1 * w);
-    let top = data[r0 + x0] + (data[r0 + x1] - data[r0 + x0]) * fx;
-    let bottom = data[r1 + x0] + (data[r1 + x1] - data[r1 + x0]) * fx;
-    top + (bottom - top) * fy
+    Taps::new(w, h, x, y).read(data)
+}
+
+/// Where a bilinear sample at one point reads and how it weighs the four
+/// pixels, so that several pictures of one size are sampled at a point for
+/// the price of one clamp.
+#[derive(Clone, Copy)]
+struct Taps {
+    /// Row starts of the two rows read.
+    rows: (usize, usize),
+    /// The two columns read.
+    columns: (usize, usize),
+    fx: f32,
+    fy: f32,
+}
+
+impl Taps {
+    #[inline(always)]
+    fn new(w: usize, h: usize, x: f32, y: f32) -> Taps {
+        let x = if x.is_finite() {
+            x.clamp(0.0, (w - 1) as f32)
+        } else {
+            0.0
+        };
+        let y = if y.is_finite() {
+            y.clamp(0.0, (h - 1) as f32)
+        } else {
+            0.0
+        };
+        // Both are >= 0 here, where truncation is the floor.
+        let (x0, y0) = (x as usize, y as usize);
+        let x1 = (x0 + 1).min(w - 1);
+        let y1 = (y0 + 1).min(h - 1);
+        Taps {
+            rows: (y0 * w, y1 * w),
+            columns: (x0, x1),
+            fx: x - x0 as f32,
+            fy: y - y0 as f32,
+        }
+    }
+
+    #[inline(always)]
+    fn read(&self, data: &[f32]) -> f32 {
+        let ((r0, r1), (x0, x1)) = (self.rows, self.columns);
+        let top = data[r0 + x0] + (data[r0 + x1] - data[r0 + x0]) * self.fx;
+        let bottom = data[r1 + x0] + (data[r1 + x1] - data[r1 + x0]) * self.fx;
+        top + (bottom - top) * self.fy
+    }
 }
 
 /// How hard the solver works and how smooth the field is.
@@ -605,19 +633,30 @@ fn refine(level: View, flow: &mut Flow, params: &FlowParams) {
     let (xmax, ymax) = ((w - 1) as f32, (h - 1) as f32);
     for _ in 0..params.warps.max(1) {
         // Linearise around the current flow.
-        let warped_b = warp(&level.b.data, flow, w, h);
-        let (bx, by) = gradients(&warped_b, w, h);
+        // The second picture and its trust, pulled onto the first in one
+        // pass: both are read at the same taps.
+        let mut warped_b = vec![0.0f32; w * h];
+        let mut trusts = vec![0.0f32; w * h];
         for y in 0..h {
             for x in 0..w {
                 let i = y * w + x;
                 let tx = x as f32 + flow.u[i];
                 let ty = y as f32 + flow.v[i];
+                let taps = Taps::new(w, h, tx, ty);
+                warped_b[i] = taps.read(&level.b.data);
                 let inside = tx >= 0.0 && ty >= 0.0 && tx <= xmax && ty <= ymax;
-                let trust = if inside {
-                    level.ka[i] * bilinear(level.kb, w, h, tx, ty)
+                trusts[i] = if inside {
+                    level.ka[i] * taps.read(level.kb)
                 } else {
                     0.0
                 };
+            }
+        }
+        let (bx, by) = gradients(&warped_b, w, h);
+        for y in 0..h {
+            for x in 0..w {
+                let i = y * w + x;
+                let trust = trusts[i];
                 let ix = 0.5 * (ax[i] + bx[i]);
                 let iy = 0.5 * (ay[i] + by[i]);
                 // Constant term so that residual = ix*U + iy*V + it.
