@@ -149,10 +149,20 @@ fn remove_with(setup: Setup<'_>) -> Result<Vec<Frame>> {
         occluded: mask(0, 40, 48) > 0.5,
         paint_mask,
     };
+    collect(&mut shot, &op, workers, frames)
+}
+
+/// Run `op` over `source` and collect the frames it writes.
+fn collect(
+    source: &mut dyn FrameSource,
+    op: &Remove,
+    workers: usize,
+    frames: Option<&str>,
+) -> Result<Vec<Frame>> {
     let out = Arc::new(Mutex::new(Vec::new()));
     pipeline::run(
-        &mut shot,
-        &op,
+        source,
+        op,
         Box::new(Collect(out.clone())),
         &PipelineOptions {
             workers,
@@ -657,21 +667,9 @@ fn remove_beside(workers: usize, frames: Option<&str>) -> Vec<Frame> {
     let op = Remove::new(params(4), Box::new(fill), None)
         .unwrap()
         .with_mask_shelf(shelf.clone());
-    let out = Arc::new(Mutex::new(Vec::new()));
-    pipeline::run(
-        &mut source,
-        &op,
-        Box::new(Collect(out.clone())),
-        &PipelineOptions {
-            workers,
-            frames: frames.map(|f| FrameRange::parse(f).unwrap()),
-            ..Default::default()
-        },
-    )
-    .unwrap();
+    let v = collect(&mut source, &op, workers, frames).unwrap();
     // Every mask given was taken (or dropped when the reader moved).
     assert!(shelf.len() <= 1, "{} masks left on the shelf", shelf.len());
-    let v = std::mem::take(&mut *out.lock().unwrap());
     v
 }
 
