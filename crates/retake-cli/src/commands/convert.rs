@@ -10,6 +10,9 @@ use super::{run_operation, OutputPlan};
 use crate::args::{ConvertArgs, GlobalArgs};
 
 pub fn run(a: &ConvertArgs, global: &GlobalArgs) -> Result<i32> {
+    // Freed frames handed back to the kernel come back as fresh pages; for
+    // H.264 they are huge pages (x264 asks for them), zeroed at every fault.
+    crate::keep_freed_frames();
     let record = Provenance::new("convert", &a.params);
     run_operation(
         &a.io,
