@@ -13,6 +13,7 @@
 use std::cell::RefCell;
 use std::ops::Range;
 
+use super::directional::DetailRows;
 use super::geometry::{grey, normalize};
 use retake_core::frame::Frame;
 
@@ -122,6 +123,22 @@ impl<'s> Band<'s> {
             width: w,
             height: h,
             strength,
+        }
+    }
+
+    /// The high-pass rows that row `y` (a row of the band) reads its
+    /// tilts from, as [`Self::tilted`] reads them.
+    pub fn rows_around(&self, y: usize) -> DetailRows<'_> {
+        let (yu, yd) = (y.saturating_sub(1), (y + 1).min(self.height - 1));
+        let row = |y: usize| {
+            let start = (y - self.first) * self.width;
+            &self.high[start..start + self.width]
+        };
+        DetailRows {
+            up: row(yu),
+            here: row(y),
+            down: row(yd),
+            span: (yd - yu).max(1) as f32,
         }
     }
 
