@@ -1,6 +1,6 @@
 //! The shading factors of one row, with image detail, for the common
-//! lighting: one directional light, no rim, no shadows (the `key`, `fill`
-//! and time-of-day presets, and the default light).
+//! lighting: one directional light, no rim, no shadows (the presets
+//! `key`, `fill`, `noon`, `blue-hour` and `night`, and the default light).
 //!
 //! Per pixel this is [`super::detail::Band::tilted`] followed by the
 //! shading's factor, the same operations in the same order (no FMA, every
