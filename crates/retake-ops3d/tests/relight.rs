@@ -1074,6 +1074,85 @@ fn relighting_with_detail_in_the_shading_pass_is_detail_then_relit() {
     assert!(relit_with_detail(&input, &wrong, 0.3, &lighting, FOV, None, false).is_err());
 }
 
+/// The row path of one directional light (eight pixels at a time) gives
+/// the per-pixel path's bits: at frame sizes around its edges (one, two
+/// and three pixels wide or high, widths that are not a multiple of eight),
+/// on pictures with black, very bright and sharp detail (so the tilt is
+/// limited and some normals turn away from the light), with RGBA, a mask
+/// and the presets that take it.
+#[test]
+fn the_row_path_of_a_directional_light_is_the_per_pixel_path() {
+    let mut state = 0x1234_5678u32;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 17;
+        state ^= state << 5;
+        state
+    };
+    let presets = ["key", "fill", "noon", "blue-hour", "night"];
+    let mut params: Vec<RelightParams> = presets
+        .iter()
+        .filter(|p| presets::find(p).is_some_and(|p| p.rim == 0.0))
+        .map(|p| RelightParams {
+            preset: Some(p.to_string()),
+            ..RelightParams::default()
+        })
+        .collect();
+    params.push(directional(200.0, -20.0, 3.0, 0.0));
+    params.push(RelightParams::default());
+    assert_eq!(params.len(), 7, "the presets without rim are still there");
+    for (w, h, c) in [
+        (1, 1, 3),
+        (2, 5, 3),
+        (3, 2, 4),
+        (9, 1, 3),
+        (17, 33, 4),
+        (67, 41, 3),
+    ] {
+        let data: Vec<f32> = (0..w * h * c)
+            .map(|_| match next() % 10 {
+                0 => 0.0,
+                1 => 50.0,
+                k => (next() % 1000) as f32 / 900.0 * k as f32 / 9.0,
+            })
+            .collect();
+        let input = Frame::from_data(0, w, h, c, data).unwrap();
+        let mut base = Geometry::flat(w, h);
+        for n in base.normals.iter_mut() {
+            let t = [
+                (next() % 200) as f32 / 400.0 - 0.25,
+                (next() % 200) as f32 / 400.0 - 0.25,
+                1.0,
+            ];
+            let len = (t[0] * t[0] + t[1] * t[1] + t[2] * t[2]).sqrt();
+            *n = [t[0] / len, t[1] / len, t[2] / len];
+        }
+        let mask: Vec<f32> = (0..w * h).map(|i| (i % 5) as f32 / 4.0).collect();
+        for p in &params {
+            let lighting = p.at(0).unwrap();
+            for detail in [0.3, 2.0, 40.0] {
+                let mut g = base.clone();
+                relight::geometry::add_detail(&mut g, &input, detail).unwrap();
+                for m in [None, Some(mask.as_slice())] {
+                    for keep_alpha in [false, true] {
+                        let rows =
+                            relit_with_detail(&input, &base, detail, &lighting, FOV, m, keep_alpha)
+                                .unwrap();
+                        let pixels = relit(&input, &g, &lighting, FOV, m, keep_alpha).unwrap();
+                        assert_eq!(
+                            rows,
+                            pixels,
+                            "{w}x{h}x{c}, {:?}, detail {detail}, mask {}",
+                            p.preset,
+                            m.is_some()
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// Without a matte the built-in shape does not depend on the picture: it
 /// is made once and shared, and blending it with itself is skipped. The
 /// frames come out exactly as the public per-frame built-in geometry

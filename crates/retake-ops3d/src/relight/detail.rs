@@ -13,6 +13,7 @@
 use std::cell::RefCell;
 use std::ops::Range;
 
+use super::directional::DetailRows;
 use super::geometry::{grey, normalize};
 use retake_core::frame::Frame;
 
@@ -89,12 +90,7 @@ impl<'s> Band<'s> {
             for (x, &v) in log.iter().enumerate() {
                 prefix[x + 1] = prefix[x] + v as f64;
             }
-            let across = &mut s.across[k * w..(k + 1) * w];
-            for (x, o) in across.iter_mut().enumerate() {
-                let lo = x.saturating_sub(LOW_RADIUS);
-                let hi = (x + LOW_RADIUS).min(w - 1);
-                *o = ((prefix[hi + 1] - prefix[lo]) / (hi - lo + 1) as f64) as f32;
-            }
+            box_across(prefix, &mut s.across[k * w..(k + 1) * w]);
         }
         // The vertical pass, summed in f32 from zero in row order, then
         // divided: the low-pass; the high-pass is the log minus it.
@@ -125,6 +121,22 @@ impl<'s> Band<'s> {
         }
     }
 
+    /// The high-pass rows that row `y` (a row of the band) reads its
+    /// tilts from, as [`Self::tilted`] reads them.
+    pub fn rows_around(&self, y: usize) -> DetailRows<'_> {
+        let (yu, yd) = (y.saturating_sub(1), (y + 1).min(self.height - 1));
+        let row = |y: usize| {
+            let start = (y - self.first) * self.width;
+            &self.high[start..start + self.width]
+        };
+        DetailRows {
+            up: row(yu),
+            here: row(y),
+            down: row(yd),
+            span: (yd - yu).max(1) as f32,
+        }
+    }
+
     #[inline]
     fn high(&self, x: usize, y: usize) -> f32 {
         self.high[(y - self.first) * self.width + x]
@@ -147,6 +159,50 @@ impl<'s> Band<'s> {
             dy /= m;
         }
         normalize([n[0] + dx, n[1] + dy, n[2]])
+    }
+}
+
+/// The box filter's horizontal mean of one row from its running sums
+/// (`prefix[x]` = the sum of the row's first `x` values), each divided in
+/// f64 by the pixels its box covers, as the whole-frame filter does.
+fn box_across(prefix: &[f64], across: &mut [f32]) {
+    #[cfg(target_arch = "x86_64")]
+    if std::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU has AVX2.
+        return unsafe { box_across_avx2(prefix, across) };
+    }
+    box_across_body(prefix, across)
+}
+
+/// [`box_across`] four lanes wide: the same operations, so the same bits.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn box_across_avx2(prefix: &[f64], across: &mut [f32]) {
+    box_across_body(prefix, across)
+}
+
+#[inline(always)]
+fn box_across_body(prefix: &[f64], across: &mut [f32]) {
+    let (w, r) = (across.len(), LOW_RADIUS);
+    let clipped = |x: usize| {
+        let lo = x.saturating_sub(r);
+        let hi = (x + r).min(w - 1);
+        ((prefix[hi + 1] - prefix[lo]) / (hi - lo + 1) as f64) as f32
+    };
+    if w <= 2 * r {
+        for (x, o) in across.iter_mut().enumerate() {
+            *o = clipped(x);
+        }
+        return;
+    }
+    for x in (0..r).chain(w - r..w) {
+        across[x] = clipped(x);
+    }
+    // Inside, every box is whole: one division by its width, no branches.
+    let n = (2 * r + 1) as f64;
+    let (ends, starts) = (&prefix[2 * r + 1..w + 1], &prefix[..w - 2 * r]);
+    for ((o, e), b) in across[r..w - r].iter_mut().zip(ends).zip(starts) {
+        *o = ((e - b) / n) as f32;
     }
 }
 

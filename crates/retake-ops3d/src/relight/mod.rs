@@ -13,6 +13,7 @@
 //! texture and albedo are kept, optionally limited by the matte.
 
 pub mod detail;
+pub mod directional;
 pub mod geometry;
 pub mod light;
 pub mod presets;

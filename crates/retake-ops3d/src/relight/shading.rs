@@ -25,6 +25,7 @@ use std::ops::Range;
 use rayon::prelude::*;
 
 use super::detail::{self, BAND_ROWS};
+use super::directional::{Directional, RowScratch};
 use super::geometry::{add_detail, normalize, Geometry};
 use super::light::{Light, LightSource, Lighting};
 use retake_core::error::{Error, Result};
@@ -164,10 +165,21 @@ pub fn relit_with_detail(
         return relit(frame, &g, lighting, fov_deg, mask, keep_alpha);
     };
     let w = frame.width;
+    // The common light takes the row path that runs eight pixels at once.
+    let directional = Directional::new(lighting, detail);
     apply_rows(frame, mask, keep_alpha, |rows, emit| {
         detail::with_scratch(|s| {
             let band = detail::Band::new(frame, detail, rows.clone(), s);
             let mut factors = vec![[0.0f32; 3]; w];
+            if let Some(light) = &directional {
+                let mut scratch = RowScratch::default();
+                for y in rows {
+                    let normals = &base.normals[y * w..(y + 1) * w];
+                    light.row(normals, &band.rows_around(y), &mut factors, &mut scratch);
+                    emit(y, &factors);
+                }
+                return;
+            }
             for y in rows {
                 for (x, f) in factors.iter_mut().enumerate() {
                     let i = y * w + x;
@@ -557,6 +569,11 @@ fn apply_rows(
                 let out = &mut out[k * w * co..(k + 1) * w * co];
                 let src = &src[k * w * ci..(k + 1) * w * ci];
                 let mask = mask.map(|m| &m[y * w..(y + 1) * w]);
+                if mask.is_none() && ci == co && co == 3 {
+                    // The common case as one flat product, eight lanes wide.
+                    multiply(out, src, factor.as_flattened());
+                    return;
+                }
                 for (x, ((o, p), f)) in out
                     .chunks_exact_mut(co)
                     .zip(src.chunks_exact(ci))
@@ -579,4 +596,29 @@ fn apply_rows(
             });
         });
     Frame::from_data(frame.index, frame.width, frame.height, co, data)
+}
+
+/// `out = src * factor`, element by element (a row of RGB pixels and
+/// their factors; with no mask this is [`apply`]'s product, the same bits).
+fn multiply(out: &mut [f32], src: &[f32], factor: &[f32]) {
+    #[cfg(target_arch = "x86_64")]
+    if std::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU has AVX2.
+        return unsafe { multiply_avx2(out, src, factor) };
+    }
+    multiply_body(out, src, factor)
+}
+
+/// [`multiply`] eight lanes wide.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn multiply_avx2(out: &mut [f32], src: &[f32], factor: &[f32]) {
+    multiply_body(out, src, factor)
+}
+
+#[inline(always)]
+fn multiply_body(out: &mut [f32], src: &[f32], factor: &[f32]) {
+    for ((o, p), f) in out.iter_mut().zip(src).zip(factor) {
+        *o = p * f;
+    }
 }
