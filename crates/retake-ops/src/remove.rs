@@ -12,7 +12,10 @@
 //! pure functions of their own frames, so the output is identical whatever
 //! the thread count or chunking. A colour correction interpolated from the
 //! hole's rim (a membrane, as in Poisson blending) hides exposure changes
-//! between frames, and an inward feather blends the seam. Everything works
+//! between frames, and an inward feather blends the seam. A copy only one
+//! side of the window gives (one observation, at the end of a chain that
+//! drifts through the hole) is weighed against the smooth fill by its
+//! distance in frames. Everything works
 //! on crops around the holes, so cost follows the mask, not the frame.
 
 use std::collections::BTreeMap;
@@ -958,6 +961,9 @@ impl Operation for Remove {
         // gives it, as above: a reference replaces a farther observation,
         // never a nearer one (a flow chain through the hole drifts).
         let mut painted: Vec<Option<[f32; 3]>> = vec![None; wanted.len()];
+        // Pixels a reference gave on a side: painted by hand, they win
+        // over any smooth value (see step 5).
+        let mut referenced = vec![false; wanted.len()];
         for (&r, reference) in self.references.range(t - radius..=t + radius) {
             if !items.contains_key(&r) {
                 continue;
@@ -988,6 +994,7 @@ impl Operation for Remove {
                     painted[n] = Some(c);
                 } else if found[n][side].is_none_or(|(nearest, _)| k < nearest) {
                     found[n][side] = Some((k, c));
+                    referenced[n] = true;
                 }
             }
         }
@@ -1013,9 +1020,26 @@ impl Operation for Remove {
                 got[i] = 1.0;
             }
         }
+        // Hole pixels that a frame of the window on one side only gave,
+        // with how far that frame is (see step 5). Long range's copies
+        // (beyond the window) are left out: the band around the hole has
+        // already judged them better than a smooth fill.
+        let one_sided: Vec<(usize, i64)> = if self.correspondence.is_none() {
+            (0..wanted.len())
+                .filter(|&n| local_hole[wanted[n]] && painted[n].is_none() && !referenced[n])
+                .filter_map(|n| match found[n] {
+                    [Some((k, _)), None] | [None, Some((k, _))] if k <= radius => {
+                        Some((wanted[n], k))
+                    }
+                    _ => None,
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
         // What each pixel was found as is in `fill` now; freed before the
         // fills below allocate theirs.
-        drop((found, painted));
+        drop((found, painted, referenced));
 
         // 2. Colour correction: the mismatch on the rim, spread over the
         //    hole by a membrane (only where a hole pixel took a colour
@@ -1143,7 +1167,30 @@ impl Operation for Remove {
             }
         }
 
-        // 5. Composite with an inward feather.
+        // 5. A copy that only one side of the window gave is a single
+        //    observation at the end of a chain through the hole, which
+        //    drifts with every frame it crosses, and nothing from the other
+        //    side checks it. Where the spatial fill is smooth (the expected
+        //    value from the surroundings, no invented texture), it is
+        //    weighed against that fill solved over these pixels too, as
+        //    against one more observation just beyond the window: the copy
+        //    by 1/k, as copies from the two sides are weighed, the smooth
+        //    value by 1/(window + 1). A near copy keeps its detail, a far
+        //    one is pulled towards its surroundings. (Not with a
+        //    correspondence: its lookups are not chains through the hole.)
+        if !self.spatial.invents_texture() && !one_sided.is_empty() {
+            let smooth = self.smooth_over(f, region, &local_hole, &fill, &unfilled, &one_sided)?;
+            let w_smooth = 1.0 / (radius + 1) as f32;
+            for (&(i, k), s) in one_sided.iter().zip(smooth) {
+                let w_copy = 1.0 / k as f32;
+                for c in 0..3 {
+                    let copy = fill[i * 3 + c];
+                    fill[i * 3 + c] = (w_copy * copy + w_smooth * s[c]) / (w_copy + w_smooth);
+                }
+            }
+        }
+
+        // 6. Composite with an inward feather.
         let mut out = frame_colours()?;
         let inside = chamfer_to_unset(&local_hole, rw, rh);
         let feather = self.params.feather as f32;
@@ -1163,6 +1210,38 @@ impl Operation for Remove {
             }
         }
         Ok(Arc::new(out))
+    }
+}
+
+impl Remove {
+    /// The spatial fill's value at each of `one_sided`'s pixels when they
+    /// too are left to it: solved on the work region `region` (its hole
+    /// holds `fill`, the rest is the frame), with `unfilled` and
+    /// `one_sided` as its hole. The smooth fill needs no margin: only the
+    /// hole's border sets it.
+    fn smooth_over(
+        &self,
+        f: &Frame,
+        region: Rect,
+        local_hole: &[bool],
+        fill: &[f32],
+        unfilled: &[usize],
+        one_sided: &[(usize, i64)],
+    ) -> Result<Vec<[f32; 3]>> {
+        let (mut image, _) = grow_image(f, region, 0);
+        for (i, &h) in local_hole.iter().enumerate() {
+            if h {
+                image.rgb[i * 3..i * 3 + 3].copy_from_slice(&fill[i * 3..i * 3 + 3]);
+            }
+        }
+        for &i in unfilled.iter().chain(one_sided.iter().map(|(i, _)| i)) {
+            image.hole[i] = true;
+        }
+        self.spatial.fill(&mut image)?;
+        Ok(one_sided
+            .iter()
+            .map(|&(i, _)| [image.rgb[i * 3], image.rgb[i * 3 + 1], image.rgb[i * 3 + 2]])
+            .collect())
     }
 }
 
