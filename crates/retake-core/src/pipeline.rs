@@ -26,6 +26,15 @@ pub trait Operation: Send + Sync {
     /// Per-frame work, done once per frame whatever the window size.
     fn analyse(&self, frame: &Frame) -> Result<Self::Analysis>;
 
+    /// [`Operation::analyse`] given the decoded frame itself: the pipeline
+    /// holds no other reference to it when the operation does not render
+    /// from source, so an operation that is done with the pixels early
+    /// (reangle, once warped) can free them before the rest of its
+    /// analysis instead of holding them to the end.
+    fn analyse_owned(&self, frame: Arc<Frame>) -> Result<Self::Analysis> {
+        self.analyse(&frame)
+    }
+
     /// Render the centre frame of the window.
     fn render(&self, window: &Window<Self::Analysis>) -> Result<Arc<Frame>>;
 
@@ -90,8 +99,20 @@ const QUEUE_PER_WORKER: usize = 1;
 /// behind a window are already written and hold none, though the window
 /// still keeps their analyses: so analyses alive are at most this plus
 /// `radius`.
-pub fn in_flight_bound(radius: usize, workers: usize) -> usize {
-    radius + 2 * workers + 2
+///
+/// When the stages share the workers (`shared`, see
+/// [`Operation::shares_workers_between_stages`]) a frame being analysed
+/// takes a worker from the renders, so no place is kept per analysis:
+/// `workers` renders at once need their frames and `radius` right-hand
+/// neighbours, plus one for the decoder's hand-over. Each place saved is
+/// an analysis not held (reangle's warped frame and depth, about 34 MB at
+/// 1080p).
+pub fn in_flight_bound(radius: usize, workers: usize, shared: bool) -> usize {
+    if shared {
+        radius + workers + 1
+    } else {
+        radius + 2 * workers + 2
+    }
 }
 
 /// A count of permits shared by the analysis and render workers (see
@@ -205,7 +226,7 @@ pub fn run<O: Operation>(
     // on frames alive, whatever order the workers finish in.
     // Enough for every stage to be busy: decode ahead, each analysis and
     // render worker, the window, the writer.
-    let in_flight = in_flight_bound(radius, workers);
+    let in_flight = in_flight_bound(radius, workers, op.shares_workers_between_stages());
     let (token_tx, token_rx) = bounded::<()>(in_flight);
     // A decoded frame that the analysis turns into something else (its
     // data is dropped there) waits for nothing in a queue: it is handed
@@ -268,19 +289,24 @@ pub fn run<O: Operation>(
             let (fail, aborted) = (&fail, &aborted);
             let started = spawn().spawn_scoped(s, move || {
                 stage(rx, tx, aborted, fail, |frame: Arc<Frame>| {
-                    let analysis = Permits::limit(permits, || op.analyse(&frame))?;
-                    let frame = if op.renders_from_source() {
-                        frame
-                    } else {
-                        Arc::new(Frame {
-                            index: frame.index,
-                            width: frame.width,
-                            height: frame.height,
-                            channels: frame.channels,
-                            data: Vec::new(),
-                        })
-                    };
-                    Ok(Arc::new(Item { frame, analysis }))
+                    if op.renders_from_source() {
+                        let analysis = Permits::limit(permits, || op.analyse(&frame))?;
+                        return Ok(Arc::new(Item { frame, analysis }));
+                    }
+                    // Only the frame's number and size are kept; its
+                    // pixels go to the analysis, which may free them early.
+                    let shape = Arc::new(Frame {
+                        index: frame.index,
+                        width: frame.width,
+                        height: frame.height,
+                        channels: frame.channels,
+                        data: Vec::new(),
+                    });
+                    let analysis = Permits::limit(permits, || op.analyse_owned(frame))?;
+                    Ok(Arc::new(Item {
+                        frame: shape,
+                        analysis,
+                    }))
                 })
             });
             if let Err(e) = started {
@@ -585,6 +611,7 @@ mod tests {
         radius: usize,
         live: Arc<AtomicUsize>,
         peak: Arc<AtomicUsize>,
+        shares: bool,
     }
 
     impl Operation for Average {
@@ -605,6 +632,9 @@ mod tests {
             let mean = w.iter().map(|(_, it)| it.frame.data[0]).sum::<f32>() / w.len() as f32;
             Ok(Arc::new(Frame::filled(c.index, c.width, c.height, 3, mean)))
         }
+        fn shares_workers_between_stages(&self) -> bool {
+            self.shares
+        }
     }
 
     fn average(radius: usize) -> Average {
@@ -612,6 +642,7 @@ mod tests {
             radius,
             live: Arc::new(AtomicUsize::new(0)),
             peak: Arc::new(AtomicUsize::new(0)),
+            shares: false,
         }
     }
 
@@ -672,12 +703,31 @@ mod tests {
             })
             .collect();
         // Tokens, plus the window's already-rendered left half.
-        let bound = in_flight_bound(4, 2) + 4 + 1;
+        let bound = in_flight_bound(4, 2, false) + 4 + 1;
         // The bound does not depend on the clip's length; both runs stay under it.
         assert!(
             peaks.iter().all(|&p| p <= bound),
             "peaks {peaks:?} over bound {bound}"
         );
+    }
+
+    #[test]
+    fn stages_sharing_workers_hold_fewer_analyses_with_the_same_output() {
+        let free = average(4);
+        let shared = Average {
+            shares: true,
+            ..average(4)
+        };
+        let a = run_collect(300, &free, 2, None).unwrap();
+        let b = run_collect(300, &shared, 2, None).unwrap();
+        assert_eq!(a, b);
+        assert_eq!(shared.live.load(Ordering::SeqCst), 0, "analyses leaked");
+        let bound = in_flight_bound(4, 2, true) + 4 + 1;
+        assert!(bound < in_flight_bound(4, 2, false) + 4 + 1);
+        let peak = shared.peak.load(Ordering::SeqCst);
+        assert!(peak <= bound, "peak {peak} over bound {bound}");
+        // A window still fits: the bound never starves a render.
+        assert!(in_flight_bound(4, 1, true) > 4);
     }
 
     /// Records how many analyses and renders run at once.

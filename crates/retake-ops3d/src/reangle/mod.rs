@@ -847,7 +847,8 @@ fn hole_depth(depth: &[f32], seen: &[bool], w: usize, h: usize) -> Vec<f32> {
     out
 }
 
-fn fill_regions(warped: &Warped, edge: f32) -> Regions {
+/// Takes the warp's depth: the filled areas' depth is written into it.
+fn fill_regions(warped: &mut Warped, edge: f32) -> Regions {
     let (w, h) = (warped.width, warped.height);
     let seen = &warped.seen;
     let depth = &warped.depth;
@@ -884,6 +885,8 @@ fn fill_regions(warped: &Warped, edge: f32) -> Regions {
             filled[i] = true;
         }
     }
+    // Freed before the colours under the edges are gathered (frame-sized).
+    drop(d2);
     // The background continued under the foreground next to the holes:
     // the nearest background pixels (seen, as deep as the local
     // background) along eight directions, weighted by closeness.
@@ -927,10 +930,10 @@ fn fill_regions(warped: &Warped, edge: f32) -> Regions {
         })
         .collect();
     // Depth of the filled areas: the background's behind them.
-    let mut out_depth = depth.clone();
+    let mut out_depth = std::mem::take(&mut warped.depth);
     for i in 0..w * h {
         if filled[i] {
-            out_depth[i] = behind[i].max(depth[i]);
+            out_depth[i] = behind[i].max(out_depth[i]);
         }
     }
     Regions {
@@ -941,36 +944,40 @@ fn fill_regions(warped: &Warped, edge: f32) -> Regions {
     }
 }
 
-impl Operation for Reangle {
-    type Analysis = ReangleAnalysis;
-
-    fn radius(&self) -> usize {
-        self.params.window
-    }
-
-    fn analyse(&self, frame: &Frame) -> Result<ReangleAnalysis> {
+impl Reangle {
+    /// The frame warped into its virtual camera, once it is known to be RGB.
+    fn warp_checked(&self, frame: &Frame) -> Result<(Warped, bool)> {
         if frame.channels < 3 {
             return Err(Error::Internal(format!(
                 "frame {} has {} channel(s); reangle needs RGB",
                 frame.index, frame.channels
             )));
         }
-        let (w, h) = (frame.width, frame.height);
-        let (warped, identity) = self.warp_frame(frame)?;
+        self.warp_frame(frame)
+    }
+
+    /// The analysis of frame `index` from its warp: where it is filled,
+    /// and how the removal engine sees it.
+    fn analyse_warped(
+        &self,
+        index: i64,
+        (mut warped, identity): (Warped, bool),
+    ) -> Result<ReangleAnalysis> {
+        let (w, h) = (warped.width, warped.height);
         let unseen = warped.unseen_fraction();
         if unseen > 0.98 {
             return Err(Error::parameter(
-                self.params.dominant(frame.index),
+                self.params.dominant(index),
                 format!(
                     "at frame {} the virtual camera sees nothing the shot saw; use a smaller move",
-                    frame.index
+                    index
                 ),
             ));
         }
         if unseen > WARN_UNSEEN && !self.warned.swap(true, Ordering::Relaxed) {
             log::warn!(
                 "frame {}: {:.0}% of the new view was not seen by the shot and is invented by the fill; a smaller move keeps more real pixels",
-                frame.index,
+                index,
                 unseen * 100.0
             );
         }
@@ -978,11 +985,11 @@ impl Operation for Reangle {
             Regions {
                 hole: vec![false; w * h],
                 filled: vec![false; w * h],
-                depth: warped.depth.clone(),
+                depth: std::mem::take(&mut warped.depth),
                 under: Vec::new(),
             }
         } else {
-            fill_regions(&warped, self.params.depth_edge)
+            fill_regions(&mut warped, self.params.depth_edge)
         };
         // The warp's own colour buffer becomes the engine's frame.
         let mut rgb = warped.rgb;
@@ -1001,10 +1008,10 @@ impl Operation for Reangle {
         };
         if regions.hole.iter().all(|h| *h) {
             return Err(Error::parameter(
-                self.params.dominant(frame.index),
+                self.params.dominant(index),
                 format!(
                     "at frame {} nothing the virtual camera sees can be kept; use a smaller move",
-                    frame.index
+                    index
                 ),
             ));
         }
@@ -1018,10 +1025,10 @@ impl Operation for Reangle {
             }
         }
         let depth = Arc::new(depth);
-        self.depths.register(frame.index, &depth);
+        self.depths.register(index, &depth);
         Ok(ReangleAnalysis {
             warped: Arc::new(Item {
-                frame: Arc::new(Frame::from_data(frame.index, w, h, 3, rgb)?),
+                frame: Arc::new(Frame::from_data(index, w, h, 3, rgb)?),
                 analysis,
             }),
             depth,
@@ -1029,6 +1036,28 @@ impl Operation for Reangle {
             restore,
             identity,
         })
+    }
+}
+
+impl Operation for Reangle {
+    type Analysis = ReangleAnalysis;
+
+    fn radius(&self) -> usize {
+        self.params.window
+    }
+
+    fn analyse(&self, frame: &Frame) -> Result<ReangleAnalysis> {
+        let warped = self.warp_checked(frame)?;
+        self.analyse_warped(frame.index, warped)
+    }
+
+    /// The decoded frame is freed once warped: the hole analysis after
+    /// the warp is the largest scratch, and runs without it.
+    fn analyse_owned(&self, frame: Arc<Frame>) -> Result<ReangleAnalysis> {
+        let warped = self.warp_checked(&frame)?;
+        let index = frame.index;
+        drop(frame);
+        self.analyse_warped(index, warped)
     }
 
     fn renders_from_source(&self) -> bool {

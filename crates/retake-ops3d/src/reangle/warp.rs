@@ -81,6 +81,9 @@ fn last_at_or_before(x: f32, hi: usize) -> Option<usize> {
     Some(x as usize)
 }
 
+/// Samples per pixel in the warp's vertex buffer.
+const VERTEX_SAMPLES: usize = 3;
+
 impl Vertex {
     /// A pixel that does not project (no depth, or behind the camera).
     const NONE: Vertex = Vertex {
@@ -90,17 +93,23 @@ impl Vertex {
         zs: 0.0,
     };
 
-    fn samples(self) -> [f32; 4] {
-        [self.u, self.v, self.z, self.zs]
+    /// What the vertex buffer stores: the source depth `zs` is not
+    /// kept there (it is the depth map's own value), which makes the
+    /// buffer a quarter smaller.
+    fn samples(self) -> [f32; 3] {
+        [self.u, self.v, self.z]
     }
 
+    /// The vertex stored as `s`, with the source depth `zs` of its pixel
+    /// (read only where `z` is finite: a pixel that does not project
+    /// stops its triangles first).
     #[inline]
-    fn from_samples(s: &[f32]) -> Vertex {
+    fn from_samples(s: &[f32], zs: f32) -> Vertex {
         Vertex {
             u: s[0],
             v: s[1],
             z: s[2],
-            zs: s[3],
+            zs,
         }
     }
 }
@@ -215,13 +224,13 @@ pub fn warp(
         };
     }
     let target = Pinhole::new(w, h, focal * pose.zoom);
-    // The projected vertices, four samples per pixel (see `Vertex`).
-    let mut buffer = vec![0.0f32; w * h * 4];
+    // The projected vertices, three samples per pixel (see `Vertex`).
+    let mut buffer = vec![0.0f32; w * h * VERTEX_SAMPLES];
     buffer
-        .par_chunks_mut(w * 4)
+        .par_chunks_mut(w * VERTEX_SAMPLES)
         .enumerate()
         .for_each(|(y, row)| {
-            for (x, out) in row.chunks_exact_mut(4).enumerate() {
+            for (x, out) in row.chunks_exact_mut(VERTEX_SAMPLES).enumerate() {
                 out.copy_from_slice(&Vertex::NONE.samples());
                 let d = depth[y * w + x];
                 if !(d.is_finite() && d > 0.0) {
@@ -259,10 +268,10 @@ pub fn warp(
     // rows that cannot reach a band.
     let verts = &buffer;
     let row_span: Vec<(f32, f32)> = verts
-        .par_chunks(w * 4)
+        .par_chunks(w * VERTEX_SAMPLES)
         .map(|row| {
-            row.chunks_exact(4)
-                .map(Vertex::from_samples)
+            row.chunks_exact(VERTEX_SAMPLES)
+                .map(|s| Vertex::from_samples(s, 0.0))
                 .filter(|v| v.z.is_finite())
                 .fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), v| {
                     (lo.min(v.v), hi.max(v.v))
@@ -291,7 +300,12 @@ pub fn warp(
                 if a.0.min(c.0) > hi || a.1.max(c.1) < lo {
                     continue;
                 }
-                let at = |i: usize| Vertex::from_samples(&verts[i * 4..i * 4 + 4]);
+                let at = |i: usize| {
+                    Vertex::from_samples(
+                        &verts[i * VERTEX_SAMPLES..(i + 1) * VERTEX_SAMPLES],
+                        depth[i],
+                    )
+                };
                 for x in 0..w.saturating_sub(1) {
                     let (fx, fy) = (x as f32, y as f32);
                     let (i0, i1) = (y * w + x, (y + 1) * w + x);
