@@ -650,6 +650,13 @@ impl Band {
         }
     }
 
+    /// Whether too little of the band is still followed for any frame to
+    /// be aligned on it ([`Band::align`]). A band pixel once lost stays
+    /// lost, so from then on no far frame can give anything.
+    fn lost(&self) -> bool {
+        self.pos.iter().flatten().count() < MIN_BAND
+    }
+
     /// The offset (full-frame pixels) that best aligns the frame the chain
     /// has reached (the later or earlier frame of `record`) with the band,
     /// after an exposure change is taken out; `None` when that frame cannot
@@ -800,6 +807,11 @@ pub(crate) fn search(
             break;
         };
         band.step(&record, later, (w, h));
+        // No frame further on could be aligned either: the rest of the
+        // chain (a file read per frame) would give nothing.
+        if band.lost() {
+            break;
+        }
         if k <= radius {
             continue;
         }
@@ -959,6 +971,44 @@ mod tests {
             }
         };
         assert_eq!(far_copy(10, 24, &|_| 0.0, &cut), None);
+    }
+
+    #[test]
+    fn a_chain_that_lost_the_band_reads_no_further() {
+        let still = |_: i64, x: usize, y: usize| texture(x, y);
+        let (w, h) = SIZE;
+        let open = 10;
+        let store = ReachStore {
+            dir: tempfile::tempdir().unwrap(),
+        };
+        for first in 0..open {
+            let mut record = drifting_pair(first, open, &|_| 0.0, &still);
+            if first == 3 {
+                // Flow trusted only in the middle of the hole: the chain
+                // of the pending pixel goes on, the band around the hole
+                // is lost.
+                let mut flow = Arc::try_unwrap(record.flow).ok().expect("one owner");
+                flow.forward_error = (0..w * h)
+                    .map(|i| {
+                        let middle = (24..33).contains(&(i % w)) && (20..29).contains(&(i / w));
+                        if middle {
+                            0.0
+                        } else {
+                            10.0
+                        }
+                    })
+                    .collect();
+                record.flow = Arc::new(flow);
+            }
+            store.put(first, &record).unwrap();
+        }
+        // A record further on that cannot be read: the search must not
+        // get there, as no frame after the band is lost can be aligned.
+        std::fs::write(store.path(6), b"not a record").unwrap();
+        let pending = vec![Some((28.0, 24.0))];
+        let found = search(&store, 0, 1, 2, open, SIZE, pending)
+            .expect("the search stops where the band is lost");
+        assert_eq!(found, vec![None]);
     }
 
     #[test]
