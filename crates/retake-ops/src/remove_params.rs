@@ -84,7 +84,7 @@ pub const TABLE: &Table = &Table {
         Param::new(
             "reach",
             "Reach",
-            "Frames on each side searched further, beyond [[window]], for background no frame of the window shows (revealed later or earlier in the shot), before any is invented. A first pass over those frames stores the crops and flows around the holes in a temporary folder (disk grows with the mask and the frames; memory does not). 0 (the default), or no more than [[window]], searches the window only: far chains through the hole drift, and on the DAVIS protocol they scored below the window's own fill; give e.g. 250 for a shot where what the object hides shows only later (an object that stands still, then leaves).",
+            "Frames on each side searched further, beyond [[window]], for background no frame of the window shows (revealed later or earlier in the shot), before any is invented. A first pass over those frames stores the crops and flows around the holes in a temporary folder (disk grows with the mask and the frames; memory does not). 0 (the default), or no more than [[window]], searches the window only: on the DAVIS protocol long range gains with moving masks but not with a still one, flickers a little more and costs CPU time (the pass, and chains followed frame by frame); give e.g. 250 for a shot where what the object hides shows only later (an object that stands still, then leaves).",
             Kind::Int {
                 default: 0,
                 min: 0,

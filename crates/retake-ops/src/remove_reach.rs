@@ -107,6 +107,8 @@ impl PairRecord {
             out.write_all(&(v as u64).to_le_bytes())?;
         }
         out.write_all(&f.scale.to_le_bytes())?;
+        // In the order of [`Plane`]: each plane converted into one reused
+        // buffer (collecting a byte iterator per value was most of a write).
         let floats = [
             &f.forward.u,
             &f.forward.v,
@@ -117,12 +119,18 @@ impl PairRecord {
             &self.views[0].rgb,
             &self.views[1].rgb,
         ];
+        let mut bytes = Vec::new();
         for plane in floats {
-            let bytes: Vec<u8> = plane.iter().flat_map(|v| v.to_le_bytes()).collect();
+            bytes.clear();
+            bytes.reserve(plane.len() * 4);
+            for v in plane.iter() {
+                bytes.extend_from_slice(&v.to_le_bytes());
+            }
             out.write_all(&bytes)?;
         }
         for view in &self.views {
-            let bytes: Vec<u8> = view.known.iter().map(|&k| u8::from(k)).collect();
+            bytes.clear();
+            bytes.extend(view.known.iter().map(|&k| u8::from(k)));
             out.write_all(&bytes)?;
         }
         Ok(())
@@ -131,74 +139,193 @@ impl PairRecord {
     /// A record written by [`PairRecord::write_to`]; `None` when the bytes
     /// are not one (a damaged file).
     fn parse(bytes: &[u8]) -> Option<PairRecord> {
-        let mut rest = bytes.strip_prefix(MAGIC)?;
-        let mut take = |n: usize| -> Option<&[u8]> {
-            let (head, tail) = rest.split_at_checked(n)?;
-            rest = tail;
-            Some(head)
-        };
-        let mut dims = [0usize; 6];
-        for d in &mut dims {
-            *d = usize::try_from(u64::from_le_bytes(take(8)?.try_into().ok()?)).ok()?;
-        }
-        let [x, y, width, height, ww, wh] = dims;
-        let scale = f32::from_le_bytes(take(4)?.try_into().ok()?);
-        let n = ww.checked_mul(wh)?;
-        let mut floats = |len: usize| -> Option<Vec<f32>> {
-            let b = take(len.checked_mul(4)?)?;
-            Some(
-                b.chunks_exact(4)
-                    .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-                    .collect(),
-            )
-        };
-        let flow = |u, v| Flow {
-            width: ww,
-            height: wh,
-            u,
-            v,
-        };
-        let forward = flow(floats(n)?, floats(n)?);
-        let backward = flow(floats(n)?, floats(n)?);
-        // Stored rather than recomputed: a record is read many times.
-        let forward_error = floats(n)?;
-        let backward_error = floats(n)?;
-        let rgb = [floats(n * 3)?, floats(n * 3)?];
-        let known_a = take(n)?.iter().map(|&k| k != 0).collect();
-        let known_b = take(n)?.iter().map(|&k| k != 0).collect();
-        if !rest.is_empty() {
+        let header = Header::parse(bytes)?;
+        if header.file_len()? != bytes.len() {
             return None;
         }
-        let [rgb_a, rgb_b] = rgb;
-        Some(PairRecord {
-            flow: Arc::new(PairFlow {
-                region: Rect {
-                    x,
-                    y,
-                    width,
-                    height,
-                },
-                scale,
-                forward,
-                backward,
-                forward_error,
-                backward_error,
-            }),
-            views: [
-                View {
-                    rgb: rgb_a,
-                    known: known_a,
-                },
-                View {
-                    rgb: rgb_b,
-                    known: known_b,
-                },
-            ],
-        })
+        assemble(&header, [true, true], &mut { bytes })
     }
 }
 
 const MAGIC: &[u8] = b"RTKREACH1\n";
+
+/// Bytes before the planes: the magic, six dimensions, the scale.
+const HEADER: usize = MAGIC.len() + 6 * 8 + 4;
+
+/// The planes of a record file after its header, in the order written:
+/// each as (offset, length) in units of one byte per working pixel.
+const PARTS: [(usize, usize); 10] = [
+    (0, 4),   // forward u
+    (4, 4),   // forward v
+    (8, 4),   // backward u
+    (12, 4),  // backward v
+    (16, 4),  // forward error
+    (20, 4),  // backward error
+    (24, 12), // earlier frame's RGB
+    (36, 12), // later frame's RGB
+    (48, 1),  // earlier frame's known flags
+    (49, 1),  // later frame's known flags
+];
+const FORWARD_U: usize = 0;
+const FORWARD_V: usize = 1;
+const BACKWARD_U: usize = 2;
+const BACKWARD_V: usize = 3;
+const FORWARD_ERROR: usize = 4;
+const BACKWARD_ERROR: usize = 5;
+const RGB: [usize; 2] = [6, 7];
+const KNOWN: [usize; 2] = [8, 9];
+
+/// A record's length in the same units.
+const RECORD_UNITS: usize = 50;
+
+/// A record file's header: the flow crop, its working size and scale.
+struct Header {
+    region: Rect,
+    ww: usize,
+    wh: usize,
+    scale: f32,
+}
+
+impl Header {
+    fn parse(bytes: &[u8]) -> Option<Header> {
+        let rest = bytes.get(..HEADER)?.strip_prefix(MAGIC)?;
+        let mut dims = [0usize; 6];
+        for (d, b) in dims.iter_mut().zip(rest.chunks_exact(8)) {
+            *d = usize::try_from(u64::from_le_bytes(b.try_into().ok()?)).ok()?;
+        }
+        let scale = f32::from_le_bytes(rest.get(48..52)?.try_into().ok()?);
+        let [x, y, width, height, ww, wh] = dims;
+        Some(Header {
+            region: Rect {
+                x,
+                y,
+                width,
+                height,
+            },
+            ww,
+            wh,
+            scale,
+        })
+    }
+
+    /// The whole file's length in bytes; `None` when it would overflow.
+    fn file_len(&self) -> Option<usize> {
+        self.ww
+            .checked_mul(self.wh)?
+            .checked_mul(RECORD_UNITS)?
+            .checked_add(HEADER)
+    }
+
+    /// Where part `part` lies in the file (valid once `file_len` is).
+    fn range(&self, part: usize) -> std::ops::Range<usize> {
+        let n = self.ww * self.wh;
+        let (offset, len) = PARTS[part];
+        HEADER + offset * n..HEADER + (offset + len) * n
+    }
+}
+
+/// Reads the byte ranges of a record's parts.
+trait Parts {
+    fn part(&mut self, range: std::ops::Range<usize>) -> Option<&[u8]>;
+}
+
+impl Parts for &[u8] {
+    fn part(&mut self, range: std::ops::Range<usize>) -> Option<&[u8]> {
+        self.get(range)
+    }
+}
+
+/// A record file read part by part: a chain's step needs one direction's
+/// flow and one frame's view, about half of the file, and reading the
+/// whole file at every step was most of long range's cost.
+struct FileParts {
+    file: std::fs::File,
+    buffer: Vec<u8>,
+    error: Option<std::io::Error>,
+}
+
+impl Parts for FileParts {
+    fn part(&mut self, range: std::ops::Range<usize>) -> Option<&[u8]> {
+        use std::io::Seek;
+        self.buffer.resize(range.len(), 0);
+        let read = self
+            .file
+            .seek(std::io::SeekFrom::Start(range.start as u64))
+            .and_then(|_| self.file.read_exact(&mut self.buffer));
+        match read {
+            Ok(()) => Some(&self.buffer),
+            Err(e) => {
+                self.error = Some(e);
+                None
+            }
+        }
+    }
+}
+
+fn to_floats(bytes: &[u8]) -> Vec<f32> {
+    let mut out = vec![0.0f32; bytes.len() / 4];
+    for (v, b) in out.iter_mut().zip(bytes.chunks_exact(4)) {
+        *v = f32::from_le_bytes([b[0], b[1], b[2], b[3]]);
+    }
+    out
+}
+
+/// The record `header` describes, its parts read from `parts`: for each
+/// frame (earlier, later) whose entry of `sides` is set, that frame's view
+/// and the flow that steps onto it (backward for the earlier, forward for
+/// the later). The parts not read are left empty: a record read for one
+/// side must only be used for that side.
+fn assemble(header: &Header, sides: [bool; 2], parts: &mut impl Parts) -> Option<PairRecord> {
+    let (ww, wh) = (header.ww, header.wh);
+    let mut floats = |part: usize, side: bool| -> Option<Vec<f32>> {
+        if !side {
+            return Some(Vec::new());
+        }
+        parts.part(header.range(part)).map(to_floats)
+    };
+    let flow = |u, v| Flow {
+        width: ww,
+        height: wh,
+        u,
+        v,
+    };
+    let forward = flow(floats(FORWARD_U, sides[1])?, floats(FORWARD_V, sides[1])?);
+    let backward = flow(floats(BACKWARD_U, sides[0])?, floats(BACKWARD_V, sides[0])?);
+    // Stored rather than recomputed: a record is read many times.
+    let forward_error = floats(FORWARD_ERROR, sides[1])?;
+    let backward_error = floats(BACKWARD_ERROR, sides[0])?;
+    let rgb = [floats(RGB[0], sides[0])?, floats(RGB[1], sides[1])?];
+    let mut known = [Vec::new(), Vec::new()];
+    for k in (0..2).filter(|&k| sides[k]) {
+        known[k] = parts
+            .part(header.range(KNOWN[k]))?
+            .iter()
+            .map(|&b| b != 0)
+            .collect();
+    }
+    let [rgb_a, rgb_b] = rgb;
+    let [known_a, known_b] = known;
+    Some(PairRecord {
+        flow: Arc::new(PairFlow {
+            region: header.region,
+            scale: header.scale,
+            forward,
+            backward,
+            forward_error,
+            backward_error,
+        }),
+        views: [
+            View {
+                rgb: rgb_a,
+                known: known_a,
+            },
+            View {
+                rgb: rgb_b,
+                known: known_b,
+            },
+        ],
+    })
+}
 
 /// A frame's RGB on `region`, resized to the working size `ww x wh`.
 fn working_rgb(f: &Frame, region: Rect, ww: usize, wh: usize) -> Vec<f32> {
@@ -323,6 +450,43 @@ impl ReachStore {
         })
     }
 
+    /// The part of the record of frames `first` and `first + 1` that a
+    /// chain stepping onto the later (`later`) or the earlier frame uses:
+    /// that direction's flow and that frame's view (see [`assemble`]; the
+    /// rest is left empty). `None` as [`ReachStore::get`].
+    pub(crate) fn get_side(&self, first: i64, later: bool) -> Result<Option<PairRecord>> {
+        let path = self.path(first);
+        let damaged = |e: Option<std::io::Error>| {
+            let cause = e.map_or(String::new(), |e| format!(" ({e})"));
+            Error::input(
+                &path,
+                format!("the long-range cache is damaged or unreadable{cause} (was the temporary folder cleaned during the run?); render again"),
+            )
+        };
+        let mut file = match std::fs::File::open(&path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(damaged(Some(e))),
+        };
+        let mut head = [0u8; HEADER];
+        let len = file.metadata().map_err(|e| damaged(Some(e)))?.len();
+        file.read_exact(&mut head).map_err(|e| damaged(Some(e)))?;
+        let header = Header::parse(&head).ok_or_else(|| damaged(None))?;
+        if header.file_len().and_then(|n| u64::try_from(n).ok()) != Some(len) {
+            return Err(damaged(None));
+        }
+        let mut parts = FileParts {
+            file,
+            buffer: Vec::new(),
+            error: None,
+        };
+        let sides = [!later, later];
+        match assemble(&header, sides, &mut parts) {
+            Some(record) => Ok(Some(record)),
+            None => Err(damaged(parts.error)),
+        }
+    }
+
     /// Bytes on disk, summed over the records.
     pub fn bytes(&self) -> u64 {
         std::fs::read_dir(self.dir.path())
@@ -435,9 +599,9 @@ impl Band {
     /// `None` when the store holds none or the hole has no known
     /// surroundings on its crop.
     fn of(store: &ReachStore, t: i64) -> Result<Option<Band>> {
-        let (record, later) = match store.get(t)? {
+        let (record, later) = match store.get_side(t, false)? {
             Some(r) => (r, false),
-            None => match store.get(t - 1)? {
+            None => match store.get_side(t - 1, true)? {
                 Some(r) => (r, true),
                 None => return Ok(None),
             },
@@ -484,6 +648,13 @@ impl Band {
                 .and_then(|(x, y)| record.flow.step(later, x, y))
                 .filter(|&(x, y)| inside(x, y, w, h));
         }
+    }
+
+    /// Whether too little of the band is still followed for any frame to
+    /// be aligned on it ([`Band::align`]). A band pixel once lost stays
+    /// lost, so from then on no far frame can give anything.
+    fn lost(&self) -> bool {
+        self.pos.iter().flatten().count() < MIN_BAND
     }
 
     /// The offset (full-frame pixels) that best aligns the frame the chain
@@ -632,10 +803,15 @@ pub(crate) fn search(
         // The pair between frames t + dir * (k - 1) and t + dir * k, by
         // its earlier frame.
         let first = if later { t + k - 1 } else { t - k };
-        let Some(record) = store.get(first)? else {
+        let Some(record) = store.get_side(first, later)? else {
             break;
         };
         band.step(&record, later, (w, h));
+        // No frame further on could be aligned either: the rest of the
+        // chain (a file read per frame) would give nothing.
+        if band.lost() {
+            break;
+        }
         if k <= radius {
             continue;
         }
@@ -798,6 +974,44 @@ mod tests {
     }
 
     #[test]
+    fn a_chain_that_lost_the_band_reads_no_further() {
+        let still = |_: i64, x: usize, y: usize| texture(x, y);
+        let (w, h) = SIZE;
+        let open = 10;
+        let store = ReachStore {
+            dir: tempfile::tempdir().unwrap(),
+        };
+        for first in 0..open {
+            let mut record = drifting_pair(first, open, &|_| 0.0, &still);
+            if first == 3 {
+                // Flow trusted only in the middle of the hole: the chain
+                // of the pending pixel goes on, the band around the hole
+                // is lost.
+                let mut flow = Arc::try_unwrap(record.flow).ok().expect("one owner");
+                flow.forward_error = (0..w * h)
+                    .map(|i| {
+                        let middle = (24..33).contains(&(i % w)) && (20..29).contains(&(i / w));
+                        if middle {
+                            0.0
+                        } else {
+                            10.0
+                        }
+                    })
+                    .collect();
+                record.flow = Arc::new(flow);
+            }
+            store.put(first, &record).unwrap();
+        }
+        // A record further on that cannot be read: the search must not
+        // get there, as no frame after the band is lost can be aligned.
+        std::fs::write(store.path(6), b"not a record").unwrap();
+        let pending = vec![Some((28.0, 24.0))];
+        let found = search(&store, 0, 1, 2, open, SIZE, pending)
+            .expect("the search stops where the band is lost");
+        assert_eq!(found, vec![None]);
+    }
+
+    #[test]
     fn a_chain_whose_surroundings_deform_copies_nothing_wrong() {
         // The flow says the upper half of the picture (the hole's upper
         // half and the band above and beside it) moves 0.25 px a frame
@@ -855,8 +1069,50 @@ mod tests {
             assert_eq!(v.rgb, u.rgb);
             assert_eq!(v.known, u.known);
         }
+        // Each side read on its own from the store: the same bits as the
+        // whole record's side.
+        let store = ReachStore {
+            dir: tempfile::tempdir().unwrap(),
+        };
+        store.put(0, &record).unwrap();
+        for later in [false, true] {
+            let side = store.get_side(0, later).unwrap().unwrap();
+            let (x, y) = (&record.flow, &side.flow);
+            assert_eq!(x.region, y.region);
+            assert_eq!(x.scale.to_bits(), y.scale.to_bits());
+            let (flow, error, other) = if later {
+                (&y.forward, &y.forward_error, &y.backward)
+            } else {
+                (&y.backward, &y.backward_error, &y.forward)
+            };
+            let (whole, whole_error) = if later {
+                (&x.forward, &x.forward_error)
+            } else {
+                (&x.backward, &x.backward_error)
+            };
+            assert_eq!((flow.width, flow.height), (whole.width, whole.height));
+            assert_eq!((&flow.u, &flow.v), (&whole.u, &whole.v));
+            assert_eq!(error, whole_error);
+            assert!(other.u.is_empty(), "the other direction is not read");
+            let k = usize::from(later);
+            assert_eq!(side.views[k].rgb, record.views[k].rgb);
+            assert_eq!(side.views[k].known, record.views[k].known);
+            assert!(side.views[1 - k].rgb.is_empty());
+            // The same steps and the same colours where the chain lands.
+            for (px, py) in [(12.5, 15.0), (30.25, 8.5), (5.0, 30.0)] {
+                assert_eq!(x.step(later, px, py), y.step(later, px, py));
+                assert_eq!(record.seen(later, px, py), side.seen(later, px, py));
+            }
+        }
         // A cut or padded file is refused, not misread.
         assert!(PairRecord::parse(&bytes[..bytes.len() - 1]).is_none());
+        let path = store.path(0);
+        std::fs::write(&path, &bytes[..bytes.len() - 1]).unwrap();
+        let err = store
+            .get_side(0, true)
+            .err()
+            .expect("a cut file is refused");
+        assert!(err.to_string().contains("damaged"), "{err}");
         bytes.push(0);
         assert!(PairRecord::parse(&bytes).is_none());
     }
