@@ -465,7 +465,8 @@ impl ViewChange {
             return;
         }
         for (u, v, _) in self.in_view(from, to, points).1.into_iter().flatten() {
-            let (x0, y0) = (u.floor() as isize, v.floor() as isize);
+            // In view means inside the frame: truncation is the floor.
+            let (x0, y0) = (u as isize, v as isize);
             let (xa, xb) = ((x0 - 1).clamp(0, w - 1), (x0 + 2).clamp(0, w - 1));
             for yy in y0 - 1..=y0 + 2 {
                 let row = yy.clamp(0, h - 1) * w;

@@ -33,7 +33,7 @@ mod unread;
 pub mod warp;
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -328,7 +328,16 @@ pub struct ReangleAnalysis {
     restore: Vec<(usize, [f32; 3])>,
     /// The camera is the real one: the output is the input.
     identity: bool,
+    /// Its render is done, and read nothing more of other frames.
+    rendered: AtomicBool,
+    /// Where its render looks other frames up ([`Self::lookup_points`]),
+    /// as row runs, kept from the first neighbour that asks until its
+    /// own render is done.
+    lookups: Mutex<Option<Arc<Vec<Run>>>>,
 }
+
+/// Pixels `x0..x1` of row `y`.
+type Run = (usize, usize, usize);
 
 impl ReangleAnalysis {
     /// Whether pixel `i`'s colour comes from the fill.
@@ -1065,6 +1074,8 @@ impl Reangle {
             parts,
             restore,
             identity,
+            rendered: AtomicBool::new(false),
+            lookups: Mutex::new(None),
         })
     }
 }
@@ -1079,16 +1090,21 @@ impl Reangle {
     fn release_unread(&self, window: &Window<ReangleAnalysis>) -> usize {
         let a = &window.centre().analysis;
         let frame = &a.warped.frame;
+        // A render that is done reads nothing more (see `rendered`).
         let others: Vec<&ReangleAnalysis> = window
             .iter()
-            .filter(|(offset, _)| *offset != 0)
+            .filter(|(offset, it)| *offset != 0 && !it.analysis.rendered.load(Ordering::Acquire))
             .map(|(_, it)| &it.analysis)
             .collect();
         let frames: Vec<&Frame> = others.iter().map(|o| o.warped.frame.as_ref()).collect();
         self.view.settle_pairs(frame, &frames);
         let mut read = vec![false; frame.width * frame.height];
         for o in &others {
-            let points = o.lookup_points();
+            let points: Vec<(f32, f32)> = o
+                .lookup_runs()
+                .iter()
+                .flat_map(|&(y, x0, x1)| (x0..x1).map(move |x| (x as f32, y as f32)))
+                .collect();
             self.view
                 .mark_read(&o.warped.frame, frame, &points, &mut read);
         }
@@ -1104,23 +1120,43 @@ impl Reangle {
 }
 
 impl ReangleAnalysis {
+    /// [`Self::lookup_points`], made once while it is needed.
+    fn lookup_runs(&self) -> Arc<Vec<Run>> {
+        let mut kept = self.lookups.lock().unwrap_or_else(|e| e.into_inner());
+        kept.get_or_insert_with(|| Arc::new(self.lookup_points()))
+            .clone()
+    }
+
     /// Every pixel the removal engine can look up in other frames when
-    /// it renders this one: the hole (within what the fill colours and
-    /// the foreground side of the edges, `restore`) and the rim the
-    /// engine compares around it (within 3 pixels of it).
-    fn lookup_points(&self) -> Vec<(f32, f32)> {
+    /// it renders this one, as row runs: the hole (within what the fill
+    /// colours and the foreground side of the edges, `restore`) and the
+    /// rim the engine compares around it (its chamfer distance of at most
+    /// 2.5 from the hole, each step costing at least 1: within 2 pixels
+    /// in each direction).
+    fn lookup_points(&self) -> Vec<Run> {
         let f = &self.warped.frame;
         let (w, h) = (f.width, f.height);
         let mut hole: Vec<bool> = self.depth.iter().map(|d| d.is_sign_negative()).collect();
         for (i, _) in &self.restore {
             hole[*i] = true;
         }
-        let near = dilate_square(&hole, w, h, 3);
-        near.iter()
-            .enumerate()
-            .filter(|(_, n)| **n)
-            .map(|(i, _)| ((i % w) as f32, (i / w) as f32))
-            .collect()
+        let near = dilate_square(&hole, w, h, 2);
+        let mut runs = Vec::new();
+        for (y, row) in near.chunks_exact(w.max(1)).enumerate() {
+            let mut x = 0;
+            while x < w {
+                if !row[x] {
+                    x += 1;
+                    continue;
+                }
+                let start = x;
+                while x < w && row[x] {
+                    x += 1;
+                }
+                runs.push((y, start, x));
+            }
+        }
+        runs
     }
 }
 
@@ -1260,6 +1296,9 @@ impl Operation for Reangle {
             let bytes = self.release_unread(window);
             self.released.fetch_add(bytes as u64, Ordering::Relaxed);
         }
+        // Nothing of the other frames is read after this point.
+        a.rendered.store(true, Ordering::Release);
+        *a.lookups.lock().unwrap_or_else(|e| e.into_inner()) = None;
         Ok(out)
     }
 }
