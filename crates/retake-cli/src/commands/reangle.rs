@@ -42,7 +42,9 @@ pub fn run(a: &ReangleArgs, global: &GlobalArgs) -> Result<i32> {
             models.context()
         })?;
     record.models.extend(built.models);
-    let mut op = built.op;
+    // The pipeline renders each frame once, after its window: what the
+    // neighbours do not read of a rendered frame is handed back.
+    let mut op = built.op.rendering_each_frame_once();
     if let Some(pattern) = &inputs.passes {
         let range = a.io.frames.as_deref().map(FrameRange::parse).transpose()?;
         let sequence = Mutex::new(LayerSequence::create_for(

@@ -408,11 +408,21 @@ fn nearest_around(f: &Frame, depth: &[f32], x: f32, y: f32) -> f32 {
     nearest
 }
 
-impl Correspondence for ViewChange {
-    fn map(&self, from: &Frame, to: &Frame, points: &[(f32, f32)]) -> Vec<Option<(f32, f32)>> {
+/// `to`'s depth (when known) and where each point is in view there, at
+/// what depth (see [`ViewChange::in_view`]).
+type InView = (Option<Arc<Vec<f32>>>, Vec<Option<(f32, f32, f32)>>);
+
+impl ViewChange {
+    /// Where each of `points` of `from` is seen by `to`'s virtual camera
+    /// (the real camera's residual motion added), with its depth there:
+    /// `None` outside `to`'s frame or behind the camera, and for every point
+    /// when a frame's depth is not known. Nothing here tells whether
+    /// something nearer hides the point in `to` ([`Correspondence::map`]
+    /// asks that next).
+    fn in_view(&self, from: &Frame, to: &Frame, points: &[(f32, f32)]) -> InView {
         let n = from.width * from.height;
         let (Some(df), Some(dt)) = (self.depths.get(from.index), self.depths.get(to.index)) else {
-            return vec![None; points.len()];
+            return (None, vec![None; points.len()]);
         };
         if from.channels < 3
             || to.channels < 3
@@ -421,12 +431,12 @@ impl Correspondence for ViewChange {
             || df.len() != n
             || dt.len() != n
         {
-            return vec![None; points.len()];
+            return (None, vec![None; points.len()]);
         }
         let (dx, dy) = self.residual_cached((from, &df), (to, &dt));
         let pair = self.pair(from, to);
         let (w, h) = (to.width as f32, to.height as f32);
-        points
+        let seen = points
             .iter()
             .map(|&(x, y)| {
                 let z = depth_at(from, &df, x, y) as f64;
@@ -438,6 +448,59 @@ impl Correspondence for ViewChange {
                 if !(u >= 0.0 && v >= 0.0 && u <= w - 1.0 && v <= h - 1.0) {
                     return None;
                 }
+                Some((u, v, zb))
+            })
+            .collect();
+        (Some(dt), seen)
+    }
+
+    /// Mark in `read` (one flag per pixel of `to`) every pixel that a
+    /// lookup of `points` of `from` in `to` can read: the 4x4 pixels
+    /// around each point `to` has in view, which covers the depth test
+    /// here and the engine's colour and hole samples there (cubic or
+    /// bilinear, both clamped to the frame).
+    pub fn mark_read(&self, from: &Frame, to: &Frame, points: &[(f32, f32)], read: &mut [bool]) {
+        let (w, h) = (to.width as isize, to.height as isize);
+        if read.len() != to.width * to.height {
+            return;
+        }
+        for (u, v, _) in self.in_view(from, to, points).1.into_iter().flatten() {
+            // In view means inside the frame: truncation is the floor.
+            let (x0, y0) = (u as isize, v as isize);
+            let (xa, xb) = ((x0 - 1).clamp(0, w - 1), (x0 + 2).clamp(0, w - 1));
+            for yy in y0 - 1..=y0 + 2 {
+                let row = yy.clamp(0, h - 1) * w;
+                read[(row + xa) as usize..=(row + xb) as usize].fill(true);
+            }
+        }
+    }
+
+    /// Compute now everything about frame `f` that later lookups between
+    /// it and `others` would compute from its whole picture and depth:
+    /// its block luminance and the residual motion of each pair. After
+    /// this, such lookups read only the pixels [`Self::mark_read`] marks.
+    pub fn settle_pairs(&self, f: &Frame, others: &[&Frame]) {
+        let Some(df) = self.depths.get(f.index) else {
+            return;
+        };
+        for o in others {
+            if let Some(d) = self.depths.get(o.index) {
+                if (o.width, o.height, d.len()) == (f.width, f.height, df.len()) {
+                    self.residual_cached((f, &df), (o, &d));
+                }
+            }
+        }
+    }
+}
+
+impl Correspondence for ViewChange {
+    fn map(&self, from: &Frame, to: &Frame, points: &[(f32, f32)]) -> Vec<Option<(f32, f32)>> {
+        let (Some(dt), seen) = self.in_view(from, to, points) else {
+            return vec![None; points.len()];
+        };
+        seen.into_iter()
+            .map(|p| {
+                let (u, v, zb) = p?;
                 // Something nearer stands there in `to`: not this point.
                 if nearest_around(to, &dt, u, v) * (1.0 + self.edge) < zb {
                     return None;
@@ -445,6 +508,15 @@ impl Correspondence for ViewChange {
                 Some((u, v))
             })
             .collect()
+    }
+}
+
+/// A [`ViewChange`] shared by its owner and the removal engine.
+pub struct Shared(pub Arc<ViewChange>);
+
+impl Correspondence for Shared {
+    fn map(&self, from: &Frame, to: &Frame, points: &[(f32, f32)]) -> Vec<Option<(f32, f32)>> {
+        self.0.map(from, to, points)
     }
 }
 

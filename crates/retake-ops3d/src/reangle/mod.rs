@@ -29,10 +29,11 @@ pub mod camera;
 pub mod depth;
 pub mod follow;
 pub mod parts;
+mod unread;
 pub mod warp;
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -327,7 +328,16 @@ pub struct ReangleAnalysis {
     restore: Vec<(usize, [f32; 3])>,
     /// The camera is the real one: the output is the input.
     identity: bool,
+    /// Its render is done, and read nothing more of other frames.
+    rendered: AtomicBool,
+    /// Where its render looks other frames up ([`Self::lookup_points`]),
+    /// as row runs, kept from the first neighbour that asks until its
+    /// own render is done.
+    lookups: Mutex<Option<Arc<Vec<Run>>>>,
 }
+
+/// Pixels `x0..x1` of row `y`.
+type Run = (usize, usize, usize);
 
 impl ReangleAnalysis {
     /// Whether pixel `i`'s colour comes from the fill.
@@ -347,6 +357,14 @@ pub struct Reangle {
     warned: AtomicBool,
     /// The warped frames' depths, for the correspondences.
     depths: Arc<follow::Depths>,
+    /// How the fill finds points between warped frames (shared with the
+    /// engine), asked once a frame is rendered what its neighbours read.
+    view: Arc<follow::ViewChange>,
+    /// Each frame is rendered once, after its whole window is analysed
+    /// (see [`Reangle::rendering_each_frame_once`]).
+    once: bool,
+    /// Bytes of rendered frames handed back so far.
+    released: AtomicU64,
     /// The hole's parts may be filled one at a time: the spatial fill
     /// invents no texture, so no anchor frame's fill (cached per frame,
     /// for its whole hole) depends on which part asked for it.
@@ -362,6 +380,7 @@ impl Reangle {
         params.validate()?;
         let by_parts = !spatial.invents_texture();
         let depths = Arc::new(follow::Depths::default());
+        let view = Arc::new(view_change(&params, None, depths.clone()));
         let remove = Remove::new(
             RemoveParams {
                 mask: "reangle disocclusions".into(),
@@ -375,7 +394,7 @@ impl Reangle {
             spatial,
             None,
         )?
-        .with_correspondence(Box::new(view_change(&params, None, depths.clone())))
+        .with_correspondence(Box::new(follow::Shared(view.clone())))
         .without_colour_correction();
         Ok(Reangle {
             params,
@@ -386,6 +405,9 @@ impl Reangle {
             pass_writer: None,
             warned: AtomicBool::new(false),
             depths,
+            view,
+            once: false,
+            released: AtomicU64::new(0),
             by_parts,
         })
     }
@@ -402,12 +424,29 @@ impl Reangle {
     /// The shot's first and last frame: named moves run between them.
     pub fn with_shot(mut self, first: i64, last: i64) -> Self {
         self.shot = Some((first, last));
-        self.remove = self.remove.with_correspondence(Box::new(view_change(
-            &self.params,
-            self.shot,
-            self.depths.clone(),
-        )));
+        self.view = Arc::new(view_change(&self.params, self.shot, self.depths.clone()));
+        self.remove = self
+            .remove
+            .with_correspondence(Box::new(follow::Shared(self.view.clone())));
         self
+    }
+
+    /// The driver renders each frame at most once, and only once every
+    /// frame of its window is analysed (the CLI's pipeline; not a host
+    /// that may render a frame again from its cached analyses). Then,
+    /// once a frame is rendered, the parts of its warped picture and
+    /// depth that no neighbour's render can read are handed back to the
+    /// system: the window holds mostly the bands its neighbours fill from
+    /// instead of whole pictures. The output is the same bits.
+    pub fn rendering_each_frame_once(mut self) -> Self {
+        self.once = true;
+        self
+    }
+
+    /// Bytes of rendered frames' pictures and depths handed back so far
+    /// (see [`Reangle::rendering_each_frame_once`]).
+    pub fn bytes_released(&self) -> u64 {
+        self.released.load(Ordering::Relaxed)
     }
 
     /// Find the subject with this segmentation model when the frames
@@ -1035,8 +1074,111 @@ impl Reangle {
             parts,
             restore,
             identity,
+            rendered: AtomicBool::new(false),
+            lookups: Mutex::new(None),
         })
     }
+}
+
+impl Reangle {
+    /// Hand back what no other render will read of the centre's warped
+    /// picture and depth, now that its own render is done: the other
+    /// renders that read it are those of its window's frames (each looks
+    /// up its hole and rim here), and whatever they would compute from
+    /// its whole picture (block luminance, residual motion) is computed
+    /// now. Returns the bytes released.
+    fn release_unread(&self, window: &Window<ReangleAnalysis>) -> usize {
+        let a = &window.centre().analysis;
+        let frame = &a.warped.frame;
+        // A render that is done reads nothing more (see `rendered`).
+        let others: Vec<&ReangleAnalysis> = window
+            .iter()
+            .filter(|(offset, it)| *offset != 0 && !it.analysis.rendered.load(Ordering::Acquire))
+            .map(|(_, it)| &it.analysis)
+            .collect();
+        let frames: Vec<&Frame> = others.iter().map(|o| o.warped.frame.as_ref()).collect();
+        self.view.settle_pairs(frame, &frames);
+        let mut read = vec![false; frame.width * frame.height];
+        for o in &others {
+            let points: Vec<(f32, f32)> = o
+                .lookup_runs()
+                .iter()
+                .flat_map(|&(y, x0, x1)| (x0..x1).map(move |x| (x as f32, y as f32)))
+                .collect();
+            self.view
+                .mark_read(&o.warped.frame, frame, &points, &mut read);
+        }
+        let bytes = unread::release_unread(&frame.data, frame.channels, &read)
+            + unread::release_unread(&a.depth, 1, &read);
+        log::debug!(
+            "frame {}: {:.1} MB of its warped picture and depth handed back",
+            frame.index,
+            bytes as f64 / 1e6
+        );
+        bytes
+    }
+}
+
+impl ReangleAnalysis {
+    /// [`Self::lookup_points`], made once while it is needed.
+    fn lookup_runs(&self) -> Arc<Vec<Run>> {
+        let mut kept = self.lookups.lock().unwrap_or_else(|e| e.into_inner());
+        kept.get_or_insert_with(|| Arc::new(self.lookup_points()))
+            .clone()
+    }
+
+    /// Every pixel the removal engine can look up in other frames when
+    /// it renders this one, as row runs: the hole (within what the fill
+    /// colours and the foreground side of the edges, `restore`) and the
+    /// rim the engine compares around it (its chamfer distance of at most
+    /// 2.5 from the hole, each step costing at least 1: within 2 pixels
+    /// in each direction).
+    fn lookup_points(&self) -> Vec<Run> {
+        let f = &self.warped.frame;
+        let (w, h) = (f.width, f.height);
+        let mut hole: Vec<bool> = self.depth.iter().map(|d| d.is_sign_negative()).collect();
+        for (i, _) in &self.restore {
+            hole[*i] = true;
+        }
+        let near = dilate_square(&hole, w, h, 2);
+        let mut runs = Vec::new();
+        for (y, row) in near.chunks_exact(w.max(1)).enumerate() {
+            let mut x = 0;
+            while x < w {
+                if !row[x] {
+                    x += 1;
+                    continue;
+                }
+                let start = x;
+                while x < w && row[x] {
+                    x += 1;
+                }
+                runs.push((y, start, x));
+            }
+        }
+        runs
+    }
+}
+
+/// `mask` grown by `r` pixels in every direction (a square).
+fn dilate_square(mask: &[bool], w: usize, h: usize, r: usize) -> Vec<bool> {
+    let mut rows = vec![false; w * h];
+    for y in 0..h {
+        let row = &mask[y * w..(y + 1) * w];
+        let out = &mut rows[y * w..(y + 1) * w];
+        for x in (0..w).filter(|&x| row[x]) {
+            out[x.saturating_sub(r)..(x + r + 1).min(w)].fill(true);
+        }
+    }
+    let mut out = vec![false; w * h];
+    for y in 0..h {
+        for yy in y.saturating_sub(r)..(y + r + 1).min(h) {
+            for x in 0..w {
+                out[yy * w + x] |= rows[y * w + x];
+            }
+        }
+    }
+    out
 }
 
 impl Operation for Reangle {
@@ -1148,6 +1290,15 @@ impl Operation for Reangle {
                 depth: Frame::from_data(src.index, w, h, 1, depth)?,
             })?;
         }
+        // The identity's output is its own picture; with a fill that
+        // invents texture, the engine's anchor fills read whole frames.
+        if self.once && self.by_parts && !a.identity {
+            let bytes = self.release_unread(window);
+            self.released.fetch_add(bytes as u64, Ordering::Relaxed);
+        }
+        // Nothing of the other frames is read after this point.
+        a.rendered.store(true, Ordering::Release);
+        *a.lookups.lock().unwrap_or_else(|e| e.into_inner()) = None;
         Ok(out)
     }
 }
