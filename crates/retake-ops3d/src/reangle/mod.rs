@@ -1108,8 +1108,13 @@ impl Reangle {
             self.view
                 .mark_read(&o.warped.frame, frame, &points, &mut read);
         }
-        let bytes = unread::release_unread(&frame.data, frame.channels, &read)
-            + unread::release_unread(&a.depth, 1, &read);
+        // SAFETY: `read` marks every pixel of this frame that a render
+        // still to come can read (its own render is done, and neighbours
+        // whose render is done read nothing more); both buffers hold f32.
+        let bytes = unsafe {
+            unread::release_unread(&frame.data, frame.channels, &read)
+                + unread::release_unread(&a.depth, 1, &read)
+        };
         log::debug!(
             "frame {}: {:.1} MB of its warped picture and depth handed back",
             frame.index,

@@ -58,7 +58,13 @@ fn unread_pages<T>(
 /// per pixel); returns the bytes released. The caller promises that no
 /// one reads those pixels again: they read as zeros from now on.
 /// Elsewhere than Linux nothing is released.
-pub fn release_unread<T: Copy>(buffer: &[T], per_pixel: usize, keep: &[bool]) -> usize {
+///
+/// # Safety
+/// The released pixels change under `buffer`'s shared borrow: nothing may
+/// read them again (now or on another thread) unless a zero is what it
+/// expects, and `T` must be a plain number type for which all-zero bytes
+/// are a valid value.
+pub unsafe fn release_unread<T: Copy>(buffer: &[T], per_pixel: usize, keep: &[bool]) -> usize {
     let runs = unread_pages(buffer, per_pixel, keep, page_size());
     let mut released = 0;
     for (start, end) in runs {
@@ -121,7 +127,9 @@ mod tests {
         let n = 64 * 1024;
         let buffer: Vec<f32> = (0..n * 3).map(|i| 1.0 + i as f32).collect();
         let keep: Vec<bool> = (0..n).map(|i| i % 7000 < 100).collect();
-        let released = release_unread(&buffer, 3, &keep);
+        // SAFETY: f32 zeros are valid and the test reads the released
+        // pixels only to check they are zeros.
+        let released = unsafe { release_unread(&buffer, 3, &keep) };
         assert!(released > n * 12 / 2, "{released}");
         for (i, k) in keep.iter().enumerate() {
             if *k {
