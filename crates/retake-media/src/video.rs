@@ -650,6 +650,40 @@ impl VideoSource {
         Ok(unsafe { converter.convert(&planes, &self.lut, index) })
     }
 
+    /// Decode the next picture and keep it as FFmpeg holds it (for
+    /// [`crate::direct`]): its index, or `None` at the end. Only from the
+    /// start of the clip, before any frame was read or sought.
+    pub(crate) fn next_picture(&mut self) -> Result<Option<i64>> {
+        if self.pending.is_some() {
+            return Err(Error::Internal(
+                "a decoded picture was asked for after a seek".into(),
+            ));
+        }
+        if !self.decode_next()? {
+            return Ok(None);
+        }
+        let index = self.next_index;
+        self.next_index += 1;
+        Ok(Some(index))
+    }
+
+    /// The picture [`VideoSource::next_picture`] decoded last.
+    pub(crate) fn picture(&self) -> &ff::frame::Video {
+        &self.decoded
+    }
+
+    /// Hand the picture just decoded as `index` to the next `next_frame`,
+    /// as float: a copy that cannot go straight gives it back.
+    pub(crate) fn keep_for_frames(&mut self, index: i64) -> Result<()> {
+        self.pending = Some(self.convert(index)?);
+        Ok(())
+    }
+
+    /// Whether no frame has been read or sought yet.
+    pub(crate) fn at_start(&self) -> bool {
+        self.next_index == 0 && self.pending.is_none() && !self.finished
+    }
+
     /// Index of the decoded frame from its timestamp, when it has one.
     fn index_of_decoded(&self) -> Option<i64> {
         let pts = self.decoded.timestamp()?;
@@ -718,6 +752,10 @@ impl VideoSource {
 impl FrameSource for VideoSource {
     fn info(&self) -> &ClipInfo {
         &self.info
+    }
+
+    fn as_any_mut(&mut self) -> Option<&mut dyn std::any::Any> {
+        Some(self)
     }
 
     fn next_frame(&mut self) -> Result<Option<Frame>> {

@@ -6,7 +6,7 @@ use retake_core::Result;
 use retake_model::provenance::Provenance;
 use retake_ops::matte::MatteValues;
 
-use super::{run_operation, OutputPlan};
+use super::{run_with, Copy, OutputPlan};
 use crate::args::{ConvertArgs, GlobalArgs};
 
 pub fn run(a: &ConvertArgs, global: &GlobalArgs) -> Result<i32> {
@@ -14,12 +14,15 @@ pub fn run(a: &ConvertArgs, global: &GlobalArgs) -> Result<i32> {
     // H.264 they are huge pages (x264 asks for them), zeroed at every fault.
     crate::keep_freed_frames();
     let record = Provenance::new("convert", &a.params);
-    run_operation(
+    // No processing: when the colour stays too, pictures go to the encoder
+    // as decoded (see `retake_media::direct`).
+    run_with(
         &a.io,
         a.params
             .alpha
             .as_deref()
             .map(|m| (m, MatteValues::Coverage)),
+        None,
         global,
         &Identity,
         record,
@@ -27,6 +30,7 @@ pub fn run(a: &ConvertArgs, global: &GlobalArgs) -> Result<i32> {
             info: info.clone(),
             transfer: None,
         },
+        Copy::Straight,
     )?;
     Ok(0)
 }

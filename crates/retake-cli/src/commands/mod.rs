@@ -90,8 +90,34 @@ pub fn run_operation_with_shelf<O: Operation>(
     shelf: Option<&MatteShelf>,
     global: &GlobalArgs,
     op: &O,
+    provenance: Provenance,
+    plan: impl FnOnce(&ClipInfo) -> OutputPlan,
+) -> Result<RunStats> {
+    run_with(io, matte, shelf, global, op, provenance, plan, Copy::Frames)
+}
+
+/// How frames reach the sink.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Copy {
+    /// Through the pipeline as float frames.
+    Frames,
+    /// As decoded when the output keeps the colour and the media allow it
+    /// (`retake_media::direct`), else as `Frames`: for an identity
+    /// operation only (`retake convert`).
+    Straight,
+}
+
+/// [`run_operation_with_shelf`], choosing how frames reach the sink.
+#[allow(clippy::too_many_arguments)]
+pub fn run_with<O: Operation>(
+    io: &IoArgs,
+    matte: Option<(&str, MatteValues)>,
+    shelf: Option<&MatteShelf>,
+    global: &GlobalArgs,
+    op: &O,
     mut provenance: Provenance,
     plan: impl FnOnce(&ClipInfo) -> OutputPlan,
+    copy: Copy,
 ) -> Result<RunStats> {
     // From the start: a cancel while inputs open or models load is honoured
     // at the first frame, never a kill that skips the clean-up.
@@ -183,7 +209,15 @@ pub fn run_operation_with_shelf<O: Operation>(
         progress: Some(&progress),
         cancel: Some(cancel),
     };
-    let stats = pipeline::run(source.as_mut(), op, sink, &opts)?;
+    let stats = match copy {
+        Copy::Straight => {
+            match retake_media::direct::copy_straight(source.as_mut(), sink, &opts)? {
+                Ok(stats) => stats,
+                Err(sink) => pipeline::run(source.as_mut(), op, sink, &opts)?,
+            }
+        }
+        Copy::Frames => pipeline::run(source.as_mut(), op, sink, &opts)?,
+    };
     reporter.done(stats.frames_written, &io.output);
     provenance.output = io.output.clone();
     provenance.frames = opts.frames.as_ref().map(|r| r.text().to_string());
