@@ -13,33 +13,41 @@ use retake_core::{Error, FrameSink, FrameSource, Result};
 use crate::encode::VideoSink;
 use crate::video::{pixel_format, VideoSource};
 
-/// Copy every frame of `source` to `sink` straight when both are FFmpeg
-/// video, all frames are asked for and no pixel changes; the sink is
-/// finished then. Otherwise the sink comes back untouched (and the source
-/// still gives every frame) for the float pipeline.
+/// Copy the frames `opts` asks for (all by default) from `source` to
+/// `sink` straight when both are FFmpeg video and no pixel changes; the
+/// sink is finished then. Otherwise the sink comes back untouched and the
+/// source still gives the same frames, for the float pipeline.
 pub fn copy_straight(
     source: &mut dyn FrameSource,
     mut sink: Box<dyn FrameSink>,
     opts: &PipelineOptions<'_>,
 ) -> Result<std::result::Result<RunStats, Box<dyn FrameSink>>> {
-    if opts.frames.is_some() {
-        return Ok(Err(sink));
-    }
     let Some(video) = source
         .as_any_mut()
         .and_then(|s| s.downcast_mut::<VideoSource>())
     else {
         return Ok(Err(sink));
     };
-    let total = video.info().frames;
+    let info = video.info();
+    let total = match (&opts.frames, info.frames) {
+        (Some(r), Some(n)) => Some(
+            (info.first_frame..info.first_frame + n as i64)
+                .filter(|&i| r.contains(i))
+                .count() as u64,
+        ),
+        (None, n) => n,
+        (Some(_), None) => None,
+    };
+    let wanted = |i: i64| opts.frames.as_ref().map_or(true, |r| r.contains(i));
+    let last = opts.frames.as_ref().and_then(|r| r.last());
     let Some(encoder) = sink
         .as_any_mut()
         .and_then(|s| s.downcast_mut::<VideoSink>())
     else {
         return Ok(Err(sink));
     };
-    if !video.at_start() {
-        return Ok(Err(sink));
+    if let Some(r) = &opts.frames {
+        video.seek(r.first())?;
     }
     let Some(mut index) = video.next_picture()? else {
         // An empty clip: the float pipeline says so as it always has.
@@ -48,7 +56,7 @@ pub fn copy_straight(
     // SAFETY: reading the format field of a decoded frame.
     let format = pixel_format(unsafe { (*video.picture().as_ptr()).format });
     if !encoder.takes_as_decoded(video.info(), format) {
-        video.keep_for_frames(index)?;
+        video.give_back(index);
         return Ok(Err(sink));
     }
     log::info!("the colour stays as it is: pictures go to the encoder as decoded");
@@ -61,14 +69,19 @@ pub fn copy_straight(
         {
             return Err(Error::Cancelled);
         }
-        encoder.write_decoded(index, video.picture())?;
-        written += 1;
-        if let Some(p) = opts.progress {
-            p(Progress {
-                done: written,
-                total,
-                last_index: index,
-            });
+        if last.is_some_and(|l| index > l) {
+            break;
+        }
+        if wanted(index) {
+            encoder.write_decoded(index, video.picture())?;
+            written += 1;
+            if let Some(p) = opts.progress {
+                p(Progress {
+                    done: written,
+                    total,
+                    last_index: index,
+                });
+            }
         }
         match video.next_picture()? {
             Some(i) => index = i,
