@@ -29,6 +29,11 @@ pub fn copy_straight(
         return Ok(Err(sink));
     };
     let info = video.info();
+    if let Some(r) = &opts.frames {
+        // The same refusal (and exit code) as the float pipeline's.
+        let path = std::path::PathBuf::from(&info.path);
+        r.check_within(&path, info.first_frame, info.last_frame())?;
+    }
     let total = match (&opts.frames, info.frames) {
         (Some(r), Some(n)) => Some(
             (info.first_frame..info.first_frame + n as i64)
@@ -38,7 +43,7 @@ pub fn copy_straight(
         (None, n) => n,
         (Some(_), None) => None,
     };
-    let wanted = |i: i64| opts.frames.as_ref().map_or(true, |r| r.contains(i));
+    let wanted = |i: i64| opts.frames.as_ref().is_none_or(|r| r.contains(i));
     let last = opts.frames.as_ref().and_then(|r| r.last());
     let Some(encoder) = sink
         .as_any_mut()

@@ -330,7 +330,8 @@ impl VideoSink {
         let bits = if direct.is_some() { facts.bits } else { 16 };
         let staged = direct.is_none() && ycbcr_format.is_none();
         if matches!(self.codec, Codec::H264 | Codec::H265 | Codec::ProresHq)
-            && (width % 2 != 0 || (height % 2 != 0 && !matches!(self.codec, Codec::ProresHq)))
+            && (!width.is_multiple_of(2)
+                || (!height.is_multiple_of(2) && !matches!(self.codec, Codec::ProresHq)))
         {
             return Err(self.out_err(format!(
                 "{} stores colour at reduced resolution ({}) and needs even dimensions, \
