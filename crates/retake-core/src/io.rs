@@ -13,6 +13,13 @@ pub trait FrameSource: Send {
     /// The next frame in clip order, or `None` at the end.
     fn next_frame(&mut self) -> Result<Option<Frame>>;
 
+    /// The source as itself, so that a sink of the same media library can
+    /// take its pictures as decoded when no pixel changes (`retake
+    /// convert`'s straight copy); `None`: frames only.
+    fn as_any_mut(&mut self) -> Option<&mut dyn std::any::Any> {
+        None
+    }
+
     /// Position the source so the next frame returned is `index` (in the
     /// clip's numbering). The default decodes and discards.
     fn seek(&mut self, index: i64) -> Result<()> {
@@ -41,6 +48,11 @@ pub trait FrameSource: Send {
 /// without finishing removes its temporary output.
 pub trait FrameSink: Send {
     fn write(&mut self, frame: &Frame) -> Result<()>;
+
+    /// The sink as itself (see [`FrameSource::as_any_mut`]).
+    fn as_any_mut(&mut self) -> Option<&mut dyn std::any::Any> {
+        None
+    }
 
     /// Flush, close and atomically publish the output.
     fn finish(self: Box<Self>) -> Result<()>;

@@ -713,6 +713,35 @@ impl Scaler {
         Some(Scaler { ctx, height: h })
     }
 
+    /// A same-size format change between Y'CbCr formats as the `ffmpeg`
+    /// tool makes it (its default bicubic filter, swscale's default
+    /// ranges): the straight copy's conversion, whose pictures then equal
+    /// that tool's.
+    pub(crate) fn like_ffmpeg(
+        width: usize,
+        height: usize,
+        src: ffi::AVPixelFormat,
+        dst: ffi::AVPixelFormat,
+    ) -> Option<Scaler> {
+        let (w, h) = (i32::try_from(width).ok()?, i32::try_from(height).ok()?);
+        // SAFETY: plain constructor call; a null result is handled.
+        let ctx = unsafe {
+            ffi::sws_getContext(
+                w,
+                h,
+                src,
+                w,
+                h,
+                dst,
+                ffi::SWS_BICUBIC,
+                std::ptr::null_mut(),
+                std::ptr::null_mut(),
+                std::ptr::null(),
+            )
+        };
+        (!ctx.is_null()).then_some(Scaler { ctx, height: h })
+    }
+
     /// Convert one whole picture.
     ///
     /// # Safety

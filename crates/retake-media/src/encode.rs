@@ -69,6 +69,8 @@ struct Open {
     staging: Vec<u16>,
     staging_stride: usize,
     scaler: Option<Scaler>,
+    /// swscale from the decoded pictures' format, for the straight copy.
+    straight: Option<(ffi::AVPixelFormat, Scaler)>,
     pix_fmt: ff::format::Pixel,
     /// Frames the encoder may still hold references to are not reused.
     pool: Vec<ff::frame::Video>,
@@ -158,18 +160,132 @@ impl VideoSink {
         })
     }
 
+    /// Whether decoded pictures of `format` from a clip described by
+    /// `info` can be encoded as they are (or through swscale's format
+    /// change alone, as the `ffmpeg` tool does), because this output keeps
+    /// their matrix, curve and range: a Y'CbCr codec, no alpha, the same
+    /// colour tags in and out. Anything else takes the float path.
+    pub(crate) fn takes_as_decoded(&self, info: &ClipInfo, format: ffi::AVPixelFormat) -> bool {
+        let Some(target) = ycbcr_format(self.codec, false) else {
+            return false;
+        };
+        let facts = crate::video::pix_fmt_facts(format);
+        let same_colour = info.colour.matrix != Matrix::Rgb
+            && self.colour.matrix == info.colour.matrix
+            && self.colour.transfer == info.colour.transfer
+            && self.colour.full_range == info.colour.full_range;
+        // swscale reads the `yuvj` formats and untagged frames by their
+        // format's range: only limited range goes through it unchanged.
+        let convertible =
+            format == target || (!info.colour.full_range && !facts.name.starts_with("yuvj"));
+        same_colour
+            && convertible
+            && !info.has_alpha
+            && !facts.alpha
+            && crate::yuv::YuvFormat::of(format).is_some()
+    }
+
+    /// Encode a decoded picture as output frame `index` without the float
+    /// round trip: the picture itself when the encoder takes its format,
+    /// else swscale's conversion to the encoder's format with the `ffmpeg`
+    /// tool's default (bicubic) filter. Only for pictures that
+    /// [`VideoSink::takes_as_decoded`] accepted.
+    pub(crate) fn write_decoded(&mut self, index: i64, picture: &ff::frame::Video) -> Result<()> {
+        let (width, height) = (picture.width() as usize, picture.height() as usize);
+        // SAFETY: reading the format field of a decoded frame.
+        let format = crate::video::pixel_format(unsafe { (*picture.as_ptr()).format });
+        if self.open.is_none() {
+            let open = self.open(width, height, 3, index)?;
+            self.open = Some(open);
+        }
+        let path = self.path.clone();
+        let pts = self.written;
+        let Some(open) = self.open.as_mut() else {
+            return Err(Error::Internal("encoder not open".into()));
+        };
+        if width != open.width || height != open.height {
+            return Err(Error::output(
+                &path,
+                format!(
+                    "frame {index} is {width}x{height} but the video was started at {}x{}; all \
+                     frames of one output must have the same size",
+                    open.width, open.height
+                ),
+            ));
+        }
+        if let Some(p) = open.passthrough.as_mut() {
+            p.frame(index, pts, self.info.frame_rate, &mut open.octx)?;
+        }
+        if ff::format::Pixel::from(format) == open.pix_fmt {
+            // SAFETY: a new reference to the decoded picture's buffers,
+            // owned (and freed) by the wrapper.
+            let mut own = unsafe {
+                let raw = ffi::av_frame_clone(picture.as_ptr());
+                if raw.is_null() {
+                    return Err(Error::output(&path, "out of memory for a frame reference"));
+                }
+                ff::frame::Video::wrap(raw)
+            };
+            open.send(&mut own, pts, index, &path)?;
+        } else {
+            if open.straight.as_ref().map(|s| s.0) != Some(format) {
+                let scaler = Scaler::like_ffmpeg(width, height, format, open.pix_fmt.into())
+                    .ok_or_else(|| {
+                        Error::output(
+                            &path,
+                            format!("cannot convert frame {index} for {}", self.codec),
+                        )
+                    })?;
+                open.straight = Some((format, scaler));
+            }
+            let slot = open.writable_frame();
+            let mut src = [std::ptr::null::<u8>(); 4];
+            let mut src_stride = [0i32; 4];
+            let mut dst = [std::ptr::null_mut::<u8>(); 4];
+            let mut dst_stride = [0i32; 4];
+            // SAFETY: a decoded frame's and a pool frame's data/linesize
+            // arrays are valid.
+            unsafe {
+                let raw = &*picture.as_ptr();
+                for (i, p) in raw.data[..4].iter().enumerate() {
+                    src[i] = *p;
+                }
+                src_stride.copy_from_slice(&raw.linesize[..4]);
+                let out = &*open.pool[slot].as_mut_ptr();
+                dst.copy_from_slice(&out.data[..4]);
+                dst_stride.copy_from_slice(&out.linesize[..4]);
+            }
+            if let Some((_, scaler)) = open.straight.as_mut() {
+                // SAFETY: both pictures match the scaler's size and formats.
+                unsafe { scaler.scale(&src, &src_stride, &dst, &dst_stride) };
+            }
+            let mut target = std::mem::replace(&mut open.pool[slot], ff::frame::Video::empty());
+            let sent = open.send(&mut target, pts, index, &path);
+            open.pool[slot] = target;
+            sent?;
+        }
+        self.written += 1;
+        Ok(())
+    }
+
     fn out_err(&self, what: impl std::fmt::Display) -> Error {
         Error::output(&self.path, what)
     }
 
-    /// Open muxer and encoder for frames shaped like `first`.
-    fn open(&mut self, first: &Frame) -> Result<Open> {
-        let (width, height) = (first.width, first.height);
+    /// Open muxer and encoder for frames of `width` x `height` with
+    /// `channels` channels, the first of them numbered `first_index`.
+    fn open(
+        &mut self,
+        width: usize,
+        height: usize,
+        channels: usize,
+        first_index: i64,
+    ) -> Result<Open> {
         if width == 0 || height == 0 {
             return Err(self.out_err("frame has no pixels"));
         }
-        let alpha = first.channels == 4 || self.info.has_alpha;
-        let mask = first.channels == 1;
+        let alpha = channels == 4 || self.info.has_alpha;
+        let mask = channels == 1;
         let codec = ff::encoder::find_by_name(self.encoder_name)
             .ok_or_else(|| self.out_err(format!("{} encoder vanished", self.encoder_name)))?;
         let supported: Vec<ff::format::Pixel> = codec
@@ -187,11 +303,6 @@ impl VideoSink {
         };
         use ffi::AVPixelFormat::*;
         let (pix_fmt, count) = match self.codec {
-            Codec::ProresHq => (AV_PIX_FMT_YUV422P10LE, count),
-            Codec::Prores4444 if alpha => (AV_PIX_FMT_YUVA444P10LE, count),
-            Codec::Prores4444 => (AV_PIX_FMT_YUV444P10LE, count),
-            Codec::H264 => (AV_PIX_FMT_YUV420P, count),
-            Codec::H265 => (AV_PIX_FMT_YUV420P10LE, count),
             Codec::Ffv1 => {
                 let wanted = ffv1_format(self.ffv1_bits, count);
                 if has(wanted) {
@@ -202,7 +313,10 @@ impl VideoSink {
                     (AV_PIX_FMT_RGB48LE, 3)
                 }
             }
-            c => return Err(self.out_err(format!("{c} is not a video codec"))),
+            c => match ycbcr_format(c, alpha) {
+                Some(f) => (f, count),
+                None => return Err(self.out_err(format!("{c} is not a video codec"))),
+            },
         };
         let direct = Direct::of(pix_fmt, count);
         let ycbcr_format = if direct.is_none() {
@@ -216,7 +330,8 @@ impl VideoSink {
         let bits = if direct.is_some() { facts.bits } else { 16 };
         let staged = direct.is_none() && ycbcr_format.is_none();
         if matches!(self.codec, Codec::H264 | Codec::H265 | Codec::ProresHq)
-            && (width % 2 != 0 || (height % 2 != 0 && !matches!(self.codec, Codec::ProresHq)))
+            && (!width.is_multiple_of(2)
+                || (!height.is_multiple_of(2) && !matches!(self.codec, Codec::ProresHq)))
         {
             return Err(self.out_err(format!(
                 "{} stores colour at reduced resolution ({}) and needs even dimensions, \
@@ -356,7 +471,7 @@ impl VideoSink {
         };
         let mut passthrough = match &self.carry {
             Some(c) => {
-                Passthrough::attach(c.clone(), &mut octx, stream_index, first.index, &self.path)?
+                Passthrough::attach(c.clone(), &mut octx, stream_index, first_index, &self.path)?
             }
             None => None,
         };
@@ -425,11 +540,26 @@ impl VideoSink {
             },
             staging_stride,
             scaler,
+            straight: None,
             pix_fmt: pix,
             pool: Vec::new(),
             packet: ff::Packet::empty(),
             passthrough,
         })
+    }
+}
+
+/// The encoder's picture format for a Y'CbCr codec; `None` for FFV1 (RGB)
+/// and image codecs.
+fn ycbcr_format(codec: Codec, alpha: bool) -> Option<ffi::AVPixelFormat> {
+    use ffi::AVPixelFormat::*;
+    match codec {
+        Codec::ProresHq => Some(AV_PIX_FMT_YUV422P10LE),
+        Codec::Prores4444 if alpha => Some(AV_PIX_FMT_YUVA444P10LE),
+        Codec::Prores4444 => Some(AV_PIX_FMT_YUV444P10LE),
+        Codec::H264 => Some(AV_PIX_FMT_YUV420P),
+        Codec::H265 => Some(AV_PIX_FMT_YUV420P10LE),
+        _ => None,
     }
 }
 
@@ -567,6 +697,39 @@ fn primaries_tag(p: Primaries) -> ffi::AVColorPrimaries {
 }
 
 impl Open {
+    /// Stamp pool frame `slot` as output frame `pts`, tag it as the
+    /// stream is tagged, and encode it.
+    fn send(
+        &mut self,
+        target: &mut ff::frame::Video,
+        pts: i64,
+        index: i64,
+        path: &str,
+    ) -> Result<()> {
+        target.set_pts(Some(pts));
+        // SAFETY: plain fields of a frame we own. Some encoders (prores_ks)
+        // tag the bitstream from the frame rather than the codec context.
+        // The decoder's picture type is dropped, as the `ffmpeg` tool does:
+        // x264 would otherwise key every frame the source keyed.
+        unsafe {
+            let raw = target.as_mut_ptr();
+            let ctx = self.encoder.as_ptr();
+            (*raw).color_primaries = (*ctx).color_primaries;
+            (*raw).color_trc = (*ctx).color_trc;
+            (*raw).colorspace = (*ctx).colorspace;
+            (*raw).color_range = (*ctx).color_range;
+            (*raw).sample_aspect_ratio = (*ctx).sample_aspect_ratio;
+            (*raw).pict_type = ffi::AVPictureType::AV_PICTURE_TYPE_NONE;
+        }
+        self.encoder.send_frame(target).map_err(|e| {
+            Error::output(
+                path,
+                format!("encoder rejected frame {index}: {}", describe(&e)),
+            )
+        })?;
+        self.drain(path)
+    }
+
     /// A frame buffer the encoder no longer references.
     fn writable_frame(&mut self) -> usize {
         for (i, f) in self.pool.iter_mut().enumerate() {
@@ -611,7 +774,7 @@ impl FrameSink for VideoSink {
     fn write(&mut self, frame: &Frame) -> Result<()> {
         frame.check_layout()?;
         if self.open.is_none() {
-            let open = self.open(frame)?;
+            let open = self.open(frame.width, frame.height, frame.channels, frame.index)?;
             self.open = Some(open);
         }
         let path = self.path.clone();
@@ -695,28 +858,16 @@ impl FrameSink for VideoSink {
                 unsafe { scaler.scale(&src, &src_stride, &target_ptr, &target_stride) };
             }
         }
-        let target = &mut open.pool[slot];
-        target.set_pts(Some(pts));
-        // SAFETY: plain fields of a frame we own. Some encoders (prores_ks)
-        // tag the bitstream from the frame rather than the codec context.
-        unsafe {
-            let raw = target.as_mut_ptr();
-            let ctx = open.encoder.as_ptr();
-            (*raw).color_primaries = (*ctx).color_primaries;
-            (*raw).color_trc = (*ctx).color_trc;
-            (*raw).colorspace = (*ctx).colorspace;
-            (*raw).color_range = (*ctx).color_range;
-            (*raw).sample_aspect_ratio = (*ctx).sample_aspect_ratio;
-        }
-        open.encoder.send_frame(target).map_err(|e| {
-            Error::output(
-                &path,
-                format!("encoder rejected frame {}: {}", frame.index, describe(&e)),
-            )
-        })?;
-        open.drain(&path)?;
+        let mut target = std::mem::replace(&mut open.pool[slot], ff::frame::Video::empty());
+        let sent = open.send(&mut target, pts, frame.index, &path);
+        open.pool[slot] = target;
+        sent?;
         self.written += 1;
         Ok(())
+    }
+
+    fn as_any_mut(&mut self) -> Option<&mut dyn std::any::Any> {
+        Some(self)
     }
 
     fn finish(mut self: Box<Self>) -> Result<()> {

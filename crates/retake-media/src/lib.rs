@@ -9,6 +9,7 @@
 
 pub mod carry;
 mod convert;
+pub mod direct;
 pub mod encode;
 pub mod layers;
 mod pcm;

@@ -366,8 +366,10 @@ pub struct VideoSource {
     swscale_lut: Option<(f32, DecodeLut)>,
     /// Index the next decoded frame gets.
     next_index: i64,
-    /// A frame decoded while seeking, handed out by the next `next_frame`.
-    pending: Option<Frame>,
+    /// The index of a picture decoded (while seeking, or by a straight
+    /// copy that gave it back) but not yet handed out: it waits in
+    /// `decoded` for the next `next_frame` or `next_picture`.
+    pending: Option<i64>,
     /// Timestamp of frame 0, learnt from the first decoded frame.
     start_pts: Option<i64>,
     eof_sent: bool,
@@ -650,6 +652,32 @@ impl VideoSource {
         Ok(unsafe { converter.convert(&planes, &self.lut, index) })
     }
 
+    /// Decode the next picture and keep it as FFmpeg holds it (for
+    /// [`crate::direct`]): its index, or `None` at the end.
+    pub(crate) fn next_picture(&mut self) -> Result<Option<i64>> {
+        if let Some(index) = self.pending.take() {
+            return Ok(Some(index));
+        }
+        if !self.decode_next()? {
+            return Ok(None);
+        }
+        let index = self.next_index;
+        self.next_index += 1;
+        Ok(Some(index))
+    }
+
+    /// The picture [`VideoSource::next_picture`] decoded last.
+    pub(crate) fn picture(&self) -> &ff::frame::Video {
+        &self.decoded
+    }
+
+    /// Give back the picture [`VideoSource::next_picture`] just decoded
+    /// as `index`: the next `next_frame` hands it out (a copy that cannot
+    /// go straight leaves the frames to the float pipeline).
+    pub(crate) fn give_back(&mut self, index: i64) {
+        self.pending = Some(index);
+    }
+
     /// Index of the decoded frame from its timestamp, when it has one.
     fn index_of_decoded(&self) -> Option<i64> {
         let pts = self.decoded.timestamp()?;
@@ -720,9 +748,13 @@ impl FrameSource for VideoSource {
         &self.info
     }
 
+    fn as_any_mut(&mut self) -> Option<&mut dyn std::any::Any> {
+        Some(self)
+    }
+
     fn next_frame(&mut self) -> Result<Option<Frame>> {
-        if let Some(f) = self.pending.take() {
-            return Ok(Some(f));
+        if let Some(index) = self.pending.take() {
+            return self.convert(index).map(Some);
         }
         if !self.decode_next()? {
             return Ok(None);
@@ -746,10 +778,7 @@ impl FrameSource for VideoSource {
                 ),
             ));
         }
-        let current = match &self.pending {
-            Some(f) => f.index,
-            None => self.next_index,
-        };
+        let current = self.pending.unwrap_or(self.next_index);
         if index == current {
             return Ok(());
         }
@@ -771,7 +800,7 @@ impl FrameSource for VideoSource {
                     Some(at) if at <= index => {
                         if at == index {
                             self.next_index = index + 1;
-                            self.pending = Some(self.convert(index)?);
+                            self.pending = Some(index);
                             return Ok(());
                         }
                         self.next_index = at + 1;

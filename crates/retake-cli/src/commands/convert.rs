@@ -1,12 +1,13 @@
 //! `retake convert`: decode -> float linear -> encode, keeping the clip's
-//! facts. Also the pipeline's speed baseline against the `ffmpeg` tool.
+//! facts; when no colour changes, decoded pictures go straight to the
+//! encoder instead (`retake_media::direct`). Also the speed baseline
+//! against the `ffmpeg` tool.
 
-use retake_core::pipeline::Identity;
 use retake_core::Result;
 use retake_model::provenance::Provenance;
 use retake_ops::matte::MatteValues;
 
-use super::{run_operation, OutputPlan};
+use super::{run_conversion, OutputPlan};
 use crate::args::{ConvertArgs, GlobalArgs};
 
 pub fn run(a: &ConvertArgs, global: &GlobalArgs) -> Result<i32> {
@@ -14,14 +15,13 @@ pub fn run(a: &ConvertArgs, global: &GlobalArgs) -> Result<i32> {
     // H.264 they are huge pages (x264 asks for them), zeroed at every fault.
     crate::keep_freed_frames();
     let record = Provenance::new("convert", &a.params);
-    run_operation(
+    run_conversion(
         &a.io,
         a.params
             .alpha
             .as_deref()
             .map(|m| (m, MatteValues::Coverage)),
         global,
-        &Identity,
         record,
         |info| OutputPlan {
             info: info.clone(),

@@ -90,8 +90,65 @@ pub fn run_operation_with_shelf<O: Operation>(
     shelf: Option<&MatteShelf>,
     global: &GlobalArgs,
     op: &O,
+    provenance: Provenance,
+    plan: impl FnOnce(&ClipInfo) -> OutputPlan,
+) -> Result<RunStats> {
+    run_with(
+        io,
+        matte,
+        shelf,
+        global,
+        op,
+        provenance,
+        plan,
+        Route::Frames,
+    )
+}
+
+/// `retake convert`: [`run_operation`] with the identity operation, whose
+/// pictures go to the encoder as decoded when the output keeps the
+/// clip's colour (`retake_media::direct`), else as float frames.
+pub fn run_conversion(
+    io: &IoArgs,
+    matte: Option<(&str, MatteValues)>,
+    global: &GlobalArgs,
+    provenance: Provenance,
+    plan: impl FnOnce(&ClipInfo) -> OutputPlan,
+) -> Result<RunStats> {
+    let op = retake_core::pipeline::Identity;
+    run_with(
+        io,
+        matte,
+        None,
+        global,
+        &op,
+        provenance,
+        plan,
+        Route::Straight,
+    )
+}
+
+/// How frames reach the sink.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Route {
+    /// Through the pipeline as float frames.
+    Frames,
+    /// As decoded when the media allow it, else as `Frames`: only for the
+    /// identity operation, which [`run_conversion`] guarantees.
+    Straight,
+}
+
+/// [`run_operation_with_shelf`], choosing how frames reach the sink.
+#[allow(clippy::too_many_arguments)]
+fn run_with<O: Operation>(
+    io: &IoArgs,
+    matte: Option<(&str, MatteValues)>,
+    shelf: Option<&MatteShelf>,
+    global: &GlobalArgs,
+    op: &O,
     mut provenance: Provenance,
     plan: impl FnOnce(&ClipInfo) -> OutputPlan,
+    route: Route,
 ) -> Result<RunStats> {
     // From the start: a cancel while inputs open or models load is honoured
     // at the first frame, never a kill that skips the clean-up.
@@ -183,7 +240,15 @@ pub fn run_operation_with_shelf<O: Operation>(
         progress: Some(&progress),
         cancel: Some(cancel),
     };
-    let stats = pipeline::run(source.as_mut(), op, sink, &opts)?;
+    let stats = match route {
+        Route::Straight => {
+            match retake_media::direct::copy_straight(source.as_mut(), sink, &opts)? {
+                Ok(stats) => stats,
+                Err(sink) => pipeline::run(source.as_mut(), op, sink, &opts)?,
+            }
+        }
+        Route::Frames => pipeline::run(source.as_mut(), op, sink, &opts)?,
+    };
     reporter.done(stats.frames_written, &io.output);
     provenance.output = io.output.clone();
     provenance.frames = opts.frames.as_ref().map(|r| r.text().to_string());
