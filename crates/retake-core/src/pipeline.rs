@@ -12,7 +12,7 @@ use crossbeam_channel::{bounded, Receiver, Sender};
 use crate::error::{Error, Result};
 use crate::frame::Frame;
 use crate::io::{FrameSink, FrameSource};
-use crate::range::FrameRange;
+use crate::range::{frames_written, FrameRange};
 use crate::window::{Item, Window};
 
 /// An editing operation as the pipeline drives it.
@@ -190,15 +190,7 @@ pub fn run<O: Operation>(
         .as_ref()
         .and_then(|r| r.last())
         .map(|l| l + radius as i64);
-    let total = match (&opts.frames, info.frames) {
-        (Some(r), Some(n)) => Some(
-            (info.first_frame..info.first_frame + n as i64)
-                .filter(|&i| r.contains(i))
-                .count() as u64,
-        ),
-        (None, n) => n,
-        (Some(_), None) => None,
-    };
+    let total = frames_written(opts.frames.as_ref(), info.first_frame, info.frames);
     if let Some(from) = read_from {
         if from > info.first_frame {
             source.seek(from)?;

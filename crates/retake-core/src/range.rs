@@ -129,6 +129,19 @@ impl FrameRange {
     }
 }
 
+/// How many of a clip's `count` frames (numbered from `first`) a render
+/// limited to `range` writes; `None` when the clip's length is unknown
+/// and the range is open or absent. Progress reports count on it.
+pub fn frames_written(range: Option<&FrameRange>, first: i64, count: Option<u64>) -> Option<u64> {
+    match (range, count) {
+        (Some(r), Some(n)) => {
+            Some((first..first + n as i64).filter(|&i| r.contains(i)).count() as u64)
+        }
+        (None, n) => n,
+        (Some(_), None) => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

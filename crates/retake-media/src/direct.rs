@@ -8,6 +8,7 @@
 use std::sync::atomic::Ordering;
 
 use retake_core::pipeline::{PipelineOptions, Progress, RunStats};
+use retake_core::range::frames_written;
 use retake_core::{Error, FrameSink, FrameSource, Result};
 
 use crate::encode::VideoSink;
@@ -34,15 +35,7 @@ pub fn copy_straight(
         let path = std::path::PathBuf::from(&info.path);
         r.check_within(&path, info.first_frame, info.last_frame())?;
     }
-    let total = match (&opts.frames, info.frames) {
-        (Some(r), Some(n)) => Some(
-            (info.first_frame..info.first_frame + n as i64)
-                .filter(|&i| r.contains(i))
-                .count() as u64,
-        ),
-        (None, n) => n,
-        (Some(_), None) => None,
-    };
+    let total = frames_written(opts.frames.as_ref(), info.first_frame, info.frames);
     let wanted = |i: i64| opts.frames.as_ref().is_none_or(|r| r.contains(i));
     let last = opts.frames.as_ref().and_then(|r| r.last());
     let Some(encoder) = sink
