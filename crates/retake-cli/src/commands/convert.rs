@@ -10,7 +10,20 @@ use retake_ops::matte::MatteValues;
 use super::{run_conversion, OutputPlan};
 use crate::args::{ConvertArgs, GlobalArgs};
 
+/// `retake convert` on the command line: pictures as decoded where the
+/// colour stays, as the `ffmpeg` command would.
 pub fn run(a: &ConvertArgs, global: &GlobalArgs) -> Result<i32> {
+    convert(a, global, true)
+}
+
+/// A job file's convert: always float frames. A farm renders a movie job
+/// as float EXR frames and then assembles them, so only the float path
+/// gives the same pictures whole and on the farm.
+pub fn run_in_job(a: &ConvertArgs, global: &GlobalArgs) -> Result<i32> {
+    convert(a, global, false)
+}
+
+fn convert(a: &ConvertArgs, global: &GlobalArgs, straight: bool) -> Result<i32> {
     // Freed frames handed back to the kernel come back as fresh pages; for
     // H.264 they are huge pages (x264 asks for them), zeroed at every fault.
     crate::keep_freed_frames();
@@ -27,6 +40,7 @@ pub fn run(a: &ConvertArgs, global: &GlobalArgs) -> Result<i32> {
             info: info.clone(),
             transfer: None,
         },
+        straight,
     )?;
     Ok(0)
 }

@@ -105,15 +105,17 @@ pub fn run_operation_with_shelf<O: Operation>(
     )
 }
 
-/// `retake convert`: [`run_operation`] with the identity operation, whose
-/// pictures go to the encoder as decoded when the output keeps the
-/// clip's colour (`retake_media::direct`), else as float frames.
+/// `retake convert`: [`run_operation`] with the identity operation. With
+/// `straight`, pictures go to the encoder as decoded when the output
+/// keeps the clip's colour (`retake_media::direct`); else, and always
+/// without it, as float frames.
 pub fn run_conversion(
     io: &IoArgs,
     matte: Option<(&str, MatteValues)>,
     global: &GlobalArgs,
     provenance: Provenance,
     plan: impl FnOnce(&ClipInfo) -> OutputPlan,
+    straight: bool,
 ) -> Result<RunStats> {
     let op = retake_core::pipeline::Identity;
     run_with(
@@ -124,7 +126,11 @@ pub fn run_conversion(
         &op,
         provenance,
         plan,
-        Route::Straight,
+        if straight {
+            Route::Straight
+        } else {
+            Route::Frames
+        },
     )
 }
 

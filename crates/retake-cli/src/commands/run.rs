@@ -229,7 +229,7 @@ pub fn run(a: &RunArgs, global: &GlobalArgs) -> Result<i32> {
         Operation::Convert => {
             let mut params = job.convert.unwrap_or_default();
             params.alpha = params.alpha.map(|m| resolve(base, &m));
-            super::convert::run(&ConvertArgs { io, params }, global)
+            super::convert::run_in_job(&ConvertArgs { io, params }, global)
         }
     }
 }
