@@ -176,9 +176,8 @@ pub fn run<O: Operation>(
     };
     let radius = op.radius();
     let info = source.info().clone();
-    let path = std::path::PathBuf::from(&info.path);
     if let Some(r) = &opts.frames {
-        r.check_within(&path, info.first_frame, info.last_frame())?;
+        r.check_within_clip(&info)?;
     }
     // Context frames before and after the requested range.
     let read_from = opts
@@ -382,7 +381,7 @@ pub fn run<O: Operation>(
     }
     if stats.frames_written == 0 {
         return Err(Error::input(
-            &path,
+            &info.path,
             match &opts.frames {
                 Some(r) => format!("no frames in range {}", r.text()),
                 None => "the clip has no frames".to_string(),

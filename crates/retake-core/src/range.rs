@@ -100,6 +100,16 @@ impl FrameRange {
         last
     }
 
+    /// Check the range against the frames a clip holds, naming the clip: the
+    /// one refusal (and exit code) every path that reads a clip gives.
+    pub fn check_within_clip(&self, info: &crate::clip::ClipInfo) -> Result<()> {
+        self.check_within(
+            std::path::Path::new(&info.path),
+            info.first_frame,
+            info.last_frame(),
+        )
+    }
+
     /// Check the range against a clip's frames `first..=last`, naming the clip.
     pub fn check_within(
         &self,

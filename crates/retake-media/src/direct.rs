@@ -31,9 +31,7 @@ pub fn copy_straight(
     };
     let info = video.info();
     if let Some(r) = &opts.frames {
-        // The same refusal (and exit code) as the float pipeline's.
-        let path = std::path::PathBuf::from(&info.path);
-        r.check_within(&path, info.first_frame, info.last_frame())?;
+        r.check_within_clip(info)?;
     }
     let total = frames_written(opts.frames.as_ref(), info.first_frame, info.frames);
     let wanted = |i: i64| opts.frames.as_ref().is_none_or(|r| r.contains(i));

@@ -502,7 +502,7 @@ fn frames_to_resume(
         )
     })?;
     if let Some(r) = range {
-        r.check_within(Path::new(&clip.path), clip.first_frame, Some(last))?;
+        r.check_within_clip(clip)?;
     }
     let done: std::collections::HashSet<i64> = pattern.present()?.into_iter().collect();
     Ok(FrameRange::from_frames(
