@@ -17,7 +17,7 @@ use rayon::prelude::*;
 
 use super::camera::Pose;
 use retake_core::frame::recycled_buffer;
-use retake_imageops::pinhole::{back_project, Pinhole};
+use retake_imageops::pinhole::{back_project_row, Pinhole};
 use retake_imageops::plane::Plane;
 use retake_imageops::sample::sample_cubic;
 
@@ -229,34 +229,38 @@ pub fn warp(
     buffer
         .par_chunks_mut(w * VERTEX_SAMPLES)
         .enumerate()
-        .for_each(|(y, row)| {
-            for (x, out) in row.chunks_exact_mut(VERTEX_SAMPLES).enumerate() {
-                out.copy_from_slice(&Vertex::NONE.samples());
-                let d = depth[y * w + x];
-                if !(d.is_finite() && d > 0.0) {
-                    continue;
-                }
+        .for_each_init(
+            || (Vec::with_capacity(w), Vec::with_capacity(w)),
+            |(xs, ys), (y, row)| {
+                let depth = &depth[y * w..(y + 1) * w];
                 // Lifted in f32 (as before the f64 pinhole existed: the same
                 // pixels), moved and projected in f64.
-                let p = back_project(x as f32, y as f32, d, w, h, focal as f32);
-                let q = pose.to_camera([p[0] as f64, p[1] as f64, p[2] as f64]);
-                if -q[2] <= 1e-6 * d as f64 {
-                    continue;
-                }
-                let Some((u, v, z)) = target.project(q) else {
-                    continue;
-                };
-                out.copy_from_slice(
-                    &Vertex {
-                        u: u as f32,
-                        v: v as f32,
-                        z: z as f32,
-                        zs: d,
+                back_project_row(y, depth, w, h, focal as f32, xs, ys);
+                for (x, out) in row.chunks_exact_mut(VERTEX_SAMPLES).enumerate() {
+                    out.copy_from_slice(&Vertex::NONE.samples());
+                    let d = depth[x];
+                    if !(d.is_finite() && d > 0.0) {
+                        continue;
                     }
-                    .samples(),
-                );
-            }
-        });
+                    let q = pose.to_camera([xs[x] as f64, ys[x] as f64, -d as f64]);
+                    if -q[2] <= 1e-6 * d as f64 {
+                        continue;
+                    }
+                    let Some((u, v, z)) = target.project(q) else {
+                        continue;
+                    };
+                    out.copy_from_slice(
+                        &Vertex {
+                            u: u as f32,
+                            v: v as f32,
+                            z: z as f32,
+                            zs: d,
+                        }
+                        .samples(),
+                    );
+                }
+            },
+        );
 
     // The target is rasterised in bands of rows, in parallel: each band
     // takes every triangle that reaches it, in the same (source) order, so
