@@ -81,9 +81,12 @@ def main():
     ap.add_argument("--retake", required=True)
     ap.add_argument("--clips", default="dogs_jump,schoolgirls")
     ap.add_argument("--every", type=int, default=10)
+    ap.add_argument("--keep", help="keep the masks retake track wrote in this folder (for overlays)")
     a = ap.parse_args()
     rows = []
-    with tempfile.TemporaryDirectory(prefix="eval-track-") as work:
+    with tempfile.TemporaryDirectory(prefix="eval-track-") as scratch:
+        work = a.keep or scratch
+        os.makedirs(work, exist_ok=True)
         for clip in a.clips.split(","):
             video = os.path.join(a.data, f"{clip}_orig.mp4")
             truth = truth_masks(os.path.join(a.data, clip))
