@@ -197,9 +197,9 @@ impl RelaxPlan {
                 len: 3 * (hi + 1 - lo),
                 at: plan.keep[0].len(),
             });
-            for x in lo..=hi {
+            for (x, &in_hole) in row.iter().enumerate().take(hi + 1).skip(lo) {
                 for (colour, keep) in plan.keep.iter_mut().enumerate() {
-                    let mine = row[x] && (x + y) % 2 == colour;
+                    let mine = in_hole && (x + y) % 2 == colour;
                     keep.extend([if mine { u32::MAX } else { 0 }; 3]);
                 }
             }
