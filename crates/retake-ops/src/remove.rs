@@ -23,7 +23,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use serde::{Deserialize, Serialize};
 
-use crate::inpaint::smooth::Membrane;
+use crate::inpaint::smooth::{fill_in_code_values, from_code_value, to_code_value, Membrane};
 use crate::inpaint::{HoleImage, Rect, SpatialFill};
 use crate::mask::SubjectMask;
 use crate::matte::MatteShelf;
@@ -962,7 +962,7 @@ impl Operation for Remove {
         // never a nearer one (a flow chain through the hole drifts).
         let mut painted: Vec<Option<[f32; 3]>> = vec![None; wanted.len()];
         // Pixels a reference gave on a side: painted by hand, they win
-        // over any smooth value (see step 5).
+        // over any smooth value (see step 4).
         let mut referenced = vec![false; wanted.len()];
         for (&r, reference) in self.references.range(t - radius..=t + radius) {
             if !items.contains_key(&r) {
@@ -1021,7 +1021,7 @@ impl Operation for Remove {
             }
         }
         // Hole pixels that a frame of the window on one side only gave,
-        // with how far that frame is (see step 5). Long range's copies
+        // with how far that frame is (see step 4). Long range's copies
         // (beyond the window) are left out: the band around the hole has
         // already judged them better than a smooth fill.
         let one_sided: Vec<(usize, i64)> = if self.correspondence.is_none() {
@@ -1145,8 +1145,39 @@ impl Operation for Remove {
             }
         }
 
-        // 4. Anything still empty (the flow could not reach an anchor): a
-        //    spatial fill of this frame, around what is filled already.
+        // 4. A copy that only one side of the window gave is a single
+        //    observation at the end of a chain through the hole, which
+        //    drifts with every frame it crosses, and nothing from the other
+        //    side checks it. Where the spatial fill is smooth (the expected
+        //    value from the surroundings, no invented texture), it is
+        //    weighed against that fill solved over these pixels too, as
+        //    against one more observation just beyond the window: the copy
+        //    by 1/k, as copies from the two sides are weighed, the smooth
+        //    value by 1/(window + 1). A near copy keeps its detail, a far
+        //    one is pulled towards its surroundings. Both are weighed in
+        //    code values, the scale of the smooth fill (see
+        //    [`fill_in_code_values`]). Done before step 5, whose fill of
+        //    what no frame shows then has these weighed values on its
+        //    border. (Not with a correspondence: its lookups are not chains
+        //    through the hole.)
+        if !self.spatial.invents_texture() && !one_sided.is_empty() {
+            let smooth = self.smooth_over(f, region, &local_hole, &fill, &unfilled, &one_sided)?;
+            let w_smooth = 1.0 / (radius + 1) as f32;
+            for (&(i, k), s) in one_sided.iter().zip(smooth) {
+                let w_copy = 1.0 / k as f32;
+                for c in 0..3 {
+                    let copy = to_code_value(fill[i * 3 + c]);
+                    let smooth = to_code_value(s[c]);
+                    fill[i * 3 + c] =
+                        from_code_value((w_copy * copy + w_smooth * smooth) / (w_copy + w_smooth));
+                }
+            }
+        }
+
+        // 5. Anything still empty (the flow could not reach an anchor): a
+        //    spatial fill of this frame, around what is filled already
+        //    (with the smooth fill: the one-sided copies as weighed in step
+        //    4, so one far copy on its border does not spread inwards).
         if !unfilled.is_empty() {
             let (mut big, inner) = grow_image(f, region, 16.max(rw.max(rh) / 2));
             // The work region inside it: what other frames gave the hole,
@@ -1160,33 +1191,14 @@ impl Operation for Remove {
             for &i in &unfilled {
                 big.hole[at(i)] = true;
             }
-            self.spatial.fill(&mut big)?;
+            if self.spatial.invents_texture() {
+                self.spatial.fill(&mut big)?;
+            } else {
+                fill_in_code_values(self.spatial.as_ref(), &mut big)?;
+            }
             for &i in &unfilled {
                 let j = at(i);
                 fill[i * 3..i * 3 + 3].copy_from_slice(&big.rgb[j * 3..j * 3 + 3]);
-            }
-        }
-
-        // 5. A copy that only one side of the window gave is a single
-        //    observation at the end of a chain through the hole, which
-        //    drifts with every frame it crosses, and nothing from the other
-        //    side checks it. Where the spatial fill is smooth (the expected
-        //    value from the surroundings, no invented texture), it is
-        //    weighed against that fill solved over these pixels too, as
-        //    against one more observation just beyond the window: the copy
-        //    by 1/k, as copies from the two sides are weighed, the smooth
-        //    value by 1/(window + 1). A near copy keeps its detail, a far
-        //    one is pulled towards its surroundings. (Not with a
-        //    correspondence: its lookups are not chains through the hole.)
-        if !self.spatial.invents_texture() && !one_sided.is_empty() {
-            let smooth = self.smooth_over(f, region, &local_hole, &fill, &unfilled, &one_sided)?;
-            let w_smooth = 1.0 / (radius + 1) as f32;
-            for (&(i, k), s) in one_sided.iter().zip(smooth) {
-                let w_copy = 1.0 / k as f32;
-                for c in 0..3 {
-                    let copy = fill[i * 3 + c];
-                    fill[i * 3 + c] = (w_copy * copy + w_smooth * s[c]) / (w_copy + w_smooth);
-                }
             }
         }
 
@@ -1237,7 +1249,7 @@ impl Remove {
         for &i in unfilled.iter().chain(one_sided.iter().map(|(i, _)| i)) {
             image.hole[i] = true;
         }
-        self.spatial.fill(&mut image)?;
+        fill_in_code_values(self.spatial.as_ref(), &mut image)?;
         Ok(one_sided
             .iter()
             .map(|&(i, _)| [image.rgb[i * 3], image.rgb[i * 3 + 1], image.rgb[i * 3 + 2]])
