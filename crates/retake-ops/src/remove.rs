@@ -1006,16 +1006,18 @@ impl Operation for Remove {
             }
             let mut sum = [0.0f32; 3];
             let mut wsum = 0.0;
+            // Averaged in code values, as every mix of the fill is (see
+            // [`fill_in_code_values`]).
             for (k, c) in found[n].iter().flatten() {
                 let wgt = 1.0 / *k as f32;
                 for ch in 0..3 {
-                    sum[ch] += wgt * c[ch];
+                    sum[ch] += wgt * to_code_value(c[ch]);
                 }
                 wsum += wgt;
             }
             if wsum > 0.0 {
                 for ch in 0..3 {
-                    fill[i * 3 + ch] = sum[ch] / wsum;
+                    fill[i * 3 + ch] = from_code_value(sum[ch] / wsum);
                 }
                 got[i] = 1.0;
             }
