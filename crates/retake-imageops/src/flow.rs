@@ -666,15 +666,7 @@ fn refine(level: View, flow: &mut Flow, params: &FlowParams) {
         }
         // The robust weight changes slowly: refreshed every few sweeps, and
         // folded with the smoothness into one gain per pixel meanwhile.
-        relax.reweight(params.robust_epsilon);
-        for sweep in 0..params.iterations.max(1) {
-            if sweep > 0 && sweep % 5 == 0 {
-                relax.reweight(params.robust_epsilon);
-            }
-            for colour in 0..2 {
-                relax.relax(colour);
-            }
-        }
+        relax.sweeps(params.iterations.max(1), 5, params.robust_epsilon);
         relax.store(flow);
         if params.warps == 0 {
             break;
