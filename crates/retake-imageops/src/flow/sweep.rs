@@ -46,10 +46,22 @@ impl Checkerboard {
     /// A row-major picture split into its two planes.
     pub(super) fn split(&self, src: &[f32]) -> [Vec<f32>; 2] {
         let mut planes = self.planes();
+        let (w, half) = (self.w, self.half);
+        let [p0, p1] = &mut planes;
         for y in 0..self.h {
-            for (x, &value) in src[y * self.w..(y + 1) * self.w].iter().enumerate() {
-                let (c, k) = self.locate(x, y);
-                planes[c][k] = value;
+            // The row's even pixels (x even) are in plane `y % 2`, its odd
+            // ones in the other: they alternate pixel by pixel.
+            let (even, odd) = if y % 2 == 0 {
+                (&mut *p0, &mut *p1)
+            } else {
+                (&mut *p1, &mut *p0)
+            };
+            let (even, odd) = (&mut even[y * half..][..half], &mut odd[y * half..][..half]);
+            for (k, pair) in src[y * w..(y + 1) * w].chunks(2).enumerate() {
+                even[k] = pair[0];
+                if let Some(&value) = pair.get(1) {
+                    odd[k] = value;
+                }
             }
         }
         planes
@@ -57,10 +69,16 @@ impl Checkerboard {
 
     /// The two planes put back into a row-major picture.
     pub(super) fn merge(&self, planes: &[Vec<f32>; 2], dst: &mut [f32]) {
+        let (w, half) = (self.w, self.half);
+        let [p0, p1] = planes;
         for y in 0..self.h {
-            for (x, out) in dst[y * self.w..(y + 1) * self.w].iter_mut().enumerate() {
-                let (c, k) = self.locate(x, y);
-                *out = planes[c][k];
+            let (even, odd) = if y % 2 == 0 { (p0, p1) } else { (p1, p0) };
+            let (even, odd) = (&even[y * half..][..half], &odd[y * half..][..half]);
+            for (k, pair) in dst[y * w..(y + 1) * w].chunks_mut(2).enumerate() {
+                pair[0] = even[k];
+                if let Some(out) = pair.get_mut(1) {
+                    *out = odd[k];
+                }
             }
         }
     }
