@@ -275,16 +275,9 @@ impl Relaxation {
         let (ix, iy) = (&d.ix[colour][at..][..len], &d.iy[colour][at..][..len]);
         let (it, gain) = (&d.it[colour][at..][..len], &self.gain[colour][at..][..len]);
         let (u, v) = (&mut uc[at..][..len], &mut vc[at..][..len]);
-        let span = |k: usize, n: usize| {
-            (
-                [&ul[k..][..n], &ur[k..][..n], &uu[k..][..n], &ud[k..][..n]],
-                [&vl[k..][..n], &vr[k..][..n], &vu[k..][..n], &vd[k..][..n]],
-                [&ix[k..][..n], &iy[k..][..n], &it[k..][..n], &gain[k..][..n]],
-            )
-        };
+        let (un, vn, data) = ([ul, ur, uu, ud], [vl, vr, vu, vd], [ix, iy, it, gain]);
         if len < LANES {
-            let (un, vn, data) = span(0, len);
-            return relax_span(un, vn, data, u, v);
+            return relax_span((un, vn, data), 0, u, v);
         }
         // Whole vectors, the last one ending at the row's end: it overlaps
         // the one before, so it is worked out first into a copy, from the
@@ -298,11 +291,9 @@ impl Relaxation {
         let mut tail_v: [f32; LANES] = [0.0; LANES];
         tail_u.copy_from_slice(&u[last..]);
         tail_v.copy_from_slice(&v[last..]);
-        let (un, vn, data) = span(last, LANES);
-        relax_span(un, vn, data, &mut tail_u, &mut tail_v);
+        relax_span((un, vn, data), last, &mut tail_u, &mut tail_v);
         let body = len - len % LANES;
-        let (un, vn, data) = span(0, body);
-        relax_span(un, vn, data, &mut u[..body], &mut v[..body]);
+        relax_span((un, vn, data), 0, &mut u[..body], &mut v[..body]);
         u[last..].copy_from_slice(&tail_u);
         v[last..].copy_from_slice(&tail_v);
     }
@@ -356,17 +347,38 @@ impl Relaxation {
 /// Entries a vector of the sweeps holds (AVX2's eight floats).
 const LANES: usize = 8;
 
-/// The inner update of a stretch of entries: each moves towards the
-/// solution of its 2x2 system given the mean of its four neighbours (`u`'s
-/// left, right, up and down neighbours in `un`, `v`'s in `vn`) and its data
-/// term `[ix, iy, it, gain]`.
+/// A stretch of a plane row as the inner update reads it: `u`'s and `v`'s
+/// neighbours (left, right, up, down) and the data term `[ix, iy, it,
+/// gain]`.
+type Stretch<'a> = ([&'a [f32]; 4], [&'a [f32]; 4], [&'a [f32]; 4]);
+
+/// The inner update of entries `at..at + u.len()` of a stretch: each
+/// moves towards the solution of its 2x2 system given the mean of its four
+/// neighbours (`u`'s left, right, up and down neighbours in `un`, `v`'s in
+/// `vn`) and its data term `[ix, iy, it, gain]`; `u` and `v` are those
+/// entries' flow.
 #[inline(always)]
-fn relax_span(un: [&[f32]; 4], vn: [&[f32]; 4], data: [&[f32]; 4], u: &mut [f32], v: &mut [f32]) {
+fn relax_span((un, vn, data): Stretch, at: usize, u: &mut [f32], v: &mut [f32]) {
     let n = u.len();
     let v = &mut v[..n];
-    let [ul, ur, uu, ud] = un.map(|s| &s[..n]);
-    let [vl, vr, vu, vd] = vn.map(|s| &s[..n]);
-    let [ix, iy, it, gain] = data.map(|s| &s[..n]);
+    let [ul, ur, uu, ud] = [
+        &un[0][at..][..n],
+        &un[1][at..][..n],
+        &un[2][at..][..n],
+        &un[3][at..][..n],
+    ];
+    let [vl, vr, vu, vd] = [
+        &vn[0][at..][..n],
+        &vn[1][at..][..n],
+        &vn[2][at..][..n],
+        &vn[3][at..][..n],
+    ];
+    let [ix, iy, it, gain] = [
+        &data[0][at..][..n],
+        &data[1][at..][..n],
+        &data[2][at..][..n],
+        &data[3][at..][..n],
+    ];
     for k in 0..n {
         let su = ul[k] + ur[k] + uu[k] + ud[k];
         let sv = vl[k] + vr[k] + vu[k] + vd[k];
