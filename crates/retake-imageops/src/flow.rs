@@ -5,11 +5,13 @@
 //! carry no data term, so the smoothness term fills the flow there from
 //! the hole's border: flow completion comes from the same solver.
 
+mod pull;
 mod sweep;
 
 use crate::filter::binomial3;
 use crate::luma::luma;
 use crate::plane::Plane;
+use pull::pull;
 use sweep::Relaxation;
 
 /// A single-channel picture (luminance), row-major.
@@ -630,28 +632,18 @@ fn refine(level: View, flow: &mut Flow, params: &FlowParams) {
     let (ax, ay) = gradients(&level.a.data, w, h);
     let lambda = 4.0 * params.smoothness * params.smoothness;
     let mut relax = Relaxation::new(flow, lambda);
-    let (xmax, ymax) = ((w - 1) as f32, (h - 1) as f32);
     for _ in 0..params.warps.max(1) {
         // Linearise around the current flow.
         // The second picture and its trust, pulled onto the first in one
         // pass: both are read at the same taps.
         let mut warped_b = vec![0.0f32; w * h];
         let mut trusts = vec![0.0f32; w * h];
-        for y in 0..h {
-            for x in 0..w {
-                let i = y * w + x;
-                let tx = x as f32 + flow.u[i];
-                let ty = y as f32 + flow.v[i];
-                let taps = Taps::new(w, h, tx, ty);
-                warped_b[i] = taps.read(&level.b.data);
-                let inside = tx >= 0.0 && ty >= 0.0 && tx <= xmax && ty <= ymax;
-                trusts[i] = if inside {
-                    level.ka[i] * taps.read(level.kb)
-                } else {
-                    0.0
-                };
-            }
-        }
+        pull(
+            (&level.b.data, level.kb, level.ka),
+            flow,
+            &mut warped_b,
+            &mut trusts,
+        );
         let (bx, by) = gradients(&warped_b, w, h);
         for y in 0..h {
             for x in 0..w {
@@ -666,15 +658,7 @@ fn refine(level: View, flow: &mut Flow, params: &FlowParams) {
         }
         // The robust weight changes slowly: refreshed every few sweeps, and
         // folded with the smoothness into one gain per pixel meanwhile.
-        relax.reweight(params.robust_epsilon);
-        for sweep in 0..params.iterations.max(1) {
-            if sweep > 0 && sweep % 5 == 0 {
-                relax.reweight(params.robust_epsilon);
-            }
-            for colour in 0..2 {
-                relax.relax(colour);
-            }
-        }
+        relax.sweeps(params.iterations.max(1), 5, params.robust_epsilon);
         relax.store(flow);
         if params.warps == 0 {
             break;
