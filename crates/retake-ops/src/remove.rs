@@ -314,6 +314,36 @@ pub(crate) type Chain = Vec<Option<(f32, f32)>>;
 
 type Shared<T> = Mutex<BTreeMap<i64, Arc<OnceLock<T>>>>;
 
+/// Counts a render as making or awaiting one cached entry for as long as
+/// it lives.
+struct InProgress<'a> {
+    counts: &'a Mutex<BTreeMap<i64, usize>>,
+    key: i64,
+}
+
+impl<'a> InProgress<'a> {
+    fn enter(counts: &'a Mutex<BTreeMap<i64, usize>>, key: i64) -> Self {
+        *counts
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(key)
+            .or_default() += 1;
+        InProgress { counts, key }
+    }
+}
+
+impl Drop for InProgress<'_> {
+    fn drop(&mut self) {
+        let mut counts = self.counts.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(n) = counts.get_mut(&self.key) {
+            *n -= 1;
+            if *n == 0 {
+                counts.remove(&self.key);
+            }
+        }
+    }
+}
+
 /// Where the points of one frame are in another, for a caller that knows
 /// this better than optical flow can (reangle: from depth and the virtual
 /// cameras, so the search cannot drift into a foreground the flow
@@ -333,6 +363,9 @@ pub struct Remove {
     mask_label: String,
     flow_params: FlowParams,
     pairs: Shared<Option<Arc<PairFlow>>>,
+    /// How many renders are making or awaiting each pair's flow (by its
+    /// first frame), so a render can tell a flow another one is making.
+    pairs_in_progress: Mutex<BTreeMap<i64, usize>>,
     anchors: Shared<Result<Arc<Anchor>>>,
     references: BTreeMap<i64, ReferenceFrame>,
     correspondence: Option<Box<dyn Correspondence>>,
@@ -367,6 +400,7 @@ impl Remove {
                 ..FlowParams::default()
             },
             pairs: Mutex::new(BTreeMap::new()),
+            pairs_in_progress: Mutex::new(BTreeMap::new()),
             anchors: Mutex::new(BTreeMap::new()),
             references: BTreeMap::new(),
             correspondence: None,
@@ -510,7 +544,9 @@ impl Remove {
         b: &Item<RemoveAnalysis>,
         keep: &std::ops::RangeInclusive<i64>,
     ) -> Option<Arc<PairFlow>> {
-        Self::with_cached(&self.pairs, a.frame.index, keep, || {
+        let key = a.frame.index;
+        let _in_progress = InProgress::enter(&self.pairs_in_progress, key);
+        Self::with_cached(&self.pairs, key, keep, || {
             // The long-range pass stored this flow already (the same bits);
             // a cache that cannot be read is only a lost shortcut here.
             if let Some(store) = &self.reach {
@@ -522,6 +558,54 @@ impl Remove {
             }
             pair_flow(a, b, &self.flow_params).map(Arc::new)
         })
+    }
+
+    /// Whether the flow of the pair starting at frame `key` is being made
+    /// (or awaited) by a render and is not ready yet.
+    fn pair_being_made(&self, key: i64) -> bool {
+        let made = {
+            let m = self.pairs.lock().unwrap_or_else(|e| e.into_inner());
+            m.get(&key).is_some_and(|cell| cell.get().is_some())
+        };
+        !made
+            && self
+                .pairs_in_progress
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .get(&key)
+                .is_some_and(|n| *n > 0)
+    }
+
+    /// While another render makes the flow a chain of frame `t` needs at
+    /// step `k` (direction `dir`), make one its later steps need that
+    /// nobody has started, instead of waiting. Renders run side by side
+    /// on neighbouring frames and their chains cross the same pairs in
+    /// the same order: without this they take turns (at the start of a
+    /// run one core waited about half the time). A pair made ahead is
+    /// the same pure function of its two frames, so the output does not
+    /// change; at worst a chain that stops early leaves it to the
+    /// renders of the frames after.
+    fn make_later_pairs_while_waiting(
+        &self,
+        items: &BTreeMap<i64, &Item<RemoveAnalysis>>,
+        t: i64,
+        dir: i64,
+        k: i64,
+        keep: &std::ops::RangeInclusive<i64>,
+    ) {
+        let radius = self.params.window as i64;
+        let key_at = |j: i64| (t + dir * (j - 1)).min(t + dir * j);
+        let mut next = k + 1;
+        while next <= radius && self.pair_being_made(key_at(k)) {
+            let key = key_at(next);
+            next += 1;
+            let (Some(lower), Some(upper)) = (items.get(&key), items.get(&(key + 1))) else {
+                return;
+            };
+            if !self.pair_being_made(key) {
+                self.pair(lower, upper, keep);
+            }
+        }
     }
 
     fn anchor(
@@ -886,6 +970,7 @@ impl Operation for Remove {
                     let next: Vec<Option<(f32, f32)>> = match &self.correspondence {
                         Some(c) => map_pending(c.as_ref(), f, &b.frame, &pos),
                         None => {
+                            self.make_later_pairs_while_waiting(&items, t, dir, k, &keep);
                             let pair = if dir > 0 {
                                 self.pair(a, b, &keep)
                             } else {
@@ -1291,6 +1376,62 @@ fn grow_image(f: &Frame, region: Rect, margin: usize) -> (HoleImage, Rect) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A render whose chain needs a pair another render is making makes
+    /// the later pairs of its chain meanwhile, and leaves the pair being
+    /// made alone; with nobody making it, it waits for nothing (makes
+    /// nothing ahead). Nothing stays counted as in progress.
+    #[test]
+    fn a_render_waiting_for_a_pair_makes_the_later_ones() {
+        let (w, h) = (48usize, 32usize);
+        let params = RemoveParams {
+            mask: "synthetic".into(),
+            window: 3,
+            ..RemoveParams::default()
+        };
+        let op = Remove::new(params, Box::new(Membrane), None).unwrap();
+        let items: Vec<Item<RemoveAnalysis>> = (0..4i64)
+            .map(|t| {
+                let mut data = Vec::with_capacity(w * h * 4);
+                for y in 0..h {
+                    for x in 0..w {
+                        let v = ((x as i64 + 2 * t) % 7) as f32 / 7.0 + y as f32 / 64.0;
+                        let hole = (20..28).contains(&x) && (10..20).contains(&y);
+                        data.extend_from_slice(&[v, 0.5 * v, 1.0 - v, f32::from(u8::from(hole))]);
+                    }
+                }
+                let frame = Frame::from_data(t, w, h, 4, data).unwrap();
+                let analysis = op.analyse(&frame).unwrap();
+                Item {
+                    frame: Arc::new(frame),
+                    analysis,
+                }
+            })
+            .collect();
+        let by_index: BTreeMap<i64, &Item<RemoveAnalysis>> =
+            items.iter().map(|it| (it.frame.index, it)).collect();
+        let keep = -10..=10;
+        let made = |key: i64| {
+            let m = op.pairs.lock().unwrap();
+            m.get(&key).is_some_and(|cell| cell.get().is_some())
+        };
+        op.make_later_pairs_while_waiting(&by_index, 0, 1, 1, &keep);
+        assert!(
+            (0..3).all(|key| !made(key)),
+            "made a pair ahead with nobody to wait for"
+        );
+        let other_render = InProgress::enter(&op.pairs_in_progress, 0);
+        assert!(op.pair_being_made(0));
+        op.make_later_pairs_while_waiting(&by_index, 0, 1, 1, &keep);
+        assert!(!made(0), "made the pair another render is making");
+        assert!(
+            made(1) && made(2),
+            "waited instead of making the later pairs"
+        );
+        drop(other_render);
+        assert!(op.pairs_in_progress.lock().unwrap().is_empty());
+        assert!(!op.pair_being_made(0));
+    }
 
     /// The whole-frame dilation the cropped one replaces.
     fn dilate_whole_frame(mask: &mut [bool], w: usize, h: usize, r: u32) {
