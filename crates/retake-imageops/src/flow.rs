@@ -11,6 +11,7 @@ mod sweep;
 use crate::filter::binomial3;
 use crate::luma::luma;
 use crate::plane::Plane;
+use crate::sample::Taps;
 use pull::pull;
 use sweep::Relaxation;
 
@@ -71,53 +72,6 @@ impl Flow {
 #[inline(always)]
 fn bilinear(data: &[f32], w: usize, h: usize, x: f32, y: f32) -> f32 {
     Taps::new(w, h, x, y).read(data)
-}
-
-/// Where a bilinear sample at one point reads and how it weighs the four
-/// pixels, so that several pictures of one size are sampled at a point for
-/// the price of one clamp.
-#[derive(Clone, Copy)]
-struct Taps {
-    /// Row starts of the two rows read.
-    rows: (usize, usize),
-    /// The two columns read.
-    columns: (usize, usize),
-    fx: f32,
-    fy: f32,
-}
-
-impl Taps {
-    #[inline(always)]
-    fn new(w: usize, h: usize, x: f32, y: f32) -> Taps {
-        let x = if x.is_finite() {
-            x.clamp(0.0, (w - 1) as f32)
-        } else {
-            0.0
-        };
-        let y = if y.is_finite() {
-            y.clamp(0.0, (h - 1) as f32)
-        } else {
-            0.0
-        };
-        // Both are >= 0 here, where truncation is the floor.
-        let (x0, y0) = (x as usize, y as usize);
-        let x1 = (x0 + 1).min(w - 1);
-        let y1 = (y0 + 1).min(h - 1);
-        Taps {
-            rows: (y0 * w, y1 * w),
-            columns: (x0, x1),
-            fx: x - x0 as f32,
-            fy: y - y0 as f32,
-        }
-    }
-
-    #[inline(always)]
-    fn read(&self, data: &[f32]) -> f32 {
-        let ((r0, r1), (x0, x1)) = (self.rows, self.columns);
-        let top = data[r0 + x0] + (data[r0 + x1] - data[r0 + x0]) * self.fx;
-        let bottom = data[r1 + x0] + (data[r1 + x1] - data[r1 + x0]) * self.fx;
-        top + (bottom - top) * self.fy
-    }
 }
 
 /// How hard the solver works and how smooth the field is.
@@ -467,8 +421,8 @@ fn global_affine(level: View, start: Affine) -> Affine {
                 if tx < 0.0 || ty < 0.0 || tx > (w - 1) as f32 || ty > (h - 1) as f32 {
                     continue;
                 }
-                let warped = bilinear(&level.b.data, w, h, tx, ty);
-                let kb = bilinear(level.kb, w, h, tx, ty);
+                let taps = Taps::new(w, h, tx, ty);
+                let (warped, kb) = (taps.read(&level.b.data), taps.read(level.kb));
                 let trust = (level.ka[i] * kb) as f64;
                 if trust <= 0.0 {
                     continue;

@@ -3,6 +3,63 @@
 
 use crate::plane::Plane;
 
+/// Where a bilinear sample at one point reads and how it weighs the four
+/// pixels: the clamp at the edges and the cell, computed once, so that
+/// several pictures of one size are sampled at a point for the price of
+/// one clamp (a flow's two fields and its consistency error).
+#[derive(Clone, Copy)]
+pub struct Taps {
+    /// The two columns read.
+    columns: (usize, usize),
+    /// The two rows read.
+    lines: (usize, usize),
+    /// Where those rows start in a one-channel picture `w` wide.
+    rows: (usize, usize),
+    fx: f32,
+    fy: f32,
+}
+
+impl Taps {
+    /// The taps at `(x, y)` (pixel centres at integers) of a `w x h`
+    /// picture, clamped at the edges; a point that is not finite reads
+    /// the first pixel.
+    #[inline(always)]
+    pub fn new(w: usize, h: usize, x: f32, y: f32) -> Taps {
+        let x = if x.is_finite() {
+            x.clamp(0.0, (w - 1) as f32)
+        } else {
+            0.0
+        };
+        let y = if y.is_finite() {
+            y.clamp(0.0, (h - 1) as f32)
+        } else {
+            0.0
+        };
+        // Both are >= 0 here, where truncation is the floor (and needs no
+        // call to `floorf` without SSE4.1).
+        let (x0, y0) = (x as usize, y as usize);
+        let x1 = (x0 + 1).min(w - 1);
+        let y1 = (y0 + 1).min(h - 1);
+        Taps {
+            columns: (x0, x1),
+            lines: (y0, y1),
+            rows: (y0 * w, y1 * w),
+            fx: x - x0 as f32,
+            fy: y - y0 as f32,
+        }
+    }
+
+    /// The sample of a one-channel picture of the size the taps were made
+    /// for.
+    #[inline(always)]
+    pub fn read(&self, data: &[f32]) -> f32 {
+        let ((r0, r1), (x0, x1)) = (self.rows, self.columns);
+        let top = data[r0 + x0] + (data[r0 + x1] - data[r0 + x0]) * self.fx;
+        let bottom = data[r1 + x0] + (data[r1 + x1] - data[r1 + x0]) * self.fx;
+        top + (bottom - top) * self.fy
+    }
+}
+
 /// Bilinear sample of an interleaved picture at `(x, y)` (pixel centres at
 /// integers), clamped at the edges.
 ///
@@ -12,24 +69,15 @@ use crate::plane::Plane;
 /// removal's chain following.
 #[inline(always)]
 pub fn sample(src: Plane, x: f32, y: f32, out: &mut [f32]) {
-    let (data, width, height, channels) = (src.data(), src.width(), src.height(), src.channels());
-    let xm = (width - 1) as f32;
-    let ym = (height - 1) as f32;
-    let x = if x.is_finite() { x.clamp(0.0, xm) } else { 0.0 };
-    let y = if y.is_finite() { y.clamp(0.0, ym) } else { 0.0 };
-    // Both are >= 0 here, where truncation is the floor (and needs no
-    // call to `floorf` without SSE4.1).
-    let x0 = x as usize;
-    let y0 = y as usize;
-    let x1 = (x0 + 1).min(width - 1);
-    let y1 = (y0 + 1).min(height - 1);
-    let fx = x - x0 as f32;
-    let fy = y - y0 as f32;
+    let data = src.data();
+    let taps = Taps::new(src.width(), src.height(), x, y);
+    let ((x0, x1), (y0, y1)) = (taps.columns, taps.lines);
+    let (fx, fy) = (taps.fx, taps.fy);
     let i00 = src.index(x0, y0, 0);
     let i01 = src.index(x1, y0, 0);
     let i10 = src.index(x0, y1, 0);
     let i11 = src.index(x1, y1, 0);
-    for (c, o) in out.iter_mut().enumerate().take(channels) {
+    for (c, o) in out.iter_mut().enumerate().take(src.channels()) {
         let top = data[i00 + c] + (data[i01 + c] - data[i00 + c]) * fx;
         let bottom = data[i10 + c] + (data[i11 + c] - data[i10 + c]) * fx;
         *o = top + (bottom - top) * fy;

@@ -39,7 +39,7 @@ use retake_imageops::filter::{resize, smoothstep};
 use retake_imageops::flow::{self, Flow, FlowParams, Gray};
 use retake_imageops::luma::luma;
 use retake_imageops::plane::Plane;
-use retake_imageops::sample::{self as sampling, sample};
+use retake_imageops::sample::{self as sampling, sample, Taps};
 
 /// Parameters of object removal, shared by the CLI, job files and the
 /// plugin; ids, help, defaults and limits are in
@@ -260,10 +260,10 @@ impl PairFlow {
         } else {
             (&self.backward, &self.backward_error)
         };
-        let (u, v) = flow.at(wx, wy);
-        let mut e = [0.0f32];
-        sample(Plane::new(error, fw, fh, 1), wx, wy, &mut e);
-        if e[0] > CONSISTENCY_PX + 0.05 * (u * u + v * v).sqrt() {
+        // One set of taps for the two fields and the error.
+        let taps = Taps::new(fw, fh, wx, wy);
+        let (u, v) = (taps.read(&flow.u), taps.read(&flow.v));
+        if taps.read(error) > CONSISTENCY_PX + 0.05 * (u * u + v * v).sqrt() {
             return None;
         }
         Some((x + u / s, y + v / s))

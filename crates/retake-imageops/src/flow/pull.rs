@@ -4,7 +4,8 @@
 //! scattered reads one pixel at a time; eight pixels at once (AVX2 gathers)
 //! do the same arithmetic per pixel, so the same bits (the tests check it).
 
-use super::{Flow, Taps};
+use super::Flow;
+use crate::sample::Taps;
 
 /// `b` and the trust `ka * kb` (`kb` read where `b` is, zero where the flow
 /// leaves the picture) at `p + flow(p)` for every pixel of a `w x h`
