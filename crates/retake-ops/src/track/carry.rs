@@ -55,8 +55,10 @@ pub fn carry(previous: &[f32], from: &Work, to: &Work, params: &FlowParams) -> C
         .map(|s| (*s == Seen::Both) as u8 as f32)
         .collect();
     let filled = fill_from_reliable(&warped, &reliable, w, h);
-    let behind = background_motion(&back, &warped, &reliable)
-        .map(|camera| still_background(previous, from, to, &camera));
+    let behind = background_motion(&back, &warped, &reliable).map(|camera| {
+        let uncovered: Vec<bool> = seen.iter().map(|s| *s == Seen::Uncovered).collect();
+        still_background(previous, from, to, &camera, &uncovered)
+    });
     let prior = seen
         .iter()
         .zip(warped.iter().zip(&filled))
@@ -126,7 +128,9 @@ fn background_motion(back: &Flow, warped: &[f32], reliable: &[f32]) -> Option<Fl
 /// The mask a pixel has if it is background that kept still in the scene
 /// (moved only with the camera): the previous mask where the camera's
 /// motion takes it, believed as far as the previous picture there has the
-/// pixel's own colour ([`same_surface`]); no opinion (0.5) otherwise.
+/// pixel's own colour ([`same_surface`]); no opinion (0.5) otherwise,
+/// and for the pixels not `wanted` (only those the check failed on read
+/// it).
 ///
 /// Where the forward-backward check fails, the flow is not the pixel's
 /// own: near a fast mover the solver smooths the mover's motion over the
@@ -138,17 +142,28 @@ fn background_motion(back: &Flow, warped: &[f32], reliable: &[f32]) -> Option<Fl
 /// moved with the camera, is the same surface or it is not. Something
 /// that moved in (the object itself, another object passing) brings its
 /// own colour, fails the check and is left to colour as before.
-fn still_background(previous: &[f32], from: &Work, to: &Work, camera: &Flow) -> Vec<f32> {
+fn still_background(
+    previous: &[f32],
+    from: &Work,
+    to: &Work,
+    camera: &Flow,
+    wanted: &[bool],
+) -> Vec<f32> {
     let (w, h) = (camera.width, camera.height);
     let (mask, rgb) = pull(previous, from, camera);
+    // Each pixel's difference once: a patch reads nine of them.
+    let difference: Vec<f32> = (0..w * h).map(|i| colour_difference(to, &rgb, i)).collect();
     (0..w * h)
         .map(|i| {
+            if !wanted[i] {
+                return 0.5;
+            }
             let (x, y) = ((i % w) as f32 + camera.u[i], (i / w) as f32 + camera.v[i]);
             let inside = x >= 0.0 && y >= 0.0 && x <= (w - 1) as f32 && y <= (h - 1) as f32;
             // Believed as background only: an object that kept still
             // would have passed the check.
             let r = if inside {
-                same_patch(to, &rgb, i % w, i / w)
+                same_patch(&difference, w, h, i % w, i / w)
             } else {
                 0.0
             } * (1.0 - mask[i]);
@@ -157,15 +172,15 @@ fn still_background(previous: &[f32], from: &Work, to: &Work, camera: &Flow) -> 
         .collect()
 }
 
-/// [`same_surface`] over the 3x3 patch around `(x, y)` (the mean of its
-/// pixels' differences): a patch's texture tells a surface apart where
-/// one pixel's colour can match by chance.
-fn same_patch(now: &Work, pulled: &[f32], x: usize, y: usize) -> f32 {
-    let (w, h) = (now.width, now.height);
+/// [`same_surface`] over the 3x3 patch around `(x, y)` of a `w x h`
+/// picture of per-pixel colour differences (the mean of the patch's): a
+/// patch's texture tells a surface apart where one pixel's colour can
+/// match by chance.
+fn same_patch(difference: &[f32], w: usize, h: usize, x: usize, y: usize) -> f32 {
     let (mut sum, mut n) = (0.0f32, 0.0f32);
     for py in y.saturating_sub(1)..(y + 2).min(h) {
         for px in x.saturating_sub(1)..(x + 2).min(w) {
-            sum += colour_difference(now, pulled, py * w + px);
+            sum += difference[py * w + px];
             n += 1.0;
         }
     }
